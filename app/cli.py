@@ -1,0 +1,146 @@
+"""The command line: ``interview-lab`` (or ``python -m app``).
+
+- ``serve``: migrate, import ``content/``, start the web server (embedded default);
+- ``import [PATH ...]``: import markdown files and folders in one transaction;
+- ``migrate``: bring the database schema up to date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import socket
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from app.config import Settings, get_settings
+from app.content.importer import ImportReport, import_paths
+from app.content.report import print_text, to_json
+from app.db import make_engine, make_sessionmaker, migrate, session_scope
+
+cli = typer.Typer(
+    help="Interview Lab: study LLM-engineering interview questions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+err = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def run_import(
+    settings: Settings, paths: list[Path], *, dry_run: bool = False
+) -> ImportReport:
+    """Import ``paths`` into the settings' database in one transaction."""
+    if dry_run:
+        # A dry run parses only: it needs no database and writes nothing.
+        from app.content.importer import parse_paths
+
+        report = parse_paths(paths, settings.content_dir)
+        report.dry_run = True
+        return report
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        with session_scope(make_sessionmaker(engine)) as session:
+            return import_paths(
+                session, paths=paths, content_dir=settings.content_dir, now=dt.datetime.now(dt.UTC)
+            )
+    finally:
+        engine.dispose()
+
+
+@cli.command("import")
+def import_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Markdown files or folders (default: the content folder)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report; write nothing.")] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Report as text or JSON.")] = OutputFormat.text,
+) -> None:
+    """Import Q&A markdown into the database (all files or none)."""
+    settings = get_settings()
+    report = run_import(settings, paths or [settings.content_dir], dry_run=dry_run)
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(to_json(report), ensure_ascii=False, indent=2))
+    else:
+        print_text(report, Console())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema."""
+    settings = get_settings()
+    engine = make_engine(settings)
+    migrate(engine)
+    engine.dispose()
+    err.print("database is up to date")
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and names that resolve only to them (``localhost``)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+@cli.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (IL_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (IL_PORT).")] = None,
+    no_import: Annotated[bool, typer.Option("--no-import", help="Skip importing content/.")] = False,
+) -> None:
+    """Migrate, import the content folder, and serve the app."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    if host is not None:
+        settings.host = host
+    if port is not None:
+        settings.port = port
+    if not is_loopback(settings.host):
+        err.print(
+            f"[red]refusing to serve on {settings.host}:[/red] there are no accounts yet, so "
+            "anyone who can reach the address would share the one local user. "
+            "Serve on 127.0.0.1 (the default)."
+        )
+        raise typer.Exit(2)
+    if not no_import:
+        report = run_import(settings, [settings.content_dir])
+        print_text(report, err)
+        if not report.ok:
+            err.print("[yellow]serving the content imported before; fix the errors above.[/yellow]")
+    else:
+        engine = make_engine(settings)
+        migrate(engine)
+        engine.dispose()
+    err.print(f"Interview Lab on http://{settings.host}:{settings.port}/")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+def main() -> None:
+    cli(prog_name="interview-lab")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Settings in one place, read from the environment (pydantic-settings).
+
+Every variable is prefixed ``IL_`` except ``DATABASE_URL``, which keeps the name
+every hosting platform uses. Settings are built by ``get_settings()`` at the edges
+(CLI, ASGI entry point) and passed down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IL_", extra="ignore")
+
+    # Where the embedded default keeps its SQLite file (and, later, run artefacts).
+    data_dir: Path = REPO_ROOT / "data"
+    # SQLAlchemy URL; empty means "SQLite file in data_dir". PostgreSQL example:
+    # postgresql+psycopg://user@127.0.0.1:5432/interview_lab
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("DATABASE_URL", "IL_DATABASE_URL")
+    )
+    # The Q&A markdown bank that `serve` and `import` read by default.
+    content_dir: Path = REPO_ROOT / "content"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Echo SQL statements (debugging only).
+    sql_echo: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL actually used: ``database_url`` or the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'interview-lab.sqlite3').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (call at the edges, not at import)."""
+    return Settings()

@@ -1,0 +1,309 @@
+"""Import parsed files into the database in one transaction.
+
+Questions keep their ids across imports: a changed question is updated in place (so
+review history attached to it survives), an unchanged one is left alone, and one that
+disappeared from the imported files is archived, never deleted. If any file has an
+error, nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.content.loader import discover, load_file, source_key
+from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
+from app.content.tags import display_name, tag_key
+from app.models import Asked, Chapter, Question, QuestionTag, Tag
+
+CHUNK = 500
+
+
+@dataclass
+class ImportReport:
+    """What an import (or a dry run) found and did; ``ok`` is False when nothing was
+    written because of errors."""
+
+    files: list[ParsedFile]
+    problems: list[Diagnostic] = field(default_factory=list)
+    dry_run: bool = False
+    written: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+    restored: int = 0
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.problems + [d for f in self.files for d in f.diagnostics]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def questions(self) -> list[ParsedQuestion]:
+        return [q for f in self.files for q in f.questions]
+
+    def counts(self) -> dict[str, Counter[str]]:
+        """Questions per company, stage and tag (a question counts once per value)."""
+        names = tag_names(self.questions)
+        companies: Counter[str] = Counter()
+        stages: Counter[str] = Counter()
+        tags: Counter[str] = Counter()
+        for q in self.questions:
+            companies.update({a.company or "(unknown)" for a in q.asked})
+            stages.update({a.stage or "(unknown)" for a in q.asked})
+            tags.update({names[tag_key(t)] for t in q.tags})
+        return {"company": companies, "stage": stages, "tag": tags}
+
+
+def tag_names(questions: Iterable[ParsedQuestion]) -> dict[str, str]:
+    """Tag key -> display name (the most frequent spelling)."""
+    spellings: dict[str, list[str]] = defaultdict(list)
+    for q in questions:
+        for t in q.tags:
+            spellings[tag_key(t)].append(t)
+    return {key: display_name(values) for key, values in spellings.items()}
+
+
+def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
+    """Ids and chapter slugs must be unique across the files of one import."""
+    problems = []
+    seen_ids: dict[str, tuple[str, int]] = {}
+    seen_slugs: dict[str, str] = {}
+    for f in files:
+        if f.slug in seen_slugs and f.title:
+            problems.append(
+                Diagnostic(f.path, 1, "error", f"chapter slug {f.slug!r} also comes from {seen_slugs[f.slug]}")
+            )
+        seen_slugs.setdefault(f.slug, f.path)
+        for q in f.questions:
+            if q.id in seen_ids:
+                other_path, other_line = seen_ids[q.id]
+                problems.append(
+                    Diagnostic(
+                        f.path,
+                        q.line,
+                        "error",
+                        f"question id {q.id!r} is already used at {other_path}:{other_line}",
+                    )
+                )
+            else:
+                seen_ids[q.id] = (f.path, q.line)
+    return problems
+
+
+def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[str]]:
+    """Source keys covered by an import: exact files, and folder prefixes. A question
+    whose file lies in the scope but was not seen is archived."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            key = source_key(path, content_dir)
+            prefixes.append("" if path.resolve() == content_dir.resolve() else key + "/")
+        else:
+            exact.add(source_key(path, content_dir))
+    return exact, prefixes
+
+
+def parse_paths(paths: Sequence[Path], content_dir: Path) -> ImportReport:
+    files, problems = discover(paths)
+    parsed = [load_file(p, content_dir) for p in files]
+    report = ImportReport(files=parsed, problems=problems)
+    report.problems.extend(cross_file_problems(parsed))
+    if not files and not problems:
+        report.problems.append(
+            Diagnostic(", ".join(str(p) for p in paths), 1, "error", "no .md files found")
+        )
+    return report
+
+
+def import_paths(
+    session: Session,
+    *,
+    paths: Sequence[Path],
+    content_dir: Path,
+    now: dt.datetime,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Parse ``paths`` and, unless ``dry_run`` or there are errors, write them with
+    ``session`` (the caller owns the transaction: commit or roll back)."""
+    report = parse_paths(paths, content_dir)
+    report.dry_run = dry_run
+    if dry_run or not report.ok:
+        return report
+    exact, prefixes = scope_of(paths, content_dir)
+    _write(session, report, exact=exact, prefixes=prefixes, now=now)
+    report.written = True
+    return report
+
+
+def _in_scope(source_file: str, exact: set[str], prefixes: list[str]) -> bool:
+    return source_file in exact or any(source_file.startswith(p) for p in prefixes)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def _write(
+    session: Session, report: ImportReport, *, exact: set[str], prefixes: list[str], now: dt.datetime
+) -> None:
+    chapters = {c.source_file: c for c in session.scalars(select(Chapter))}
+    seen_files = {f.source_file for f in report.files}
+    for f in report.files:
+        chapter = chapters.get(f.source_file)
+        if chapter is None:
+            chapter = Chapter(source_file=f.source_file, slug=f.slug, title=f.title)
+            session.add(chapter)
+            chapters[f.source_file] = chapter
+        chapter.slug, chapter.title, chapter.description = f.slug, f.title, f.description
+        chapter.archived_at = None
+    for source_file, chapter in chapters.items():
+        if source_file not in seen_files and _in_scope(source_file, exact, prefixes):
+            chapter.archived_at = chapter.archived_at or now
+    session.flush()
+
+    existing = {
+        row.id: row
+        for row in session.execute(
+            select(Question.id, Question.content_hash, Question.archived_at, Question.chapter_id)
+        )
+    }
+    tag_ids = _ensure_tags(session, report.questions)
+    new_rows, changed_rows, replaced = [], [], []
+    for f in report.files:
+        chapter_id = chapters[f.source_file].id
+        for q in f.questions:
+            row = {
+                "id": q.id,
+                "chapter_id": chapter_id,
+                "section": q.section,
+                "title": q.title,
+                "answer_md": q.answer_md,
+                "takeaway": q.takeaway,
+                "key_terms": q.key_terms,
+                "reference_links": q.reference_links,
+                "source_file": f.source_file,
+                "source_line": q.line,
+                "position": q.position,
+                "content_hash": q.content_hash(),
+                "archived_at": None,
+                "updated_at": now,
+            }
+            old = existing.get(q.id)
+            if old is None:
+                new_rows.append(row | {"created_at": now})
+                report.created += 1
+            elif (old.content_hash, old.chapter_id, old.archived_at) != (
+                row["content_hash"],
+                chapter_id,
+                None,
+            ):
+                changed_rows.append(row)
+                replaced.append(q.id)
+                report.updated += old.archived_at is None
+                report.restored += old.archived_at is not None
+            else:
+                report.unchanged += 1
+    if new_rows:
+        session.execute(insert(Question), new_rows)
+    if changed_rows:
+        session.execute(update(Question), changed_rows)
+        for ids in _chunks(replaced):
+            session.execute(delete(Asked).where(Asked.question_id.in_(ids)))
+            session.execute(delete(QuestionTag).where(QuestionTag.question_id.in_(ids)))
+    touched = {r["id"] for r in new_rows} | set(replaced)
+    _insert_details(session, [q for q in report.questions if q.id in touched], tag_ids)
+
+    seen_ids = {q.id for q in report.questions}
+    gone = [
+        qid
+        for qid, source_file in session.execute(
+            select(Question.id, Question.source_file).where(Question.archived_at.is_(None))
+        ).tuples()
+        if qid not in seen_ids and _in_scope(source_file, exact, prefixes)
+    ]
+    for ids in _chunks(gone):
+        session.execute(update(Question).where(Question.id.in_(ids)).values(archived_at=now))
+    report.archived = len(gone)
+    _refresh_tag_names(session)
+
+
+def _ensure_tags(session: Session, questions: Sequence[ParsedQuestion]) -> dict[str, int]:
+    """Tag key -> tag id, creating the tags not yet in the database."""
+    ids = {key: tid for key, tid in session.execute(select(Tag.key, Tag.id)).tuples()}
+    names = tag_names(questions)
+    missing = [{"key": k, "name": n} for k, n in names.items() if k not in ids]
+    if missing:
+        session.execute(insert(Tag), missing)
+        ids = {key: tid for key, tid in session.execute(select(Tag.key, Tag.id)).tuples()}
+    return ids
+
+
+def _insert_details(
+    session: Session, questions: Sequence[ParsedQuestion], tag_ids: dict[str, int]
+) -> None:
+    asked_rows = [
+        {
+            "question_id": q.id,
+            "position": i,
+            "company": a.company,
+            "role": a.role,
+            "stage": a.stage,
+            "date": a.date,
+        }
+        for q in questions
+        for i, a in enumerate(q.asked)
+    ]
+    tag_rows = [
+        {"question_id": q.id, "tag_id": tag_ids[tag_key(t)], "spelling": t, "position": i}
+        for q in questions
+        for i, t in enumerate(q.tags)
+    ]
+    if asked_rows:
+        session.execute(insert(Asked), asked_rows)
+    if tag_rows:
+        session.execute(insert(QuestionTag), tag_rows)
+
+
+def _refresh_tag_names(session: Session) -> None:
+    """Name each tag by its most frequent spelling over the active questions; drop tags
+    no question carries."""
+    spellings: dict[int, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(QuestionTag.tag_id, QuestionTag.spelling)
+        .join(Question, Question.id == QuestionTag.question_id)
+        .where(Question.archived_at.is_(None))
+        .order_by(Question.source_file, Question.position, QuestionTag.position)
+    ).tuples()
+    for tag_id, spelling in rows:
+        spellings[tag_id].append(spelling)
+    current = dict(session.execute(select(Tag.id, Tag.name)).tuples().all())
+    renames = [
+        {"id": tid, "name": display_name(values)}
+        for tid, values in spellings.items()
+        if current.get(tid) != display_name(values)
+    ]
+    if renames:
+        session.execute(update(Tag), renames)
+    linked = select(QuestionTag.tag_id).distinct()
+    session.execute(delete(Tag).where(Tag.id.not_in(linked)))

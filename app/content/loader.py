@@ -1,0 +1,91 @@
+"""Find content files and read them safely: every failure is a ``Diagnostic``.
+
+Empty files, binary files and files that are not UTF-8 get a clear error naming the
+file and, for bad bytes, the line. Directories are searched for ``*.md`` files
+(``README*`` and hidden folders skipped), in a stable order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from app.content.model import Diagnostic, ParsedFile
+from app.content.parser import parse_text, slugify
+
+SNIFF_BYTES = 8192
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """Expand files and folders into the markdown files to import."""
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*.md")
+                if p.is_file()
+                and not p.name.upper().startswith("README")
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Diagnostic(str(path), 1, "error", "no such file or folder"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return [Path(p) for p in unique], problems
+
+
+def source_key(path: Path, content_dir: Path) -> str:
+    """The path stored in the database: relative to the content folder when inside it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(content_dir.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def display_path(path: Path) -> str:
+    """How a file is named in messages: relative to the working folder when possible."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def decode(data: bytes, shown: str) -> str | Diagnostic:
+    """UTF-8 text of ``data``, or an error saying why it is not a content file."""
+    if not data.strip():
+        return Diagnostic(shown, 1, "error", "empty file: no chapter or questions in it")
+    if b"\x00" in data[:SNIFF_BYTES]:
+        return Diagnostic(shown, 1, "error", "binary file (NUL bytes): not a markdown file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        return Diagnostic(
+            shown,
+            line,
+            "error",
+            f"not UTF-8 (byte 0x{byte} at column {column}); save the file as UTF-8",
+        )
+
+
+def load_file(path: Path, content_dir: Path) -> ParsedFile:
+    """Read and parse one file; read failures come back as the file's error."""
+    shown, key = display_path(path), source_key(path, content_dir)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        text: str | Diagnostic = Diagnostic(shown, 1, "error", f"cannot read: {exc.strerror}")
+    else:
+        text = decode(data, shown)
+    if isinstance(text, Diagnostic):
+        failed = ParsedFile(path=shown, source_file=key, slug=slugify(key), title="")
+        failed.diagnostics.append(text)
+        return failed
+    return parse_text(text, path=shown, source_file=key)

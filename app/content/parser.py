@@ -1,0 +1,366 @@
+"""Parse one Q&A markdown file into a ``ParsedFile``.
+
+The structure comes from markdown-it's token stream, so headings, metadata and ``### Q.``
+lines inside code blocks are never questions. Top-level blocks are walked in order:
+
+- ``# Title`` is the chapter, a ``> ...`` right under it the chapter's description;
+- ``## ...`` starts a section (links in it are reduced to their text);
+- ``### Q. ...`` (or ``### Q.x``, ``### Q x``, ``### ### Q. x``, or any ``###`` heading
+  followed by a metadata line) starts a question; optional ``<!-- id: slug -->`` and the
+  metadata line(s) follow; the answer runs to the next question, section or chapter.
+
+Everything that drifts from the format becomes a ``Diagnostic`` with ``file:line``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from markdown_it.token import Token
+
+from app.content.markdown import markdown_parser
+from app.content.metadata import looks_like_metadata, parse_metadata_line
+from app.content.model import Diagnostic, Level, ParsedFile, ParsedQuestion
+from app.content.tags import fold
+
+_HEADING_HASHES = re.compile(r"^\s*(?:#{1,6}(?:[ \t]+|$))+")
+_CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
+_QUESTION = re.compile(r"^[QＱ]\d*(?:[.．:：、][ \t]*|[ \t]+|$)(?P<title>.*)$")
+_PINNED_ID = re.compile(r"^\s*<!--\s*id\s*[:：]\s*(?P<id>.*?)\s*-->\s*$", re.IGNORECASE)
+_VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+# "1. ", "2、", "3)" before a section title or a bold phrase (not "4 倍", not "4.5 倍").
+_NUMBERING = re.compile(r"^\s*\d+(?:\.\d+)*[.、)）](?:\s+|(?=\D))")
+_MARK_TAG = re.compile(r"<(/?)mark\s*>", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s<>()（）\[\]{}\"'，。、；]+")
+_URL_TRAILING = ".,;:!?，。；：！？"
+_MAX_KEY_TERM = 40
+
+FORMAT_HINT = (
+    "expected `### Q. question` headings, each followed by a line like "
+    "`> **Company**: 美团 | **Round**: 算法工程师 一面 | **Date**: 2025-08-31 | **Tags**: [LoRA]`"
+)
+
+
+@dataclass
+class _Block:
+    """A top-level block: its token index, its 0-based line range, its inline token."""
+
+    type: str
+    tag: str
+    token: int
+    start: int
+    end: int
+    inline: Token | None
+
+
+@dataclass
+class _Open:
+    """The question being read."""
+
+    question: ParsedQuestion
+    heading_block: int
+    answer_start: int
+    metadata_seen: bool = False
+    problems: list[tuple[int, Level, str]] = field(default_factory=list)
+
+
+def slugify(source_file: str) -> str:
+    stem = source_file.removesuffix(".md").removesuffix(".markdown")
+    slug = re.sub(r"[^0-9a-z]+", "-", fold(stem)).strip("-")
+    return slug or "chapter"
+
+
+def question_id(slug: str, title: str) -> str:
+    """A stable id from the chapter and the title (edit the answer freely; pin the id
+    with ``<!-- id: ... -->`` before renaming a question)."""
+    return f"{slug}-{hashlib.sha1(fold(title).encode()).hexdigest()[:8]}"
+
+
+def _blocks(tokens: list[Token]) -> list[_Block]:
+    blocks = []
+    for i, tok in enumerate(tokens):
+        if tok.level != 0 or tok.map is None or tok.nesting == -1:
+            continue
+        inline = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].type == "inline" else None
+        kind = tok.type.removesuffix("_open")
+        blocks.append(_Block(kind, tok.tag, i, tok.map[0], tok.map[1], inline))
+    return blocks
+
+
+def _plain(inline: Token | None) -> str:
+    """The text of an inline token, with links reduced to their text."""
+    if inline is None:
+        return ""
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type == "math_inline":
+            parts.append(f"${child.content}$")
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def _heading_text(line: str) -> str:
+    """``### ### Q. title ##`` -> ``Q. title`` (markdown kept, hashes gone)."""
+    text = _CLOSING_HASHES.sub("", _HEADING_HASHES.sub("", line.rstrip()))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _key_terms(tokens: list[Token]) -> list[str]:
+    """Bold phrases of the answer, minus labels such as ``**方法**：`` or ``**总结：**``."""
+    terms: dict[str, str] = {}
+    for tok in tokens:
+        children = tok.children or [] if tok.type == "inline" else []
+        i = 0
+        while i < len(children):
+            if children[i].type != "strong_open":
+                i += 1
+                continue
+            j, parts = i + 1, []
+            while j < len(children) and children[j].type != "strong_close":
+                if children[j].type in ("text", "code_inline"):
+                    parts.append(children[j].content)
+                elif children[j].type == "math_inline":
+                    parts.append(f"${children[j].content}$")
+                j += 1
+            after = children[j + 1].content if j + 1 < len(children) else ""
+            i = j + 1
+            term = _NUMBERING.sub("", re.sub(r"\s+", " ", "".join(parts))).strip()
+            is_label = term.endswith((":", "：")) or after.lstrip().startswith((":", "："))
+            if term and not is_label and len(term) <= _MAX_KEY_TERM:
+                terms.setdefault(fold(term), term)
+    return list(terms.values())
+
+
+def _links(tokens: list[Token]) -> list[str]:
+    links: dict[str, None] = {}
+    for tok in tokens:
+        for child in tok.children or [] if tok.type == "inline" else []:
+            href = child.attrs.get("href") if child.type == "link_open" else None
+            if isinstance(href, str) and href.startswith(("http://", "https://")):
+                links[href] = None
+            elif child.type == "text":
+                for url in _URL.findall(child.content):
+                    links[url.rstrip(_URL_TRAILING)] = None
+    return list(links)
+
+
+def _marks(answer: str, code_lines: set[int]) -> tuple[str, list[str], list[tuple[int, str]]]:
+    """Find ``<mark>`` takeaways outside code; repair a ``<mark>`` that closes a mark or
+    one left open. Returns (repaired answer, takeaways, [(relative line, problem)])."""
+    lines = answer.split("\n")
+    masked = "\n".join(" " * len(s) if n in code_lines else s for n, s in enumerate(lines))
+    takeaways: list[str] = []
+    problems: list[tuple[int, str]] = []
+    repairs: list[tuple[int, int, str]] = []
+    opened: int | None = None
+    for m in _MARK_TAG.finditer(masked):
+        line = masked.count("\n", 0, m.start())
+        closing = m.group(1) == "/"
+        if opened is None and closing:
+            problems.append((line, "</mark> without an opening <mark>; ignored"))
+        elif opened is None:
+            opened = m.end()
+        else:
+            if not closing:
+                problems.append((line, "<mark> closed by a second <mark>; read as </mark>"))
+                repairs.append((m.start(), m.end(), "</mark>"))
+            takeaways.append(answer[opened : m.start()].strip())
+            opened = None
+    if opened is not None:
+        line = masked.count("\n", 0, opened)
+        problems.append((line, "<mark> is never closed; it runs to the end of the answer"))
+        takeaways.append(answer[opened:].strip())
+        repairs.append((len(answer), len(answer), "</mark>"))
+    for start, end, text in reversed(repairs):
+        answer = answer[:start] + text + answer[end:]
+    return answer, [t for t in takeaways if t], problems
+
+
+class _FileParser:
+    def __init__(self, text: str, path: str, source_file: str) -> None:
+        self.path = path
+        self.lines = text.split("\n")
+        self.tokens = markdown_parser().parse(text)
+        self.blocks = _blocks(self.tokens)
+        slug = slugify(source_file)
+        self.result = ParsedFile(path=path, source_file=source_file, slug=slug, title="")
+        self.section: str | None = None
+        self.current: _Open | None = None
+        self.first_line: dict[str, int] = {}
+
+    def add(self, line0: int, level: Level, message: str) -> None:
+        self.result.diagnostics.append(Diagnostic(self.path, line0 + 1, level, message))
+
+    def parse(self) -> ParsedFile:
+        i = 0
+        while i < len(self.blocks):
+            block = self.blocks[i]
+            if block.type == "heading" and block.tag in ("h1", "h2"):
+                self._finish(block)
+                i = self._chapter_or_section(i)
+                continue
+            if block.type == "heading" and block.tag == "h3":
+                text = _heading_text(self.lines[block.start])
+                match = _QUESTION.match(text)
+                nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
+                follows_meta = nxt is not None and nxt.type in ("blockquote", "paragraph")
+                if match or (follows_meta and looks_like_metadata(self.lines[nxt.start])):  # type: ignore[union-attr]
+                    self._finish(block)
+                    i = self._start_question(i, match["title"] if match else text)
+                    continue
+            i += 1
+        self._finish(None)
+        if not self.result.title:
+            self.result.title = self.result.slug
+            self.add(0, "warning", "no `# Title` line; the chapter is named after the file")
+        if not self.result.questions and not self.result.errors:
+            self.result.diagnostics.append(
+                Diagnostic(self.path, 1, "error", f"format not recognised: {FORMAT_HINT}")
+            )
+        return self.result
+
+    def _chapter_or_section(self, i: int) -> int:
+        block = self.blocks[i]
+        text = _plain(block.inline)
+        if block.tag == "h2" or self.result.title:
+            if block.tag == "h1":
+                self.add(block.start, "warning", "a second `# ` heading; read as a section")
+            self.section = _NUMBERING.sub("", text).strip() or None
+            return i + 1
+        self.result.title = text or self.result.slug
+        nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
+        if nxt is not None and nxt.type == "blockquote":
+            quoted = (re.sub(r"^\s*>\s?", "", s) for s in self.lines[nxt.start : nxt.end])
+            self.result.description = "\n".join(quoted).strip() or None
+            return i + 2
+        return i + 1
+
+    def _start_question(self, i: int, title: str) -> int:
+        heading = self.blocks[i]
+        title = title.strip()
+        position = len(self.result.questions) + (self.current is not None)
+        question = ParsedQuestion(
+            id="", title=title, line=heading.start + 1, position=position, section=self.section
+        )
+        self.current = _Open(question, i, heading.end)
+        if not title:
+            self.add(heading.start, "error", "question heading has no text after `Q.`")
+        j = i + 1
+        while j < len(self.blocks):
+            block = self.blocks[j]
+            pinned = _PINNED_ID.match(self.lines[block.start])
+            if block.type == "html_block" and pinned:
+                self._pin(block.start, pinned["id"])
+                self.current.answer_start = block.end
+                j += 1
+                continue
+            if block.type in ("blockquote", "paragraph") and not self.current.metadata_seen:
+                k = block.start
+                while k < block.end and looks_like_metadata(self.lines[k]):
+                    self._metadata(k)
+                    k += 1
+                if k > block.start:
+                    self.current.metadata_seen = True
+                    self.current.answer_start = k
+                    if k < block.end:  # the rest of the block is answer text
+                        return j + 1
+                    j += 1
+                    continue
+            break
+        return j
+
+    def _pin(self, line0: int, value: str) -> None:
+        assert self.current is not None
+        if not _VALID_ID.match(value):
+            self.add(line0, "error", f"pinned id {value!r} must be letters, digits, '.', '_', '-'")
+            return
+        self.current.question.id = value
+        self.current.question.pinned_id = True
+
+    def _metadata(self, line0: int) -> None:
+        assert self.current is not None
+        meta = parse_metadata_line(self.lines[line0])
+        for problem in meta.problems:
+            self.add(line0, "warning", problem)
+        question = self.current.question
+        question.asked.append(meta.asked)
+        known = {fold(t) for t in question.tags}
+        for tag in meta.tags:
+            if fold(tag) not in known:
+                known.add(fold(tag))
+                question.tags.append(tag)
+
+    def _finish(self, terminator: _Block | None) -> None:
+        """Close the open question at ``terminator`` (``None``: end of file)."""
+        current, self.current = self.current, None
+        if current is None:
+            return
+        question = current.question
+        end = terminator.start if terminator is not None else len(self.lines)
+        heading_line0 = question.line - 1
+        tok_lo = next(
+            (b.token for b in self.blocks[current.heading_block + 1 :] if b.end > current.answer_start),
+            len(self.tokens),
+        )
+        tok_hi = terminator.token if terminator is not None else len(self.tokens)
+        answer_tokens = self.tokens[tok_lo:tok_hi]
+
+        code_lines: set[int] = set()
+        for tok in answer_tokens:
+            if tok.type in ("fence", "code_block") and tok.map:
+                code_lines.update(n - current.answer_start for n in range(*tok.map))
+        raw = "\n".join(self.lines[current.answer_start : end])
+        answer, takeaways, problems = _marks(raw, code_lines)
+        for rel, message in problems:
+            self.add(current.answer_start + rel, "warning", message)
+
+        question.answer_md = answer.strip("\n").rstrip()
+        question.takeaway = "\n".join(takeaways) or None
+        question.key_terms = _key_terms(answer_tokens)
+        question.reference_links = _links(answer_tokens)
+        if not current.metadata_seen:
+            self.add(
+                heading_line0,
+                "warning",
+                "question has no metadata line (Company | Round | Date | Tags); "
+                "imported without company, stage or tags",
+            )
+        if not question.answer_md:
+            self.add(heading_line0, "warning", "question has no answer")
+        if not question.title:
+            return  # already an error
+        if not question.id:
+            question.id = question_id(self.result.slug, question.title)
+            if question.id in self.first_line:
+                n = 2
+                while f"{question.id}-{n}" in self.first_line:
+                    n += 1
+                self.add(
+                    heading_line0,
+                    "warning",
+                    f"same title as the question at line {self.first_line[question.id]}; "
+                    f"id suffixed with -{n} (pin ids with <!-- id: ... --> to keep them stable)",
+                )
+                question.id = f"{question.id}-{n}"
+        elif question.id in self.first_line:
+            self.add(
+                heading_line0,
+                "error",
+                f"pinned id {question.id!r} is already used at line {self.first_line[question.id]}",
+            )
+            return
+        self.first_line[question.id] = question.line
+        question.position = len(self.result.questions)
+        self.result.questions.append(question)
+
+
+def parse_text(text: str, *, path: str, source_file: str | None = None) -> ParsedFile:
+    """Parse a file's text. ``path`` names it in diagnostics; ``source_file`` is the key
+    stored in the database (defaults to ``path``)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")
+    return _FileParser(text, path, source_file or path).parse()
