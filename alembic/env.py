@@ -3,9 +3,9 @@ engine built from the settings when alembic is run by hand."""
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import Engine
 
+from alembic import context
 from app.config import get_settings
 from app.db import make_engine
 from app.models import Base

@@ -11,7 +11,6 @@ import datetime as dt
 import ipaddress
 import json
 import socket
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -38,9 +37,7 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def run_import(
-    settings: Settings, paths: list[Path], *, dry_run: bool = False
-) -> ImportReport:
+def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) -> ImportReport:
     """Import ``paths`` into the settings' database in one transaction."""
     if dry_run:
         # A dry run parses only: it needs no database and writes nothing.
@@ -66,8 +63,12 @@ def import_command(
         list[Path] | None,
         typer.Argument(help="Markdown files or folders (default: the content folder)."),
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report; write nothing.")] = False,
-    output: Annotated[OutputFormat, typer.Option("--format", help="Report as text or JSON.")] = OutputFormat.text,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Parse and report; write nothing.")
+    ] = False,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="Report as text or JSON.")
+    ] = OutputFormat.text,
 ) -> None:
     """Import Q&A markdown into the database (all files or none)."""
     settings = get_settings()
@@ -106,7 +107,9 @@ def is_loopback(host: str) -> bool:
 def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on (IL_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (IL_PORT).")] = None,
-    no_import: Annotated[bool, typer.Option("--no-import", help="Skip importing content/.")] = False,
+    no_import: Annotated[
+        bool, typer.Option("--no-import", help="Skip importing content/.")
+    ] = False,
 ) -> None:
     """Migrate, import the content folder, and serve the app."""
     import uvicorn
@@ -143,4 +146,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

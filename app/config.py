@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="IL_", extra="ignore", populate_by_name=True)
 
     # Where the embedded default keeps its SQLite file (and, later, run artefacts).
     data_dir: Path = REPO_ROOT / "data"

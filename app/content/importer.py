@@ -90,7 +90,12 @@ def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
     for f in files:
         if f.slug in seen_slugs and f.title:
             problems.append(
-                Diagnostic(f.path, 1, "error", f"chapter slug {f.slug!r} also comes from {seen_slugs[f.slug]}")
+                Diagnostic(
+                    f.path,
+                    1,
+                    "error",
+                    f"chapter slug {f.slug!r} also comes from {seen_slugs[f.slug]}",
+                )
             )
         seen_slugs.setdefault(f.slug, f.path)
         for q in f.questions:
@@ -165,7 +170,12 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _write(
-    session: Session, report: ImportReport, *, exact: set[str], prefixes: list[str], now: dt.datetime
+    session: Session,
+    report: ImportReport,
+    *,
+    exact: set[str],
+    prefixes: list[str],
+    now: dt.datetime,
 ) -> None:
     chapters = {c.source_file: c for c in session.scalars(select(Chapter))}
     seen_files = {f.source_file for f in report.files}
@@ -239,7 +249,7 @@ def _write(
         qid
         for qid, source_file in session.execute(
             select(Question.id, Question.source_file).where(Question.archived_at.is_(None))
-        ).tuples()
+        )
         if qid not in seen_ids and _in_scope(source_file, exact, prefixes)
     ]
     for ids in _chunks(gone):
@@ -250,12 +260,12 @@ def _write(
 
 def _ensure_tags(session: Session, questions: Sequence[ParsedQuestion]) -> dict[str, int]:
     """Tag key -> tag id, creating the tags not yet in the database."""
-    ids = {key: tid for key, tid in session.execute(select(Tag.key, Tag.id)).tuples()}
+    ids = dict(session.execute(select(Tag.key, Tag.id)).all())
     names = tag_names(questions)
     missing = [{"key": k, "name": n} for k, n in names.items() if k not in ids]
     if missing:
         session.execute(insert(Tag), missing)
-        ids = {key: tid for key, tid in session.execute(select(Tag.key, Tag.id)).tuples()}
+        ids = dict(session.execute(select(Tag.key, Tag.id)).all())
     return ids
 
 
@@ -294,10 +304,10 @@ def _refresh_tag_names(session: Session) -> None:
         .join(Question, Question.id == QuestionTag.question_id)
         .where(Question.archived_at.is_(None))
         .order_by(Question.source_file, Question.position, QuestionTag.position)
-    ).tuples()
+    )
     for tag_id, spelling in rows:
         spellings[tag_id].append(spelling)
-    current = dict(session.execute(select(Tag.id, Tag.name)).tuples().all())
+    current = dict(session.execute(select(Tag.id, Tag.name)).all())
     renames = [
         {"id": tid, "name": display_name(values)}
         for tid, values in spellings.items()

@@ -54,8 +54,7 @@ class ParsedQuestion:
         """sha256 of everything parsed, so a re-import can skip unchanged questions."""
         data = asdict(self)
         data["asked"] = [
-            [a.company, a.role, a.stage, a.date.isoformat() if a.date else None]
-            for a in self.asked
+            [a.company, a.role, a.stage, a.date.isoformat() if a.date else None] for a in self.asked
         ]
         raw = json.dumps(data, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()

@@ -304,7 +304,11 @@ class _FileParser:
         end = terminator.start if terminator is not None else len(self.lines)
         heading_line0 = question.line - 1
         tok_lo = next(
-            (b.token for b in self.blocks[current.heading_block + 1 :] if b.end > current.answer_start),
+            (
+                b.token
+                for b in self.blocks[current.heading_block + 1 :]
+                if b.end > current.answer_start
+            ),
             len(self.tokens),
         )
         tok_hi = terminator.token if terminator is not None else len(self.tokens)

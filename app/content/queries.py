@@ -27,5 +27,5 @@ def chapter_summaries(*, session: Session) -> list[ChapterSummary]:
         .where(Chapter.archived_at.is_(None))
         .group_by(Chapter.id)
         .order_by(Chapter.source_file)
-    ).tuples()
+    )
     return [ChapterSummary(*row) for row in rows]

@@ -54,7 +54,9 @@ def to_json(report: ImportReport) -> dict[str, Any]:
 def print_text(report: ImportReport, console: Console) -> None:
     table = Table(title="Import" + (" (dry run: nothing written)" if report.dry_run else ""))
     for column in ("file", "chapter", "questions", "warnings", "errors"):
-        table.add_column(column, justify="right" if column in ("questions", "warnings", "errors") else "left")
+        table.add_column(
+            column, justify="right" if column in ("questions", "warnings", "errors") else "left"
+        )
     for f in report.files:
         table.add_row(
             f.path, f.title, str(len(f.questions)), str(len(f.warnings)), str(len(f.errors))

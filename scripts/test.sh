@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One command from a fresh checkout to the whole test suite: sets up .venv with the
+# test extras, then runs ruff, mypy and pytest (integration tests use the PostgreSQL
+# and Redis on this machine; under CI=true they must not skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh demos,test
+
+echo "== ruff" >&2
+.venv/bin/ruff check app tests bench alembic
+.venv/bin/ruff format --check app tests bench
+echo "== mypy" >&2
+.venv/bin/mypy
+echo "== pytest" >&2
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$status"

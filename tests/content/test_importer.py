@@ -1,0 +1,195 @@
+"""Importing into the database: one transaction, stable ids, archive instead of delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.importer import ImportReport, import_paths
+from app.models import Asked, Chapter, Question, Tag
+from tests.conftest import SEED, WriteMd
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+T1 = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+ONE = """
+# 第一章
+> 描述
+## 小节
+### Q. 问题一
+> **Company**: 阿里 | **Round**: 算法工程师 一面 | **Date**: 2025-08-01 | **Tags**: [LORA, PEFT]
+答案一 <mark>要点一</mark>
+### Q. 问题二
+> **Company**: 美团 | **Round**: 算法工程师 二面 | **Date**: 2025-08-02 | **Tags**: [LoRA]
+答案二
+"""
+
+
+def run(
+    factory: sessionmaker[Session], paths: list[Path], content_dir: Path, now: dt.datetime = T0
+) -> ImportReport:
+    with factory() as session, session.begin():
+        return import_paths(session, paths=paths, content_dir=content_dir, now=now)
+
+
+def active(session: Session) -> dict[str, Question]:
+    rows = session.scalars(select(Question).where(Question.archived_at.is_(None)))
+    return {q.title: q for q in rows}
+
+
+def test_seed_imports_ten_questions(
+    session_factory: sessionmaker[Session], content_dir: Path
+) -> None:
+    (content_dir / "llm-sft.md").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    report = run(session_factory, [content_dir], content_dir)
+    assert report.ok and report.created == 10
+    with session_factory() as session:
+        questions = active(session)
+        assert len(questions) == 10
+        q = questions["LORA的原理"]
+        assert [(a.company, a.role, a.stage, a.date) for a in q.asked] == [
+            ("阿里国际", "算法工程师", "一面", dt.date(2025, 8, 1))
+        ]
+        assert q.tags == ["LORA", "PEFT", "参数高效微调"]
+        assert q.source_file == "llm-sft.md" and q.source_line == 49
+        chapter = session.scalars(select(Chapter)).one()
+        assert (chapter.title, chapter.slug) == ("LLM SFT Stage", "llm-sft")
+        assert q.created_at == T0
+
+
+def test_tag_variants_are_one_tag_named_by_the_most_frequent_spelling(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    write_md("a.md", ONE)
+    write_md(
+        "b.md",
+        """
+        # 第二章
+        ### Q. 问题三
+        > **Company**: 腾讯 | **Tags**: [ＬｏＲＡ, QLORA]
+        ### Q. 问题四
+        > **Company**: 腾讯 | **Tags**: [LoRA, QLoRA, qlora]
+        """,
+    )
+    report = run(session_factory, [content_dir], content_dir)
+    assert report.counts()["tag"]["LoRA"] == 4
+    with session_factory() as session:
+        tags = {t.key: t.name for t in session.scalars(select(Tag))}
+        assert tags == {"lora": "LoRA", "peft": "PEFT", "qlora": "QLORA"}
+        questions = active(session)
+        assert questions["问题一"].tags == ["LoRA", "PEFT"]
+        assert questions["问题四"].tags == ["LoRA", "QLORA"]
+
+
+def test_reimport_updates_in_place_and_keeps_attached_rows(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    path = write_md("a.md", ONE)
+    run(session_factory, [content_dir], content_dir)
+    with session_factory() as session, session.begin():
+        original = active(session)["问题一"]
+        qid = original.id
+        # Something attached to the question (later: review history). A delete-and-insert
+        # re-import would take it with the question through ON DELETE CASCADE.
+        session.execute(
+            text(
+                "CREATE TABLE notes (question_id VARCHAR REFERENCES questions(id) "
+                "ON DELETE CASCADE, body TEXT)"
+            )
+        )
+        session.execute(text("INSERT INTO notes VALUES (:q, 'mine')"), {"q": qid})
+
+    path.write_text(path.read_text().replace("答案一", "改过的答案"), encoding="utf-8")
+    report = run(session_factory, [content_dir], content_dir, now=T1)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    with session_factory() as session:
+        edited = active(session)["问题一"]
+        assert edited.id == qid
+        assert "改过的答案" in edited.answer_md
+        assert edited.created_at == T0 and edited.updated_at == T1
+        assert session.execute(text("SELECT body FROM notes")).scalar_one() == "mine"
+        assert [a.company for a in edited.asked] == ["阿里"]
+
+
+def test_a_removed_question_is_archived_and_comes_back(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    path = write_md("a.md", ONE)
+    run(session_factory, [content_dir], content_dir)
+    without_two = ONE.split("### Q. 问题二")[0]
+    write_md("a.md", without_two)
+    report = run(session_factory, [content_dir], content_dir, now=T1)
+    assert report.archived == 1
+    with session_factory() as session:
+        archived = session.scalars(select(Question).where(Question.title == "问题二")).one()
+        assert archived.archived_at == T1
+        assert list(active(session)) == ["问题一"]
+        assert session.scalars(select(Asked).where(Asked.question_id == archived.id)).all()
+    write_md("a.md", ONE)
+    report = run(session_factory, [path], content_dir)
+    assert report.restored == 1
+    with session_factory() as session:
+        assert sorted(active(session)) == ["问题一", "问题二"]
+
+
+def test_deleted_file_archives_its_questions_only_when_its_folder_is_imported(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    a = write_md("a.md", ONE)
+    b = write_md("b.md", "# B\n### Q. 问题五\n**Company**: 腾讯 | **Tags**: [RAG]\n")
+    run(session_factory, [content_dir], content_dir)
+    b.unlink()
+    report = run(session_factory, [a], content_dir)  # a single file: b is out of scope
+    assert report.archived == 0
+    report = run(session_factory, [content_dir], content_dir)
+    assert report.archived == 1
+    with session_factory() as session:
+        assert sorted(active(session)) == ["问题一", "问题二"]
+        chapter_b = session.scalars(select(Chapter).where(Chapter.source_file == "b.md")).one()
+        assert chapter_b.archived_at is not None
+        # Archived questions keep their tags (and everything else) for their history.
+        archived = session.scalars(select(Question).where(Question.title == "问题五")).one()
+        assert archived.tags == ["RAG"]
+
+
+def test_an_error_in_any_file_imports_nothing(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    write_md("a.md", ONE)
+    run(session_factory, [content_dir], content_dir)
+    write_md("a.md", ONE.replace("答案一", "新答案"))
+    write_md("z.md", "## 1. Other format\n**Answer:** no\n")
+    report = run(session_factory, [content_dir], content_dir, now=T1)
+    assert not report.ok and not report.written
+    [error] = report.errors
+    assert error.file.endswith("z.md") and error.line == 1
+    with session_factory() as session:
+        assert "新答案" not in active(session)["问题一"].answer_md
+
+
+def test_pinned_id_survives_a_renamed_title(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    pinned = ONE.replace("### Q. 问题一\n", "### Q. 问题一\n<!-- id: q-one -->\n")
+    write_md("a.md", pinned)
+    run(session_factory, [content_dir], content_dir)
+    write_md("a.md", pinned.replace("### Q. 问题一", "### Q. 改名的问题一"))
+    report = run(session_factory, [content_dir], content_dir)
+    assert (report.created, report.updated, report.archived) == (0, 1, 0)
+    with session_factory() as session:
+        assert session.get(Question, "q-one") is not None
+        assert session.get(Question, "q-one").title == "改名的问题一"  # type: ignore[union-attr]
+
+
+def test_the_same_pinned_id_in_two_files_is_an_error(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    write_md("a.md", "# A\n### Q. 一\n<!-- id: same -->\n**Company**: 腾讯\n")
+    write_md("b.md", "# B\n### Q. 二\n<!-- id: same -->\n**Company**: 腾讯\n")
+    report = run(session_factory, [content_dir], content_dir)
+    [error] = report.errors
+    assert error.file.endswith("b.md") and error.line == 2
+    assert "a.md:2" in error.message
