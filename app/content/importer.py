@@ -9,9 +9,13 @@ error, nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
@@ -23,6 +27,8 @@ from app.content.tags import display_name, tag_key
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
 CHUNK = 500
+# Above this much markdown, parsing is spread over worker processes.
+PARALLEL_BYTES = 2_000_000
 
 
 @dataclass
@@ -128,9 +134,21 @@ def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[s
     return exact, prefixes
 
 
+def _load_all(files: Sequence[Path], content_dir: Path) -> list[ParsedFile]:
+    """Parse files, across processes when the bank is large (parsing is CPU-bound)."""
+    size = sum(p.stat().st_size for p in files if p.is_file())
+    workers = min(os.cpu_count() or 1, 4, len(files))
+    # fork is cheap (no re-import) but only safe while this process runs one thread.
+    single_threaded = threading.active_count() == 1
+    if size < PARALLEL_BYTES or workers < 2 or not single_threaded or os.name != "posix":
+        return [load_file(p, content_dir) for p in files]
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        return list(pool.map(load_file, files, [content_dir] * len(files), chunksize=4))
+
+
 def parse_paths(paths: Sequence[Path], content_dir: Path) -> ImportReport:
     files, problems = discover(paths)
-    parsed = [load_file(p, content_dir) for p in files]
+    parsed = _load_all(files, content_dir)
     report = ImportReport(files=parsed, problems=problems)
     report.problems.extend(cross_file_problems(parsed))
     if not files and not problems:

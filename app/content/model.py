@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal
 
 Level = Literal["error", "warning"]
@@ -52,11 +52,25 @@ class ParsedQuestion:
 
     def content_hash(self) -> str:
         """sha256 of everything parsed, so a re-import can skip unchanged questions."""
-        data = asdict(self)
-        data["asked"] = [
-            [a.company, a.role, a.stage, a.date.isoformat() if a.date else None] for a in self.asked
+        asked = [
+            [a.company, a.role, a.stage, a.date.isoformat() if a.date else None]
+            for a in self.asked
         ]
-        raw = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        fields = [
+            self.id,
+            self.title,
+            self.line,
+            self.position,
+            self.section,
+            self.answer_md,
+            self.takeaway,
+            self.key_terms,
+            self.reference_links,
+            asked,
+            self.tags,
+            self.pinned_id,
+        ]
+        raw = json.dumps(fields, ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -193,3 +194,17 @@ def test_the_same_pinned_id_in_two_files_is_an_error(
     [error] = report.errors
     assert error.file.endswith("b.md") and error.line == 2
     assert "a.md:2" in error.message
+
+
+def test_parsing_across_processes_gives_the_same_result(
+    content_dir: Path, write_md: WriteMd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.content import importer
+
+    for i in range(4):
+        write_md(f"c{i}.md", ONE.replace("问题", f"问题{i}-"))
+    serial = importer.parse_paths([content_dir], content_dir)
+    monkeypatch.setattr(importer, "PARALLEL_BYTES", 1)
+    parallel = importer.parse_paths([content_dir], content_dir)
+    assert [f.questions for f in parallel.files] == [f.questions for f in serial.files]
+    assert len(parallel.questions) == 8
