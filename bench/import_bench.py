@@ -29,7 +29,18 @@ from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 COMPANIES = ["美团", "阿里", "阿里国际", "快手", "淘天", "同花顺", "字节跳动", "腾讯", "None"]
 ROLES = ["算法工程师", "大模型算法工程师", "Agent智能体", "后端开发"]
 STAGES = ["一面", "二面", "三面", "HR面", "终面"]
-TAGS = ["LoRA", "LORA", "PEFT", "QLoRA", "QLORA", "RLHF", "SFT", "MLA", "参数高效微调", "训练稳定性"]
+TAGS = [
+    "LoRA",
+    "LORA",
+    "PEFT",
+    "QLoRA",
+    "QLORA",
+    "RLHF",
+    "SFT",
+    "MLA",
+    "参数高效微调",
+    "训练稳定性",
+]
 
 
 def seed_answers() -> list[str]:
@@ -50,7 +61,9 @@ def metadata(rng: random.Random) -> str:
 
 
 def question(rng: random.Random, n: int, answer: str) -> str:
-    heading = rng.choice(["### Q. ", "### Q.", "### Q ", "### ### Q. "]) + f"第 {n} 题：{answer[:12]}"
+    heading = (
+        rng.choice(["### Q. ", "### Q.", "### Q ", "### ### Q. "]) + f"第 {n} 题：{answer[:12]}"
+    )
     if "<mark>" in answer and rng.random() < 0.1:
         answer = answer.replace("</mark>", "<mark>")  # closed by a second <mark>
     if rng.random() < 0.05:

@@ -53,8 +53,7 @@ class ParsedQuestion:
     def content_hash(self) -> str:
         """sha256 of everything parsed, so a re-import can skip unchanged questions."""
         asked = [
-            [a.company, a.role, a.stage, a.date.isoformat() if a.date else None]
-            for a in self.asked
+            [a.company, a.role, a.stage, a.date.isoformat() if a.date else None] for a in self.asked
         ]
         fields = [
             self.id,
