@@ -1,4 +1,4 @@
-"""ORM models (SQLAlchemy 2.x typed). Every change here needs an Alembic migration.
+"""The question bank's ORM models.
 
 The question bank: a ``Chapter`` per markdown file, its ``Question``s, each with one or
 more ``Asked`` records (company, role, stage, date) and topic ``Tag``s. Question ids are
@@ -8,59 +8,11 @@ stable strings, so everything attached to a question survives a re-import.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    TypeDecorator,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Stable constraint names, so migrations (and SQLite batch mode) can refer to them.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite stores it naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise ValueError(f"naive or non-datetime value {value!r}: use aware UTC datetimes")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, dt.datetime)
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
+from app.models.base import Base, UTCDateTime, utcnow
 
 class Chapter(Base):
     __tablename__ = "chapters"
@@ -85,6 +37,12 @@ class Question(Base):
     section: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     answer_md: Mapped[str] = mapped_column(Text)
+    # Rendered once per import: sanitised HTML with math as MathML.
+    title_html: Mapped[str] = mapped_column(Text, default="")
+    answer_html: Mapped[str] = mapped_column(Text, default="")
+    takeaway_html: Mapped[str | None] = mapped_column(Text)
+    # Case- and width-folded title, answer text, tags and companies, for substring search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     # The <mark> text: the answer's key takeaway, as markdown.
     takeaway: Mapped[str | None] = mapped_column(Text)
     # Bold phrases of the answer (labels like "**方法**：" left out).

@@ -1,0 +1,24 @@
+"""ORM models (SQLAlchemy 2.x typed), split by feature. Every change needs a migration.
+
+Importing this package registers every table on ``Base.metadata`` (Alembic uses it).
+"""
+
+from app.models.base import Base, UTCDateTime, utcnow
+from app.models.content import Asked, Chapter, Question, QuestionTag, Tag
+from app.models.study import Card, ReviewLog
+from app.models.users import LOCAL_USERNAME, User
+
+__all__ = [
+    "LOCAL_USERNAME",
+    "Asked",
+    "Base",
+    "Card",
+    "Chapter",
+    "Question",
+    "QuestionTag",
+    "ReviewLog",
+    "Tag",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,32 @@
+"""Users and their study settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, utcnow
+
+LOCAL_USERNAME = "local"
+
+
+class User(Base):
+    """A person studying. The embedded default has one built-in local user (no login);
+    with accounts on, each account is a user with an argon2 password hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Study settings.
+    new_per_day: Mapped[int] = mapped_column(Integer, default=20)
+    desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
+    # IANA zone that decides where a study day starts and ends.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Interface language ("zh" or "en"); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
