@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.content.loader import discover, load_file, source_key
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
-from app.content.tags import display_name, tag_key
+from app.content.tags import display_name, fold, tag_key
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
 CHUNK = 500
@@ -86,6 +87,16 @@ def tag_names(questions: Iterable[ParsedQuestion]) -> dict[str, str]:
         for t in q.tags:
             spellings[tag_key(t)].append(t)
     return {key: display_name(values) for key, values in spellings.items()}
+
+
+_MARKUP = re.compile(r"\*\*|__|`|<[^>]{1,40}>")
+
+
+def search_text(q: ParsedQuestion) -> str:
+    """What substring search looks in: title, answer text, tags, companies (folded)."""
+    companies = " ".join(a.company for a in q.asked if a.company)
+    answer = _MARKUP.sub("", q.answer_md)
+    return fold("\n".join([q.title, answer, " ".join(q.tags), companies]))
 
 
 def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
@@ -227,6 +238,10 @@ def _write(
                 "section": q.section,
                 "title": q.title,
                 "answer_md": q.answer_md,
+                "title_html": q.title_html,
+                "answer_html": q.answer_html,
+                "takeaway_html": q.takeaway_html,
+                "search_text": search_text(q),
                 "takeaway": q.takeaway,
                 "key_terms": q.key_terms,
                 "reference_links": q.reference_links,

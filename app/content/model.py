@@ -49,6 +49,10 @@ class ParsedQuestion:
     # Tags as spelled in this question's metadata line (normalised later, across files).
     tags: list[str] = field(default_factory=list)
     pinned_id: bool = False
+    # Rendered by app.content.render: sanitised HTML, math as MathML.
+    title_html: str = ""
+    answer_html: str = ""
+    takeaway_html: str | None = None
 
     def content_hash(self) -> str:
         """sha256 of everything parsed, so a re-import can skip unchanged questions."""
@@ -68,6 +72,9 @@ class ParsedQuestion:
             asked,
             self.tags,
             self.pinned_id,
+            self.title_html,
+            self.answer_html,
+            self.takeaway_html,
         ]
         raw = json.dumps(fields, ensure_ascii=False)
         return hashlib.sha256(raw.encode()).hexdigest()
