@@ -121,11 +121,11 @@ def serve_command(
         settings.host = host
     if port is not None:
         settings.port = port
-    if not is_loopback(settings.host):
+    if not is_loopback(settings.host) and not settings.accounts:
         err.print(
-            f"[red]refusing to serve on {settings.host}:[/red] there are no accounts yet, so "
-            "anyone who can reach the address would share the one local user. "
-            "Serve on 127.0.0.1 (the default)."
+            f"[red]refusing to serve on {settings.host}:[/red] accounts are off, so anyone "
+            "who can reach the address would study as the one local user. Serve on "
+            "127.0.0.1 (the default), or turn accounts on with IL_ACCOUNTS=true."
         )
         raise typer.Exit(2)
     if not no_import:

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Echo SQL statements (debugging only).
     sql_echo: bool = False
+    # Accounts with login. Off: one built-in local user, and only a loopback address.
+    accounts: bool = False
+    # Signs session cookies. Empty: a random key kept in data_dir/secret_key.
+    secret_key: str = ""
+    # Mark the session cookie Secure (set when served over HTTPS behind a proxy).
+    cookie_secure: bool = False
 
     @property
     def resolved_database_url(self) -> str:
@@ -42,6 +48,21 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs session cookies: the setting, or one generated once and kept
+    in the data folder so sessions survive restarts."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        import secrets
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def get_settings() -> Settings:

@@ -6,24 +6,43 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.config import REPO_ROOT, Settings, get_settings
+from app.config import REPO_ROOT, Settings, get_settings, session_secret
 from app.db import make_engine, make_sessionmaker
-from app.web import api, pages
+from app.web import api, auth, docs, errors, pages, study_api, study_pages
+from app.web.middleware import LanguageMiddleware
+from app.web.templating import make_templates
 
 
 def create_app(settings: Settings) -> FastAPI:
-    application = FastAPI(title="Interview Lab", version="0.1.0")
+    application = FastAPI(
+        title="Interview Lab",
+        version="0.1.0",
+        summary="Study LLM-engineering interview questions: the question bank and review.",
+        docs_url=None,  # served from vendored files by app.web.docs (no CDN)
+        redoc_url=None,
+    )
     engine = make_engine(settings)
     application.state.settings = settings
     application.state.engine = engine
     application.state.sessionmaker = make_sessionmaker(engine)
-    application.state.templates = Jinja2Templates(directory=REPO_ROOT / "templates")
+    application.state.templates = make_templates()
+
+    application.add_middleware(LanguageMiddleware)
+    application.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie="il_session",
+        same_site="lax",
+        https_only=settings.cookie_secure,
+        max_age=30 * 24 * 3600,
+    )
+    errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    application.include_router(pages.router)
-    application.include_router(api.router)
+    for module in (pages, study_pages, auth, api, study_api, docs):
+        application.include_router(module.router)
     return application
 
 

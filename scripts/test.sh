@@ -6,6 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh demos,test
 
+# Browser tests drive Debian's chromium (never a downloaded browser); CJK fonts make
+# the screenshots readable.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+  echo "== installing chromium and CJK fonts (apt)" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  fi
+fi
+
 echo "== ruff" >&2
 .venv/bin/ruff check app tests bench alembic
 .venv/bin/ruff format --check app tests bench

@@ -75,7 +75,7 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered_ids(flt: QuestionFilter) -> Select[tuple[str]]:
+def filtered_ids(flt: QuestionFilter) -> Select[str]:
     """``SELECT questions.id`` of the active questions that pass ``flt``."""
     stmt = select(Question.id).where(Question.archived_at.is_(None))
     if flt.company or flt.role or flt.stage:

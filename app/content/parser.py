@@ -23,6 +23,7 @@ from markdown_it.token import Token
 from app.content.markdown import markdown_parser
 from app.content.metadata import looks_like_metadata, parse_metadata_line
 from app.content.model import Diagnostic, Level, ParsedFile, ParsedQuestion
+from app.content.render import render_inline, render_markdown
 from app.content.tags import fold
 
 _HEADING_HASHES = re.compile(r"^\s*(?:#{1,6}(?:[ \t]+|$))+")
@@ -327,6 +328,12 @@ class _FileParser:
         question.takeaway = "\n".join(takeaways) or None
         question.key_terms = _key_terms(answer_tokens)
         question.reference_links = _links(answer_tokens)
+        question.title_html = render_inline(question.title)
+        # The file's tokens save a second parse when they hold the answer and no more.
+        first = self.tokens[tok_lo].map if tok_lo < tok_hi else None
+        own = first is None or first[0] >= current.answer_start
+        question.answer_html = render_markdown(question.answer_md, answer_tokens if own else None)
+        question.takeaway_html = render_inline(question.takeaway) if question.takeaway else None
         if not current.metadata_seen:
             self.add(
                 heading_line0,

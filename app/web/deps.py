@@ -1,15 +1,20 @@
-"""Typed FastAPI dependencies: the settings, a database session, the templates."""
+"""Typed FastAPI dependencies: settings, a database session, templates, the current
+user, and the question filter read from the query string."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
+from app.content.filters import QuestionFilter
+from app.errors import Unauthorized
+from app.models import User
+from app.users.service import local_user
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -31,3 +36,36 @@ def get_templates(request: Request) -> Jinja2Templates:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
+
+
+def get_current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+    """The local user (accounts off), or the signed-in account (accounts on)."""
+    if not settings.accounts:
+        user = local_user(session=session)
+    else:
+        user_id = request.session.get("user_id")
+        found = session.get(User, user_id) if isinstance(user_id, int) else None
+        if found is None or found.is_local:
+            raise Unauthorized("sign in to see your progress")
+        user = found
+    request.state.user = user  # the page header shows "Sign out" for accounts
+    return user
+
+
+CurrentUserDep = Annotated[User, Depends(get_current_user)]
+
+
+def get_filter(
+    company: Annotated[list[str] | None, Query(description="Companies (any of)")] = None,
+    role: Annotated[list[str] | None, Query(description="Roles (any of)")] = None,
+    stage: Annotated[list[str] | None, Query(description="Stages, e.g. 一面 (any of)")] = None,
+    tag: Annotated[list[str] | None, Query(description="Topic tags (any of)")] = None,
+    chapter: Annotated[list[str] | None, Query(description="Chapter slugs (any of)")] = None,
+    q: Annotated[str, Query(max_length=200, description="Substring search")] = "",
+) -> QuestionFilter:
+    return QuestionFilter.from_params(
+        {"company": company, "role": role, "stage": stage, "tag": tag, "chapter": chapter, "q": q}
+    )
+
+
+FilterDep = Annotated[QuestionFilter, Depends(get_filter)]

@@ -1,17 +1,93 @@
-"""HTML pages."""
+"""HTML pages for reading the bank: home, browse, a question, and the language switch.
+Review and settings pages live in ``app.web.study_pages``."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+import datetime as dt
+from typing import Annotated
 
-from app.content.queries import chapter_summaries
-from app.web.deps import SessionDep, TemplatesDep
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-router = APIRouter()
+from app.content.filters import QuestionFilter
+from app.content.queries import chapter_summaries, facet_values, get_question, list_questions
+from app.errors import NotFound
+from app.i18n import LANGUAGES
+from app.i18n import gettext as _
+from app.study.review import queue_counts
+from app.web.deps import CurrentUserDep, FilterDep, SessionDep, SettingsDep, TemplatesDep
+from app.web.middleware import LANG_COOKIE
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, templates: TemplatesDep) -> HTMLResponse:
+def home(
+    request: Request, session: SessionDep, templates: TemplatesDep, user: CurrentUserDep
+) -> Response:
+    counts = queue_counts(
+        session=session, user=user, flt=QuestionFilter(), now=dt.datetime.now(dt.UTC)
+    )
     chapters = chapter_summaries(session=session)
-    return templates.TemplateResponse(request, "home.html", {"chapters": chapters})
+    return templates.TemplateResponse(
+        request, "home.html", {"chapters": chapters, "counts": counts}
+    )
+
+
+@router.get("/questions", response_class=HTMLResponse)
+def browse(
+    request: Request,
+    session: SessionDep,
+    templates: TemplatesDep,
+    flt: FilterDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    total, questions = list_questions(
+        session=session, flt=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    chapters = chapter_summaries(session=session)
+    context = {
+        "flt": flt,
+        "total": total,
+        "questions": questions,
+        "facets": facet_values(session=session),
+        "facet_labels": [
+            ("company", _("Company")),
+            ("role", _("Role")),
+            ("stage", _("Stage")),
+            ("tag", _("Topic")),
+            ("chapter", _("Chapter")),
+        ],
+        "chapter_titles": {c.slug: c.title for c in chapters},
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "page_size": PAGE_SIZE,
+    }
+    return templates.TemplateResponse(request, "browse.html", context)
+
+
+@router.get("/questions/{question_id}", response_class=HTMLResponse)
+def question_page(
+    request: Request, question_id: str, session: SessionDep, templates: TemplatesDep
+) -> Response:
+    question = get_question(session=session, question_id=question_id)
+    return templates.TemplateResponse(request, "question.html", {"question": question})
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, settings: SettingsDep, next: str = "/") -> Response:
+    if code not in LANGUAGES:
+        raise NotFound(f"language {code!r} is not one of {', '.join(LANGUAGES)}")
+    # Only local paths: never an open redirect.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        httponly=True,
+        secure=settings.cookie_secure,
+    )
+    return response

@@ -1,54 +1,128 @@
-"""The web process: pages render from the database, and never import torch."""
+"""Reading pages: home, browse with filters and search, the question page, errors.
+Pages are checked through parsed HTML."""
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
-from pathlib import Path
 
-from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from app.config import Settings
-from app.content.importer import import_paths
-from app.db import make_sessionmaker
-from app.main import create_app
-from tests.conftest import REPO_ROOT, SEED
+from tests.conftest import REPO_ROOT
+from tests.web.conftest import MakeClient, number, soup
 
 
-def test_home_lists_the_imported_chapters(
-    settings: Settings, engine: Engine, content_dir: Path
-) -> None:
-    (content_dir / "llm-sft.md").write_bytes(SEED.read_bytes())
-    with make_sessionmaker(engine)() as session, session.begin():
-        import_paths(
-            session, paths=[content_dir], content_dir=content_dir, now=dt.datetime.now(dt.UTC)
-        )
-    with TestClient(create_app(settings)) as client:
-        page = BeautifulSoup(client.get("/").text, "html.parser")
-        [chapter] = page.select("li.chapter")
-        assert chapter["data-slug"] == "llm-sft"
-        assert chapter.select_one(".count").get_text() == "10 questions"  # type: ignore[union-attr]
-        assert client.get("/api/chapters").json()[0]["questions"] == 10
+def test_home_shows_today_and_the_chapters(client: TestClient) -> None:
+    page = soup(client.get("/"))
+    assert number(page, "#due-today") == 0
+    assert number(page, "#new-left") == 10  # 20 a day by default, 10 questions in the bank
+    assert number(page, "#streak") == 0
+    [chapter] = page.select("li.chapter")
+    assert chapter["data-slug"] == "llm-sft"
+    assert chapter.select_one(".count").get_text() == "10 questions"  # type: ignore[union-attr]
+    links = {a["href"] for a in page.select("main a")}
+    assert {"/review", "/questions"} <= links
 
 
-def test_empty_bank_says_how_to_import(settings: Settings, engine: Engine) -> None:
-    with TestClient(create_app(settings)) as client:
-        page = BeautifulSoup(client.get("/").text, "html.parser")
-        assert "interview-lab import" in page.select_one(".empty").get_text()  # type: ignore[union-attr]
+def test_empty_bank_says_how_to_import(make_client: MakeClient) -> None:
+    page = soup(make_client(seed=False).get("/"))
+    assert "interview-lab import" in page.select_one(".empty").get_text()  # type: ignore[union-attr]
 
 
-def test_serving_a_page_does_not_import_torch(settings: Settings, engine: Engine) -> None:
+def titles(client: TestClient, url: str) -> list[str]:
+    page = soup(client.get(url))
+    return [a.get_text(strip=True) for a in page.select("li.question-item a.title")]
+
+
+def test_browse_lists_everything_with_metadata(client: TestClient) -> None:
+    page = soup(client.get("/questions"))
+    items = page.select("li.question-item")
+    assert len(items) == 10
+    first = items[0]
+    assert first.select_one(".company").get_text() == "美团"  # type: ignore[union-attr]
+    assert first.select_one(".stage").get_text() == "一面"  # type: ignore[union-attr]
+    assert "LORA" in [t.get_text() for t in first.select(".chip.tag")]  # the usual spelling
+
+
+def test_filters_combine_and_show_as_removable_chips(client: TestClient) -> None:
+    url = "/questions?company=阿里国际&tag=qlora"
+    assert titles(client, url) == ["QLORA相对于LORA改进是什么？"]
+    page = soup(client.get(url))
+    chips = {(c["data-facet"], c["data-value"]) for c in page.select("li.chip.filter")}
+    assert chips == {("company", "阿里国际"), ("tag", "qlora")}
+    remove_tag = page.select_one("li.chip.filter[data-facet=tag] a.remove")
+    assert remove_tag is not None
+    assert len(titles(client, str(remove_tag["href"]))) == 3  # all of 阿里国际's questions
+    # Values within a facet are alternatives.
+    assert len(titles(client, "/questions?company=阿里国际&company=快手")) == 4
+    assert len(titles(client, "/questions?stage=一面&role=Agent智能体")) == 1
+
+
+def test_search_finds_chinese_substrings(client: TestClient) -> None:
+    found = titles(client, "/questions?q=低秩")
+    assert "为什么在参数高效微调中使用低秩矩阵分解？" in found
+    assert "LORA的原理" in found  # "低秩" appears inside its answer's sentences
+    assert titles(client, "/questions?q=lora的原理") == ["LORA的原理"]  # case-insensitive
+    assert titles(client, "/questions?q=不存在的词") == []
+
+
+def test_question_page_renders_math_and_takeaway(client: TestClient) -> None:
+    [item] = client.get("/api/questions?q=啥是矩阵的秩").json()["items"]
+    page = soup(client.get(f"/questions/{item['id']}"))
+    answer = page.select_one("section.answer")
+    assert answer is not None
+    assert answer.select("math"), "math should render as MathML"
+    assert "\\mathbb" not in answer.get_text()
+    assert page.select_one("aside.takeaway") is not None
+    assert page.select_one("section.answer mark") is not None
+    assert page.select_one("p.source code").get_text().startswith("llm-sft.md:")  # type: ignore[union-attr]
+
+
+def test_unknown_question_is_a_404_page_and_json(client: TestClient) -> None:
+    response = client.get("/questions/nope")
+    assert response.status_code == 404
+    assert "nope" in soup(response).select_one(".error-message").get_text()  # type: ignore[union-attr]
+    api = client.get("/api/questions/nope")
+    assert api.status_code == 404 and "nope" in api.json()["detail"]
+
+
+def test_api_lists_with_filters_and_rejects_bad_input(client: TestClient) -> None:
+    body = client.get("/api/questions", params={"company": "阿里", "limit": 2}).json()
+    assert body["total"] == 3 and len(body["items"]) == 2
+    assert all(any(a["company"] == "阿里" for a in i["asked"]) for i in body["items"])
+    bad = client.get("/api/questions", params={"limit": 0})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "limit"
+    facets = client.get("/api/facets").json()
+    assert {"value": "阿里国际", "count": 3} in facets["company"]
+
+
+def test_openapi_documents_the_api(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/questions",
+        "/api/questions/{question_id}",
+        "/api/review/next",
+        "/api/review/rate",
+        "/api/review/undo",
+        "/api/stats",
+    ):
+        assert path in paths
+
+
+def test_serving_a_page_does_not_import_torch(settings: Settings) -> None:
     code = f"""
 import sys
 from fastapi.testclient import TestClient
 from app.config import Settings
+from app.db import make_engine, migrate
 from app.main import create_app
 settings = Settings(data_dir={str(settings.data_dir)!r}, database_url="")
+migrate(make_engine(settings))
 with TestClient(create_app(settings)) as client:
     assert client.get("/").status_code == 200
+    assert client.get("/review").status_code == 200
 assert "torch" not in sys.modules, "the web process imported torch"
 print("ok")
 """

@@ -1,0 +1,277 @@
+"""Render a question's markdown to sanitised HTML, with math as MathML (done at import).
+
+Steps (DESIGN.md, "Known pitfalls"):
+
+1. ``\\(..\\)`` and ``\\[..\\]`` become ``$..$`` and ``$$..$$`` outside code, because
+   CommonMark reads ``\\(`` as an escaped ``(`` and texmath misses a ``\\[`` continuing a
+   list item. A lone ``<mark>`` line is joined to the next line, so it never becomes a
+   raw HTML block whose markdown and math would go unrendered.
+2. The shared parser (``app.content.markdown``) builds tokens; our renderer turns math
+   into MathML with latex2mathml, wraps tables so they scroll on a phone, and carries a
+   ``<mark>`` across paragraphs (each paragraph gets its own ``<mark>``).
+3. nh3 sanitises the result with an explicit allow-list. This runs last because
+   latex2mathml copies ``\\text{...}`` verbatim, tags included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import nh3
+from latex2mathml.converter import convert
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from app.content.markdown import markdown_parser
+
+__all__ = ["render_inline", "render_markdown"]
+
+_NEEDS_PREP = re.compile(r"\\[(\[]|^[ \t]*<mark\s*>[ \t]*\n", re.IGNORECASE | re.MULTILINE)
+_LONE_MARK = re.compile(r"^([ \t]*<mark\s*>)[ \t]*\n(?=[ \t]*\S)", re.IGNORECASE | re.MULTILINE)
+# An escaped backslash is consumed as a pair, so ``\\[2pt]`` (a LaTeX line break) is no
+# delimiter.
+_DELIMITER = re.compile(r"\\\\|\\[()\[\]]")
+_BACKTICKS = re.compile(r"(?<!\\)`+")
+_CLOSING_BACKTICKS = re.compile(r"`+")  # no escapes inside a code span
+_TEX_SIGN = re.compile(r"[\\^_=+{}<>|]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_MARK_OPEN = re.compile(r"^<mark\s*>$", re.IGNORECASE)
+_MARK_CLOSE = re.compile(r"^</mark\s*>$", re.IGNORECASE)
+_LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+#.-]{1,40}$")
+
+_MATHML_TAGS = {
+    "math", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac",
+    "msqrt", "mroot", "mrow", "mover", "munder", "munderover", "mstyle", "mtable", "mtr",
+    "mtd", "mpadded", "mphantom", "menclose", "semantics", "annotation",
+}  # fmt: skip
+_MATHML_ATTRIBUTES = {
+    "display", "xmlns", "mathvariant", "stretchy", "fence", "separator", "accent",
+    "accentunder", "lspace", "rspace", "linethickness", "columnalign", "rowalign",
+    "columnspacing", "rowspacing", "width", "height", "depth", "notation", "displaystyle",
+    "scriptlevel", "movablelimits", "form", "minsize", "maxsize", "largeop", "symmetric",
+    "encoding",
+}  # fmt: skip
+_HTML_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
+    "pre", "code", "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th",
+    "td", "span", "div", "mark", "sup", "sub",
+}  # fmt: skip
+# Classes our renderer writes; any other class (say, from raw HTML) is dropped.
+_CLASSES = {
+    "code": {"math-error"},
+    "div": {"table-wrap"},
+    "span": {"math-label"},
+}
+_ALIGN = {"align": {"left", "center", "right"}}
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    """Class values are checked here: fence languages are open-ended (``language-*``)."""
+    if name != "class":
+        return value
+    if value in _CLASSES.get(tag, set()) or (tag == "code" and _LANGUAGE_CLASS.match(value)):
+        return value
+    return None
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_HTML_TAGS | _MATHML_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes={
+        "a": {"href", "title"},
+        "img": {"src", "alt", "title"},
+        "ol": {"start"},
+        **{tag: {"class"} for tag in _CLASSES},
+        **dict.fromkeys(_MATHML_TAGS, _MATHML_ATTRIBUTES),
+    },
+    tag_attribute_values={"th": _ALIGN, "td": _ALIGN},
+    attribute_filter=_keep_attribute,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+)
+
+
+@lru_cache(maxsize=8192)
+def _mathml(tex: str, display: bool) -> str:
+    """MathML for one formula; a bank repeats formulas, so conversions are cached."""
+    try:
+        return str(convert(tex, display="block" if display else "inline"))
+    except Exception:  # latex2mathml raises many types; a bad formula must not stop import
+        return f'<code class="math-error">{escapeHtml(tex)}</code>'
+
+
+def _code_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Inline code spans in ``text[start:end]``: a backtick run closed by a run of the
+    same length before the next blank line (a span cannot cross a paragraph)."""
+    spans: list[tuple[int, int]] = []
+    pos = start
+    while (opener := _BACKTICKS.search(text, pos, end)) is not None:
+        blank = _BLANK_LINE.search(text, opener.end(), end)
+        runs = _CLOSING_BACKTICKS.finditer(text, opener.end(), blank.start() if blank else end)
+        closer = next((m for m in runs if m.group() == opener.group()), None)
+        if closer is not None:
+            spans.append((opener.start(), closer.end()))
+        pos = closer.end() if closer is not None else opener.end()
+    return spans
+
+
+def _code_regions(text: str, block: bool) -> list[tuple[int, int]]:
+    """Character ranges of code (blocks, then the spans between them), in order."""
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
+    blocks: list[tuple[int, int]] = []
+    if block:
+        # Block rules only: code blocks need no inline parse (half the time saved).
+        md = markdown_parser()
+        for tok in md.block.parse(text, md, {}, []) or []:
+            if tok.type in ("fence", "code_block") and tok.map:
+                blocks.append((line_starts[tok.map[0]], min(line_starts[tok.map[1]], len(text))))
+    regions: list[tuple[int, int]] = []
+    pos = 0
+    for lo, hi in [*blocks, (len(text), len(text))]:
+        regions.extend(_code_spans(text, pos, lo))
+        if hi > lo:
+            regions.append((lo, hi))
+        pos = max(pos, hi)
+    return regions
+
+
+def _convert_delimiters(segment: str) -> str:
+    """``\\(x\\)`` -> ``$x$`` and ``\\[x\\]`` -> ``$$x$$`` in text known to hold no code."""
+    out: list[str] = []
+    pos = 0
+    opened: re.Match[str] | None = None
+    for m in _DELIMITER.finditer(segment):
+        kind = m.group()
+        if kind in ("\\(", "\\["):
+            opened = m  # the latest opener wins: a stray ``\\(`` must not swallow text
+            continue
+        if opened is None or (opened.group(), kind) not in (("\\(", "\\)"), ("\\[", "\\]")):
+            continue
+        inner = segment[opened.end() : m.start()]
+        # ``\\[1\\]`` is markdown's way to write a literal "[1]": one-line ``\\[..\\]``
+        # without a TeX sign stays text. Math never spans a blank line.
+        citation = kind == "\\]" and "\n" not in inner and not _TEX_SIGN.search(inner)
+        if not inner.strip() or _BLANK_LINE.search(inner) or citation:
+            opened = None
+            continue
+        # dollarmath refuses inline ``$`` next to a digit or with padding; a space apart
+        # from a digit changes nothing a reader sees.
+        before = " " if opened.start() > 0 and segment[opened.start() - 1].isdigit() else ""
+        after = " " if m.end() < len(segment) and segment[m.end()].isdigit() else ""
+        math = f"${inner.strip()}$" if kind == "\\)" else f"$${inner}$$"
+        out.append(segment[pos : opened.start()] + before + math + after)
+        pos, opened = m.end(), None
+    out.append(segment[pos:])
+    return "".join(out)
+
+
+def _prepare(text: str, block: bool) -> str:
+    """Step 1 of the module docstring, applied only outside code."""
+    if not _NEEDS_PREP.search(text):
+        return text  # the common case: no second parse needed
+    out: list[str] = []
+    pos = 0
+    for lo, hi in [*_code_regions(text, block), (len(text), len(text))]:
+        segment = _LONE_MARK.sub(r"\1", text[pos:lo])
+        out.append(_convert_delimiters(segment) + text[lo:hi])
+        pos = hi
+    return "".join(out)
+
+
+def _carry_marks(tokens: list[Token]) -> None:
+    """Close a ``<mark>`` at the end of each inline run and reopen it in the next one, so
+    a highlight over several paragraphs survives the HTML parser (``mark`` cannot hold a
+    ``<p>``). A ``<mark>`` or ``</mark>`` alone in a raw HTML block only moves the state.
+    A ``<mark>`` inside a highlight closes it, as the file parser reads it, so its tokens
+    render the same as its repaired text."""
+    opened = False
+    for tok in tokens:
+        lone = tok.content.strip() if tok.type == "html_block" else ""
+        if _MARK_OPEN.match(lone) or _MARK_CLOSE.match(lone):
+            opened = not opened if _MARK_OPEN.match(lone) else False
+            tok.content = ""
+        elif tok.type == "inline" and tok.children is not None:
+            reopen = opened
+            for child in tok.children:
+                if child.type == "html_inline" and _MARK_OPEN.match(child.content):
+                    child.content = "</mark>" if opened else child.content
+                    opened = not opened
+                elif child.type == "html_inline" and _MARK_CLOSE.match(child.content):
+                    opened = False
+            if reopen:
+                tok.children.insert(0, Token("html_inline", "", 0, content="<mark>"))
+            if opened:
+                tok.children.append(Token("html_inline", "", 0, content="</mark>"))
+
+
+class _Renderer(RendererHTML):
+    """markdown-it's HTML renderer plus math, wrapped tables and aligned cells."""
+
+    def math_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        # ``$$..$$`` inside a paragraph (``math_inline_double``) is display math.
+        return _mathml(tokens[idx].content.strip(), tokens[idx].type == "math_inline_double")
+
+    math_inline_double = math_inline
+
+    def math_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return _mathml(tokens[idx].content.strip(), True) + "\n"
+
+    def math_block_label(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        label = f'<span class="math-label">({escapeHtml(tokens[idx].info)})</span>'
+        return f"<div>{_mathml(tokens[idx].content.strip(), True)}{label}</div>\n"
+
+    def table_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return '<div class="table-wrap"><table>\n'
+
+    def table_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return "</table></div>\n"
+
+    def _cell_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        # markdown-it aligns with ``style``, which the sanitiser drops; ``align`` survives.
+        token = tokens[idx]
+        style = token.attrGet("style")
+        if isinstance(style, str) and style.startswith("text-align:"):
+            return f'<{token.tag} align="{escapeHtml(style.removeprefix("text-align:"))}">'
+        return f"<{token.tag}>"
+
+    th_open = td_open = _cell_open
+
+
+_RENDERER = _Renderer()
+
+
+def _html(tokens: list[Token]) -> str:
+    _carry_marks(tokens)
+    return _CLEANER.clean(_RENDERER.render(tokens, markdown_parser().options, {})).strip()
+
+
+def render_markdown(md_text: str, tokens: list[Token] | None = None) -> str:
+    """Block markdown -> sanitised HTML (paragraphs, lists, tables, code, MathML).
+
+    ``tokens``, if given, are ``md_text``'s tokens from the shared parser (the file
+    parser's own): they are used (and modified) instead of parsing again, unless step 1
+    would change the text. Parsing is most of an import's time."""
+    if tokens is None or _NEEDS_PREP.search(md_text):
+        tokens = markdown_parser().parse(_prepare(md_text, block=True))
+    return _html(tokens)
+
+
+def render_inline(md_text: str) -> str:
+    """One line of markdown (a title, a takeaway) -> sanitised HTML with no ``<p>``."""
+    return _html(markdown_parser().parseInline(_prepare(md_text, block=False)))

@@ -1,0 +1,218 @@
+"""Today's review queue: study-day bounds in the user's time zone, the counts a page shows
+(due, new left, reviewed, streak), and which card comes next.
+
+A study day runs from midnight to midnight in ``User.timezone``. Queue order, in
+``pick_next``:
+
+1. due cards, earliest due first: Review cards due before the study day ends (like
+   Anki, a review is "due today" whatever the hour), Learning and Relearning cards due
+   by now (their steps are minutes, so the time matters);
+2. new questions, in chapter file order then position, while today's new-card limit
+   lasts;
+3. learn-ahead: when nothing else is left, a Learning/Relearning card due within
+   ``LEARN_AHEAD`` (Anki's default, 20 minutes) rather than an idle "come back in 8
+   minutes". Later ones wait; they are still counted in ``due_today``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from functools import cache
+
+from fsrs import State
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.content.filters import QuestionFilter, filtered_ids
+from app.models import Card, Question, ReviewLog, User
+from app.study.scheduler import as_utc
+
+LEARN_AHEAD = dt.timedelta(minutes=20)
+# ReviewLog.source of flashcard reviews (quizzes will log their own source).
+REVIEW_SOURCE = "review"
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """Today's queue under a filter. ``reviewed_today`` and ``streak_days`` are the
+    user's, whatever the filter: a review under another filter is still study."""
+
+    due_today: int
+    new_left_today: int
+    new_available: int
+    streak_days: int
+    reviewed_today: int
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def user_zone(user: User) -> zoneinfo.ZoneInfo:
+    """The user's zone; UTC if the stored name is unknown on this machine (settings
+    validate it, but a database can move to a machine with an older tz database)."""
+    try:
+        return zoneinfo.ZoneInfo(user.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _day_start(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+
+
+def study_day_bounds(*, user: User, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The study day holding ``now`` as ``[start, end)`` in UTC (23 or 25 hours long
+    across a daylight-saving change)."""
+    zone = user_zone(user)
+    today = as_utc(now).astimezone(zone).date()
+    return _day_start(today, zone), _day_start(today + dt.timedelta(days=1), zone)
+
+
+def _reviews(user_id: int) -> ColumnElement[bool]:
+    return and_(ReviewLog.user_id == user_id, ReviewLog.source == REVIEW_SOURCE)
+
+
+def reviewed_between(
+    session: Session, user_id: int, start: dt.datetime, end: dt.datetime, *, first: bool = False
+) -> int:
+    """Reviews in ``[start, end)``; with ``first``, only first reviews of new cards."""
+    stmt = select(func.count(ReviewLog.id)).where(
+        _reviews(user_id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end
+    )
+    if first:
+        # A first review stores SQL NULL before it (see review._log).
+        stmt = stmt.where(ReviewLog.card_before.is_(None))
+    return int(session.scalar(stmt) or 0)
+
+
+def streak_days(*, session: Session, user: User, now: dt.datetime) -> int:
+    """Consecutive study days with a review, ending today, or yesterday while today has
+    none yet (the streak is not lost before the day is over).
+
+    Walks back one indexed ``max(reviewed_at)`` query per study day in the streak.
+    """
+    zone = user_zone(user)
+    today = as_utc(now).astimezone(zone).date()
+    cursor = _day_start(today + dt.timedelta(days=1), zone)
+    expected: dt.date | None = None
+    streak = 0
+    while True:
+        last = session.scalar(
+            select(func.max(ReviewLog.reviewed_at)).where(
+                _reviews(user.id), ReviewLog.reviewed_at < cursor
+            )
+        )
+        if last is None:
+            return streak
+        day = last.astimezone(zone).date()
+        if expected is None:
+            if day < today - dt.timedelta(days=1):
+                return 0
+            expected = day
+        if day != expected:
+            return streak
+        streak += 1
+        expected = day - dt.timedelta(days=1)
+        cursor = _day_start(day, zone)
+
+
+def _has_card(user_id: int) -> ColumnElement[bool]:
+    return exists().where(Card.user_id == user_id, Card.question_id == Question.id)
+
+
+def new_left_today(
+    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
+) -> tuple[int, int]:
+    """(new cards left today, new questions available) under ``flt``. The daily limit is
+    the user's across all filters: first reviews today count against it."""
+    start, end = study_day_bounds(user=user, now=now)
+    available = int(
+        session.scalar(
+            select(func.count()).select_from(
+                filtered_ids(flt).where(~_has_card(user.id)).subquery()
+            )
+        )
+        or 0
+    )
+    started = reviewed_between(session, user.id, start, end, first=True)
+    return min(max(0, user.new_per_day - started), available), available
+
+
+def queue_counts(
+    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
+) -> QueueCounts:
+    """Today's counts for the user under ``flt`` (active questions only)."""
+    now = as_utc(now)
+    start, end = study_day_bounds(user=user, now=now)
+    due = session.scalar(
+        select(func.count(Card.id)).where(
+            Card.user_id == user.id, Card.question_id.in_(filtered_ids(flt)), Card.due < end
+        )
+    )
+    new_left, available = new_left_today(session=session, user=user, flt=flt, now=now)
+    return QueueCounts(
+        due_today=int(due or 0),
+        new_left_today=new_left,
+        new_available=available,
+        streak_days=streak_days(session=session, user=user, now=now),
+        reviewed_today=reviewed_between(session, user.id, start, end),
+    )
+
+
+def _first_card(
+    session: Session, user: User, flt: QuestionFilter, when: ColumnElement[bool]
+) -> Card | None:
+    return session.scalars(
+        select(Card)
+        .where(Card.user_id == user.id, Card.question_id.in_(filtered_ids(flt)), when)
+        .order_by(Card.due, Card.id)
+        .limit(1)
+    ).first()
+
+
+def pick_next(
+    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
+) -> tuple[str, Card | None] | None:
+    """The next question to show under ``flt`` and its card (``None``: new), in the
+    order the module docstring gives; ``None`` when nothing is left for now."""
+    now = as_utc(now)
+    _, end = study_day_bounds(user=user, now=now)
+    learning = Card.state != int(State.Review)
+    due = _first_card(
+        session,
+        user,
+        flt,
+        or_(and_(Card.state == int(State.Review), Card.due < end), and_(learning, Card.due <= now)),
+    )
+    if due is not None:
+        return due.question_id, due
+    new_left, _ = new_left_today(session=session, user=user, flt=flt, now=now)
+    if new_left > 0:
+        new_id = session.scalars(
+            filtered_ids(flt)
+            .where(~_has_card(user.id))
+            .order_by(Question.source_file, Question.position, Question.id)
+            .limit(1)
+        ).first()
+        if new_id is not None:
+            return new_id, None
+    ahead = _first_card(session, user, flt, and_(learning, Card.due <= now + LEARN_AHEAD))
+    return (ahead.question_id, ahead) if ahead is not None else None
+
+
+def pick_preferred(
+    *, session: Session, user: User, flt: QuestionFilter, question_id: str
+) -> tuple[str, Card | None] | None:
+    """``question_id`` and its card if it is active and passes ``flt`` (used to show a
+    card again right after its rating was undone), whether due or not."""
+    found = session.scalar(filtered_ids(flt).where(Question.id == question_id))
+    if found is None:
+        return None
+    card = session.scalars(
+        select(Card).where(Card.user_id == user.id, Card.question_id == question_id)
+    ).first()
+    return found, card

@@ -1,0 +1,364 @@
+"""Flashcard review services: show the next card and rate it; undo (``app.study.undo``),
+study settings (``app.study.settings``) and queue counts (``app.study.queue``) are
+re-exported here, so routers need only this module.
+
+Services take keyword-only arguments, own the SQL and commit their own transaction.
+
+**The label never lies.** ``next_card`` computes the four outcomes once and shows them;
+``rate`` must apply the one shown. Two mechanisms make sure of it:
+
+- fuzz is deterministic: its rng is seeded from (user id, question id, card version)
+  with sha256 (``fuzz_rng``), so preview and rating draw the same fuzz in any process,
+  after a restart too;
+- the shown outcomes are kept in a small per-database, per-process memory
+  (``app.study.shown``) for ``SHOWN_TTL``; a rating of that showing applies the stored
+  outcome itself, so even the due time is the previewed one (scheduled from the moment
+  the card was shown). If it is gone (another process, a restart, an hour later), the
+  rating is scheduled at its own time with the same seed: the same interval and label,
+  the due moved by the time the answer took.
+
+**One review per showing.** A rating names the card version it was shown with. It
+applies with ``UPDATE cards ... WHERE version = :shown`` (or, for a new card, the
+unique (user_id, question_id) constraint); the loser of a race, or a second click,
+records nothing and gets the recorded result back with ``duplicate=True``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fsrs import Rating, State
+from sqlalchemy import insert, null, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.content.filters import QuestionFilter
+from app.errors import Conflict, NotFound, Unprocessable
+from app.models import Card, Question, ReviewLog, User
+from app.study import scheduler
+from app.study.queue import (
+    REVIEW_SOURCE,
+    QueueCounts,
+    pick_next,
+    pick_preferred,
+    queue_counts,
+    study_day_bounds,
+)
+from app.study.scheduler import CardDict, Outcome, as_utc
+from app.study.settings import set_study_settings
+from app.study.shown import Shown, forget_shown, fuzz_rng, shown_previews
+from app.study.undo import UndoResult, card_history, last_review, rows_changed, undo_last
+from app.users.service import local_user
+
+__all__ = [
+    "QueueCounts",
+    "RateResult",
+    "ShownCard",
+    "UndoResult",
+    "card_history",
+    "forget_shown",
+    "fuzz_rng",
+    "get_or_create_local_user",
+    "last_review",
+    "next_card",
+    "queue_counts",
+    "rate",
+    "set_study_settings",
+    "study_day_bounds",
+    "undo_last",
+]
+
+SHOWN_TTL = dt.timedelta(hours=1)
+MAX_DURATION_MS = 24 * 3600 * 1000
+RATING_CHOICES = "1 (Again), 2 (Hard), 3 (Good), 4 (Easy)"
+
+
+@dataclass(frozen=True)
+class ShownCard:
+    """A card as shown: send ``version`` back with the rating. ``state`` is 0 for a new
+    card, else ``fsrs.State``; ``previews`` maps each rating to its outcome."""
+
+    question_id: str
+    version: int
+    state: int
+    card: CardDict | None
+    retrievability: float | None
+    shown_at: dt.datetime
+    # Keyed by ``fsrs.Rating`` members; typed by int so callers may index with 1-4.
+    previews: dict[int, Outcome]
+
+
+@dataclass(frozen=True)
+class RateResult:
+    """The recorded review; ``duplicate`` when this showing had been rated already (the
+    fields then describe the card as it is)."""
+
+    question_id: str
+    rating: Rating
+    state: int
+    due: dt.datetime
+    interval: dt.timedelta
+    label: str
+    version: int
+    reps: int
+    lapses: int
+    card: CardDict
+    duplicate: bool
+
+
+def get_or_create_local_user(*, session: Session) -> User:
+    """The built-in local user (``LOCAL_USERNAME``, ``is_local``), created on first use."""
+    return local_user(session=session)
+
+
+def next_card(
+    *,
+    session: Session,
+    user: User,
+    flt: QuestionFilter,
+    now: dt.datetime,
+    prefer: str | None = None,
+) -> ShownCard | None:
+    """The next card to review under ``flt`` with its four previews (see
+    ``app.study.queue`` for the order), or ``None`` when nothing is left for now.
+    ``prefer`` shows that question first if it is active and passes ``flt`` (after undo).
+    """
+    now = as_utc(now)
+    picked = None
+    if prefer:
+        picked = pick_preferred(session=session, user=user, flt=flt, question_id=prefer)
+    if picked is None:
+        picked = pick_next(session=session, user=user, flt=flt, now=now)
+    if picked is None:
+        return None
+    question_id, row = picked
+    before = dict(row.fsrs) if row is not None else None
+    version = row.version if row is not None else 0
+    retention = user.desired_retention
+    rng = fuzz_rng(user_id=user.id, question_id=question_id, version=version)
+    previews = scheduler.preview(before, desired_retention=retention, now=now, rng=rng)
+    shown_previews(session).put(
+        (user.id, question_id, version), Shown(retention, before, now, previews)
+    )
+    by_rating: dict[int, Outcome] = dict(previews.items())
+    return ShownCard(
+        question_id=question_id,
+        version=version,
+        state=row.state if row is not None else 0,
+        card=before,
+        retrievability=scheduler.retrievability(before, desired_retention=retention, now=now),
+        shown_at=now,
+        previews=by_rating,
+    )
+
+
+def _check_rating(rating: int) -> Rating:
+    if isinstance(rating, bool) or rating not in (1, 2, 3, 4):
+        raise Unprocessable(f"rating {rating!r} is not one of {RATING_CHOICES}", field="rating")
+    return Rating(rating)
+
+
+def _outcome(
+    session: Session,
+    user: User,
+    question_id: str,
+    version: int,
+    before: CardDict | None,
+    rating: Rating,
+    now: dt.datetime,
+) -> Outcome:
+    """The shown outcome when it is remembered and still fits, else the same seeded one
+    computed now."""
+    key = (user.id, question_id, version)
+    shown = shown_previews(session).get(key)
+    if (
+        shown is not None
+        and shown.desired_retention == user.desired_retention
+        and shown.card == before
+        and dt.timedelta(0) <= now - shown.shown_at <= SHOWN_TTL
+    ):
+        return shown.previews[rating]
+    rng = fuzz_rng(user_id=user.id, question_id=question_id, version=version)
+    return scheduler.apply(
+        before, rating, desired_retention=user.desired_retention, now=now, rng=rng
+    )
+
+
+def _card(session: Session, user_id: int, question_id: str) -> Card | None:
+    return session.scalars(
+        select(Card)
+        .where(Card.user_id == user_id, Card.question_id == question_id)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _log(
+    session: Session,
+    *,
+    user_id: int,
+    card_id: int,
+    question_id: str,
+    outcome: Outcome,
+    before: CardDict | None,
+    lapses_before: int,
+    duration_ms: int | None,
+    desired_retention: float,
+) -> None:
+    reviewed_at = outcome.reviewed_at
+    session.execute(
+        insert(ReviewLog).values(
+            user_id=user_id,
+            card_id=card_id,
+            question_id=question_id,
+            rating=int(outcome.rating),
+            reviewed_at=reviewed_at,
+            duration_ms=duration_ms,
+            # SQL NULL, not JSON null: "first review" queries test IS NULL.
+            card_before=before if before is not None else null(),
+            card_after=outcome.card,
+            lapses_before=lapses_before,
+            retrievability=scheduler.retrievability(
+                before, desired_retention=desired_retention, now=reviewed_at
+            ),
+            source=REVIEW_SOURCE,
+        )
+    )
+
+
+def _result(question_id: str, outcome: Outcome, row: Mapping[str, int], dup: bool) -> RateResult:
+    return RateResult(
+        question_id=question_id,
+        rating=outcome.rating,
+        state=int(outcome.state),
+        due=outcome.due,
+        interval=outcome.interval,
+        label=outcome.label,
+        version=row["version"],
+        reps=row["reps"],
+        lapses=row["lapses"],
+        card=outcome.card,
+        duplicate=dup,
+    )
+
+
+def _already_rated(session: Session, user: User, question_id: str, version: int) -> RateResult:
+    """The recorded result of a showing rated before (double click, other tab, lost race)."""
+    row = _card(session, user.id, question_id)
+    log = None
+    if row is not None and row.version == version + 1:
+        log = session.scalars(
+            select(ReviewLog).where(ReviewLog.card_id == row.id).order_by(ReviewLog.id.desc())
+        ).first()
+    if row is None or log is None:
+        now_at = row.version if row is not None else 0
+        raise Conflict(
+            f"question {question_id!r} was shown at version {version} but is at version "
+            f"{now_at} now: it changed since it was shown; show it again",
+            field="version",
+        )
+    interval = row.due - log.reviewed_at
+    recorded = Outcome(
+        rating=Rating(log.rating),
+        card=dict(row.fsrs),
+        state=State(row.state),
+        due=row.due,
+        interval=interval,
+        label=scheduler.interval_label(interval),
+    )
+    counts = {"version": row.version, "reps": row.reps, "lapses": row.lapses}
+    return _result(question_id, recorded, counts, True)
+
+
+def rate(
+    *,
+    session: Session,
+    user: User,
+    question_id: str,
+    rating: int,
+    version: int,
+    duration_ms: int | None,
+    now: dt.datetime,
+) -> RateResult:
+    """Record ``rating`` for the showing of ``question_id`` at ``version`` (0: new) and
+    commit. A second rating of the same showing records nothing (``duplicate``)."""
+    now = as_utc(now)
+    grade = _check_rating(rating)
+    if isinstance(version, bool) or version < 0:
+        raise Unprocessable(f"version {version!r} must be 0 or more", field="version")
+    if duration_ms is not None and not 0 <= duration_ms <= MAX_DURATION_MS:
+        raise Unprocessable(
+            f"duration_ms {duration_ms} must be between 0 and {MAX_DURATION_MS}",
+            field="duration_ms",
+        )
+    question = session.get(Question, question_id)
+    if question is None or question.archived_at is not None:
+        state = "does not exist" if question is None else "is archived"
+        raise NotFound(f"question {question_id!r} {state}", field="question_id")
+    user_id, retention = user.id, user.desired_retention
+    row = _card(session, user_id, question_id)
+    if row is None and version != 0 or row is not None and row.version != version:
+        return _already_rated(session, user, question_id, version)
+    before = dict(row.fsrs) if row is not None else None
+    outcome = _outcome(session, user, question_id, version, before, grade, now)
+    lapse = int(scheduler.is_lapse(before, grade))
+    if row is None:
+        row = Card(
+            user_id=user_id,
+            question_id=question_id,
+            fsrs=outcome.card,
+            due=outcome.due,
+            state=int(outcome.state),
+            reps=1,
+            lapses=lapse,
+            version=1,
+            created_at=outcome.reviewed_at,
+        )
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            # The unique (user_id, question_id) constraint: the same showing, rated first
+            # by a concurrent request.
+            session.rollback()
+            return _already_rated(session, user, question_id, version)
+        counts = {"version": 1, "reps": 1, "lapses": lapse}
+        lapses_before = 0
+    else:
+        applied = rows_changed(
+            session,
+            update(Card)
+            .where(Card.id == row.id, Card.version == version)
+            .values(
+                fsrs=outcome.card,
+                due=outcome.due,
+                state=int(outcome.state),
+                reps=Card.reps + 1,
+                lapses=Card.lapses + lapse,
+                version=version + 1,
+            )
+            .execution_options(synchronize_session=False),
+        )
+        if applied != 1:  # a concurrent rating of this showing won
+            session.rollback()
+            return _already_rated(session, user, question_id, version)
+        counts = {"version": version + 1, "reps": row.reps + 1, "lapses": row.lapses + lapse}
+        lapses_before = row.lapses
+    card_id = row.id
+    # The UPDATE bypassed the identity map: reload the row the next time it is read.
+    session.expire(row)
+    _log(
+        session,
+        user_id=user_id,
+        card_id=card_id,
+        question_id=question_id,
+        outcome=outcome,
+        before=before,
+        lapses_before=lapses_before,
+        duration_ms=duration_ms,
+        desired_retention=retention,
+    )
+    session.commit()
+    shown_previews(session).pop((user_id, question_id, version))
+    return _result(question_id, outcome, counts, False)

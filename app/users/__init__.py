@@ -1,0 +1,1 @@
+"""Users: the built-in local user of the embedded default, and accounts with login."""

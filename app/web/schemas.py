@@ -1,0 +1,61 @@
+"""Pydantic schemas of the JSON API, named by role (``XPublic``: what the API returns)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ChapterPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    title: str
+    description: str | None
+    questions: int
+
+
+class AskedPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    company: str | None
+    role: str | None
+    stage: str | None
+    date: dt.date | None
+
+
+class QuestionSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    chapter_slug: str
+    chapter_title: str
+    section: str | None
+    asked: list[AskedPublic]
+    tags: list[str]
+
+
+class QuestionPublic(QuestionSummaryPublic):
+    answer_md: str
+    answer_html: str
+    takeaway: str | None
+    takeaway_html: str | None
+    key_terms: list[str]
+    reference_links: list[str]
+    source_file: str
+    source_line: int
+    archived: bool
+
+
+class QuestionPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[QuestionSummaryPublic]
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int

@@ -1,0 +1,162 @@
+"""Study pages: flashcard review (reveal, rate, undo) and the study settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.content.filters import QuestionFilter
+from app.content.queries import QuestionDetail, get_question
+from app.errors import AppError
+from app.i18n import gettext as _
+from app.study import review
+from app.web.csrf import verify_csrf
+from app.web.deps import CurrentUserDep, FilterDep, SessionDep, TemplatesDep
+from app.web.templating import filter_url
+
+router = APIRouter(include_in_schema=False)
+CsrfDep = Depends(verify_csrf)
+COMMON_ZONES = [
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+]
+
+
+@dataclass
+class ShownView:
+    question: QuestionDetail
+    version: int
+    state: int
+    previews: dict[int, Any]
+
+
+def _rating_names() -> list[tuple[int, str]]:
+    return [(1, _("Again")), (2, _("Hard")), (3, _("Good")), (4, _("Easy"))]
+
+
+def _state_names() -> dict[int, str]:
+    return {0: _("New"), 1: _("Learning"), 2: _("Review"), 3: _("Relearning")}
+
+
+async def form_filter(request: Request) -> QuestionFilter:
+    """The review's filter, carried through the rate and undo forms as hidden fields."""
+    form = await request.form()
+    return QuestionFilter.from_params(
+        {k: form.getlist(k) for k in form if k != "q"} | {"q": form.get("q") or ""}
+    )
+
+
+FormFilterDep = Annotated[QuestionFilter, Depends(form_filter)]
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_page(
+    request: Request,
+    session: SessionDep,
+    templates: TemplatesDep,
+    user: CurrentUserDep,
+    flt: FilterDep,
+    show: str = "",
+) -> Response:
+    now = dt.datetime.now(dt.UTC)
+    shown = review.next_card(session=session, user=user, flt=flt, now=now, prefer=show or None)
+    view = None
+    if shown is not None:
+        question = get_question(session=session, question_id=shown.question_id)
+        view = ShownView(question, shown.version, int(shown.state), shown.previews)
+    context = {
+        "flt": flt,
+        "shown": view,
+        "counts": review.queue_counts(session=session, user=user, flt=flt, now=now),
+        "can_undo": review.last_review(session=session, user=user) is not None,
+        "rating_names": _rating_names(),
+        "state_names": _state_names(),
+    }
+    return templates.TemplateResponse(request, "review.html", context)
+
+
+@router.post("/review/rate", dependencies=[CsrfDep])
+def rate_form(
+    session: SessionDep,
+    user: CurrentUserDep,
+    flt: FormFilterDep,
+    question_id: Annotated[str, Form(max_length=200)],
+    rating: Annotated[int, Form()],
+    version: Annotated[int, Form(ge=0)],
+    duration_ms: Annotated[str, Form()] = "",
+) -> Response:
+    duration = int(duration_ms) if duration_ms.isdigit() else None
+    review.rate(
+        session=session,
+        user=user,
+        question_id=question_id,
+        rating=rating,
+        version=version,
+        duration_ms=duration,
+        now=dt.datetime.now(dt.UTC),
+    )
+    return RedirectResponse(filter_url("/review", flt), status_code=303)
+
+
+@router.post("/review/undo", dependencies=[CsrfDep])
+def undo_form(session: SessionDep, user: CurrentUserDep, flt: FormFilterDep) -> Response:
+    undone = review.undo_last(session=session, user=user, now=dt.datetime.now(dt.UTC))
+    extra = {"show": undone.question_id} if undone is not None else {}
+    return RedirectResponse(filter_url("/review", flt, **extra), status_code=303)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request, templates: TemplatesDep, user: CurrentUserDep, saved: bool = False
+) -> Response:
+    return _settings(request, templates, user, saved=saved)
+
+
+def _settings(
+    request: Request,
+    templates: TemplatesDep,
+    user: Any,
+    *,
+    saved: bool = False,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    zones = COMMON_ZONES + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
+    context = {"user": user, "saved": saved, "error": error, "zones": zones}
+    return templates.TemplateResponse(request, "settings.html", context, status_code=status)
+
+
+@router.post("/settings", dependencies=[CsrfDep])
+def save_settings(
+    request: Request,
+    session: SessionDep,
+    templates: TemplatesDep,
+    user: CurrentUserDep,
+    new_per_day: Annotated[int, Form()],
+    desired_retention: Annotated[float, Form()],
+    timezone: Annotated[str, Form(max_length=64)],
+) -> Response:
+    try:
+        review.set_study_settings(
+            session=session,
+            user=user,
+            new_per_day=new_per_day,
+            desired_retention=desired_retention,
+            timezone=timezone,
+        )
+    except AppError as exc:
+        session.rollback()
+        return _settings(request, templates, user, error=exc.message, status=exc.status_code)
+    return RedirectResponse("/settings?saved=true", status_code=303)

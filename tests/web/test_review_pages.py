@@ -1,0 +1,150 @@
+"""Flashcard review through the pages (forms with CSRF) and the JSON API."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.models import ReviewLog
+from tests.web.conftest import MakeClient, csrf, number, soup
+
+
+def review_logs(client: TestClient) -> int:
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with factory() as session:
+        return int(session.scalar(select(func.count(ReviewLog.id))) or 0)
+
+
+def rate_form(client: TestClient, rating: int, url: str = "/review") -> tuple[str, dict[str, str]]:
+    page = soup(client.get(url))
+    card = page.select_one("#card")
+    assert card is not None, "no card shown"
+    form = {
+        str(i["name"]): str(i.get("value", "")) for i in page.select("#ratings input[type=hidden]")
+    }
+    form["rating"] = str(rating)
+    return str(card["data-question"]), form
+
+
+def test_review_shows_a_card_with_four_labelled_ratings(client: TestClient) -> None:
+    page = soup(client.get("/review"))
+    card = page.select_one("#card")
+    assert card is not None
+    assert card.select_one("h1.front") is not None
+    buttons = page.select("#ratings button[name=rating]")
+    assert [b["value"] for b in buttons] == ["1", "2", "3", "4"]
+    labels = [b.select_one(".interval").get_text() for b in buttons]  # type: ignore[union-attr]
+    assert all(labels) and labels[0] != labels[3]
+    assert page.select_one("section.answer") is not None  # readable without script
+
+
+def test_rating_moves_to_the_next_card_and_undo_brings_it_back(client: TestClient) -> None:
+    first, form = rate_form(client, 3)
+    response = client.post("/review/rate", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    page = soup(client.get(response.headers["location"]))
+    assert page.select_one("#card")["data-question"] != first  # type: ignore[index]
+    assert number(page, "#done-count") == 1
+    assert review_logs(client) == 1
+
+    undo = {"csrf_token": csrf(page)}
+    response = client.post("/review/undo", data=undo, follow_redirects=False)
+    assert response.status_code == 303
+    page = soup(client.get(response.headers["location"]))
+    assert page.select_one("#card")["data-question"] == first  # type: ignore[index]
+    assert review_logs(client) == 0
+
+
+def test_double_submission_records_one_review(client: TestClient) -> None:
+    _, form = rate_form(client, 4)
+    for _ in range(2):
+        assert client.post("/review/rate", data=form, follow_redirects=False).status_code == 303
+    assert review_logs(client) == 1
+
+
+def test_form_posts_need_the_csrf_token(client: TestClient) -> None:
+    _, form = rate_form(client, 3)
+    form["csrf_token"] = "forged"
+    response = client.post("/review/rate", data=form)
+    assert response.status_code == 403
+    assert review_logs(client) == 0
+
+
+def test_review_can_be_limited_to_a_filter(client: TestClient) -> None:
+    page = soup(client.get("/review?company=快手"))
+    assert page.select_one("#card") is not None
+    assert [c.get_text(strip=True).rstrip("×").strip() for c in page.select(".chip.filter")] == [
+        "快手"
+    ]
+    question, form = rate_form(client, 3, "/review?company=快手")
+    assert form["company"] == "快手"
+    location = client.post("/review/rate", data=form, follow_redirects=False).headers["location"]
+    assert "company=" in location
+    page = soup(client.get(location))
+    # 快手 asked one question; it is now in learning, due in minutes, so nothing is left.
+    card = page.select_one("#card")
+    assert card is None or card["data-question"] == question
+
+
+def test_api_next_rate_undo(client: TestClient) -> None:
+    body = client.get("/api/review/next").json()
+    card = body["card"]
+    assert body["counts"]["new_left_today"] == 10
+    assert set(card["previews"]) == {"1", "2", "3", "4"}
+    rated = client.post(
+        "/api/review/rate",
+        json={
+            "question_id": card["question"]["id"],
+            "rating": 3,
+            "version": card["version"],
+            "duration_ms": 4200,
+        },
+    )
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["due"] == card["previews"]["3"]["due"]  # the label did not lie
+    again = client.post(
+        "/api/review/rate",
+        json={"question_id": card["question"]["id"], "rating": 1, "version": card["version"]},
+    )
+    assert again.json()["duplicate"] is True
+    assert client.get("/api/stats").json()["reviewed_today"] == 1
+    assert client.post("/api/review/undo").json()["question_id"] == card["question"]["id"]
+    assert client.get("/api/stats").json()["reviewed_today"] == 0
+
+
+def test_api_rejects_bad_ratings_naming_the_field(client: TestClient) -> None:
+    card = client.get("/api/review/next").json()["card"]
+    bad = client.post(
+        "/api/review/rate",
+        json={"question_id": card["question"]["id"], "rating": 5, "version": 0},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "rating"
+    missing = client.post(
+        "/api/review/rate", json={"question_id": "nope", "rating": 3, "version": 0}
+    )
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+
+
+def test_settings_page_saves_and_validates(make_client: MakeClient) -> None:
+    client = make_client()
+    page = soup(client.get("/settings"))
+    form = {
+        "csrf_token": csrf(page),
+        "new_per_day": "5",
+        "desired_retention": "0.85",
+        "timezone": "Asia/Shanghai",
+    }
+    assert client.post("/settings", data=form, follow_redirects=False).status_code == 303
+    assert client.get("/api/settings").json() == {
+        "new_per_day": 5,
+        "desired_retention": 0.85,
+        "timezone": "Asia/Shanghai",
+    }
+    assert number(soup(client.get("/")), "#new-left") == 5
+    form["timezone"] = "Mars/Olympus"
+    response = client.post("/settings", data=form)
+    assert response.status_code == 422
+    assert "Mars/Olympus" in soup(response).select_one(".error-message").get_text()  # type: ignore[union-attr]
+    bad = client.put("/api/settings", json={"desired_retention": 1.5})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "desired_retention"
