@@ -49,7 +49,8 @@ class ReviewLog(Base):
     reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     # The card before this review (None: it was new) and after it.
-    card_before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # none_as_null: a new card stores SQL NULL, so "card_before IS NULL" finds first reviews.
+    card_before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     card_after: Mapped[dict[str, Any]] = mapped_column(JSON)
     lapses_before: Mapped[int] = mapped_column(Integer, default=0)
     # Predicted recall probability at the time of the review (None for a new card).

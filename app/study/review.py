@@ -4,18 +4,12 @@ re-exported here, so routers need only this module.
 
 Services take keyword-only arguments, own the SQL and commit their own transaction.
 
-**The label never lies.** ``next_card`` computes the four outcomes once and shows them;
-``rate`` must apply the one shown. Two mechanisms make sure of it:
-
-- fuzz is deterministic: its rng is seeded from (user id, question id, card version)
-  with sha256 (``fuzz_rng``), so preview and rating draw the same fuzz in any process,
-  after a restart too;
-- the shown outcomes are kept in a small per-database, per-process memory
-  (``app.study.shown``) for ``SHOWN_TTL``; a rating of that showing applies the stored
-  outcome itself, so even the due time is the previewed one (scheduled from the moment
-  the card was shown). If it is gone (another process, a restart, an hour later), the
-  rating is scheduled at its own time with the same seed: the same interval and label,
-  the due moved by the time the answer took.
+**The label never lies.** ``next_card`` computes the four outcomes and shows their
+intervals; ``rate`` applies the same computation. fsrs fuzzes intervals at random, so
+the fuzz rng is seeded from (user id, question id, card version) with sha256
+(``fuzz_rng``): preview and rating draw the same fuzz in any process, after a restart
+too, with nothing kept in memory. The rating is scheduled from the moment it is made,
+so the due time moves by the time the answer took; the interval is the one shown.
 
 **One review per showing.** A rating names the card version it was shown with. It
 applies with ``UPDATE cards ... WHERE version = :shown`` (or, for a new card, the
@@ -48,7 +42,7 @@ from app.study.queue import (
 )
 from app.study.scheduler import CardDict, Outcome, as_utc
 from app.study.settings import set_study_settings
-from app.study.shown import Shown, forget_shown, fuzz_rng, shown_previews
+from app.study.shown import fuzz_rng
 from app.study.undo import UndoResult, card_history, last_review, rows_changed, undo_last
 from app.users.service import local_user
 
@@ -58,7 +52,6 @@ __all__ = [
     "ShownCard",
     "UndoResult",
     "card_history",
-    "forget_shown",
     "fuzz_rng",
     "get_or_create_local_user",
     "last_review",
@@ -70,7 +63,6 @@ __all__ = [
     "undo_last",
 ]
 
-SHOWN_TTL = dt.timedelta(hours=1)
 MAX_DURATION_MS = 24 * 3600 * 1000
 RATING_CHOICES = "1 (Again), 2 (Hard), 3 (Good), 4 (Easy)"
 
@@ -139,9 +131,6 @@ def next_card(
     retention = user.desired_retention
     rng = fuzz_rng(user_id=user.id, question_id=question_id, version=version)
     previews = scheduler.preview(before, desired_retention=retention, now=now, rng=rng)
-    shown_previews(session).put(
-        (user.id, question_id, version), Shown(retention, before, now, previews)
-    )
     by_rating: dict[int, Outcome] = dict(previews.items())
     return ShownCard(
         question_id=question_id,
@@ -169,17 +158,7 @@ def _outcome(
     rating: Rating,
     now: dt.datetime,
 ) -> Outcome:
-    """The shown outcome when it is remembered and still fits, else the same seeded one
-    computed now."""
-    key = (user.id, question_id, version)
-    shown = shown_previews(session).get(key)
-    if (
-        shown is not None
-        and shown.desired_retention == user.desired_retention
-        and shown.card == before
-        and dt.timedelta(0) <= now - shown.shown_at <= SHOWN_TTL
-    ):
-        return shown.previews[rating]
+    """The outcome of ``rating``, with the same seeded fuzz the preview drew."""
     rng = fuzz_rng(user_id=user.id, question_id=question_id, version=version)
     return scheduler.apply(
         before, rating, desired_retention=user.desired_retention, now=now, rng=rng
@@ -360,5 +339,4 @@ def rate(
         desired_retention=retention,
     )
     session.commit()
-    shown_previews(session).pop((user_id, question_id, version))
     return _result(question_id, outcome, counts, False)

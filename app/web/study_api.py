@@ -52,6 +52,8 @@ class RateCreate(BaseModel):
 class RatePublic(BaseModel):
     question_id: str
     due: dt.datetime
+    interval_seconds: int
+    label: str
     state: int
     version: int
     duplicate: bool = Field(description="True when this showing was already rated")
@@ -111,7 +113,15 @@ def rate(body: RateCreate, session: SessionDep, user: CurrentUserDep) -> RatePub
         duration_ms=body.duration_ms,
         now=dt.datetime.now(dt.UTC),
     )
-    return RatePublic.model_validate(result, from_attributes=True)
+    return RatePublic(
+        question_id=result.question_id,
+        due=result.due,
+        interval_seconds=int(result.interval.total_seconds()),
+        label=result.label,
+        state=result.state,
+        version=result.version,
+        duplicate=result.duplicate,
+    )
 
 
 @router.post("/review/undo")
