@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from app.content.tags import fold
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
@@ -75,9 +75,10 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filtered_ids(flt: QuestionFilter) -> Select[str]:
-    """``SELECT questions.id`` of the active questions that pass ``flt``."""
-    stmt = select(Question.id).where(Question.archived_at.is_(None))
+def question_conditions(flt: QuestionFilter) -> list[ColumnElement[bool]]:
+    """Conditions on ``Question`` for the active questions that pass ``flt``; callers
+    that join ``Question`` apply them directly (cheaper than ``IN (SELECT ...)``)."""
+    conditions: list[ColumnElement[bool]] = [Question.archived_at.is_(None)]
     if flt.company or flt.role or flt.stage:
         asked = select(Asked.question_id)
         if flt.company:
@@ -86,7 +87,7 @@ def filtered_ids(flt: QuestionFilter) -> Select[str]:
             asked = asked.where(Asked.role.in_(flt.role))
         if flt.stage:
             asked = asked.where(Asked.stage.in_(flt.stage))
-        stmt = stmt.where(Question.id.in_(asked))
+        conditions.append(Question.id.in_(asked))
     if flt.tag:
         keys = [fold(t) for t in flt.tag]
         tagged = (
@@ -94,13 +95,18 @@ def filtered_ids(flt: QuestionFilter) -> Select[str]:
             .join(Tag, Tag.id == QuestionTag.tag_id)
             .where(Tag.key.in_(keys))
         )
-        stmt = stmt.where(Question.id.in_(tagged))
+        conditions.append(Question.id.in_(tagged))
     if flt.chapter:
         chapters = select(Chapter.id).where(Chapter.slug.in_(flt.chapter))
-        stmt = stmt.where(Question.chapter_id.in_(chapters))
+        conditions.append(Question.chapter_id.in_(chapters))
     if flt.q:
         needle = f"%{escape_like(fold(flt.q))}%"
-        stmt = stmt.where(Question.search_text.like(needle, escape="\\"))
+        conditions.append(Question.search_text.like(needle, escape="\\"))
     if flt.ids:
-        stmt = stmt.where(Question.id.in_(flt.ids))
-    return stmt
+        conditions.append(Question.id.in_(flt.ids))
+    return conditions
+
+
+def filtered_ids(flt: QuestionFilter) -> Select[str]:
+    """``SELECT questions.id`` of the active questions that pass ``flt``."""
+    return select(Question.id).where(*question_conditions(flt))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -31,6 +31,8 @@ class Chapter(Base):
 
 class Question(Base):
     __tablename__ = "questions"
+    # Bank order (new cards are introduced in it).
+    __table_args__ = (Index("ix_questions_source_file_position", "source_file", "position"),)
 
     # Stable id: "<chapter slug>-<hash of the title>", or pinned with <!-- id: slug -->.
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
