@@ -38,3 +38,34 @@ def test_migrate_and_import_on_postgresql(pg_url: str, tmp_path: Path, content_d
             assert {"LORA", "PEFT", "QLORA"} <= names
     finally:
         engine.dispose()
+
+
+def test_filters_and_chinese_search_on_postgresql(
+    pg_url: str, tmp_path: Path, content_dir: Path
+) -> None:
+    from app.content.filters import QuestionFilter
+    from app.content.queries import list_questions
+
+    (content_dir / "llm-sft.md").write_bytes(SEED.read_bytes())
+    engine = make_engine(Settings(database_url=pg_url, data_dir=tmp_path))
+    try:
+        migrate(engine)
+        factory = make_sessionmaker(engine)
+        with factory() as session, session.begin():
+            import_paths(
+                session,
+                paths=[content_dir],
+                content_dir=content_dir,
+                now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            )
+        with factory() as session:
+            total, found = list_questions(session=session, flt=QuestionFilter(q="低秩"))
+            assert "LORA的原理" in [q.title for q in found]
+            total, found = list_questions(
+                session=session, flt=QuestionFilter(company=("阿里国际",), tag=("qlora",))
+            )
+            assert [q.title for q in found] == ["QLORA相对于LORA改进是什么？"]
+            total, _ = list_questions(session=session, flt=QuestionFilter(q="100%_"))
+            assert total == 0  # LIKE wildcards in the query are literal
+    finally:
+        engine.dispose()

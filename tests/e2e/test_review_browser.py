@@ -63,6 +63,28 @@ def test_review_with_the_keyboard(server: Server, browser: Any) -> None:
     assert page.locator("#done-count").inner_text() == "1"
     screenshot(page, "review")
 
+    # u undoes the last rating: the first card is back, and so is its due count.
+    page.keyboard.press("u")
+    page.wait_for_function(
+        "first => document.querySelector('#card')?.dataset.question === first", arg=first
+    )
+    assert due_count(page) == 3
+    assert page.locator("#done-count").inner_text() == "0"
+
+
+def test_ticking_recalled_points_suggests_a_rating(server: Server, browser: Any) -> None:
+    page = browser.new_page(locale="en-US")
+    page.goto(server.url + "/review")
+    page.keyboard.press("Enter")
+    boxes = page.locator("#back input.recall")
+    assert boxes.count() >= 2, "the answer's top-level points become a checklist"
+    suggested = page.locator("#ratings button.suggested")
+    boxes.nth(0).check()
+    assert suggested.get_attribute("data-rating") in ("1", "2", "3")
+    for i in range(boxes.count()):
+        boxes.nth(i).check()
+    assert suggested.get_attribute("data-rating") == "4"
+
 
 def test_question_page_screenshot(server: Server, browser: Any) -> None:
     page = browser.new_page(locale="zh-CN", viewport={"width": 1000, "height": 1200})
