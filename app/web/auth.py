@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.errors import AppError, NotFound
+from app.models import User
 from app.i18n import gettext as _
 from app.users.service import authenticate, create_account
 from app.web.csrf import verify_csrf
@@ -53,22 +55,48 @@ def signup_page(request: Request, templates: TemplatesDep, next: str = "/") -> R
     return _form(request, templates, "signup", _safe_next(next))
 
 
+UsernameForm = Annotated[str, Form(max_length=100)]
+PasswordForm = Annotated[str, Form(max_length=1000)]
+NextForm = Annotated[str, Form()]
+
+
+def _submit(
+    request: Request,
+    templates: TemplatesDep,
+    mode: str,
+    next_url: str,
+    username: str,
+    find_user: Callable[[], User],
+) -> Response:
+    """Sign in the user ``find_user`` returns, or show the form again with its error."""
+    try:
+        user = find_user()
+    except AppError as exc:
+        return _form(
+            request, templates, mode, _safe_next(next_url), exc.message, username, exc.status_code
+        )
+    request.session.clear()  # a fresh session (and CSRF token) on sign-in
+    request.session["user_id"] = user.id
+    return RedirectResponse(_safe_next(next_url), status_code=303)
+
+
 @router.post("/login", dependencies=[AccountsDep, CsrfDep])
 def login(
     request: Request,
     session: SessionDep,
     templates: TemplatesDep,
-    username: Annotated[str, Form(max_length=100)],
-    password: Annotated[str, Form(max_length=1000)],
-    next: Annotated[str, Form()] = "/",
+    username: UsernameForm,
+    password: PasswordForm,
+    next: NextForm = "/",
 ) -> Response:
-    try:
-        user = authenticate(session=session, username=username, password=password)
-    except AppError as exc:
-        return _form(request, templates, "login", _safe_next(next), exc.message, username, 401)
-    request.session.clear()  # a fresh session (and CSRF token) on sign-in
-    request.session["user_id"] = user.id
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return _submit(
+        request,
+        templates,
+        "login",
+        next,
+        username,
+        lambda: authenticate(session=session, username=username, password=password),
+    )
 
 
 @router.post("/signup", dependencies=[AccountsDep, CsrfDep])
@@ -76,18 +104,18 @@ def signup(
     request: Request,
     session: SessionDep,
     templates: TemplatesDep,
-    username: Annotated[str, Form(max_length=100)],
-    password: Annotated[str, Form(max_length=1000)],
-    next: Annotated[str, Form()] = "/",
+    username: UsernameForm,
+    password: PasswordForm,
+    next: NextForm = "/",
 ) -> Response:
-    try:
-        user = create_account(session=session, username=username, password=password)
-    except AppError as exc:
-        status = exc.status_code
-        return _form(request, templates, "signup", _safe_next(next), exc.message, username, status)
-    request.session.clear()
-    request.session["user_id"] = user.id
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return _submit(
+        request,
+        templates,
+        "signup",
+        next,
+        username,
+        lambda: create_account(session=session, username=username, password=password),
+    )
 
 
 @router.post("/logout", dependencies=[CsrfDep])
