@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.errors import AppError, NotFound
-from app.models import User
 from app.i18n import gettext as _
+from app.models import User
 from app.users.service import authenticate, create_account
 from app.web.csrf import verify_csrf
 from app.web.deps import SessionDep, SettingsDep, TemplatesDep
