@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import REPO_ROOT, Settings, get_settings, session_secret
 from app.db import make_engine, make_sessionmaker
-from app.web import api, auth, docs, errors, pages, study_api, study_pages
+from app.web import api, auth, docs, errors, pages, quiz_api, quiz_pages, study_api, study_pages
 from app.web.middleware import LanguageMiddleware
 from app.web.templating import make_templates
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    for module in (pages, study_pages, auth, api, study_api, docs):
+    for module in (pages, study_pages, quiz_pages, auth, api, study_api, quiz_api, docs):
         application.include_router(module.router)
     return application
 

@@ -5,6 +5,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic uses 
 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.content import Asked, Chapter, Question, QuestionTag, Tag
+from app.models.quiz import Quiz, QuizItem
 from app.models.study import Card, ReviewLog
 from app.models.users import LOCAL_USERNAME, User
 
@@ -16,6 +17,8 @@ __all__ = [
     "Chapter",
     "Question",
     "QuestionTag",
+    "Quiz",
+    "QuizItem",
     "ReviewLog",
     "Tag",
     "UTCDateTime",

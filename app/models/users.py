@@ -28,5 +28,7 @@ class User(Base):
     desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
     # IANA zone that decides where a study day starts and ends.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A wrong quiz answer counts as an Again for that question's flashcard.
+    quiz_feeds_reviews: Mapped[bool] = mapped_column(Boolean, default=True)
     # Interface language ("zh" or "en"); None follows the browser.
     language: Mapped[str | None] = mapped_column(String(8))

@@ -52,6 +52,7 @@ __all__ = [
     "ShownCard",
     "UndoResult",
     "card_history",
+    "current_version",
     "fuzz_rng",
     "get_or_create_local_user",
     "last_review",
@@ -184,6 +185,7 @@ def _log(
     lapses_before: int,
     duration_ms: int | None,
     desired_retention: float,
+    source: str,
 ) -> None:
     reviewed_at = outcome.reviewed_at
     session.execute(
@@ -201,7 +203,7 @@ def _log(
             retrievability=scheduler.retrievability(
                 before, desired_retention=desired_retention, now=reviewed_at
             ),
-            source=REVIEW_SOURCE,
+            source=source,
         )
     )
 
@@ -259,9 +261,12 @@ def rate(
     version: int,
     duration_ms: int | None,
     now: dt.datetime,
+    source: str = REVIEW_SOURCE,
 ) -> RateResult:
     """Record ``rating`` for the showing of ``question_id`` at ``version`` (0: new) and
-    commit. A second rating of the same showing records nothing (``duplicate``)."""
+    commit. A second rating of the same showing records nothing (``duplicate``).
+    ``source`` says where the rating came from ("review", or "quiz" for a quiz's wrong
+    answer); only reviews count towards the day's review and new-card counts."""
     now = as_utc(now)
     grade = _check_rating(rating)
     if isinstance(version, bool) or version < 0:
@@ -337,6 +342,13 @@ def rate(
         lapses_before=lapses_before,
         duration_ms=duration_ms,
         desired_retention=retention,
+        source=source,
     )
     session.commit()
     return _result(question_id, outcome, counts, False)
+
+
+def current_version(*, session: Session, user: User, question_id: str) -> int:
+    """The version a rating of ``question_id`` must name now (0: no card yet)."""
+    row = _card(session, user.id, question_id)
+    return row.version if row is not None else 0

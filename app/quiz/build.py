@@ -1,0 +1,248 @@
+"""Quiz items built from what the parser extracted (takeaways and key terms), with no
+language model and no database: the service passes questions in and stores the specs.
+
+Three kinds of item:
+
+- ``recall``: write the answer, then check which key terms it covers and self-grade;
+- ``takeaway``: pick the question's takeaway among four, the others taken from related
+  questions (same topic tag, then same chapter, then any);
+- ``cloze``: the takeaway with one key term blanked out; type the term.
+
+A question gets a kind only if that kind can be built from its content; otherwise it
+falls back silently to one that can, so a quiz never shows a broken or empty item.
+Everything random comes from the ``rng`` passed in, so a seed reproduces a quiz.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from app.content.render import render_inline
+from app.content.tags import fold
+from app.quiz.grade import normalize
+
+__all__ = ["ALL_TYPES", "ItemSpec", "QuestionType", "QuizQuestion", "build_items"]
+
+QuestionType = Literal["recall", "takeaway", "cloze"]
+ALL_TYPES: tuple[QuestionType, ...] = ("recall", "takeaway", "cloze")
+
+DISTRACTORS = 3
+BLANK_HTML = '<span class="blank" aria-label="blank">＿＿＿</span>'
+_SENTINEL = "CLOZEBLANK"
+# Math as the renderer reads it ($$..$$, $..$, \(..\), \[..\]): a term inside a formula
+# is not blanked, since the formula would no longer render.
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
+_SHORTEST, _LONGEST = 2, 20  # cloze terms outside this length are a last resort
+
+
+@dataclass(frozen=True)
+class QuizQuestion:
+    """One bank question, as the builder needs it."""
+
+    id: str
+    title: str
+    chapter_id: int
+    tags: tuple[str, ...]  # tag keys (folded), e.g. ("lora", "peft")
+    takeaway: str | None  # the <mark> text, markdown
+    key_terms: tuple[str, ...]  # bold phrases of the answer
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    question_id: str
+    type: QuestionType
+    payload: dict[str, Any]  # JSON-serialisable
+
+
+def _distinct_terms(question: QuizQuestion) -> list[str]:
+    """Key terms once each (by folded spelling), in the answer's order."""
+    seen: set[str] = set()
+    terms: list[str] = []
+    for term in question.key_terms:
+        key = fold(term)
+        if key and key not in seen:
+            seen.add(key)
+            terms.append(term)
+    return terms
+
+
+def _recall_terms(question: QuizQuestion) -> list[str]:
+    # A term holding a formula can't be matched against typed prose: it is left out.
+    return [t for t in _distinct_terms(question) if not _MATH.search(t) and normalize(t)]
+
+
+def _folded(text: str) -> tuple[str, list[int]]:
+    """``text`` folded like ``app.content.tags.fold`` (NFKC, casefold, runs of spaces as
+    one), with the index in ``text`` each folded character comes from, so a match in the
+    folded text maps back to the text as written."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace():
+            if chars and chars[-1] == " ":
+                continue
+            piece = " "
+        else:
+            piece = unicodedata.normalize("NFKC", char).casefold()
+        chars.extend(piece)
+        origin.extend([index] * len(piece))
+    return "".join(chars), origin
+
+
+def _is_word_char(char: str) -> bool:
+    folded = unicodedata.normalize("NFKC", char)
+    return folded.isascii() and folded.isalnum()
+
+
+def _occurrence(text: str, term: str) -> tuple[int, int] | None:
+    """Where ``term`` first appears in ``text`` (case and width folded), outside math and
+    not inside a longer Latin word (``LoRA`` is not blanked inside ``QLoRA``)."""
+    needle = fold(term)
+    if not needle:
+        return None
+    haystack, origin = _folded(text)
+    math = [m.span() for m in _MATH.finditer(text)]
+    pos = haystack.find(needle)
+    while pos != -1:
+        end = pos + len(needle)
+        start, stop = origin[pos], origin[end - 1] + 1
+        # A match must cover whole characters of the text (NFKC can expand one into many).
+        whole = (pos == 0 or origin[pos - 1] != start) and (
+            end == len(haystack) or origin[end] != stop - 1
+        )
+        in_math = any(start < hi and stop > lo for lo, hi in math)
+        splits_word = (
+            start > 0 and _is_word_char(text[start]) and _is_word_char(text[start - 1])
+        ) or (stop < len(text) and _is_word_char(text[stop - 1]) and _is_word_char(text[stop]))
+        if whole and not in_math and not splits_word:
+            return start, stop
+        pos = haystack.find(needle, pos + 1)
+    return None
+
+
+def _cloze_payloads(question: QuizQuestion) -> list[dict[str, Any]]:
+    """Every cloze the question's takeaway allows, one per eligible key term."""
+    text = question.takeaway
+    if not text or not text.strip():
+        return []
+    sentinel = _SENTINEL
+    while fold(sentinel) in fold(text):  # never confuse the sentinel with the text
+        sentinel += "X"
+    payloads: list[dict[str, Any]] = []
+    for term in _distinct_terms(question):
+        span = _occurrence(text, term)
+        if span is None:
+            continue
+        answer = text[span[0] : span[1]]
+        if not normalize(answer):
+            continue
+        html = render_inline(text[: span[0]] + sentinel + text[span[1] :])
+        # Markdown could swallow or duplicate the sentinel (say, inside a link target):
+        # then this blank can't be shown faithfully, so the term is skipped.
+        if html.count(sentinel) != 1:
+            continue
+        payloads.append(
+            {
+                "html": html.replace(sentinel, BLANK_HTML, 1),
+                "answer": answer,
+                "hint_length": len(answer),
+            }
+        )
+    return payloads
+
+
+def _build_cloze(options: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
+    preferred = [p for p in options if _SHORTEST <= p["hint_length"] <= _LONGEST]
+    return dict(rng.choice(preferred or options))
+
+
+def _distractor_tiers(
+    question: QuizQuestion, pool: Sequence[QuizQuestion]
+) -> list[list[QuizQuestion]]:
+    """Other questions with a takeaway different from this one's, by relatedness:
+    sharing a topic tag, then in the same chapter, then any."""
+    own = fold(question.takeaway or "")
+    tags = set(question.tags)
+    tiers: list[list[QuizQuestion]] = [[], [], []]
+    for other in pool:
+        if other.id == question.id or not other.takeaway or not other.takeaway.strip():
+            continue
+        if fold(other.takeaway) == own:
+            continue
+        if tags & set(other.tags):
+            tiers[0].append(other)
+        elif other.chapter_id == question.chapter_id:
+            tiers[1].append(other)
+        else:
+            tiers[2].append(other)
+    return tiers
+
+
+def _can_build_takeaway(question: QuizQuestion, pool: Sequence[QuizQuestion]) -> bool:
+    if not question.takeaway or not question.takeaway.strip():
+        return False
+    texts = {fold(o.takeaway or "") for tier in _distractor_tiers(question, pool) for o in tier}
+    return len(texts) >= DISTRACTORS
+
+
+def _build_takeaway(
+    question: QuizQuestion, pool: Sequence[QuizQuestion], rng: random.Random
+) -> dict[str, Any]:
+    assert question.takeaway is not None  # checked by _can_build_takeaway
+    seen = {fold(question.takeaway)}
+    picked: list[QuizQuestion] = []
+    for tier in _distractor_tiers(question, pool):
+        rng.shuffle(tier)  # variety within a tier; the tiers' order keeps relatedness
+        for other in tier:
+            key = fold(other.takeaway or "")
+            if len(picked) < DISTRACTORS and key not in seen:
+                seen.add(key)
+                picked.append(other)
+    options = [question, *picked]
+    rng.shuffle(options)
+    return {
+        "choices": [
+            {"question_id": o.id, "html": render_inline(o.takeaway or "")} for o in options
+        ],
+        "answer": options.index(question),
+    }
+
+
+def build_items(
+    selected: Sequence[QuizQuestion],
+    pool: Sequence[QuizQuestion],
+    types: Sequence[QuestionType],
+    rng: random.Random,
+) -> list[ItemSpec]:
+    """One item per selected question, in order, of a random type among ``types`` that
+    can be built for it (else any type that can; else recall with no key terms)."""
+    # The pool's order must not matter (a database returns rows in any order): sort it
+    # so the same seed always draws the same distractors.
+    by_id = {q.id: q for q in pool}
+    ordered_pool = [by_id[k] for k in sorted(by_id)]
+    items: list[ItemSpec] = []
+    for question in selected:
+        terms = _recall_terms(question)
+        clozes = _cloze_payloads(question)
+        buildable: dict[QuestionType, bool] = {
+            "recall": bool(terms),
+            "takeaway": _can_build_takeaway(question, ordered_pool),
+            "cloze": bool(clozes),
+        }
+        allowed = [t for t in ALL_TYPES if t in types and buildable[t]]
+        fallback = [t for t in ALL_TYPES if buildable[t]]
+        kind: QuestionType = rng.choice(allowed or fallback) if allowed or fallback else "recall"
+        payload: dict[str, Any]
+        if kind == "takeaway":
+            payload = _build_takeaway(question, ordered_pool, rng)
+        elif kind == "cloze":
+            payload = _build_cloze(clozes, rng)
+        else:
+            payload = {"key_terms": terms}
+        items.append(ItemSpec(question_id=question.id, type=kind, payload=payload))
+    return items

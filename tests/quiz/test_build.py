@@ -1,0 +1,167 @@
+"""Building quiz items from the seed bank: each type, its fallbacks, and determinism."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from app.content.render import render_inline
+from app.content.tags import fold
+from app.quiz.build import ALL_TYPES, BLANK_HTML, ItemSpec, QuestionType, QuizQuestion, build_items
+from tests.quiz import seed_questions
+
+BANK = seed_questions()
+BY_TITLE = {q.title: q for q in BANK}
+NO_TAKEAWAY = BY_TITLE["LORA的原理"]
+RANK = BY_TITLE["啥是矩阵的秩？秩和LORA有啥关系？"]
+FIRST = BANK[0]  # Prompt Tuning / Prefix Tuning / LoRA / Adapter
+MLA = BY_TITLE["MLA 和 LoRA 有哪些相似之处？"]
+NO_TERMS = BY_TITLE["为什么在参数高效微调中使用低秩矩阵分解？"]
+
+
+def one(question: QuizQuestion, types: tuple[QuestionType, ...], seed: int = 0) -> ItemSpec:
+    [item] = build_items([question], BANK, types, random.Random(seed))
+    return item
+
+
+def synthetic(
+    qid: str, takeaway: str | None, terms: tuple[str, ...] = (), **kw: object
+) -> QuizQuestion:
+    fields: dict[str, object] = {"title": qid, "chapter_id": 1, "tags": ()} | kw
+    return QuizQuestion(id=qid, takeaway=takeaway, key_terms=terms, **fields)  # type: ignore[arg-type]
+
+
+def test_one_item_per_selected_question_in_order_and_json_payloads() -> None:
+    items = build_items(BANK, BANK, ALL_TYPES, random.Random(1))
+    assert [i.question_id for i in items] == [q.id for q in BANK]
+    for item in items:
+        assert item.type in ALL_TYPES
+        json.dumps(item.payload)  # stored as JSON by the service
+
+
+def test_recall_lists_the_key_terms_once_each_without_formulas() -> None:
+    item = one(FIRST, ("recall",))
+    assert item.type == "recall"
+    assert item.payload == {"key_terms": list(FIRST.key_terms)}
+    # "低秩矩阵 $A \cdot B$" can't be matched against typed prose.
+    terms = one(MLA, ("recall",)).payload["key_terms"]
+    assert "在低秩子空间中高效表示" in terms
+    assert not any("$" in t for t in terms) and len(terms) == len(MLA.key_terms) - 1
+
+
+@pytest.mark.parametrize("question", [q for q in BANK if q.takeaway], ids=lambda q: q.id)
+def test_takeaway_has_four_distinct_choices_and_one_is_right(question: QuizQuestion) -> None:
+    for seed in range(5):
+        item = one(question, ("takeaway",), seed)
+        assert item.type == "takeaway"
+        choices = item.payload["choices"]
+        assert len(choices) == 4
+        assert len({c["html"] for c in choices}) == 4
+        assert len({c["question_id"] for c in choices}) == 4
+        own = [i for i, c in enumerate(choices) if c["question_id"] == question.id]
+        assert own == [item.payload["answer"]]
+        assert question.takeaway is not None
+        assert choices[own[0]]["html"] == render_inline(question.takeaway)
+
+
+def test_takeaway_distractors_share_a_topic_tag_when_enough_do() -> None:
+    by_id = {q.id: q for q in BANK}
+    # Five other questions with a takeaway share "lora"/"peft" with this one.
+    for seed in range(10):
+        item = one(RANK, ("takeaway",), seed)
+        for choice in item.payload["choices"]:
+            assert set(by_id[choice["question_id"]].tags) & set(RANK.tags)
+
+
+def test_takeaway_distractors_then_the_same_chapter_then_any() -> None:
+    target = synthetic("t", "目标", tags=("x",), chapter_id=1)
+    tagged = synthetic("a", "同标签", tags=("x",), chapter_id=9)
+    chapter = [synthetic(f"c{i}", f"同章节{i}", chapter_id=1) for i in range(2)]
+    elsewhere = [synthetic(f"e{i}", f"别处{i}", chapter_id=2) for i in range(3)]
+    twin = synthetic("z", "同标签", tags=("x",))  # same text as "a": never shown twice
+    pool = [target, tagged, *chapter, *elsewhere, twin]
+    for seed in range(10):
+        [item] = build_items([target], pool, ("takeaway",), random.Random(seed))
+        ids = {c["question_id"] for c in item.payload["choices"]}
+        assert len(ids & {"a", "z"}) == 1 and {"t", "c0"} <= ids and "c1" in ids
+
+
+@pytest.mark.parametrize("question", [FIRST, RANK, MLA], ids=lambda q: q.id)
+def test_cloze_blanks_one_occurrence_of_a_key_term(question: QuizQuestion) -> None:
+    assert question.takeaway is not None
+    whole = render_inline(question.takeaway)
+    answers = set()
+    for seed in range(12):
+        item = one(question, ("cloze",), seed)
+        assert item.type == "cloze"
+        html, answer = item.payload["html"], item.payload["answer"]
+        answers.add(answer)
+        assert html.count(BLANK_HTML) == 1
+        assert answer in question.takeaway
+        assert fold(answer) in {fold(t) for t in question.key_terms}
+        assert item.payload["hint_length"] == len(answer)
+        # Exactly one occurrence went: putting the term back gives the takeaway itself.
+        assert html.count(answer) == whole.count(answer) - 1
+        assert html.replace(BLANK_HTML, answer) == whole
+    if question is FIRST:
+        assert answers == {"Prompt Tuning", "Prefix Tuning", "Adapter"}  # rng varies it
+
+
+def test_cloze_skips_math_and_parts_of_words_and_folds_width_and_case() -> None:
+    math_only = synthetic("m", "更新 $W$ 即可", ("W",))
+    assert build_items([math_only], [math_only], ("cloze",), random.Random(0))[0].type == "recall"
+    inner = synthetic("w", "QLoRA 比 LoRA 更省显存", ("lora",))
+    item = one(inner, ("cloze",))
+    assert item.payload["answer"] == "LoRA"
+    assert item.payload["html"].startswith("QLoRA 比 " + BLANK_HTML)
+    wide = synthetic("f", "用 ＬｏＲＡ 微调大模型", ("LoRA",))
+    item = one(wide, ("cloze",))
+    assert (item.payload["answer"], item.payload["hint_length"]) == ("ＬｏＲＡ", 4)
+    assert item.payload["html"] == f"用 {BLANK_HTML} 微调大模型"
+
+
+def test_cloze_prefers_terms_of_two_to_twenty_characters() -> None:
+    question = synthetic("p", "A 和 低秩分解 都在这里", ("A", "低秩分解"))
+    assert {one(question, ("cloze",), s).payload["answer"] for s in range(10)} == {"低秩分解"}
+
+
+def test_a_question_without_takeaway_never_gets_takeaway_or_cloze() -> None:
+    for seed in range(20):
+        item = one(NO_TAKEAWAY, ALL_TYPES, seed)
+        assert item.type == "recall"
+        assert item.payload == {"key_terms": list(NO_TAKEAWAY.key_terms)}
+
+
+def test_an_impossible_type_falls_back_silently() -> None:
+    item = one(NO_TAKEAWAY, ("cloze",))
+    assert item.type == "recall" and item.payload["key_terms"]
+    # No key terms: recall can't be built, the takeaway can.
+    assert one(NO_TERMS, ("recall", "cloze")).type == "takeaway"
+    # Nothing to build from at all: recall, self-graded against the reference answer.
+    bare = synthetic("b", None)
+    assert build_items([bare], [bare], ("takeaway",), random.Random(0)) == [
+        ItemSpec("b", "recall", {"key_terms": []})
+    ]
+    # Too few other takeaways for four choices.
+    small = [synthetic(f"s{i}", f"要点{i}", ("要点",)) for i in range(3)]
+    assert build_items(small[:1], small, ("takeaway",), random.Random(0))[0].type == "cloze"
+
+
+def test_requested_types_are_honoured_when_they_can_be_built() -> None:
+    items = build_items(BANK, BANK, ("takeaway", "cloze"), random.Random(4))
+    by_id = {i.question_id: i.type for i in items}
+    assert by_id.pop(NO_TAKEAWAY.id) == "recall"
+    assert set(by_id.values()) <= {"takeaway", "cloze"}
+
+
+def test_the_same_seed_gives_the_same_items_whatever_the_pool_order() -> None:
+    first = build_items(BANK, BANK, ALL_TYPES, random.Random(42))
+    assert build_items(BANK, BANK, ALL_TYPES, random.Random(42)) == first
+    assert build_items(BANK, BANK[::-1], ALL_TYPES, random.Random(42)) == first
+    kinds = {
+        tuple(i.type for i in build_items(BANK, BANK, ALL_TYPES, random.Random(s)))
+        for s in range(8)
+    }
+    assert len(kinds) > 1  # the seed matters

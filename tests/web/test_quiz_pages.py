@@ -1,0 +1,120 @@
+"""Quizzes through the pages (forms with CSRF) and the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import csrf, soup
+
+
+def start(client: TestClient, **fields: Any) -> BeautifulSoup:
+    page = soup(client.get("/quizzes"))
+    form: dict[str, Any] = {
+        "csrf_token": csrf(page),
+        "count": "3",
+        "focus": "all",
+        "types": ["recall", "takeaway", "cloze"],
+        "seed": "11",
+    }
+    form.update(fields)
+    response = client.post("/quizzes", data=form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return soup(client.get(response.headers["location"]))
+
+
+def answer_current(client: TestClient, page: BeautifulSoup, right: bool) -> BeautifulSoup:
+    """Answer the item on ``page`` through its form; returns the next page."""
+    quiz = page.select_one("section.quiz")
+    assert quiz is not None
+    quiz_id, position, kind = quiz["data-quiz"], quiz["data-position"], quiz["data-type"]
+    api = client.get(f"/api/quizzes/{quiz_id}").json()
+    base = f"/quizzes/{quiz_id}/items/{position}"
+    token = csrf(page)
+    if kind == "recall":
+        checked = soup(
+            client.post(f"{base}/check", data={"csrf_token": token, "text": "LoRA 低秩"})
+        )
+        assert checked.select_one(".recall-check") is not None
+        data = {
+            "csrf_token": token,
+            "text": "LoRA 低秩",
+            "self_grade": "true" if right else "false",
+        }
+    elif kind == "takeaway":
+        assert len(page.select("input[name=choice]")) == 4
+        assert "answer" not in api["items"][int(str(position))]["payload"]  # not given away
+        data = {"csrf_token": token, "choice": "0"}
+    else:
+        assert page.select_one(".cloze .blank") is not None
+        data = {"csrf_token": token, "text": "" if not right else "?"}
+    response = client.post(f"{base}/answer", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    return soup(response)
+
+
+def test_a_quiz_from_the_form_to_the_results(client: TestClient) -> None:
+    page = start(client)
+    assert page.select_one("#progress").get_text() == "Question 1 of 3"  # type: ignore[union-attr]
+    for _ in range(3):
+        page = answer_current(client, page, right=False)
+    assert page.select_one("h1").get_text() == "Quiz results"  # type: ignore[union-attr]
+    assert page.select_one("#score").get_text().endswith("/3")  # type: ignore[union-attr]
+    assert len(page.select("li.mistake")) >= 1
+    assert page.select("table.per-tag tbody tr")
+
+
+def test_fewer_questions_than_asked_says_so(client: TestClient) -> None:
+    page = start(client, company=["快手"], count="5")
+    assert "Only 1 questions" in page.select_one("#fewer").get_text()  # type: ignore[union-attr]
+
+
+def test_an_empty_slice_explains_itself(client: TestClient) -> None:
+    page = soup(client.get("/quizzes"))
+    form = {
+        "csrf_token": csrf(page),
+        "count": "3",
+        "focus": "all",
+        "types": ["recall"],
+        "q": "不存在的词",
+    }
+    response = client.post("/quizzes", data=form)
+    assert response.status_code == 422
+    assert "widen the filters" in soup(response).select_one(".error-message").get_text()  # type: ignore[union-attr]
+
+
+def test_api_create_answer_results(client: TestClient) -> None:
+    created = client.post(
+        "/api/quizzes",
+        json={
+            "company": ["阿里"],
+            "tag": ["LoRA"],
+            "count": 10,
+            "seed": 3,
+            "types": ["takeaway", "cloze", "recall"],
+        },
+    )
+    assert created.status_code == 200, created.text
+    quiz = created.json()
+    assert (quiz["requested"], quiz["size"], quiz["current"]) == (10, 2, 0)
+    for item in quiz["items"]:
+        body: dict[str, Any] = {"text": "", "self_grade": False}
+        if item["type"] == "takeaway":
+            body = {"choice": 0}
+        answered = client.post(
+            f"/api/quizzes/{quiz['id']}/items/{item['position']}/answer", json=body
+        ).json()
+        assert answered["verdict"] in ("correct", "wrong", "empty", "near")
+    results = client.get(f"/api/quizzes/{quiz['id']}/results").json()
+    assert results["finished"] and results["total"] == 2
+    assert {c["company"] for c in results["per_company"]} >= {"阿里"}
+    assert client.get("/api/quizzes/999").status_code == 404
+
+
+def test_api_rejects_bad_input_naming_the_field(client: TestClient) -> None:
+    bad = client.post("/api/quizzes", json={"count": 0})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "count"
+    bad = client.post("/api/quizzes", json={"types": ["which-company"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("types")
