@@ -1,4 +1,5 @@
-"""Study settings: the daily new-card limit, desired retention and time zone."""
+"""Study settings: the daily new-card limit, desired retention, time zone, and whether
+wrong quiz answers feed the review schedule."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ def set_study_settings(
     new_per_day: int | None = None,
     desired_retention: float | None = None,
     timezone: str | None = None,
+    quiz_feeds_reviews: bool | None = None,
 ) -> User:
-    """Change the daily new-card limit, desired retention or time zone (``None``: keep).
+    """Change the daily new-card limit, desired retention, time zone or whether a wrong
+    quiz answer counts as an Again (``None``: keep).
     Everything is checked before anything changes."""
     low, high = NEW_PER_DAY_RANGE
     if new_per_day is not None and (
@@ -48,5 +51,7 @@ def set_study_settings(
         user.desired_retention = float(desired_retention)
     if zone is not None:
         user.timezone = zone
+    if quiz_feeds_reviews is not None:
+        user.quiz_feeds_reviews = quiz_feeds_reviews
     session.commit()
     return user

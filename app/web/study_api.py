@@ -67,12 +67,16 @@ class StudySettingsPublic(BaseModel):
     new_per_day: int
     desired_retention: float
     timezone: str
+    quiz_feeds_reviews: bool
 
 
 class StudySettingsUpdate(BaseModel):
     new_per_day: int | None = Field(default=None, ge=0, le=9999)
     desired_retention: float | None = Field(default=None, ge=0.7, le=0.99)
     timezone: str | None = Field(default=None, max_length=64)
+    quiz_feeds_reviews: bool | None = Field(
+        default=None, description="A wrong quiz answer counts as an Again"
+    )
 
 
 def _outcome(o: Any) -> OutcomePublic:
@@ -154,5 +158,6 @@ def put_study_settings(
         new_per_day=body.new_per_day,
         desired_retention=body.desired_retention,
         timezone=body.timezone,
+        quiz_feeds_reviews=body.quiz_feeds_reviews,
     )
     return StudySettingsPublic.model_validate(user, from_attributes=True)

@@ -147,6 +147,7 @@ def save_settings(
     new_per_day: Annotated[int, Form()],
     desired_retention: Annotated[float, Form()],
     timezone: Annotated[str, Form(max_length=64)],
+    quiz_feeds_reviews: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
         review.set_study_settings(
@@ -155,6 +156,7 @@ def save_settings(
             new_per_day=new_per_day,
             desired_retention=desired_retention,
             timezone=timezone,
+            quiz_feeds_reviews=quiz_feeds_reviews,
         )
     except AppError as exc:
         session.rollback()

@@ -137,10 +137,12 @@ def test_settings_page_saves_and_validates(make_client: MakeClient) -> None:
         "timezone": "Asia/Shanghai",
     }
     assert client.post("/settings", data=form, follow_redirects=False).status_code == 303
+    # The unticked checkbox turns quizzes' feeding of the schedule off.
     assert client.get("/api/settings").json() == {
         "new_per_day": 5,
         "desired_retention": 0.85,
         "timezone": "Asia/Shanghai",
+        "quiz_feeds_reviews": False,
     }
     assert number(soup(client.get("/")), "#new-left") == 5
     form["timezone"] = "Mars/Olympus"
