@@ -2,7 +2,9 @@
 
 - ``serve``: migrate, import ``content/``, start the web server (embedded default);
 - ``import [PATH ...]``: import markdown files and folders in one transaction;
-- ``migrate``: bring the database schema up to date.
+- ``migrate``: bring the database schema up to date;
+- ``demo list`` / ``demo run NAME --set key=value``: the live demos in the terminal;
+- ``worker``: a Celery worker for demo runs (at scale).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 import ipaddress
 import json
 import socket
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -138,7 +141,53 @@ def serve_command(
         migrate(engine)
         engine.dispose()
     err.print(f"Interview Lab on http://{settings.host}:{settings.port}/")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    uvicorn.run(create_app(settings, start_workers=True), host=settings.host, port=settings.port)
+
+
+@cli.command("worker")
+def worker_command(
+    queue: Annotated[str, typer.Option(help="Queue to take runs from: cpu or gpu.")] = "cpu",
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Runs at once.")] = 1,
+    pidfile: Annotated[Path | None, typer.Option(help="Write the worker's pid here.")] = None,
+) -> None:
+    """A Celery worker for demo runs (at scale: IL_QUEUE=celery, DATABASE_URL, IL_REDIS_URL)."""
+    import os
+
+    if queue not in ("cpu", "gpu"):
+        raise typer.BadParameter(f"queue {queue!r} is not cpu or gpu", param_hint="--queue")
+    settings = get_settings()
+    err.print(f"worker on queue {queue}, broker {settings.redis_url}")
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "app.worker.celery_main:app",
+        "worker",
+        "-Q",
+        queue,
+        "-c",
+        str(concurrency),
+        "-n",
+        f"{queue}@%h",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if pidfile is not None:
+        args += ["--pidfile", str(pidfile)]
+    # exec: the process a supervisor (or a test) started is the worker itself.
+    os.execv(sys.executable, args)
+
+
+def _register_subcommands() -> None:
+    from app.runs.cli import demo_cli
+
+    cli.add_typer(demo_cli, name="demo")
+
+
+_register_subcommands()
 
 
 def main() -> None:

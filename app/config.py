@@ -8,6 +8,7 @@ every hosting platform uses. Settings are built by ``get_settings()`` at the edg
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,18 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # Mark the session cookie Secure (set when served over HTTPS behind a proxy).
     cookie_secure: bool = False
+    # Where demo runs go: "local" worker processes started by `serve` (embedded
+    # default), or "celery" workers (`interview-lab worker`) through Redis.
+    queue: Literal["local", "celery"] = "local"
+    # Local worker processes `serve` starts (0: none; runs wait for a worker).
+    workers: int = Field(default=2, ge=0, le=16)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # "module:function" that finds a demo by name in the workers (tests point it at
+    # their own demos).
+    demo_lookup: str = "app.demos:get_demo"
+    # Per user: runs waiting at once, and new runs per minute.
+    runs_queued_cap: int = Field(default=3, ge=1)
+    runs_per_minute: int = Field(default=10, ge=1)
 
     @property
     def resolved_database_url(self) -> str:

@@ -40,7 +40,6 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         if not memory:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
             path = url.removeprefix("sqlite:///")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(

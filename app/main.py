@@ -4,6 +4,9 @@ first event, so importing this module reads no settings and opens no database.""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -11,13 +14,60 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import REPO_ROOT, Settings, get_settings, session_secret
 from app.db import make_engine, make_sessionmaker
-from app.web import api, auth, docs, errors, pages, quiz_api, quiz_pages, study_api, study_pages
+from app.runs.dispatch import Dispatcher, NoWorkers
+from app.web import (
+    api,
+    auth,
+    demo_api,
+    demo_pages,
+    docs,
+    errors,
+    pages,
+    quiz_api,
+    quiz_pages,
+    study_api,
+    study_pages,
+)
 from app.web.middleware import LanguageMiddleware
 from app.web.templating import make_templates
 
 
-def create_app(settings: Settings) -> FastAPI:
+def make_dispatcher(settings: Settings, *, start_workers: bool) -> Dispatcher:
+    """Celery when configured; the local worker pool when this process serves with
+    workers; otherwise none (queued runs wait in the database for a worker)."""
+    if settings.queue == "celery":
+        from app.worker.celery_app import CeleryDispatcher
+
+        return CeleryDispatcher(settings)
+    if start_workers and settings.workers > 0:
+        from app.worker.pool import LocalPool
+
+        return LocalPool(
+            settings.resolved_database_url,
+            processes=settings.workers,
+            find_demo=settings.demo_lookup,
+        )
+    return NoWorkers()
+
+
+@asynccontextmanager
+async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+    dispatcher = application.state.dispatcher
+    start, stop = getattr(dispatcher, "start", None), getattr(dispatcher, "stop", None)
+    if start is not None:
+        start()
+    try:
+        yield
+    finally:
+        if stop is not None:
+            stop()
+
+
+def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
+    """The app for ``settings``. ``start_workers``: run demo workers beside it (``serve``
+    does; tests don't, unless they test the workers)."""
     application = FastAPI(
+        lifespan=lifespan,
         title="Interview Lab",
         version="0.1.0",
         summary="Study LLM-engineering interview questions: the question bank and review.",
@@ -29,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     application.state.engine = engine
     application.state.sessionmaker = make_sessionmaker(engine)
     application.state.templates = make_templates()
+    application.state.dispatcher = make_dispatcher(settings, start_workers=start_workers)
 
     application.add_middleware(LanguageMiddleware)
     application.add_middleware(
@@ -41,7 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    for module in (pages, study_pages, quiz_pages, auth, api, study_api, quiz_api, docs):
+    routers = (pages, study_pages, quiz_pages, demo_pages, auth, api, study_api, quiz_api, demo_api)
+    for module in (*routers, docs):
         application.include_router(module.router)
     return application
 
@@ -54,7 +106,7 @@ class _LazyApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._app is None:
-            self._app = create_app(get_settings())
+            self._app = create_app(get_settings(), start_workers=True)
         await self._app(scope, receive, send)
 
 

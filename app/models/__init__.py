@@ -6,15 +6,19 @@ Importing this package registers every table on ``Base.metadata`` (Alembic uses 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.content import Asked, Chapter, Question, QuestionTag, Tag
 from app.models.quiz import Quiz, QuizItem
+from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
 from app.models.study import Card, ReviewLog
 from app.models.users import LOCAL_USERNAME, User
 
 __all__ = [
     "LOCAL_USERNAME",
+    "RUN_STATUSES",
     "Asked",
     "Base",
     "Card",
     "Chapter",
+    "DemoEvent",
+    "DemoRun",
     "Question",
     "QuestionTag",
     "Quiz",

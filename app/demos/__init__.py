@@ -1,0 +1,29 @@
+"""The demo catalogue. Each demo is one module, imported explicitly here and registered
+once through ``register``, which checks names and parameter models at import time.
+
+The web process imports this package to list demos and validate parameters; no demo
+module imports torch at module level (see ``tests/demos/test_base.py``).
+"""
+
+from __future__ import annotations
+
+from app.demos import rank
+from app.demos.base import Demo, register
+from app.errors import NotFound
+
+_REGISTRY: dict[str, Demo] = register([rank.DEMO])
+
+
+def registry() -> dict[str, Demo]:
+    """Name -> demo, in catalogue order (a copy: callers cannot change the catalogue)."""
+    return dict(_REGISTRY)
+
+
+def get_demo(name: str) -> Demo:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise NotFound(f"demo {name!r} does not exist", field="demo") from None
+
+
+__all__ = ["Demo", "get_demo", "registry"]

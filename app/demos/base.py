@@ -1,0 +1,203 @@
+"""What a demo is: its parameter model, its result, the context a worker runs it in,
+and the checked registration the catalogue is built from.
+
+The web process imports this module (to list demos, validate parameters and build
+forms), so nothing here may import torch; demos import it inside ``run``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import Unprocessable
+
+NAME_PATTERN = re.compile(r"[a-z0-9_]+")
+
+
+class DemoParams(BaseModel):
+    """Base of each demo's parameter model: unknown keys are errors, and every run is
+    seeded so that the same parameters give the same figures."""
+
+    # A typo in a parameter name must not silently run the defaults.
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Random seed")
+
+
+class Series(BaseModel):
+    """One line, bar set or scatter on a chart; series sharing ``chart`` are drawn together."""
+
+    name: str
+    x: list[float]
+    y: list[float]
+    kind: Literal["line", "bar", "scatter"] = "line"
+    x_label: str = ""
+    y_label: str = ""
+    log_y: bool = False
+    chart: str = "main"
+
+
+class Check(BaseModel):
+    """A statement the demo tested on its own numbers."""
+
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class DemoResult(BaseModel):
+    """What a run returns: named figures (claims' rules read these), charts, checks and
+    a short conclusion with the measured numbers."""
+
+    figures: dict[str, float]
+    series: list[Series] = []
+    checks: list[Check] = []
+    conclusion: str
+
+
+class ProgressReporter(Protocol):
+    def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None: ...
+
+
+@dataclass
+class RunContext:
+    """Where a run executes and how it reports progress."""
+
+    device: str  # "cpu" or "cuda"
+    report: ProgressReporter  # the worker stores each report (and may throttle)
+
+    def progress(self, step: int, total: int, **metrics: float) -> None:
+        self.report(step, total, metrics)
+
+
+@cache
+def _module_digest(module_name: str) -> str:
+    # Cached: the source of a loaded module does not change under a running process.
+    source = inspect.getsource(sys.modules[module_name])
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A registered demo. ``run(params, ctx)`` receives validated ``params``."""
+
+    name: str  # unique, lowercase [a-z0-9_]+
+    title: str
+    summary: str  # one paragraph
+    claims: tuple[str, ...]  # free-text claims it can check
+    params: type[DemoParams]
+    run: Callable[[Any, RunContext], DemoResult]
+    time_limit_s: float = 60.0  # the worker kills a run past this
+    uses_gpu: bool = True  # can use cuda when the worker has it
+
+    @property
+    def code_version(self) -> str:
+        """First 16 hex digits of the sha256 of the source of the module defining ``run``:
+        a stored result is reused only while this is unchanged."""
+        return _module_digest(self.run.__module__)
+
+
+def register(demos: Iterable[Demo]) -> dict[str, Demo]:
+    """The catalogue, name -> demo, after checking names and parameter models."""
+    catalogue: dict[str, Demo] = {}
+    for demo in demos:
+        if not NAME_PATTERN.fullmatch(demo.name):
+            raise ValueError(f"demo name {demo.name!r} must match [a-z0-9_]+ (lowercase)")
+        if demo.name in catalogue:
+            raise ValueError(f"demo name {demo.name!r} is registered twice")
+        if not (isinstance(demo.params, type) and issubclass(demo.params, DemoParams)):
+            raise ValueError(f"demo {demo.name!r}: params {demo.params!r} must subclass DemoParams")
+        if demo.time_limit_s <= 0:
+            raise ValueError(f"demo {demo.name!r}: time_limit_s must be positive")
+        catalogue[demo.name] = demo
+    return catalogue
+
+
+# Pydantic's bound constraints, as the words a user reads next to the bound.
+_BOUND_WORDS = {
+    "le": "must be at most",
+    "ge": "must be at least",
+    "lt": "must be less than",
+    "gt": "must be greater than",
+}
+
+
+def validate_params(demo: Demo, raw: Mapping[str, Any]) -> DemoParams:
+    """``raw`` checked against the demo's model; the first problem becomes a 422 naming
+    the field and, for a bound, the bound: ``m: must be at most 512 (got 10000)``."""
+    try:
+        return demo.params.model_validate(dict(raw))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        ctx = error.get("ctx") or {}
+        got = error.get("input")
+        bound = next((key for key in _BOUND_WORDS if key in ctx), None)
+        if bound is not None:
+            problem = f"{_BOUND_WORDS[bound]} {ctx[bound]} (got {got!r})"
+        elif error["type"] == "extra_forbidden":
+            known = ", ".join(demo.params.model_fields)
+            problem = f"unknown parameter (expected one of {known})"
+        else:
+            # A model's own ValueError arrives as "Value error, <message>".
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problem = f"{message} (got {got!r})"
+        prefix = f"{field}: " if field else ""
+        raise Unprocessable(f"{prefix}{problem}", field=field) from exc
+
+
+_JSON_TYPES = {"integer", "number", "boolean", "string"}
+
+
+def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Follow a ``$ref`` (enums live in ``$defs``) and drop an ``anyOf`` null branch."""
+    if "$ref" in prop:
+        target = defs[prop["$ref"].rsplit("/", 1)[-1]]
+        prop = {**target, **{k: v for k, v in prop.items() if k != "$ref"}}
+    if "anyOf" in prop:
+        branches = [b for b in prop["anyOf"] if b.get("type") != "null"]
+        if len(branches) == 1:
+            rest = {k: v for k, v in prop.items() if k != "anyOf"}
+            prop = {**_resolve(branches[0], defs), **rest}
+    return prop
+
+
+def params_schema(demo: Demo) -> list[dict[str, Any]]:
+    """One entry per parameter, for the web form and ``demo list --format json``:
+    name, type (integer, number, boolean, string or enum), default, minimum, maximum,
+    choices (for an enum), description. An exclusive bound (``gt``/``lt``) is given as
+    minimum/maximum with ``exclusive_minimum``/``exclusive_maximum`` set."""
+    schema = demo.params.model_json_schema()
+    defs: dict[str, Any] = schema.get("$defs", {})
+    entries: list[dict[str, Any]] = []
+    for name, raw_prop in schema.get("properties", {}).items():
+        prop = _resolve(raw_prop, defs)
+        choices = prop.get("enum")
+        if choices is None and "const" in prop:
+            choices = [prop["const"]]
+        kind = "enum" if choices is not None else prop.get("type", "string")
+        entries.append(
+            {
+                "name": name,
+                "type": kind if kind == "enum" or kind in _JSON_TYPES else "string",
+                "default": prop.get("default"),
+                "minimum": prop.get("minimum", prop.get("exclusiveMinimum")),
+                "maximum": prop.get("maximum", prop.get("exclusiveMaximum")),
+                "exclusive_minimum": "exclusiveMinimum" in prop,
+                "exclusive_maximum": "exclusiveMaximum" in prop,
+                "choices": choices,
+                "description": prop.get("description", ""),
+            }
+        )
+    # The inherited seed comes first in the model; a form reads better with it last.
+    entries.sort(key=lambda entry: entry["name"] == "seed")
+    return entries

@@ -1,0 +1,142 @@
+"""Run services (keyword-only; they own the SQL). The web process never imports torch:
+it validates parameters with the demo's pydantic model (``app.demos`` imports no torch
+at module level) and hands only the run id to the queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.demos import get_demo
+from app.demos.base import validate_params
+from app.errors import Conflict, NotFound, TooManyRequests, Unprocessable
+from app.models import DemoEvent, DemoRun, User
+
+Device = Literal["auto", "cpu", "gpu"]
+DEVICES: tuple[Device, ...] = ("auto", "cpu", "gpu")
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def create_run(
+    *,
+    session: Session,
+    user: User,
+    demo_name: str,
+    raw_params: Mapping[str, Any],
+    device: str = "auto",
+    rerun: bool = False,
+    now: dt.datetime,
+    queued_cap: int,
+    per_minute: int,
+) -> tuple[DemoRun, bool]:
+    """A queued run, or the stored result of the same demo, parameters and code version
+    (``cached`` True) unless ``rerun``. Limits: ``queued_cap`` runs waiting per user,
+    ``per_minute`` new runs per user (429 with when to try again)."""
+    demo = get_demo(demo_name)
+    if device not in DEVICES:
+        raise Unprocessable(f"device {device!r} is not one of {', '.join(DEVICES)}", field="device")
+    params = validate_params(demo, raw_params).model_dump(mode="json")
+    digest = params_hash(params)
+    if not rerun:
+        cached = session.scalars(
+            select(DemoRun)
+            .where(
+                DemoRun.demo == demo.name,
+                DemoRun.params_hash == digest,
+                DemoRun.code_version == demo.code_version,
+                DemoRun.status == "succeeded",
+            )
+            .order_by(DemoRun.finished_at.desc())
+            .limit(1)
+        ).first()
+        if cached is not None:
+            return cached, True
+    waiting = session.scalar(
+        select(func.count(DemoRun.id)).where(DemoRun.user_id == user.id, DemoRun.status == "queued")
+    )
+    if (waiting or 0) >= queued_cap:
+        raise TooManyRequests(
+            f"you have {waiting} runs waiting; the limit is {queued_cap}. "
+            "Wait for one to start, or cancel one."
+        )
+    minute_ago = now - dt.timedelta(minutes=1)
+    recent = session.scalars(
+        select(DemoRun.created_at)
+        .where(DemoRun.user_id == user.id, DemoRun.created_at > minute_ago)
+        .order_by(DemoRun.created_at)
+    ).all()
+    if len(recent) >= per_minute:
+        wait = int((recent[0] - minute_ago).total_seconds()) + 1
+        raise TooManyRequests(
+            f"you started {len(recent)} runs in the last minute; the limit is {per_minute}. "
+            f"Try again in {wait} s."
+        )
+    run = DemoRun(
+        user_id=user.id,
+        demo=demo.name,
+        params=params,
+        params_hash=digest,
+        code_version=demo.code_version,
+        status="queued",
+        device_requested=device,
+        created_at=now,
+    )
+    session.add(run)
+    session.commit()
+    return run, False
+
+
+def get_run(*, session: Session, run_id: int) -> DemoRun:
+    """A run by id. Runs are shareable by permalink: anyone with the link can read it."""
+    run = session.get(DemoRun, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist")
+    return run
+
+
+def cancel_run(*, session: Session, user: User, run_id: int, now: dt.datetime) -> DemoRun:
+    """Cancel a run that has not started yet."""
+    run = get_run(session=session, run_id=run_id)
+    if run.user_id != user.id:
+        raise NotFound(f"run {run_id} does not exist")
+    changed = session.execute(
+        update(DemoRun)
+        .where(DemoRun.id == run_id, DemoRun.status == "queued")
+        .values(status="cancelled", finished_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    if not changed:
+        session.refresh(run)
+        raise Conflict(f"run {run_id} is {run.status}; only a queued run can be cancelled")
+    session.refresh(run)
+    return run
+
+
+def events_after(*, session: Session, run_id: int, after_id: int) -> list[DemoEvent]:
+    return list(
+        session.scalars(
+            select(DemoEvent)
+            .where(DemoEvent.run_id == run_id, DemoEvent.id > after_id)
+            .order_by(DemoEvent.id)
+        )
+    )
+
+
+def recent_runs(
+    *, session: Session, demo_name: str | None = None, limit: int = 20
+) -> list[DemoRun]:
+    stmt = select(DemoRun).order_by(DemoRun.created_at.desc()).limit(limit)
+    if demo_name is not None:
+        stmt = stmt.where(DemoRun.demo == demo_name)
+    return list(session.scalars(stmt))

@@ -1,0 +1,111 @@
+"""Demo runs at scale: Celery with a Redis broker.
+
+The web process sends only the run id to the ``cpu`` or ``gpu`` queue (by the device the
+user picked; ``auto`` goes to ``cpu`` unless a GPU worker is the only kind). Workers
+(``interview-lab worker --queue cpu``) take runs from their queue and write progress and
+results to the shared database (PostgreSQL in this mode) through ``execute``.
+
+Acknowledgement comes after the run (``acks_late``) and a task whose worker process
+dies is rejected back to the queue (``task_reject_on_worker_lost``): a worker killed
+mid-run leaves the message to another worker. The run row is claimed only while it is
+``queued``; a run left ``running`` by a dead worker is failed by ``reap_stale`` once its
+heartbeat stops, so no run stays running forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+from functools import cache
+
+from celery import Celery
+from sqlalchemy import select
+
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.models import DemoRun
+
+TASK_NAME = "interview_lab.run_demo"
+# A running run whose heartbeat is older than this has lost its worker.
+STALE_AFTER = dt.timedelta(minutes=2)
+QUEUES = ("cpu", "gpu")
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("interview_lab", broker=settings.redis_url)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="cpu",
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        # A hard limit above any demo's own limit: the demo's limit is enforced by the
+        # soft time limit, this one only catches a stuck worker process.
+        task_time_limit=15 * 60,
+        worker_hijack_root_logger=False,
+    )
+    app.task(name=TASK_NAME)(run_demo)
+    return app
+
+
+@cache
+def _worker_settings() -> Settings:
+    return get_settings()
+
+
+def run_demo(run_id: int) -> str:
+    """The Celery task: execute the run whose id came through the queue."""
+    from app.worker.execute import execute
+
+    settings = _worker_settings()
+    engine = make_engine(settings)
+    try:
+        return execute(
+            run_id,
+            engine=engine,
+            find_demo=settings.demo_lookup,
+            worker_host=socket.gethostname(),
+        )
+    finally:
+        engine.dispose()
+
+
+def queue_for(device_requested: str) -> str:
+    return "gpu" if device_requested == "gpu" else "cpu"
+
+
+class CeleryDispatcher:
+    """Sends run ids to the Celery queue that matches the device asked for, and fails
+    runs whose worker stopped sending heartbeats (``reap_stale``) every ``reap_every`` s."""
+
+    def __init__(self, settings: Settings, reap_every: float = 30.0) -> None:
+        self.settings = settings
+        self.app = make_celery(settings)
+        self.engine = make_engine(settings)
+        self.reap_every = reap_every
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._reaper = threading.Thread(target=self._reap_loop, name="run-reaper", daemon=True)
+        self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        from app.worker.execute import reap_stale
+
+        while not self._stop.wait(self.reap_every):
+            reap_stale(self.engine, older_than=STALE_AFTER, now=dt.datetime.now(dt.UTC))
+
+    def submit(self, run_id: int) -> None:
+        with make_sessionmaker(self.engine)() as session:
+            device = session.scalar(select(DemoRun.device_requested).where(DemoRun.id == run_id))
+        self.app.send_task(TASK_NAME, args=[run_id], queue=queue_for(device or "auto"))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._reaper is not None:
+            self._reaper.join(timeout=5)
+        self.engine.dispose()

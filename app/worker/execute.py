@@ -1,0 +1,338 @@
+"""Run one demo run by id: claim its row, run the demo, write the outcome back.
+
+Both queues call :func:`execute`: the local pool's worker processes and the Celery task.
+The row is the single source of truth, so every write is guarded by the status it
+expects: a run is claimed only while ``queued`` (two workers handed the same id run it
+once), and progress or an outcome is written only while it is ``running`` (a run that a
+reaper or the pool already failed stays failed).
+
+torch is imported inside the functions that need it, so importing this module (as
+``app.worker.pool`` does in the web process) stays torch-free.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import math
+import os
+import platform
+import socket
+import threading
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Engine, insert, or_, select, update
+
+from app.errors import NotFound
+from app.models.base import utcnow
+from app.models.runs import DemoEvent, DemoRun
+
+if TYPE_CHECKING:
+    from app.demos.base import Demo, ProgressReporter
+
+log = logging.getLogger(__name__)
+
+Lookup = Callable[[str], "Demo"]
+DEFAULT_FIND_DEMO = "app.demos:get_demo"
+# Progress rows are written at most this often (the live page polls the row; a demo
+# reporting every step of a fast loop must not turn into thousands of transactions).
+MIN_REPORT_INTERVAL_S = 0.1
+# How often a running worker refreshes heartbeat_at even when its demo reports nothing.
+HEARTBEAT_S = 5.0
+ERROR_MAX_CHARS = 2000
+
+
+class RunAbandoned(Exception):
+    """The run left ``running`` under the worker (reaped or failed elsewhere): stop."""
+
+
+def resolve_lookup(find_demo: str | Lookup) -> Lookup:
+    """The demo lookup itself, or one named ``"module:function"`` (spawned worker
+    processes get the name, since a function defined in a test can't cross over)."""
+    if callable(find_demo):
+        return find_demo
+    module_name, sep, attr = find_demo.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"find_demo {find_demo!r} is not of the form 'module:function'")
+    func = getattr(importlib.import_module(module_name), attr)
+    if not callable(func):
+        raise TypeError(f"find_demo {find_demo!r} is not callable")
+    return cast(Lookup, func)
+
+
+def describe_error(exc: BaseException) -> str:
+    """``"ExceptionType: message"``, as stored in the run's ``error`` column."""
+    return f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+
+
+def default_worker_host() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute(
+    run_id: int,
+    *,
+    engine: Engine,
+    find_demo: str | Lookup = DEFAULT_FIND_DEMO,
+    worker_host: str | None = None,
+    heartbeat_s: float = HEARTBEAT_S,
+) -> str:
+    """Run the queued run ``run_id`` and return its final status. A run that is no longer
+    queued (taken by another worker, cancelled) is left alone: its status is returned."""
+    columns = (DemoRun.status, DemoRun.demo, DemoRun.params, DemoRun.device_requested)
+    with engine.connect() as conn:
+        row = conn.execute(select(*columns).where(DemoRun.id == run_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"run {run_id} does not exist")
+    if row.status != "queued":
+        return str(row.status)
+    host = worker_host or default_worker_host()
+    try:
+        demo = resolve_lookup(find_demo)(row.demo)
+    except Exception as exc:
+        # Claim before failing, so that of two workers only one writes the outcome.
+        if _claim(engine, run_id, host=host, device="cpu", device_name=None, torch_version=None):
+            fail_run(engine, run_id, describe_error(exc))
+        return run_status(engine, run_id)
+    device, device_name, torch_version = _pick_device(demo.uses_gpu, row.device_requested)
+    claimed = _claim(
+        engine,
+        run_id,
+        host=host,
+        device=device,
+        device_name=device_name,
+        torch_version=torch_version,
+    )
+    if not claimed:
+        return run_status(engine, run_id)
+
+    import torch
+
+    from app.demos.base import RunContext, validate_params
+
+    heartbeat = _Heartbeat(engine, run_id, heartbeat_s)
+    heartbeat.start()
+    try:
+        params = validate_params(demo, row.params)
+        ctx = RunContext(device=device, report=_reporter(engine, run_id))
+        torch.manual_seed(int(getattr(params, "seed", 0)))
+        started = time.perf_counter()
+        result = demo.run(params, ctx)
+        wall = time.perf_counter() - started
+        data = _json_safe(result.model_dump(mode="json"))
+    except RunAbandoned:
+        log.warning("run %s left 'running' while %s ran it; stopped", run_id, host)
+        return run_status(engine, run_id)
+    except Exception as exc:
+        log.exception("run %s (%s) failed", run_id, demo.name)
+        fail_run(engine, run_id, describe_error(exc))
+        return run_status(engine, run_id)
+    finally:
+        heartbeat.stop()
+
+    meta = dict(data.get("meta") or {})
+    meta.update(
+        device=device,
+        device_name=device_name,
+        torch_version=torch_version,
+        wall_seconds=round(wall, 6),
+    )
+    data["meta"] = meta
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(
+            update(DemoRun)
+            .where(DemoRun.id == run_id, DemoRun.status == "running")
+            .values(
+                status="succeeded",
+                result=data,
+                finished_at=now,
+                heartbeat_at=now,
+                wall_seconds=wall,
+            )
+        )
+    return run_status(engine, run_id)
+
+
+def run_status(engine: Engine, run_id: int) -> str:
+    with engine.connect() as conn:
+        status = conn.scalar(select(DemoRun.status).where(DemoRun.id == run_id))
+    if status is None:
+        raise NotFound(f"run {run_id} does not exist")
+    return status
+
+
+def fail_run(engine: Engine, run_id: int, error: str) -> bool:
+    """Mark a queued or running run failed with ``error``; False if it had already
+    finished (a finished run keeps its outcome)."""
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(DemoRun)
+            .where(DemoRun.id == run_id, DemoRun.status.in_(("queued", "running")))
+            .values(status="failed", error=error[:ERROR_MAX_CHARS], finished_at=utcnow())
+        ).rowcount
+    return changed == 1
+
+
+def reap_stale(
+    engine: Engine,
+    *,
+    older_than: dt.timedelta,
+    now: dt.datetime,
+    exclude: Collection[int] = (),
+) -> list[int]:
+    """Fail the running runs whose heartbeat is older than ``older_than`` (their worker
+    died with no one watching it: the server was killed, a Celery host vanished), so no
+    run stays running forever. ``exclude``: runs the caller knows are alive. Returns the
+    ids failed."""
+    cutoff = now - older_than
+    stale = or_(DemoRun.heartbeat_at.is_(None), DemoRun.heartbeat_at < cutoff)
+    error = f"worker stopped responding (no heartbeat for {older_than.total_seconds():g} s)"
+    with engine.connect() as conn:
+        ids = conn.scalars(select(DemoRun.id).where(DemoRun.status == "running", stale)).all()
+    reaped: list[int] = []
+    for run_id in ids:
+        if run_id in exclude:
+            continue
+        # Re-checked in the update: the worker may have written since the select.
+        with engine.begin() as conn:
+            changed = conn.execute(
+                update(DemoRun)
+                .where(DemoRun.id == run_id, DemoRun.status == "running", stale)
+                .values(status="failed", error=error, finished_at=now)
+            ).rowcount
+        if changed:
+            log.warning("run %s failed: %s", run_id, error)
+            reaped.append(run_id)
+    return reaped
+
+
+def _claim(
+    engine: Engine,
+    run_id: int,
+    *,
+    host: str,
+    device: str,
+    device_name: str | None,
+    torch_version: str | None,
+) -> bool:
+    now = utcnow()
+    with engine.begin() as conn:
+        changed = conn.execute(
+            update(DemoRun)
+            .where(DemoRun.id == run_id, DemoRun.status == "queued")
+            .values(
+                status="running",
+                started_at=now,
+                heartbeat_at=now,
+                attempts=DemoRun.attempts + 1,
+                worker_host=host[:200],
+                device=device,
+                device_name=device_name[:200] if device_name else None,
+                torch_version=torch_version,
+            )
+        ).rowcount
+    return changed == 1
+
+
+def _pick_device(uses_gpu: bool, requested: str) -> tuple[str, str, str]:
+    """(device, device name, torch version): cuda only when the demo can use it, the
+    user did not ask for cpu, and this worker has one."""
+    import torch
+
+    version = str(torch.__version__)
+    if uses_gpu and requested != "cpu" and torch.cuda.is_available():
+        return "cuda", torch.cuda.get_device_name(0), version
+    return "cpu", _cpu_name(), version
+
+
+def _cpu_name() -> str:
+    # platform.processor() is often just "x86_64" on Linux; the model name says more.
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null: PostgreSQL's JSON rejects them."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _reporter(engine: Engine, run_id: int) -> ProgressReporter:
+    """The RunContext's report: one event row plus the run's progress and heartbeat, in
+    one short transaction, at most every MIN_REPORT_INTERVAL_S except the final step."""
+    last_written = -math.inf
+
+    def report(step: int, total: int, metrics: dict[str, float]) -> None:
+        nonlocal last_written
+        clock = time.monotonic()
+        if step < total and clock - last_written < MIN_REPORT_INTERVAL_S:
+            return
+        last_written = clock
+        clean = {str(name): _finite(value) for name, value in metrics.items()}
+        now = utcnow()
+        with engine.begin() as conn:
+            changed = conn.execute(
+                update(DemoRun)
+                .where(DemoRun.id == run_id, DemoRun.status == "running")
+                .values(
+                    progress={"step": step, "total": total, "metrics": clean},
+                    heartbeat_at=now,
+                )
+            ).rowcount
+            if not changed:
+                raise RunAbandoned(f"run {run_id} is no longer running")
+            conn.execute(
+                insert(DemoEvent).values(
+                    run_id=run_id, at=now, step=step, total=total, metrics=clean
+                )
+            )
+
+    return report
+
+
+class _Heartbeat(threading.Thread):
+    """Refreshes heartbeat_at while the demo runs, so a long step without progress
+    reports is not mistaken for a dead worker by :func:`reap_stale`."""
+
+    def __init__(self, engine: Engine, run_id: int, every: float) -> None:
+        super().__init__(name=f"heartbeat-run-{run_id}", daemon=True)
+        self._engine = engine
+        self._run_id = run_id
+        self._every = every
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self._every):
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(
+                        update(DemoRun)
+                        .where(DemoRun.id == self._run_id, DemoRun.status == "running")
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception:
+                log.exception("heartbeat of run %s failed", self._run_id)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=self._every + 1)

@@ -1,0 +1,129 @@
+"""Demos through the web: the catalogue, the generated form, runs with their limits and
+cache, live progress as server-sent events, and the run's permalink page. Runs are
+executed here with the real ``execute`` (the test process plays the worker)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.worker.execute import execute
+from tests.web.conftest import MakeClient, csrf, soup
+
+SMALL = {"m": 12, "n": 10, "r": 3, "noise": 0.0, "seed": 1}
+
+
+def run_now(client: TestClient, run_id: int) -> str:
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    return execute(run_id, engine=engine)
+
+
+def test_catalogue_and_generated_form(client: TestClient) -> None:
+    page = soup(client.get("/demos"))
+    names = [li["data-demo"] for li in page.select("li.demo-item")]
+    assert "rank" in names
+    form = soup(client.get("/demos/rank")).select_one("form.demo-form")
+    assert form is not None
+    m = form.select_one("input[name=m]")
+    assert m is not None and m["type"] == "number"
+    assert m["min"] == "2" and m["max"] == "512"  # the bounds come from the model
+    catalogue = client.get("/api/demos").json()
+    rank = next(d for d in catalogue if d["name"] == "rank")
+    assert {p["name"] for p in rank["params"]} >= {"m", "n", "r", "noise", "seed"}
+
+
+def test_a_run_from_queued_to_its_result_page(client: TestClient) -> None:
+    created = client.post("/api/demos/rank/runs", json={"params": SMALL})
+    assert created.status_code == 200, created.text
+    run = created.json()
+    assert run["status"] == "queued" and run["cached"] is False
+    assert run_now(client, run["id"]) == "succeeded"
+    body = client.get(f"/api/runs/{run['id']}").json()
+    assert body["status"] == "succeeded"
+    assert body["result"]["figures"]["rank"] == 3
+    assert body["device"] == "cpu" and body["torch_version"]
+    page = soup(client.get(body["permalink"]))
+    assert page.select_one("#status").get_text() == "succeeded"  # type: ignore[union-attr]
+    figures = {
+        th.get_text(): td.get_text()
+        for th, td in (
+            (tr.select_one("th"), tr.select_one("td")) for tr in page.select("#figures tr")
+        )
+        if th and td
+    }
+    assert float(figures["rank"]) == 3
+    assert page.select("canvas.result-chart")
+    assert json.loads(page.select_one("#series-data").get_text())  # type: ignore[union-attr]
+
+
+def test_the_same_parameters_return_the_stored_result(client: TestClient) -> None:
+    first = client.post("/api/demos/rank/runs", json={"params": SMALL}).json()
+    run_now(client, first["id"])
+    again = client.post("/api/demos/rank/runs", json={"params": SMALL}).json()
+    assert again["cached"] is True and again["id"] == first["id"]
+    rerun = client.post("/api/demos/rank/runs", json={"params": SMALL, "rerun": True}).json()
+    assert rerun["cached"] is False and rerun["id"] != first["id"]
+
+
+def test_progress_streams_as_server_sent_events(client: TestClient) -> None:
+    run = client.post("/api/demos/rank/runs", json={"params": SMALL}).json()
+    run_now(client, run["id"])
+    with client.stream("GET", f"/api/runs/{run['id']}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        text = "".join(response.iter_text())
+    events = [block for block in text.split("\n\n") if block.startswith("id:") or "event:" in block]
+    kinds = [
+        line.split(": ", 1)[1]
+        for block in events
+        for line in block.splitlines()
+        if line.startswith("event:")
+    ]
+    assert kinds[-1] == "done" and kinds.count("progress") >= 2
+    steps = [
+        json.loads(line[6:])["step"]
+        for block in events
+        for line in block.splitlines()
+        if line.startswith("data:") and '"step"' in line
+    ]
+    assert steps == sorted(steps)
+
+
+def test_bad_parameters_are_422_naming_field_and_bound(client: TestClient) -> None:
+    bad = client.post("/api/demos/rank/runs", json={"params": {"m": 10000}})
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "m" and "512" in bad.json()["detail"]
+    page = soup(client.get("/demos/rank"))
+    form = {"csrf_token": csrf(page), "m": "1", "n": "10", "r": "1", "noise": "0", "seed": "0"}
+    response = client.post("/demos/rank/runs", data=form)
+    assert response.status_code == 422
+    assert "m" in soup(response).select_one("#run-error").get_text()  # type: ignore[union-attr]
+    assert client.post("/api/demos/nope/runs", json={}).status_code == 404
+
+
+def test_queue_cap_and_rate_limit_are_429(make_client: MakeClient, settings: Settings) -> None:
+    client = make_client()
+    client.app.state.settings = settings.model_copy(  # type: ignore[attr-defined]
+        update={"runs_queued_cap": 2, "runs_per_minute": 3}
+    )
+    for seed in (1, 2):
+        assert (
+            client.post("/api/demos/rank/runs", json={"params": {"seed": seed}}).status_code == 200
+        )
+    capped = client.post("/api/demos/rank/runs", json={"params": {"seed": 3}})
+    assert capped.status_code == 429 and "waiting" in capped.json()["detail"]
+    run_now(client, 1)
+    run_now(client, 2)
+    assert client.post("/api/demos/rank/runs", json={"params": {"seed": 4}}).status_code == 200
+    limited = client.post("/api/demos/rank/runs", json={"params": {"seed": 5}})
+    assert limited.status_code == 429 and "last minute" in limited.json()["detail"]
+
+
+def test_a_queued_run_can_be_cancelled(client: TestClient) -> None:
+    run = client.post("/api/demos/rank/runs", json={"params": SMALL}).json()
+    cancelled = client.post(f"/api/runs/{run['id']}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    assert run_now(client, run["id"]) == "cancelled"  # a worker won't start it
+    again = client.post(f"/api/runs/{run['id']}/cancel")
+    assert again.status_code == 409

@@ -1,0 +1,1 @@
+"""Tests of run execution and the local worker pool (with test-only demos)."""

@@ -1,0 +1,130 @@
+"""At scale: a Celery worker (``interview-lab worker``) started by the test takes runs
+from Redis and writes to PostgreSQL, both the real services on this machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.db import make_engine, migrate
+from app.worker.celery_app import CeleryDispatcher
+from app.worker.execute import reap_stale
+from tests.conftest import REPO_ROOT, need_service
+from tests.worker.fake_demos import add_run, events, get_run, wait_status
+
+pytestmark = pytest.mark.postgres
+# A Redis database of its own, emptied before and after.
+REDIS_URL = os.environ.get("IL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        need_service(f"Redis not reachable at {REDIS_URL}: {exc}")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+@pytest.fixture
+def settings(pg_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=pg_url,
+        redis_url=redis_url,
+        queue="celery",
+        demo_lookup="tests.worker.fake_demos:find",
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = dict(
+        os.environ,
+        DATABASE_URL=settings.database_url,
+        IL_REDIS_URL=settings.redis_url,
+        IL_QUEUE="celery",
+        IL_DEMO_LOOKUP=settings.demo_lookup,
+    )
+    log = (tmp_path / "worker.log").open("wb")
+    # A session of its own: the test can kill the worker and its pool children at once.
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "worker",
+            "--queue",
+            "cpu",
+            "--pidfile",
+            str(tmp_path / "worker.pid"),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield proc
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    log.close()
+
+
+def test_a_worker_takes_a_run_and_writes_its_result(
+    settings: Settings, engine: Engine, worker: subprocess.Popen[bytes]
+) -> None:
+    run_id = add_run(engine, "ok", {"steps": 4})
+    dispatcher = CeleryDispatcher(settings)
+    try:
+        dispatcher.submit(run_id)
+        run = wait_status(engine, run_id, ("succeeded", "failed"), timeout=90)
+    finally:
+        dispatcher.stop()
+    assert run.status == "succeeded", run.error
+    assert run.result is not None and run.result["meta"]["device"] == "cpu"
+    assert run.worker_host
+    assert [e.step for e in events(engine, run_id)][-1] == 4
+
+
+def test_a_worker_killed_mid_run_leaves_no_run_running(
+    settings: Settings, engine: Engine, worker: subprocess.Popen[bytes]
+) -> None:
+    run_id = add_run(engine, "hang", {"steps": 1})
+    dispatcher = CeleryDispatcher(settings)
+    try:
+        dispatcher.submit(run_id)
+        wait_status(engine, run_id, ("running",), timeout=90)
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool, mid-run
+        worker.wait(timeout=10)
+    finally:
+        dispatcher.stop()
+    assert get_run(engine, run_id).status == "running"  # nobody else knows yet
+    # Its heartbeat stops; the reaper (run by the web process) fails it.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    assert reap_stale(engine, older_than=dt.timedelta(minutes=2), now=later) == [run_id]
+    run = get_run(engine, run_id)
+    assert run.status == "failed" and "heartbeat" in (run.error or "")
