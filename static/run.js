@@ -32,7 +32,8 @@
             x: kind === "bar" ? { title: { display: !!first.x_label, text: first.x_label } }
               : { type: "linear", title: { display: !!first.x_label, text: first.x_label } },
             y: { type: first.log_y ? "logarithmic" : "linear",
-                 title: { display: !!first.y_label, text: first.y_label } },
+                 title: { display: !!first.y_label, text: first.y_label },
+                 ticks: first.log_y ? { callback: (v) => Number(v).toExponential(0) } : {} },
           },
         },
       });
