@@ -20,7 +20,6 @@ import threading
 from functools import cache
 
 from celery import Celery
-from sqlalchemy import select
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
@@ -101,8 +100,26 @@ class CeleryDispatcher:
 
     def submit(self, run_id: int) -> None:
         with make_sessionmaker(self.engine)() as session:
-            device = session.scalar(select(DemoRun.device_requested).where(DemoRun.id == run_id))
-        self.app.send_task(TASK_NAME, args=[run_id], queue=queue_for(device or "auto"))
+            run = session.get(DemoRun, run_id)
+            device, demo_name = (run.device_requested, run.demo) if run else ("auto", "")
+        limit = self._time_limit(demo_name)
+        self.app.send_task(
+            TASK_NAME,
+            args=[run_id],
+            queue=queue_for(device),
+            # The demo's own limit: past it the task gets SoftTimeLimitExceeded and the
+            # run is marked failed; the hard limit only catches a task that ignores it.
+            soft_time_limit=limit,
+            time_limit=limit + 30,
+        )
+
+    def _time_limit(self, demo_name: str) -> float:
+        from app.worker.execute import resolve_lookup
+
+        try:
+            return float(resolve_lookup(self.settings.demo_lookup)(demo_name).time_limit_s)
+        except Exception:  # an unknown demo fails in the worker, with its message
+            return 60.0
 
     def stop(self) -> None:
         self._stop.set()

@@ -128,3 +128,26 @@ def test_a_worker_killed_mid_run_leaves_no_run_running(
     assert reap_stale(engine, older_than=dt.timedelta(minutes=2), now=later) == [run_id]
     run = get_run(engine, run_id)
     assert run.status == "failed" and "heartbeat" in (run.error or "")
+
+
+def test_a_run_past_its_time_limit_fails(
+    settings: Settings, engine: Engine, worker: subprocess.Popen[bytes]
+) -> None:
+    run_id = add_run(engine, "sleepy", {"steps": 1})  # a 1 s limit, runs for 30 s
+    dispatcher = CeleryDispatcher(settings)
+    try:
+        dispatcher.submit(run_id)
+        run = wait_status(engine, run_id, ("succeeded", "failed"), timeout=90)
+    finally:
+        dispatcher.stop()
+    assert run.status == "failed" and "TimeLimit" in (run.error or "")
+    # The worker survives and takes the next run.
+    next_id = add_run(engine, "ok", {"steps": 2})
+    dispatcher = CeleryDispatcher(settings)
+    try:
+        dispatcher.submit(next_id)
+        assert (
+            wait_status(engine, next_id, ("succeeded", "failed"), timeout=60).status == "succeeded"
+        )
+    finally:
+        dispatcher.stop()
