@@ -13,6 +13,7 @@ from app.content.filters import QuestionFilter
 from app.content.queries import chapter_summaries, facet_values, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
+from app.models import Quiz, QuizItem
 from app.quiz import service
 from app.quiz.build import ALL_TYPES, QuestionType
 from app.quiz.results import past_quizzes, quiz_results
@@ -137,15 +138,26 @@ def quiz_page(
         if answered.answered_at is not None:
             grade = service.grade_response(answered, answered.response or {})
             last = {"item": answered, "expected": grade.expected}
+    return _item_page(request, templates, session, quiz, item, last=last)
+
+
+def _item_page(
+    request: Request,
+    templates: TemplatesDep,
+    session: SessionDep,
+    quiz: Quiz,
+    item: QuizItem,
+    **extra: object,
+) -> Response:
     context = {
         "quiz": quiz,
         "item": item,
         "question": get_question(session=session, question_id=item.question_id),
         "requested": int(quiz.spec.get("count", len(quiz.items))),
         "type_names": _type_names(),
-        "last": last,
+        "last": None,
         "covered": None,
-    }
+    } | extra
     return templates.TemplateResponse(request, "quiz.html", context)
 
 
@@ -166,17 +178,7 @@ def check_recall(
     covered = service.check_recall(
         session=session, user=user, quiz_id=quiz_id, position=position, text=text
     )
-    context = {
-        "quiz": quiz,
-        "item": item,
-        "question": get_question(session=session, question_id=item.question_id),
-        "requested": int(quiz.spec.get("count", len(quiz.items))),
-        "type_names": _type_names(),
-        "last": None,
-        "covered": covered,
-        "text": text,
-    }
-    return templates.TemplateResponse(request, "quiz.html", context)
+    return _item_page(request, templates, session, quiz, item, covered=covered, text=text)
 
 
 @router.post("/quizzes/{quiz_id}/items/{position}/answer", dependencies=[CsrfDep])
