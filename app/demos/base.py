@@ -8,12 +8,12 @@ forms), so nothing here may import torch; demos import it inside ``run``.
 from __future__ import annotations
 
 import hashlib
-import inspect
+import importlib.util
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -79,11 +79,29 @@ class RunContext:
         self.report(step, total, metrics)
 
 
+def _source_files(module_name: str, extra: tuple[str, ...]) -> list[Path]:
+    """The files whose source makes up a demo: the module defining ``run``, every module
+    of its package when that is a demo package (``app.demos.peft_count``), and ``extra``
+    modules (found without importing them: they may import torch)."""
+    files: list[Path] = []
+    for name in (module_name, *extra):
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ValueError(f"demo source module {name!r} not found")
+        files.append(Path(spec.origin))
+    package = module_name.rpartition(".")[0]
+    if package and package != __package__:
+        files.extend(sorted(files[0].parent.glob("*.py")))
+    return sorted(set(files))
+
+
 @cache
-def _module_digest(module_name: str) -> str:
+def _module_digest(module_name: str, extra: tuple[str, ...] = ()) -> str:
     # Cached: the source of a loaded module does not change under a running process.
-    source = inspect.getsource(sys.modules[module_name])
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for path in _source_files(module_name, extra):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -98,12 +116,15 @@ class Demo:
     run: Callable[[Any, RunContext], DemoResult]
     time_limit_s: float = 60.0  # the worker kills a run past this
     uses_gpu: bool = True  # can use cuda when the worker has it
+    # Other modules whose source is part of the demo (e.g. its nn.Modules, imported
+    # lazily): changing them changes ``code_version`` too.
+    extra_sources: tuple[str, ...] = ()
 
     @property
     def code_version(self) -> str:
         """First 16 hex digits of the sha256 of the source of the module defining ``run``:
         a stored result is reused only while this is unchanged."""
-        return _module_digest(self.run.__module__)
+        return _module_digest(self.run.__module__, self.extra_sources)
 
 
 def register(demos: Iterable[Demo]) -> dict[str, Demo]:
