@@ -231,4 +231,6 @@ DEMO = Demo(
     params=LoRAParams,
     run=run,
     time_limit_s=60.0,
+    # Imported inside run (they hold the torch code): their source is part of the demo.
+    extra_sources=("app.demos.lora_layers", "app.demos.lora_report"),
 )

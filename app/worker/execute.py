@@ -110,13 +110,17 @@ def execute(
     if not claimed:
         return run_status(engine, run_id)
 
-    import torch
-
-    from app.demos.base import RunContext, validate_params
-
-    heartbeat = _Heartbeat(engine, run_id, heartbeat_s)
-    heartbeat.start()
+    # Everything after the claim is inside the try: whatever stops this run (an error,
+    # Celery's soft time limit while torch is still loading, a shutdown) marks it failed
+    # rather than leaving it running.
+    heartbeat: _Heartbeat | None = None
     try:
+        import torch
+
+        from app.demos.base import RunContext, validate_params
+
+        heartbeat = _Heartbeat(engine, run_id, heartbeat_s)
+        heartbeat.start()
         params = validate_params(demo, row.params)
         ctx = RunContext(device=device, report=_reporter(engine, run_id))
         torch.manual_seed(int(getattr(params, "seed", 0)))
@@ -131,8 +135,12 @@ def execute(
         log.exception("run %s (%s) failed", run_id, demo.name)
         fail_run(engine, run_id, describe_error(exc))
         return run_status(engine, run_id)
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt: record, then go on
+        fail_run(engine, run_id, f"stopped: {describe_error(exc)}")
+        raise
     finally:
-        heartbeat.stop()
+        if heartbeat is not None:
+            heartbeat.stop()
 
     meta = dict(data.get("meta") or {})
     meta.update(

@@ -160,3 +160,13 @@ def test_catalogue_does_not_import_torch() -> None:
         [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_code_version_covers_the_extra_source_modules() -> None:
+    import dataclasses
+
+    from app.demos import rank
+
+    with_extra = dataclasses.replace(rank.DEMO, extra_sources=("app.demos.lora_layers",))
+    assert with_extra.code_version != rank.DEMO.code_version
+    assert len(with_extra.code_version) == 16
