@@ -1,12 +1,12 @@
 """``interview-lab demo list`` and ``interview-lab demo run NAME --set key=value``:
 the demos in the terminal, with a progress bar (on stderr when the output is JSON).
 
-Running a demo here imports torch in this process (the CLI is not the web process)."""
+Running a demo here loads torch in this process (through ``app.worker.inline``; the
+CLI is not the web process)."""
 
 from __future__ import annotations
 
 import json
-import time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -16,8 +16,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.demos import get_demo, registry
-from app.demos.base import RunContext, params_schema, validate_params
+from app.demos.base import params_schema, validate_params
 from app.errors import AppError
+from app.worker.inline import run_inline
 
 demo_cli = typer.Typer(help="List and run the live demos.", no_args_is_help=True)
 
@@ -81,7 +82,7 @@ def list_command(
 def run_command(
     name: Annotated[str, typer.Argument(help="The demo's name (see `demo list`).")],
     sets: Annotated[list[str] | None, typer.Option("--set", help="key=value, repeatable")] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda or auto")] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or gpu")] = "auto",
     output: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.text,
 ) -> None:
     """Run a demo here and print its result."""
@@ -92,12 +93,6 @@ def run_command(
     except AppError as exc:
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from None
-    import torch
-
-    if device == "auto":
-        device = "cuda" if demo.uses_gpu and torch.cuda.is_available() else "cpu"
-    torch.manual_seed(params.seed)
-    started = time.perf_counter()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -112,13 +107,7 @@ def run_command(
             shown = " ".join(f"{k}={v:.4g}" for k, v in metrics.items())
             progress.update(task, completed=step, total=total, metrics=shown)
 
-        result = demo.run(params, RunContext(device=device, report=report))
-    data = result.model_dump(mode="json")
-    data["meta"] = {
-        "device": device,
-        "torch_version": torch.__version__,
-        "wall_seconds": round(time.perf_counter() - started, 3),
-    }
+        data = run_inline(demo, params, device=device, report=report)
     if output is OutputFormat.json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -131,6 +120,8 @@ def run_command(
         mark = "[green]✓[/green]" if check["passed"] else "[red]✗[/red]"
         console.print(f"{mark} {check['name']} {check.get('detail', '')}")
     console.print(data["conclusion"])
+    meta = data["meta"]
     console.print(
-        f"[dim]{device}, torch {torch.__version__}, {data['meta']['wall_seconds']} s[/dim]"
+        f"[dim]{meta['device']} ({meta['device_name']}), torch {meta['torch_version']}, "
+        f"{meta['wall_seconds']} s[/dim]"
     )

@@ -56,8 +56,10 @@ def _worker_settings() -> Settings:
 
 
 def run_demo(run_id: int) -> str:
-    """The Celery task: execute the run whose id came through the queue."""
-    from app.worker.execute import execute
+    """The Celery task: execute the run whose id came through the queue. Whatever stops
+    it (even the soft time limit before the run was claimed) leaves the run failed, not
+    queued or running."""
+    from app.worker.execute import describe_error, execute, fail_run, run_status
 
     settings = _worker_settings()
     engine = make_engine(settings)
@@ -68,6 +70,9 @@ def run_demo(run_id: int) -> str:
             find_demo=settings.demo_lookup,
             worker_host=socket.gethostname(),
         )
+    except Exception as exc:
+        fail_run(engine, run_id, describe_error(exc))
+        return run_status(engine, run_id)
     finally:
         engine.dispose()
 

@@ -98,7 +98,7 @@ def execute(
         if _claim(engine, run_id, host=host, device="cpu", device_name=None, torch_version=None):
             fail_run(engine, run_id, describe_error(exc))
         return run_status(engine, run_id)
-    device, device_name, torch_version = _pick_device(demo.uses_gpu, row.device_requested)
+    device, device_name, torch_version = pick_device(demo.uses_gpu, row.device_requested)
     claimed = _claim(
         engine,
         run_id,
@@ -127,7 +127,7 @@ def execute(
         started = time.perf_counter()
         result = demo.run(params, ctx)
         wall = time.perf_counter() - started
-        data = _json_safe(result.model_dump(mode="json"))
+        data = json_safe(result.model_dump(mode="json"))
     except RunAbandoned:
         log.warning("run %s left 'running' while %s ran it; stopped", run_id, host)
         return run_status(engine, run_id)
@@ -247,7 +247,7 @@ def _claim(
     return changed == 1
 
 
-def _pick_device(uses_gpu: bool, requested: str) -> tuple[str, str, str]:
+def pick_device(uses_gpu: bool, requested: str) -> tuple[str, str, str]:
     """(device, device name, torch version): cuda only when the demo can use it, the
     user did not ask for cpu, and this worker has one."""
     import torch
@@ -274,14 +274,14 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities become null: PostgreSQL's JSON rejects them."""
     if isinstance(value, float):
         return _finite(value)
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     return value
 
 
