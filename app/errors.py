@@ -39,3 +39,7 @@ class Unprocessable(AppError):
 
 class TooManyRequests(AppError):
     status_code = 429
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503

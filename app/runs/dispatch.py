@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from sqlalchemy import Engine
+
+from app.errors import ServiceUnavailable
+
 
 class Dispatcher(Protocol):
     def submit(self, run_id: int) -> None: ...
@@ -15,3 +19,17 @@ class NoWorkers:
 
     def submit(self, run_id: int) -> None:
         return None
+
+
+def dispatch(dispatcher: Dispatcher, engine: Engine, run_id: int) -> None:
+    """Hand ``run_id`` to the queue; if the queue can't take it (Redis down), fail the
+    run with the reason rather than leave it queued for ever, and say so (503)."""
+    try:
+        dispatcher.submit(run_id)
+    except Exception as exc:
+        from app.worker.execute import describe_error, fail_run
+
+        fail_run(engine, run_id, f"could not queue the run: {describe_error(exc)}")
+        raise ServiceUnavailable(
+            f"the run queue is unavailable ({describe_error(exc)}); try again later"
+        ) from exc

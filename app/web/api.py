@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.content.queries import chapter_summaries, facet_values, get_question, list_questions
+from app.web.csrf import same_origin
 from app.web.deps import FilterDep, SessionDep
 from app.web.schemas import (
     ChapterPublic,
@@ -16,7 +17,7 @@ from app.web.schemas import (
     QuestionSummaryPublic,
 )
 
-router = APIRouter(prefix="/api", tags=["questions"])
+router = APIRouter(prefix="/api", tags=["questions"], dependencies=[Depends(same_origin)])
 
 
 @router.get("/chapters")

@@ -31,3 +31,23 @@ async def verify_csrf(request: Request) -> None:
         raise Forbidden("the form has no valid CSRF token; reload the page and try again")
     if not hmac.compare_digest(sent, expected):
         raise Forbidden("the form's CSRF token does not match; reload the page and try again")
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def same_origin(request: Request) -> None:
+    """Dependency for the JSON API: refuse a state-changing request a browser sent from
+    another site (its Origin or Sec-Fetch-Site says so). Endpoints without a JSON body
+    (undo, cancel) would otherwise be open to a plain cross-site form post, and in the
+    embedded mode there is no cookie to withhold. Clients that are not browsers send
+    neither header and pass."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise Forbidden("cross-site requests may not change data")
+    origin = request.headers.get("origin")
+    if origin is not None:
+        host = request.headers.get("host", "")
+        if origin == "null" or origin.split("://", 1)[-1] != host:
+            raise Forbidden(f"requests from {origin} may not change data here")

@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +18,11 @@ from app.demos import get_demo, registry
 from app.demos.base import params_schema
 from app.models import DemoRun
 from app.runs import service
-from app.web.deps import CurrentUserDep, SessionDep, SettingsDep
+from app.runs.dispatch import dispatch
+from app.web.csrf import same_origin
+from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep
 
-router = APIRouter(prefix="/api", tags=["demos"])
+router = APIRouter(prefix="/api", tags=["demos"], dependencies=[Depends(same_origin)])
 POLL_SECONDS = 0.3
 
 
@@ -130,17 +132,17 @@ def create_run(
         per_minute=settings.runs_per_minute,
     )
     if not cached:
-        request.app.state.dispatcher.submit(run.id)
+        dispatch(request.app.state.dispatcher, request.app.state.engine, run.id)
     return run_public(run, cached)
 
 
 @router.get("/runs/{run_id}")
-def get_run(run_id: int, session: SessionDep) -> RunPublic:
+def get_run(run_id: IdPath, session: SessionDep) -> RunPublic:
     return run_public(service.get_run(session=session, run_id=run_id))
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel_run(run_id: int, session: SessionDep, user: CurrentUserDep) -> RunPublic:
+def cancel_run(run_id: IdPath, session: SessionDep, user: CurrentUserDep) -> RunPublic:
     """Cancel a run that has not started yet."""
     run = service.cancel_run(session=session, user=user, run_id=run_id, now=dt.datetime.now(dt.UTC))
     return run_public(run)
@@ -152,7 +154,7 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
 
 
 @router.get("/runs/{run_id}/events")
-async def run_events(run_id: int, request: Request) -> StreamingResponse:
+async def run_events(run_id: IdPath, request: Request) -> StreamingResponse:
     """Server-sent events: ``progress`` for each report, then ``done`` with the final
     status. A reconnecting EventSource resumes after its Last-Event-ID."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker

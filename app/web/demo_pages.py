@@ -13,8 +13,9 @@ from app.demos import get_demo, registry
 from app.demos.base import params_schema
 from app.errors import AppError
 from app.runs import service
+from app.runs.dispatch import dispatch
 from app.web.csrf import verify_csrf
-from app.web.deps import CurrentUserDep, SessionDep, SettingsDep, TemplatesDep
+from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
@@ -94,14 +95,14 @@ async def run_form(
             request, templates, session, name, raw, exc.message, exc.field, exc.status_code
         )
     if not cached:
-        request.app.state.dispatcher.submit(run.id)
+        dispatch(request.app.state.dispatcher, request.app.state.engine, run.id)
     suffix = "?cached=1" if cached else ""
     return RedirectResponse(f"/runs/{run.id}{suffix}", status_code=303)
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(
-    request: Request, run_id: int, session: SessionDep, templates: TemplatesDep, cached: int = 0
+    request: Request, run_id: IdPath, session: SessionDep, templates: TemplatesDep, cached: int = 0
 ) -> Response:
     run = service.get_run(session=session, run_id=run_id)
     demo = get_demo(run.demo)

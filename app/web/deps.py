@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,3 +69,18 @@ def get_filter(
 
 
 FilterDep = Annotated[QuestionFilter, Depends(get_filter)]
+
+# Ids and positions in paths: bounded, so an absurd number is a 422, not a database error.
+MAX_ID = 2**62
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+PositionPath = Annotated[int, Path(ge=0, le=10_000)]
+
+
+def form_int(value: object, *, cap: int) -> int | None:
+    """A non-negative whole number from a form field, or None (empty, not ASCII digits,
+    or above ``cap``): what a browser posts is not trusted to be a number."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= cap else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from app.content.filters import QuestionFilter
@@ -13,11 +13,13 @@ from app.models import Quiz, QuizItem
 from app.quiz import service
 from app.quiz.build import ALL_TYPES, QuestionType
 from app.quiz.results import quiz_results
-from app.web.deps import CurrentUserDep, SessionDep
+from app.web.csrf import same_origin
+from app.web.deps import CurrentUserDep, IdPath, PositionPath, SessionDep
 
-router = APIRouter(prefix="/api/quizzes", tags=["quizzes"])
-# Payload keys that give the answer away: hidden until the item is answered.
-SECRET_KEYS = ("answer",)
+router = APIRouter(prefix="/api/quizzes", tags=["quizzes"], dependencies=[Depends(same_origin)])
+# Payload keys that give the answer away: hidden until the item is answered (a
+# takeaway choice's question id would point at the right one).
+SECRET_KEYS = ("answer", "key_terms")
 
 
 class QuizCreate(BaseModel):
@@ -86,6 +88,8 @@ def _item_public(item: QuizItem) -> QuizItemPublic:
     if item.answered_at is None:
         for key in SECRET_KEYS:
             payload.pop(key, None)
+        if "choices" in payload:
+            payload["choices"] = [{"html": c["html"]} for c in payload["choices"]]
     return QuizItemPublic(
         position=item.position,
         question_id=item.question_id,
@@ -120,13 +124,17 @@ def create_quiz(body: QuizCreate, session: SessionDep, user: CurrentUserDep) -> 
 
 
 @router.get("/{quiz_id}")
-def get_quiz(quiz_id: int, session: SessionDep, user: CurrentUserDep) -> QuizPublic:
+def get_quiz(quiz_id: IdPath, session: SessionDep, user: CurrentUserDep) -> QuizPublic:
     return quiz_public(service.get_quiz(session=session, user=user, quiz_id=quiz_id))
 
 
 @router.post("/{quiz_id}/items/{position}/check")
 def check_recall(
-    quiz_id: int, position: int, body: AnswerCreate, session: SessionDep, user: CurrentUserDep
+    quiz_id: IdPath,
+    position: PositionPath,
+    body: AnswerCreate,
+    session: SessionDep,
+    user: CurrentUserDep,
 ) -> list[CoveragePublic]:
     """Which key terms a written answer covers (before the self-grade)."""
     covered = service.check_recall(
@@ -137,7 +145,11 @@ def check_recall(
 
 @router.post("/{quiz_id}/items/{position}/answer")
 def answer(
-    quiz_id: int, position: int, body: AnswerCreate, session: SessionDep, user: CurrentUserDep
+    quiz_id: IdPath,
+    position: PositionPath,
+    body: AnswerCreate,
+    session: SessionDep,
+    user: CurrentUserDep,
 ) -> AnswerPublic:
     """Grade and save an answer; answering again changes nothing."""
     response: dict[str, Any] = {"text": body.text}
@@ -165,7 +177,7 @@ def answer(
 
 
 @router.get("/{quiz_id}/results")
-def results(quiz_id: int, session: SessionDep, user: CurrentUserDep) -> dict[str, Any]:
+def results(quiz_id: IdPath, session: SessionDep, user: CurrentUserDep) -> dict[str, Any]:
     """Score, time, mistakes with the reference, accuracy per tag and company, trend."""
     r = quiz_results(session=session, user=user, quiz_id=quiz_id, now=dt.datetime.now(dt.UTC))
     return {

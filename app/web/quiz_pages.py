@@ -18,7 +18,17 @@ from app.quiz import service
 from app.quiz.build import ALL_TYPES, QuestionType
 from app.quiz.results import past_quizzes, quiz_results
 from app.web.csrf import verify_csrf
-from app.web.deps import CurrentUserDep, FilterDep, SessionDep, TemplatesDep
+from app.web.deps import (
+    CurrentUserDep,
+    FilterDep,
+    IdPath,
+    PositionPath,
+    SessionDep,
+    TemplatesDep,
+    form_int,
+)
+
+MAX_DURATION_MS = 24 * 3600 * 1000
 
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
@@ -103,13 +113,13 @@ async def create_quiz(
             count=count,
             types=types,
         )
-        seed = str(form.get("seed") or "")
+        seed = form_int(form.get("seed"), cap=2**31 - 1)
         quiz = service.create_quiz(
             session=session,
             user=user,
             spec=spec,
             now=dt.datetime.now(dt.UTC),
-            seed=int(seed) if seed.isdigit() else None,
+            seed=seed,
         )
     except ValueError:
         return _new_page(request, session, templates, user, flt, _("count must be a number"), 422)
@@ -122,7 +132,7 @@ async def create_quiz(
 @router.get("/quizzes/{quiz_id}", response_class=HTMLResponse)
 def quiz_page(
     request: Request,
-    quiz_id: int,
+    quiz_id: IdPath,
     session: SessionDep,
     templates: TemplatesDep,
     user: CurrentUserDep,
@@ -164,8 +174,8 @@ def _item_page(
 @router.post("/quizzes/{quiz_id}/items/{position}/check", dependencies=[CsrfDep])
 def check_recall(
     request: Request,
-    quiz_id: int,
-    position: int,
+    quiz_id: IdPath,
+    position: PositionPath,
     session: SessionDep,
     templates: TemplatesDep,
     user: CurrentUserDep,
@@ -184,20 +194,20 @@ def check_recall(
 @router.post("/quizzes/{quiz_id}/items/{position}/answer", dependencies=[CsrfDep])
 async def answer(
     request: Request,
-    quiz_id: int,
-    position: int,
+    quiz_id: IdPath,
+    position: PositionPath,
     session: SessionDep,
     user: CurrentUserDep,
 ) -> Response:
     form = await request.form()
     response: dict[str, object] = {"text": str(form.get("text") or "")}
-    choice = str(form.get("choice") or "")
-    if choice.isdigit():
-        response["choice"] = int(choice)
+    choice = form_int(form.get("choice"), cap=99)
+    if choice is not None:
+        response["choice"] = choice
     self_grade = form.get("self_grade")
     if self_grade in ("true", "false"):
         response["self_grade"] = self_grade == "true"
-    duration = str(form.get("duration_ms") or "")
+    duration = form_int(form.get("duration_ms"), cap=MAX_DURATION_MS)
     service.answer_item(
         session=session,
         user=user,
@@ -205,7 +215,7 @@ async def answer(
         position=position,
         response=response,
         now=dt.datetime.now(dt.UTC),
-        duration_ms=int(duration) if duration.isdigit() else None,
+        duration_ms=duration,
     )
     return RedirectResponse(f"/quizzes/{quiz_id}?feedback={position}", status_code=303)
 
@@ -213,7 +223,7 @@ async def answer(
 @router.get("/quizzes/{quiz_id}/results", response_class=HTMLResponse)
 def results_page(
     request: Request,
-    quiz_id: int,
+    quiz_id: IdPath,
     session: SessionDep,
     templates: TemplatesDep,
     user: CurrentUserDep,

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from app.content.queries import get_question
 from app.study import review
+from app.web.csrf import same_origin
 from app.web.deps import CurrentUserDep, FilterDep, SessionDep
 from app.web.schemas import QuestionPublic
 
-router = APIRouter(prefix="/api", tags=["study"])
+router = APIRouter(prefix="/api", tags=["study"], dependencies=[Depends(same_origin)])
 
 
 class OutcomePublic(BaseModel):

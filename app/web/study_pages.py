@@ -16,7 +16,7 @@ from app.errors import AppError
 from app.i18n import gettext as _
 from app.study import review
 from app.web.csrf import verify_csrf
-from app.web.deps import CurrentUserDep, FilterDep, SessionDep, TemplatesDep
+from app.web.deps import MAX_ID, CurrentUserDep, FilterDep, SessionDep, TemplatesDep, form_int
 from app.web.templating import filter_url
 
 router = APIRouter(include_in_schema=False)
@@ -94,10 +94,10 @@ def rate_form(
     flt: FormFilterDep,
     question_id: Annotated[str, Form(max_length=200)],
     rating: Annotated[int, Form()],
-    version: Annotated[int, Form(ge=0)],
+    version: Annotated[int, Form(ge=0, le=MAX_ID)],
     duration_ms: Annotated[str, Form()] = "",
 ) -> Response:
-    duration = int(duration_ms) if duration_ms.isdigit() else None
+    duration = form_int(duration_ms, cap=24 * 3600 * 1000)
     review.rate(
         session=session,
         user=user,

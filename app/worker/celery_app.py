@@ -15,6 +15,7 @@ heartbeat stops, so no run stays running forever.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import socket
 import threading
 from functools import cache
@@ -25,6 +26,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.models import DemoRun
 
+log = logging.getLogger(__name__)
 TASK_NAME = "interview_lab.run_demo"
 # A running run whose heartbeat is older than this has lost its worker.
 STALE_AFTER = dt.timedelta(minutes=2)
@@ -101,7 +103,10 @@ class CeleryDispatcher:
         from app.worker.execute import reap_stale
 
         while not self._stop.wait(self.reap_every):
-            reap_stale(self.engine, older_than=STALE_AFTER, now=dt.datetime.now(dt.UTC))
+            try:
+                reap_stale(self.engine, older_than=STALE_AFTER, now=dt.datetime.now(dt.UTC))
+            except Exception:  # a database hiccup must not end the reaper for good
+                log.exception("reaping stale runs failed; trying again later")
 
     def submit(self, run_id: int) -> None:
         with make_sessionmaker(self.engine)() as session:
