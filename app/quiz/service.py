@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter, question_conditions
@@ -211,12 +211,30 @@ def answer_item(
     if item.answered_at is not None:
         return item
     grade = grade_response(item, response)
-    item.response = response
-    item.verdict, item.correct = grade.verdict, grade.correct
-    item.answered_at, item.duration_ms = now, duration_ms
-    if current_item(quiz) is None:
-        quiz.finished_at = now
+    # Guarded on "not answered yet": of two concurrent posts (double click, two tabs)
+    # only the first is recorded; the other gets the stored answer back.
+    recorded = session.execute(
+        update(QuizItem)
+        .where(QuizItem.id == item.id, QuizItem.answered_at.is_(None))
+        .values(
+            response=response,
+            verdict=grade.verdict,
+            correct=grade.correct,
+            answered_at=now,
+            duration_ms=duration_ms,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not recorded:
+        session.rollback()
+        session.refresh(item)
+        return item
     session.commit()
+    for each in quiz.items:  # the UPDATE bypassed the loaded rows: read them again
+        session.expire(each)
+    if current_item(quiz) is None and quiz.finished_at is None:
+        quiz.finished_at = now
+        session.commit()
     if not grade.correct and quiz.feeds_reviews:
         version = review.current_version(session=session, user=user, question_id=item.question_id)
         try:

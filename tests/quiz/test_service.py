@@ -179,3 +179,33 @@ def test_weakest_and_due_soon_slices(session: Session, user: User) -> None:
     # The wrong answer made an Again card due in minutes: it is due soon.
     soon = service.create_quiz(session=session, user=user, spec=spec(focus="due_soon"), now=T0)
     assert [i.question_id for i in soon.items] == [quiz.items[0].question_id]
+
+
+def test_two_concurrent_answers_record_the_first(
+    session_factory: sessionmaker[Session], session: Session, user: User
+) -> None:
+    quiz = service.create_quiz(session=session, user=user, spec=spec(count=1), now=T0, seed=2)
+    item = quiz.items[0]
+    # A second tab loaded the same quiz before the first answer was saved.
+    with session_factory() as other:
+        other_user = other.get(User, user.id)
+        assert other_user is not None
+        stale = service.get_quiz(session=other, user=other_user, quiz_id=quiz.id)
+        assert stale.items[0].answered_at is None
+        service.answer_item(
+            session=session,
+            user=user,
+            quiz_id=quiz.id,
+            position=0,
+            response=right_response(item),
+            now=T0,
+        )
+        second = service.answer_item(
+            session=other,
+            user=other_user,
+            quiz_id=quiz.id,
+            position=0,
+            response={"text": "", "self_grade": False, "choice": 99},
+            now=T0,
+        )
+        assert second.correct is True  # the first answer stands
