@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from app.content import cache as parse_cache
 from app.content.loader import discover, load_file, source_key
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
 from app.content.tags import display_name, fold, tag_key
@@ -46,6 +47,8 @@ class ImportReport:
     unchanged: int = 0
     archived: int = 0
     restored: int = 0
+    # Source file -> parse-cache key of the files parsed afresh (stored after a write).
+    to_cache: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -157,10 +160,18 @@ def _load_all(files: Sequence[Path], content_dir: Path) -> list[ParsedFile]:
         return list(pool.map(load_file, files, [content_dir] * len(files), chunksize=4))
 
 
-def parse_paths(paths: Sequence[Path], content_dir: Path) -> ImportReport:
+def parse_paths(
+    paths: Sequence[Path], content_dir: Path, session: Session | None = None
+) -> ImportReport:
+    """Parse ``paths``; with a ``session``, files unchanged since their cached parse are
+    not parsed again (``app.content.cache``)."""
     files, problems = discover(paths)
-    parsed = _load_all(files, content_dir)
+    hits, keys = parse_cache.lookup(session, files, content_dir) if session else ({}, {})
+    misses = [p for p in files if p not in hits]
+    fresh = dict(zip(misses, _load_all(misses, content_dir), strict=True))
+    parsed = [hits[p] if p in hits else fresh[p] for p in files]
     report = ImportReport(files=parsed, problems=problems)
+    report.to_cache = {fresh[p].source_file: keys[p] for p in misses if p in keys}
     report.problems.extend(cross_file_problems(parsed))
     if not files and not problems:
         report.problems.append(
@@ -179,12 +190,13 @@ def import_paths(
 ) -> ImportReport:
     """Parse ``paths`` and, unless ``dry_run`` or there are errors, write them with
     ``session`` (the caller owns the transaction: commit or roll back)."""
-    report = parse_paths(paths, content_dir)
+    report = parse_paths(paths, content_dir, session=None if dry_run else session)
     report.dry_run = dry_run
     if dry_run or not report.ok:
         return report
     exact, prefixes = scope_of(paths, content_dir)
     _write(session, report, exact=exact, prefixes=prefixes, now=now)
+    parse_cache.store(session, report.files, report.to_cache)
     report.written = True
     return report
 

@@ -8,6 +8,7 @@ stable strings, so everything attached to a question survives a re-import.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -115,3 +116,14 @@ class QuestionTag(Base):
 
     question: Mapped[Question] = relationship(back_populates="tag_links")
     tag: Mapped[Tag] = relationship()
+
+
+class ParsedFileCache(Base):
+    """The last parse of a content file (see ``app.content.cache``)."""
+
+    __tablename__ = "parsed_files"
+
+    source_file: Mapped[str] = mapped_column(String(500), primary_key=True)
+    # sha256 of the parser's code, the file's path and its bytes.
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -208,3 +208,32 @@ def test_parsing_across_processes_gives_the_same_result(
     parallel = importer.parse_paths([content_dir], content_dir)
     assert [f.questions for f in parallel.files] == [f.questions for f in serial.files]
     assert len(parallel.questions) == 8
+
+
+def test_unchanged_files_are_not_parsed_again(
+    session_factory: sessionmaker[Session],
+    content_dir: Path,
+    write_md: WriteMd,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.content import loader
+
+    write_md("a.md", ONE)
+    write_md("b.md", "# B\n### Q. 问题五\n**Company**: 腾讯 | **Tags**: [RAG]\n")
+    first = run(session_factory, [content_dir], content_dir)
+    parsed: list[str] = []
+    real = loader.parse_text  # type: ignore[attr-defined]
+
+    def counting(text: str, *, path: str, source_file: str | None = None) -> object:
+        parsed.append(path)
+        return real(text, path=path, source_file=source_file)
+
+    monkeypatch.setattr(loader, "parse_text", counting)
+    again = run(session_factory, [content_dir], content_dir)
+    assert parsed == []  # both files came from the cache
+    assert [f.questions for f in again.files] == [f.questions for f in first.files]
+    assert again.unchanged == 3 and again.counts() == first.counts()
+    write_md("a.md", ONE.replace("答案一", "新答案"))
+    edited = run(session_factory, [content_dir], content_dir)
+    assert [p.rsplit("/", 1)[-1] for p in parsed] == ["a.md"]  # only the edited file
+    assert edited.updated == 1

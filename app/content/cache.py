@@ -1,0 +1,107 @@
+"""The parse cache: a file whose bytes, path and parser code are unchanged since the
+last import is not parsed again. Every ``serve`` start re-imports ``content/``, so this
+keeps that cheap for a large bank. One row per source file, replaced when it changes;
+the key covers the parser's own source, so a parser change re-parses everything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.content.loader import display_path, source_key
+from app.content.model import AskedRecord, Diagnostic, ParsedFile, ParsedQuestion
+from app.models import ParsedFileCache
+
+PARSER_MODULES = ("loader", "markdown", "metadata", "model", "parser", "render", "tags")
+PARSER_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "latex2mathml", "nh3")
+
+
+@cache
+def parser_fingerprint() -> str:
+    """sha256 of the parser's modules and its libraries' versions."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in PARSER_MODULES:
+        digest.update((here / f"{name}.py").read_bytes())
+    for library in PARSER_LIBRARIES:
+        digest.update(f"{library}=={metadata.version(library)}".encode())
+    return digest.hexdigest()
+
+
+def cache_key(path: Path, content_dir: Path, data: bytes) -> str:
+    digest = hashlib.sha256(parser_fingerprint().encode())
+    for part in (source_key(path, content_dir), display_path(path)):
+        digest.update(part.encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def to_dict(parsed: ParsedFile) -> dict[str, Any]:
+    data = asdict(parsed)
+    for question in data["questions"]:
+        for asked in question["asked"]:
+            asked["date"] = asked["date"].isoformat() if asked["date"] else None
+    return data
+
+
+def from_dict(data: dict[str, Any]) -> ParsedFile:
+    questions = []
+    for q in data["questions"]:
+        asked = [
+            AskedRecord(**{**a, "date": dt.date.fromisoformat(a["date"]) if a["date"] else None})
+            for a in q["asked"]
+        ]
+        questions.append(ParsedQuestion(**{**q, "asked": asked}))
+    return ParsedFile(
+        **{
+            **data,
+            "questions": questions,
+            "diagnostics": [Diagnostic(**d) for d in data["diagnostics"]],
+        }
+    )
+
+
+def lookup(
+    session: Session, files: Sequence[Path], content_dir: Path
+) -> tuple[dict[Path, ParsedFile], dict[Path, str]]:
+    """(files found in the cache -> their parse, every readable file -> its key)."""
+    keys: dict[Path, str] = {}
+    for path in files:
+        try:
+            keys[path] = cache_key(path, content_dir, path.read_bytes())
+        except OSError:
+            continue  # the loader reports it
+    rows: dict[str, dict[str, Any]] = dict(
+        session.execute(
+            select(ParsedFileCache.key, ParsedFileCache.payload).where(
+                ParsedFileCache.key.in_(list(keys.values()))
+            )
+        ).all()
+    )
+    hits = {path: from_dict(rows[key]) for path, key in keys.items() if key in rows}
+    return hits, keys
+
+
+def store(session: Session, parsed: Sequence[ParsedFile], keys: dict[str, str]) -> None:
+    """Replace the cached parse of each file in ``parsed`` (``keys``: source file -> key)."""
+    fresh = [p for p in parsed if p.source_file in keys]
+    if not fresh:
+        return
+    sources = [p.source_file for p in fresh]
+    session.execute(delete(ParsedFileCache).where(ParsedFileCache.source_file.in_(sources)))
+    session.execute(
+        insert(ParsedFileCache),
+        [
+            {"source_file": p.source_file, "key": keys[p.source_file], "payload": to_dict(p)}
+            for p in fresh
+        ],
+    )
