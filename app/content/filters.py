@@ -57,9 +57,6 @@ class QuestionFilter:
             [("q", self.q)] if self.q else []
         )
 
-    def as_params(self) -> list[tuple[str, str]]:
-        return self.chips()
-
     def without(self, facet: str, value: str) -> QuestionFilter:
         """This filter with one chip removed."""
         if facet == "q":

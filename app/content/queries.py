@@ -68,8 +68,11 @@ def chapter_summaries(*, session: Session) -> list[ChapterSummary]:
     return [ChapterSummary(*row) for row in rows]
 
 
-def facet_values(*, session: Session) -> dict[str, list[tuple[str, int]]]:
-    """Each facet's values with their count of active questions, most frequent first."""
+def facet_values(
+    *, session: Session, chapters: list[ChapterSummary] | None = None
+) -> dict[str, list[tuple[str, int]]]:
+    """Each facet's values with their count of active questions, most frequent first
+    (``chapters``: the chapter summaries, when the caller already has them)."""
     active = select(Question.id).where(Question.archived_at.is_(None))
     result: dict[str, list[tuple[str, int]]] = {}
     for name, column in (("company", Asked.company), ("role", Asked.role), ("stage", Asked.stage)):
@@ -90,7 +93,9 @@ def facet_values(*, session: Session) -> dict[str, list[tuple[str, int]]]:
         .order_by(n.desc(), Tag.name)
     )
     result["tag"] = [(str(v), int(c)) for v, c in rows]
-    result["chapter"] = [(c.slug, c.questions) for c in chapter_summaries(session=session)]
+    if chapters is None:
+        chapters = chapter_summaries(session=session)
+    result["chapter"] = [(c.slug, c.questions) for c in chapters]
     assert set(result) == set(FACETS)
     return result
 

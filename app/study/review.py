@@ -44,7 +44,6 @@ from app.study.scheduler import CardDict, Outcome, as_utc
 from app.study.settings import set_study_settings
 from app.study.shown import fuzz_rng
 from app.study.undo import UndoResult, card_history, last_review, rows_changed, undo_last
-from app.users.service import local_user
 
 __all__ = [
     "QueueCounts",
@@ -54,7 +53,6 @@ __all__ = [
     "card_history",
     "current_version",
     "fuzz_rng",
-    "get_or_create_local_user",
     "last_review",
     "next_card",
     "queue_counts",
@@ -99,11 +97,6 @@ class RateResult:
     lapses: int
     card: CardDict
     duplicate: bool
-
-
-def get_or_create_local_user(*, session: Session) -> User:
-    """The built-in local user (``LOCAL_USERNAME``, ``is_local``), created on first use."""
-    return local_user(session=session)
 
 
 def next_card(

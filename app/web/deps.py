@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.content.filters import QuestionFilter
+from app.content.filters import FACETS, QuestionFilter
 from app.errors import Unauthorized
 from app.models import User
 from app.users.service import local_user
@@ -69,6 +69,17 @@ def get_filter(
 
 
 FilterDep = Annotated[QuestionFilter, Depends(get_filter)]
+
+
+async def get_form_filter(request: Request) -> QuestionFilter:
+    """The filter posted as form fields (hidden fields of the review forms, or the quiz
+    form's selects): the same facets and ``q`` as the query string."""
+    form = await request.form()
+    facets = {k: [str(v) for v in form.getlist(k)] for k in FACETS}
+    return QuestionFilter.from_params(facets | {"q": str(form.get("q") or "")})
+
+
+FormFilterDep = Annotated[QuestionFilter, Depends(get_form_filter)]
 
 # Ids and positions in paths: bounded, so an absurd number is a 422, not a database error.
 MAX_ID = 2**62

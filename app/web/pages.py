@@ -4,10 +4,11 @@ Review and settings pages live in ``app.web.study_pages``."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
 from app.content.queries import chapter_summaries, facet_values, get_question, list_questions
@@ -20,6 +21,22 @@ from app.web.middleware import LANG_COOKIE
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+
+
+def filter_choices(session: Session) -> dict[str, Any]:
+    """What a filter form offers: each facet's values, their labels, chapter titles."""
+    chapters = chapter_summaries(session=session)
+    return {
+        "facets": facet_values(session=session, chapters=chapters),
+        "facet_labels": [
+            ("company", _("Company")),
+            ("role", _("Role")),
+            ("stage", _("Stage")),
+            ("tag", _("Topic")),
+            ("chapter", _("Chapter")),
+        ],
+        "chapter_titles": {c.slug: c.title for c in chapters},
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -46,20 +63,10 @@ def browse(
     total, questions = list_questions(
         session=session, flt=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
-    chapters = chapter_summaries(session=session)
-    context = {
+    context = filter_choices(session) | {
         "flt": flt,
         "total": total,
         "questions": questions,
-        "facets": facet_values(session=session),
-        "facet_labels": [
-            ("company", _("Company")),
-            ("role", _("Role")),
-            ("stage", _("Stage")),
-            ("tag", _("Topic")),
-            ("chapter", _("Chapter")),
-        ],
-        "chapter_titles": {c.slug: c.title for c in chapters},
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "page_size": PAGE_SIZE,

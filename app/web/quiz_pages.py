@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.content.filters import QuestionFilter
-from app.content.queries import chapter_summaries, facet_values, get_question
+from app.content.queries import get_question
 from app.errors import AppError
 from app.i18n import gettext as _
 from app.models import Quiz, QuizItem
@@ -21,12 +21,14 @@ from app.web.csrf import verify_csrf
 from app.web.deps import (
     CurrentUserDep,
     FilterDep,
+    FormFilterDep,
     IdPath,
     PositionPath,
     SessionDep,
     TemplatesDep,
     form_int,
 )
+from app.web.pages import filter_choices
 
 MAX_DURATION_MS = 24 * 3600 * 1000
 
@@ -59,17 +61,8 @@ def _new_page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    context = {
+    context = filter_choices(session) | {
         "flt": flt,
-        "facets": facet_values(session=session),
-        "chapter_titles": {c.slug: c.title for c in chapter_summaries(session=session)},
-        "facet_labels": [
-            ("company", _("Company")),
-            ("role", _("Role")),
-            ("stage", _("Stage")),
-            ("tag", _("Topic")),
-            ("chapter", _("Chapter")),
-        ],
         "type_names": _type_names(),
         "focus_names": _focus_names(),
         "past": past_quizzes(session=session, user=user),
@@ -95,15 +88,9 @@ async def create_quiz(
     session: SessionDep,
     templates: TemplatesDep,
     user: CurrentUserDep,
+    flt: FormFilterDep,
 ) -> Response:
     form = await request.form()
-    flt = QuestionFilter.from_params(
-        {
-            k: [str(v) for v in form.getlist(k)]
-            for k in ("company", "role", "stage", "tag", "chapter")
-        }
-        | {"q": str(form.get("q") or "")}
-    )
     types = tuple(t for t in ALL_TYPES if t in form.getlist("types"))
     try:
         count = int(str(form.get("count") or 10))

@@ -10,13 +10,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.content.filters import QuestionFilter
 from app.content.queries import QuestionDetail, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
 from app.study import review
 from app.web.csrf import verify_csrf
-from app.web.deps import MAX_ID, CurrentUserDep, FilterDep, SessionDep, TemplatesDep, form_int
+from app.web.deps import (
+    MAX_ID,
+    CurrentUserDep,
+    FilterDep,
+    FormFilterDep,
+    SessionDep,
+    TemplatesDep,
+    form_int,
+)
 from app.web.templating import filter_url
 
 router = APIRouter(include_in_schema=False)
@@ -48,17 +55,6 @@ def _rating_names() -> list[tuple[int, str]]:
 
 def _state_names() -> dict[int, str]:
     return {0: _("New"), 1: _("Learning"), 2: _("Review"), 3: _("Relearning")}
-
-
-async def form_filter(request: Request) -> QuestionFilter:
-    """The review's filter, carried through the rate and undo forms as hidden fields."""
-    form = await request.form()
-    return QuestionFilter.from_params(
-        {k: form.getlist(k) for k in form if k != "q"} | {"q": form.get("q") or ""}
-    )
-
-
-FormFilterDep = Annotated[QuestionFilter, Depends(form_filter)]
 
 
 @router.get("/review", response_class=HTMLResponse)

@@ -18,7 +18,7 @@ from app.web.csrf import csrf_token
 
 def filter_url(path: str, flt: QuestionFilter, **extra: str | int) -> str:
     """``path`` with ``flt`` (and ``extra``) in the query string."""
-    params: list[tuple[str, str | int]] = list(flt.as_params()) + list(extra.items())
+    params: list[tuple[str, str | int]] = list(flt.chips()) + list(extra.items())
     return f"{path}?{urlencode(params)}" if params else path
 
 

@@ -15,6 +15,7 @@ from app.content.filters import QuestionFilter
 from app.content.importer import import_paths
 from app.models import Card, Question, ReviewLog, User
 from app.study import review
+from app.users.service import local_user
 from tests.conftest import WriteMd
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -65,7 +66,7 @@ def session(
 
 @pytest.fixture
 def user(session: Session) -> User:
-    return review.get_or_create_local_user(session=session)
+    return local_user(session=session)
 
 
 def qid(session: Session, title: str) -> str:

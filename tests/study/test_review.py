@@ -21,6 +21,7 @@ from app.db import make_engine, make_sessionmaker, migrate
 from app.errors import Conflict
 from app.models import LOCAL_USERNAME, Card, Question, ReviewLog, User
 from app.study import review
+from app.users.service import local_user
 from tests.conftest import WriteMd
 from tests.study.conftest import (
     ALL,
@@ -38,8 +39,8 @@ from tests.study.conftest import (
 
 
 def test_the_local_user_is_created_once(session: Session) -> None:
-    first = review.get_or_create_local_user(session=session)
-    again = review.get_or_create_local_user(session=session)
+    first = local_user(session=session)
+    again = local_user(session=session)
     assert first.id == again.id and first.username == LOCAL_USERNAME and first.is_local
 
 
@@ -255,7 +256,7 @@ def check_races(factory: sessionmaker[Session]) -> None:
     """Race the first showing (new card: the unique constraint decides) and the second
     (an existing card: ``UPDATE ... WHERE version``) of three questions."""
     with factory() as session:
-        user_id = review.get_or_create_local_user(session=session).id
+        user_id = local_user(session=session).id
         titles = ("问题一", "问题二", "问题三")
         questions = [qid(session, t) for t in titles]
     for round_, q in enumerate(questions):
