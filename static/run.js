@@ -21,7 +21,8 @@
           datasets: group.map((s) => ({
             label: s.name,
             data: kind === "bar" ? s.y : s.x.map((x, i) => ({ x, y: s.y[i] })),
-            showLine: kind !== "scatter",
+            // A scatter series on a line chart (code values on a histogram) stays points.
+            showLine: s.kind !== "scatter",
             pointRadius: s.x.length > 60 ? 0 : 2,
           })),
         },
@@ -29,9 +30,10 @@
           animation: false,
           parsing: kind === "bar" ? undefined : false,
           scales: {
-            x: kind === "bar" ? { title: { display: !!first.x_label, text: first.x_label } }
+            x: kind === "bar"
+              ? { stacked: !!first.stacked, title: { display: !!first.x_label, text: first.x_label } }
               : { type: "linear", title: { display: !!first.x_label, text: first.x_label } },
-            y: { type: first.log_y ? "logarithmic" : "linear",
+            y: { type: first.log_y ? "logarithmic" : "linear", stacked: !!first.stacked,
                  title: { display: !!first.y_label, text: first.y_label },
                  ticks: first.log_y ? { callback: (v) => Number(v).toExponential(0) } : {} },
           },

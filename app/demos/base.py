@@ -44,6 +44,8 @@ class Series(BaseModel):
     y_label: str = ""
     log_y: bool = False
     chart: str = "main"
+    # Bars of the series sharing ``chart`` are stacked (a memory breakdown, say).
+    stacked: bool = False
 
 
 class Check(BaseModel):
