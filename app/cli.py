@@ -4,6 +4,7 @@
 - ``import [PATH ...]``: import markdown files and folders in one transaction;
 - ``migrate``: bring the database schema up to date;
 - ``demo list`` / ``demo run NAME --set key=value``: the live demos in the terminal;
+- ``claims check [--format json]``: run the claims' demos and print their verdicts;
 - ``worker``: a Celery worker for demo runs (at scale).
 """
 
@@ -44,10 +45,11 @@ def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) 
     """Import ``paths`` into the settings' database in one transaction."""
     if dry_run:
         # A dry run parses only: it needs no database and writes nothing.
-        from app.content.importer import parse_paths
+        from app.content.importer import add_claims, parse_paths
 
         report = parse_paths(paths, settings.content_dir)
         report.dry_run = True
+        add_claims(report, None, settings.content_dir)
         return report
     engine = make_engine(settings)
     try:
@@ -182,9 +184,11 @@ def worker_command(
 
 
 def _register_subcommands() -> None:
+    from app.claims.cli import claims_cli
     from app.runs.cli import demo_cli
 
     cli.add_typer(demo_cli, name="demo")
+    cli.add_typer(claims_cli, name="claims")
 
 
 _register_subcommands()

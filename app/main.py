@@ -4,6 +4,7 @@ first event, so importing this module reads no settings and opens no database.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +15,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import REPO_ROOT, Settings, get_settings, session_secret
 from app.db import make_engine, make_sessionmaker
-from app.runs.dispatch import Dispatcher, NoWorkers
+from app.errors import ServiceUnavailable
+from app.models.base import utcnow
+from app.runs.dispatch import Dispatcher, NoWorkers, dispatch
 from app.web import (
     api,
     auth,
+    claims_api,
+    claims_pages,
     demo_api,
     demo_pages,
     docs,
@@ -30,6 +35,8 @@ from app.web import (
 )
 from app.web.middleware import LanguageMiddleware
 from app.web.templating import make_templates
+
+log = logging.getLogger(__name__)
 
 
 def make_dispatcher(settings: Settings, *, start_workers: bool) -> Dispatcher:
@@ -50,12 +57,31 @@ def make_dispatcher(settings: Settings, *, start_workers: bool) -> Dispatcher:
     return NoWorkers()
 
 
+def queue_claims(application: FastAPI) -> None:
+    """Queue the runs the claims lack (after an import, or when a demo's code changed):
+    their verdicts show as pending until the runs finish."""
+    from app.claims.service import queue_claim_runs
+
+    with application.state.sessionmaker() as session:
+        run_ids = queue_claim_runs(session=session, now=utcnow())
+    for run_id in run_ids:
+        try:
+            dispatch(application.state.dispatcher, application.state.engine, run_id)
+        except ServiceUnavailable as exc:
+            log.warning("claims: %s", exc.message)
+            return
+    if run_ids:
+        log.info("claims: queued %d demo runs for their verdicts", len(run_ids))
+
+
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     dispatcher = application.state.dispatcher
     start, stop = getattr(dispatcher, "start", None), getattr(dispatcher, "stop", None)
     if start is not None:
         start()
+    if not isinstance(dispatcher, NoWorkers):
+        queue_claims(application)
     try:
         yield
     finally:
@@ -92,7 +118,19 @@ def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
     )
     errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    routers = (pages, study_pages, quiz_pages, demo_pages, auth, api, study_api, quiz_api, demo_api)
+    routers = (
+        pages,
+        study_pages,
+        quiz_pages,
+        demo_pages,
+        claims_pages,
+        auth,
+        api,
+        study_api,
+        quiz_api,
+        demo_api,
+        claims_api,
+    )
     for module in (*routers, docs):
         application.include_router(module.router)
     return application

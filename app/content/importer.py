@@ -22,6 +22,8 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from app.claims.files import ClaimFiles
+from app.claims.store import check_claims, store_claims
 from app.content import cache as parse_cache
 from app.content.loader import discover, load_file, source_key
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
@@ -49,6 +51,9 @@ class ImportReport:
     restored: int = 0
     # Source file -> parse-cache key of the files parsed afresh (stored after a write).
     to_cache: dict[str, str] = field(default_factory=dict, repr=False)
+    # The claim files (content/claims/*.yaml), checked against the answers.
+    claims: ClaimFiles = field(default_factory=ClaimFiles)
+    claims_archived: int = 0
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -180,6 +185,14 @@ def parse_paths(
     return report
 
 
+def add_claims(report: ImportReport, session: Session | None, content_dir: Path) -> None:
+    """Check the claim files against the parsed answers (and, with a ``session``, those
+    of questions already imported); their errors become the report's."""
+    if report.ok:
+        report.claims = check_claims(session, report.files, content_dir)
+        report.problems.extend(report.claims.diagnostics)
+
+
 def import_paths(
     session: Session,
     *,
@@ -192,10 +205,12 @@ def import_paths(
     ``session`` (the caller owns the transaction: commit or roll back)."""
     report = parse_paths(paths, content_dir, session=None if dry_run else session)
     report.dry_run = dry_run
+    add_claims(report, session, content_dir)
     if dry_run or not report.ok:
         return report
     exact, prefixes = scope_of(paths, content_dir)
     _write(session, report, exact=exact, prefixes=prefixes, now=now)
+    report.claims_archived = store_claims(session, report.claims.claims, now=now)
     parse_cache.store(session, report.files, report.to_cache)
     report.written = True
     return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -121,6 +121,10 @@ class Demo:
     # Other modules whose source is part of the demo (e.g. its nn.Modules, imported
     # lazily): changing them changes ``code_version`` too.
     extra_sources: tuple[str, ...] = ()
+    # The names of the figures a run with the given (validated) params returns. Claims'
+    # rules are checked against them at import; a demo without it can't back a claim.
+    # tests/demos/test_figure_names.py runs every demo to keep this honest.
+    figure_names: Callable[[Any], Collection[str]] | None = None
 
     @property
     def code_version(self) -> str:

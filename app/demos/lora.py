@@ -207,6 +207,43 @@ def run(params: LoRAParams, ctx: RunContext) -> DemoResult:
     return result_of(p, m)
 
 
+FIXED_FIGURES = (
+    "step0_max_output_diff",
+    "step0_grad_a_norm",
+    "step0_grad_b_norm",
+    "grad_a_zero_at_step0",
+    "grad_b_nonzero_at_step0",
+    "final_delta_w_norm",
+    "lora_params_formula_ok",
+    "task_label_agreement",
+    "pretrain_accuracy",
+    "loss_base",
+    "accuracy_base",
+    "merge_max_abs_diff",
+    "unmerge_max_abs_diff",
+    "latency_base_ms",
+    "latency_unmerged_ms",
+    "latency_merged_ms",
+    "latency_ratio_unmerged_vs_base",
+    "latency_ratio_merged_vs_base",
+    "memory_is_cuda_peak",
+)
+
+
+def figure_names(params: LoRAParams) -> list[str]:
+    """The fixed figures, then per method (``full``, ``lora_r<k>`` for each rank k ≤
+    hidden) its trainable parameters, loss, accuracy and peak memory, and the energy share
+    of full fine-tuning's top-k singular directions."""
+    ranks = [k for k in RANKS if k <= params.hidden]
+    per_method = ("trainable_params", "loss", "accuracy", "peak_memory_bytes")
+    keys = ["full", *(f"lora_r{k}" for k in ranks)]
+    return [
+        *FIXED_FIGURES,
+        *(f"{figure}_{key}" for key in keys for figure in per_method),
+        *(f"energy_top_{k}" for k in ranks),
+    ]
+
+
 DEMO = Demo(
     name="lora",
     title="LoRA, step by step",
@@ -233,4 +270,5 @@ DEMO = Demo(
     time_limit_s=60.0,
     # Imported inside run (they hold the torch code): their source is part of the demo.
     extra_sources=("app.demos.lora_layers", "app.demos.lora_report"),
+    figure_names=figure_names,
 )

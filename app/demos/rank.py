@@ -199,6 +199,22 @@ def run(params: RankParams, ctx: RunContext) -> DemoResult:
     )
 
 
+FIGURES = (
+    "rank",
+    "min_dim",
+    "r",
+    "sigma_1",
+    "sigma_r",
+    "sigma_r_plus_1",
+    "error_rank_r",
+    "max_eckart_young_gap",
+)
+
+
+def figure_names(params: RankParams) -> tuple[str, ...]:
+    return FIGURES
+
+
 DEMO = Demo(
     name="rank",
     title="Matrix rank and low-rank approximation",
@@ -221,4 +237,5 @@ DEMO = Demo(
     params=RankParams,
     run=run,
     time_limit_s=60.0,
+    figure_names=figure_names,
 )

@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic uses 
 """
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.models.claims import Claim
 from app.models.content import Asked, Chapter, ParsedFileCache, Question, QuestionTag, Tag
 from app.models.quiz import Quiz, QuizItem
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
@@ -17,6 +18,7 @@ __all__ = [
     "Base",
     "Card",
     "Chapter",
+    "Claim",
     "ParsedFileCache",
     "DemoEvent",
     "DemoRun",

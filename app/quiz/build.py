@@ -1,12 +1,14 @@
 """Quiz items built from what the parser extracted (takeaways and key terms), with no
 language model and no database: the service passes questions in and stores the specs.
 
-Three kinds of item:
+Four kinds of item:
 
 - ``recall``: write the answer, then check which key terms it covers and self-grade;
 - ``takeaway``: pick the question's takeaway among four, the others taken from related
   questions (same topic tag, then same chapter, then any);
-- ``cloze``: the takeaway with one key term blanked out; type the term.
+- ``cloze``: the takeaway with one key term blanked out; type the term;
+- ``truefalse``: a statement quoted from the answer whose claim a demo run supported or
+  refuted (``app.claims``): true or false?
 
 A question gets a kind only if that kind can be built from its content; otherwise it
 falls back silently to one that can, so a quiz never shows a broken or empty item.
@@ -26,10 +28,10 @@ from app.content.render import render_inline
 from app.content.tags import fold
 from app.quiz.grade import normalize
 
-__all__ = ["ALL_TYPES", "ItemSpec", "QuestionType", "QuizQuestion", "build_items"]
+__all__ = ["ALL_TYPES", "ClaimFact", "ItemSpec", "QuestionType", "QuizQuestion", "build_items"]
 
-QuestionType = Literal["recall", "takeaway", "cloze"]
-ALL_TYPES: tuple[QuestionType, ...] = ("recall", "takeaway", "cloze")
+QuestionType = Literal["recall", "takeaway", "cloze", "truefalse"]
+ALL_TYPES: tuple[QuestionType, ...] = ("recall", "takeaway", "cloze", "truefalse")
 
 DISTRACTORS = 3
 BLANK_HTML = '<span class="blank" aria-label="blank">＿＿＿</span>'
@@ -38,6 +40,16 @@ _SENTINEL = "CLOZEBLANK"
 # is not blanked, since the formula would no longer render.
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
 _SHORTEST, _LONGEST = 2, 20  # cloze terms outside this length are a last resort
+
+
+@dataclass(frozen=True)
+class ClaimFact:
+    """A claim of the question's answer with a measured verdict."""
+
+    id: str
+    quote: str  # markdown, as in the answer
+    true: bool  # supported (True) or refuted (False) by its demo run
+    explanation: str  # the evidence, with the run's figures
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class QuizQuestion:
     tags: tuple[str, ...]  # tag keys (folded), e.g. ("lora", "peft")
     takeaway: str | None  # the <mark> text, markdown
     key_terms: tuple[str, ...]  # bold phrases of the answer
+    claims: tuple[ClaimFact, ...] = ()  # only supported or refuted ones
 
 
 @dataclass(frozen=True)
@@ -213,6 +226,16 @@ def _build_takeaway(
     }
 
 
+def _build_truefalse(question: QuizQuestion, rng: random.Random) -> dict[str, Any]:
+    fact = rng.choice(question.claims)
+    return {
+        "claim_id": fact.id,
+        "statement_html": render_inline(fact.quote),
+        "answer": int(fact.true),
+        "explanation": fact.explanation,
+    }
+
+
 def build_items(
     selected: Sequence[QuizQuestion],
     pool: Sequence[QuizQuestion],
@@ -233,6 +256,7 @@ def build_items(
             "recall": bool(terms),
             "takeaway": _can_build_takeaway(question, ordered_pool),
             "cloze": bool(clozes),
+            "truefalse": bool(question.claims),
         }
         allowed = [t for t in ALL_TYPES if t in types and buildable[t]]
         fallback = [t for t in ALL_TYPES if buildable[t]]
@@ -242,6 +266,8 @@ def build_items(
             payload = _build_takeaway(question, ordered_pool, rng)
         elif kind == "cloze":
             payload = _build_cloze(clozes, rng)
+        elif kind == "truefalse":
+            payload = _build_truefalse(question, rng)
         else:
             payload = {"key_terms": terms}
         items.append(ItemSpec(question_id=question.id, type=kind, payload=payload))

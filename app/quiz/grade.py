@@ -20,6 +20,7 @@ __all__ = [
     "grade_cloze",
     "grade_recall",
     "grade_takeaway",
+    "grade_truefalse",
     "normalize",
     "recall_coverage",
 ]
@@ -132,6 +133,20 @@ def grade_takeaway(payload: Mapping[str, Any], choice: int | None) -> Grade:
     if choice is None:
         return Grade("empty", False, expected)
     if isinstance(answer, int) and choice == answer:
+        return Grade("correct", True, expected)
+    return Grade("wrong", False, expected)
+
+
+def grade_truefalse(payload: Mapping[str, Any], choice: int | None) -> Grade:
+    """True (1) or false (0): right when it matches the claim's measured verdict."""
+    answer = payload.get("answer")
+    explanation = payload.get("explanation")
+    expected = ("true" if answer == 1 else "false") + (
+        f" — {explanation}" if isinstance(explanation, str) and explanation else ""
+    )
+    if choice is None:
+        return Grade("empty", False, expected)
+    if choice == answer:
         return Grade("correct", True, expected)
     return Grade("wrong", False, expected)
 

@@ -18,11 +18,19 @@ from typing import Any, Literal
 from sqlalchemy import Float, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from app.claims.service import claim_views
 from app.content.filters import QuestionFilter, question_conditions
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Card, Question, QuestionTag, Quiz, QuizItem, Tag, User
-from app.quiz.build import ALL_TYPES, QuestionType, QuizQuestion, build_items
-from app.quiz.grade import Grade, grade_cloze, grade_recall, grade_takeaway, recall_coverage
+from app.quiz.build import ALL_TYPES, ClaimFact, QuestionType, QuizQuestion, build_items
+from app.quiz.grade import (
+    Grade,
+    grade_cloze,
+    grade_recall,
+    grade_takeaway,
+    grade_truefalse,
+    recall_coverage,
+)
 from app.study import review
 
 Focus = Literal["all", "due_soon", "weakest"]
@@ -120,6 +128,11 @@ def _bank(session: Session) -> dict[str, QuizQuestion]:
             Question.id, Question.title, Question.chapter_id, Question.takeaway, Question.key_terms
         ).where(Question.archived_at.is_(None))
     )
+    facts: dict[str, list[ClaimFact]] = {}
+    for view in claim_views(session=session):
+        if view.status in ("supported", "refuted"):
+            fact = ClaimFact(view.id, view.quote, view.status == "supported", view.explanation)
+            facts.setdefault(view.question_id, []).append(fact)
     return {
         qid: QuizQuestion(
             id=qid,
@@ -128,6 +141,7 @@ def _bank(session: Session) -> dict[str, QuizQuestion]:
             tags=tuple(tags.get(qid, ())),
             takeaway=takeaway,
             key_terms=tuple(key_terms),
+            claims=tuple(facts.get(qid, ())),
         )
         for qid, title, chapter_id, takeaway, key_terms in rows
     }
@@ -255,10 +269,12 @@ def answer_item(
 
 def grade_response(item: QuizItem, response: dict[str, Any]) -> Grade:
     """Grade ``response`` for ``item`` by its type (raises on a malformed response)."""
-    if item.type == "takeaway":
+    if item.type in ("takeaway", "truefalse"):
         choice = response.get("choice")
         if choice is not None and (isinstance(choice, bool) or not isinstance(choice, int)):
             raise Unprocessable(f"choice {choice!r} must be a number", field="choice")
+        if item.type == "truefalse":
+            return grade_truefalse(item.payload, choice)
         return grade_takeaway(item.payload, choice)
     text = response.get("text", "")
     if not isinstance(text, str):

@@ -16,6 +16,7 @@ from app.errors import NotFound
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
 from app.study.review import queue_counts
+from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.deps import CurrentUserDep, FilterDep, SessionDep, SettingsDep, TemplatesDep
 from app.web.middleware import LANG_COOKIE
 
@@ -79,7 +80,9 @@ def question_page(
     request: Request, question_id: str, session: SessionDep, templates: TemplatesDep
 ) -> Response:
     question = get_question(session=session, question_id=question_id)
-    return templates.TemplateResponse(request, "question.html", {"question": question})
+    answer, claims = answer_with_claims(session, question.id, question.answer_html)
+    context = claim_context(claims) | {"question": question, "answer": answer}
+    return templates.TemplateResponse(request, "question.html", context)
 
 
 @router.get("/lang/{code}")

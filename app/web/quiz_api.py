@@ -19,7 +19,7 @@ from app.web.deps import CurrentUserDep, IdPath, PositionPath, SessionDep
 router = APIRouter(prefix="/api/quizzes", tags=["quizzes"], dependencies=[Depends(same_origin)])
 # Payload keys that give the answer away: hidden until the item is answered (a
 # takeaway choice's question id would point at the right one).
-SECRET_KEYS = ("answer", "key_terms")
+SECRET_KEYS = ("answer", "key_terms", "explanation")
 
 
 class QuizCreate(BaseModel):

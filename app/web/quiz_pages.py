@@ -41,6 +41,7 @@ def _type_names() -> dict[str, str]:
         "recall": _("Written recall"),
         "takeaway": _("Pick the takeaway"),
         "cloze": _("Fill in the blank"),
+        "truefalse": _("True or false"),
     }
 
 

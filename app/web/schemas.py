@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -59,3 +60,19 @@ class QuestionPage(BaseModel):
 class FacetValue(BaseModel):
     value: str
     count: int
+
+
+class ClaimPublic(BaseModel):
+    id: str
+    question_id: str
+    quote: str
+    # supported, refuted, nuanced; pending (no finished run yet) or failed (no verdict).
+    verdict: str
+    explanation: str
+    note: str | None
+    figures: dict[str, float]
+    run_id: int | None
+    demo: str
+    params: dict[str, Any]
+    demo_url: str
+    sources: list[str]

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.claims.service import ClaimView
 from app.content.queries import QuestionDetail, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
 from app.study import review
+from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.csrf import verify_csrf
 from app.web.deps import (
     MAX_ID,
@@ -68,11 +70,13 @@ def review_page(
 ) -> Response:
     now = dt.datetime.now(dt.UTC)
     shown = review.next_card(session=session, user=user, flt=flt, now=now, prefer=show or None)
-    view = None
+    view, answer, claims = None, None, list[ClaimView]()
     if shown is not None:
         question = get_question(session=session, question_id=shown.question_id)
         view = ShownView(question, shown.version, int(shown.state), shown.previews)
-    context = {
+        answer, claims = answer_with_claims(session, question.id, question.answer_html)
+    context = claim_context(claims) | {
+        "answer": answer,
         "flt": flt,
         "shown": view,
         "counts": review.queue_counts(session=session, user=user, flt=flt, now=now),

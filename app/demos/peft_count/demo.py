@@ -234,6 +234,25 @@ def run(params: PeftParams, ctx: RunContext) -> DemoResult:
     )
 
 
+SHARED_FIGURES = ("total_params", "lora_formula_r_d_plus_k", "full_dk", "lora_alpha_over_r")
+PER_METHOD_FIGURES = (
+    "trainable",
+    "all_params",
+    "trainable_pct",
+    "adapter_bytes",
+    "train_memory_gb",
+    "activation_gb",
+    "inference_extra_kv_tokens",
+    "inference_extra_kv_entries",
+    "inference_extra_layers",
+)
+
+
+def figure_names(params: PeftParams) -> list[str]:
+    """``total_params`` …, then ``<figure>_<method>`` for every method (``trainable_lora``)."""
+    return [*SHARED_FIGURES, *(f"{f}_{m}" for m in METHODS for f in PER_METHOD_FIGURES)]
+
+
 DEMO = Demo(
     name="peft_params",
     title="PEFT parameter counts on real architectures",
@@ -259,4 +278,5 @@ DEMO = Demo(
     run=run,
     time_limit_s=60.0,
     uses_gpu=False,  # nothing is computed on tensors: meta shapes and integer formulas
+    figure_names=figure_names,
 )

@@ -1,0 +1,79 @@
+"""Claims in the browser: the claims page, and the marked-up answers that the question
+page and the review card show (``answer_with_claims``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.claims.annotate import annotate, evidence_id
+from app.claims.service import ClaimView, claim_views
+from app.claims.verdict import STATUSES, Status
+from app.i18n import gettext
+from app.models import Claim, QuestionTag, Tag
+from app.web.deps import SessionDep, TemplatesDep
+
+router = APIRouter(tags=["pages"])
+
+
+def status_label(status: str) -> str:
+    """A verdict (or why there is none) in the reader's language."""
+    labels = {
+        "supported": gettext("supported"),
+        "refuted": gettext("refuted"),
+        "nuanced": gettext("nuanced"),
+        "pending": gettext("pending"),
+        "failed": gettext("no verdict"),
+    }
+    return labels.get(status, status)
+
+
+def answer_with_claims(
+    session: Session, question_id: str, answer_html: str
+) -> tuple[Markup, list[ClaimView]]:
+    """The answer with its claims marked, and the claims (for their evidence)."""
+    views = claim_views(session=session, question_ids=[question_id])
+    # The answer HTML was sanitised at import; the marks and badges are built escaped.
+    return Markup(annotate(answer_html, views, status_label)), views  # noqa: S704
+
+
+def claim_context(views: list[ClaimView]) -> dict[str, Any]:
+    return {"claims": views, "status_label": status_label, "evidence_id": evidence_id}
+
+
+@router.get("/claims", response_class=HTMLResponse)
+def claims_page(
+    request: Request,
+    session: SessionDep,
+    templates: TemplatesDep,
+    verdict: Annotated[Status | None, Query()] = None,
+    tag: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    views = claim_views(session=session, status=verdict, tag=tag or None)
+    everything = claim_views(session=session) if verdict or tag else views
+    tags = session.execute(
+        select(Tag.key, Tag.name)
+        .join(QuestionTag, QuestionTag.tag_id == Tag.id)
+        .where(
+            QuestionTag.question_id.in_(
+                select(Claim.question_id).where(Claim.archived_at.is_(None))
+            )
+        )
+        .distinct()
+        .order_by(Tag.name)
+    ).all()
+    counts = {s: sum(v.status == s for v in everything) for s in STATUSES}
+    context = claim_context(views) | {
+        "verdict": verdict,
+        "tag": tag or "",
+        "tags": tags,
+        "counts": counts,
+        "total": len(everything),
+        "statuses": STATUSES,
+    }
+    return templates.TemplateResponse(request, "claims.html", context)

@@ -1,0 +1,222 @@
+"""Claim files are checked like the markdown: each problem is an error at ``file:line``,
+one error means nothing is imported, and a good file's claims are stored and updated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.content.importer import ImportReport, import_paths
+from app.models import Claim, Question
+from tests.conftest import WriteMd
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+T1 = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+BANK = """
+# 线性代数
+### Q. 矩阵的秩
+<!-- id: q-rank -->
+> **Company**: 快手 | **Round**: 算法工程师 一面 | **Date**: 2025-09-01 | **Tags**: [LORA]
+- 秩 ≤ min(行数, 列数)。
+- 两个低秩矩阵的乘积 $A B$ 的秩不超过 **$r$**，所以 **LoRA 的更新是低秩的**。
+"""
+
+GOOD = """
+- id: rank-bound
+  question: q-rank
+  quote: "秩 ≤ min(行数, 列数)"
+  demo: rank
+  params: {m: 12, n: 8, r: 3}
+  supported: "rank <= min_dim"
+  refuted: "rank > min_dim"
+  explanation: "rank {rank:.0f} of a {min_dim:.0f}-column matrix"
+  sources: ["any linear algebra text"]
+- id: product-rank
+  question: q-rank
+  quote: "乘积 $A B$ 的秩不超过 **$r$**"
+  demo: rank
+  params: {m: 12, n: 8, r: 3}
+  supported: "rank <= r"
+  explanation: "rank {rank:.0f}, r = {r:.0f}"
+"""
+
+
+def write_claims(content_dir: Path, text: str, name: str = "bank.yaml") -> Path:
+    path = content_dir / "claims" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def run(
+    factory: sessionmaker[Session], content_dir: Path, *, now: dt.datetime = T0
+) -> ImportReport:
+    with factory() as session, session.begin():
+        return import_paths(session, paths=[content_dir], content_dir=content_dir, now=now)
+
+
+def errors(report: ImportReport) -> list[str]:
+    return [str(d) for d in report.errors]
+
+
+def test_a_good_claim_file_is_imported_with_the_questions(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    write_md("bank.md", BANK)
+    write_claims(content_dir, GOOD)
+    report = run(session_factory, content_dir)
+    assert report.ok, errors(report)
+    assert len(report.claims.claims) == 2
+    with session_factory() as session:
+        claims = {c.id: c for c in session.scalars(select(Claim))}
+        assert set(claims) == {"rank-bound", "product-rank"}
+        bound = claims["rank-bound"]
+        assert bound.question_id == "q-rank"
+        # Parameters are stored validated and complete (defaults filled in).
+        assert bound.params == {"seed": 0, "m": 12, "n": 8, "r": 3, "noise": 0.0}
+        assert bound.source_file == "claims/bank.yaml" and bound.source_line == 1
+        assert claims["product-rank"].source_line == 10
+        assert bound.sources == ["any linear algebra text"]
+
+
+def test_a_claim_removed_from_its_file_is_archived_and_comes_back(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    write_md("bank.md", BANK)
+    path = write_claims(content_dir, GOOD)
+    assert run(session_factory, content_dir).ok
+    first_only = GOOD[: GOOD.index("- id: product-rank")]
+    path.write_text(textwrap.dedent(first_only).lstrip("\n"), encoding="utf-8")
+    report = run(session_factory, content_dir, now=T1)
+    assert report.ok and report.claims_archived == 1
+    with session_factory() as session:
+        archived = session.get(Claim, "product-rank")
+        assert archived is not None and archived.archived_at == T1
+    write_claims(content_dir, GOOD)
+    assert run(session_factory, content_dir).ok
+    with session_factory() as session:
+        restored = session.get(Claim, "product-rank")
+        assert restored is not None and restored.archived_at is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (("  sources:", "  source:"), 9, "unknown key 'source'"),
+        (("- id: rank-bound", "- id: Rank_Bound"), 1, "must be lowercase"),
+        (("- id: product-rank", "- id: rank-bound"), 10, "already used at"),
+        (('question: q-rank\n  quote: "秩', 'question: q-nope\n  quote: "秩'), 2, "q-nope"),
+        (("秩 ≤ min(行数, 列数)", "秩 ≥ min(行数, 列数)"), 3, "is not in the answer"),
+        (('列数)"\n  demo: rank', '列数)"\n  demo: ranks'), 4, "no demo"),
+        (
+            (
+                'params: {m: 12, n: 8, r: 3}\n  supported: "rank <= min',
+                'params: {m: 12, n: 8, r: 30}\n  supported: "rank <= min',
+            ),
+            5,
+            "r: must be at most",
+        ),
+        (
+            (
+                'params: {m: 12, n: 8, r: 3}\n  supported: "rank <= min',
+                'params: {m: 12, size: 8}\n  supported: "rank <= min',
+            ),
+            5,
+            "size: unknown parameter",
+        ),
+        (("rank <= min_dim", "rank <= min_rank"), 6, "does not produce a figure 'min_rank'"),
+        (("rank > min_dim", "rank >> min_dim"), 7, "refuted: expected a figure"),
+        (("{rank:.0f} of", "{rank.real} of"), 8, "not a figure field"),
+        (('  supported: "rank <= r"\n', ""), 10, "needs a 'supported' or a 'refuted'"),
+        (
+            ('  explanation: "rank {rank:.0f}, r', '  explain: "rank {rank:.0f}, r'),
+            10,
+            "lacks explanation",
+        ),
+    ],
+)
+def test_each_problem_is_an_error_at_its_line_and_nothing_is_imported(
+    session_factory: sessionmaker[Session],
+    content_dir: Path,
+    write_md: WriteMd,
+    edit: tuple[str, str],
+    line: int,
+    message: str,
+) -> None:
+    write_md("bank.md", BANK)
+    old, new = edit
+    assert old and GOOD.count(old) == 1, old
+    write_claims(content_dir, GOOD.replace(old, new))
+    report = run(session_factory, content_dir)
+    assert not report.ok
+    found = [e for e in errors(report) if message in e]
+    assert found, errors(report)
+    assert (
+        found[0].startswith(f"claims/bank.yaml:{line}: error:") or f"bank.yaml:{line}:" in found[0]
+    )
+    with session_factory() as session:
+        # One transaction: the questions were not imported either.
+        assert session.scalars(select(Question)).all() == []
+        assert session.scalars(select(Claim)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("- id: a\n  quote: [unclosed\n", 3, "flow sequence at line 2"),
+        ("id: a\nquestion: q-rank\n", 1, "a claim file is a list"),
+        ("- just text\n", 1, "each claim is a mapping"),
+        ("- id: a\n  question: q-rank\n", 1, "lacks quote, demo, explanation"),
+        (
+            "- id: 12\n  question: q-rank\n  quote: x\n  demo: rank\n  explanation: x\n",
+            1,
+            "id must be text",
+        ),
+    ],
+)
+def test_malformed_files_are_errors_at_their_line(
+    session_factory: sessionmaker[Session],
+    content_dir: Path,
+    write_md: WriteMd,
+    text: str,
+    line: int,
+    message: str,
+) -> None:
+    write_md("bank.md", BANK)
+    write_claims(content_dir, text)
+    report = run(session_factory, content_dir)
+    assert not report.ok
+    assert any(f"bank.yaml:{line}: error:" in e and message in e for e in errors(report)), errors(
+        report
+    )
+
+
+def test_a_dry_run_checks_the_claims_too(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    write_md("bank.md", BANK)
+    write_claims(content_dir, GOOD.replace('列数)"\n  demo: rank', '列数)"\n  demo: nope'))
+    with session_factory() as session:
+        report = import_paths(
+            session, paths=[content_dir], content_dir=content_dir, now=T0, dry_run=True
+        )
+    assert not report.ok and any("no demo is named 'nope'" in e for e in errors(report))
+
+
+def test_quotes_of_questions_outside_this_import_are_found_in_the_database(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    bank = write_md("bank.md", BANK)
+    other = write_md("other.md", "# 其他\n### Q. 别的\n> **Company**: 美团\n别的答案\n")
+    assert run(session_factory, content_dir).ok
+    write_claims(content_dir, GOOD)
+    with session_factory() as session, session.begin():
+        report = import_paths(session, paths=[other], content_dir=content_dir, now=T1)
+    assert report.ok, errors(report)
+    assert bank.exists() and len(report.claims.claims) == 2
