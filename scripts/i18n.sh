@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 for lang in zh; do
   po="app/locale/$lang/LC_MESSAGES/messages.po"
   if [ -f "$po" ]; then
-    .venv/bin/pybabel update -i app/locale/messages.pot -d app/locale -l "$lang" --no-fuzzy-matching --omit-header
+    .venv/bin/pybabel update -i app/locale/messages.pot -d app/locale -l "$lang" --no-fuzzy-matching
   else
     .venv/bin/pybabel init -i app/locale/messages.pot -d app/locale -l "$lang"
   fi
