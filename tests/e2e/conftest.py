@@ -43,11 +43,45 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Two claims on the seed bank, checked by the rank demo (a run takes a moment).
+RANK_CLAIMS = """
+- id: rank-bound
+  question: llm-sft-2e76f170
+  quote: "秩 ≤ min(行数, 列数)"
+  demo: rank
+  params: {m: 12, n: 8, r: 3}
+  supported: "rank <= min_dim"
+  refuted: "rank > min_dim"
+  explanation: "rank {rank:.0f} of a {min_dim:.0f}-column matrix"
+- id: rank-grows-with-r
+  question: llm-sft-2e76f170
+  quote: "秩越大，矩阵能表示的线性组合越丰富"
+  demo: rank
+  params: {m: 12, n: 8, r: 3}
+  supported: "rank > 3"
+  refuted: "rank <= 3"
+  explanation: "rank {rank:.0f} with r = {r:.0f}"
+"""
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def claims_server(tmp_path: Path) -> Iterator[Server]:
+    """``serve`` on the seed bank with two claims, whose run it queues at start."""
+    yield from serve(tmp_path, claims=RANK_CLAIMS)
+
+
+def serve(tmp_path: Path, claims: str | None = None) -> Iterator[Server]:
     content = tmp_path / "content"
     content.mkdir()
     shutil.copy(SEED, content / SEED.name)
+    if claims is not None:
+        (content / "claims").mkdir()
+        (content / "claims" / "seed.yaml").write_text(claims, encoding="utf-8")
     port = free_port()
     env = dict(os.environ, IL_DATA_DIR=str(tmp_path / "data"), IL_CONTENT_DIR=str(content))
     env.pop("DATABASE_URL", None)
