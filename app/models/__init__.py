@@ -8,7 +8,7 @@ from app.models.claims import Claim
 from app.models.content import Asked, Chapter, ParsedFileCache, Question, QuestionTag, Tag
 from app.models.quiz import Quiz, QuizItem
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
-from app.models.study import Card, ReviewLog
+from app.models.study import Card, Interview, ReviewLog
 from app.models.users import LOCAL_USERNAME, User
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "ParsedFileCache",
     "DemoEvent",
     "DemoRun",
+    "Interview",
     "Question",
     "QuestionTag",
     "Quiz",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -37,6 +37,26 @@ class Card(Base):
     # Bumped by every review and undo: a rating names the version it was shown, so two
     # ratings of the same showing (double click, two tabs) record one review.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the card lapses ``User.leech_threshold`` times: a leech leaves the review
+    # queue (listed on the stats page) until the user puts it back.
+    leech_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when a re-import changed the question's answer substantially: the card offers
+    # to relearn it. Cleared by relearning or by keeping the schedule.
+    answer_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Interview(Base):
+    """An upcoming interview the user prepares for: the review queue aims at its date."""
+
+    __tablename__ = "interviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    company: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    stage: Mapped[str | None] = mapped_column(String(100))
+    date: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -30,5 +30,7 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # A wrong quiz answer counts as an Again for that question's flashcard.
     quiz_feeds_reviews: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Lapses after which a card is a leech and leaves the queue.
+    leech_threshold: Mapped[int] = mapped_column(Integer, default=8)
     # Interface language ("zh" or "en"); None follows the browser.
     language: Mapped[str | None] = mapped_column(String(8))
