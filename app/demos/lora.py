@@ -35,7 +35,7 @@ SHIFT_STRENGTH = 1.0  # ‖teacher 2's fc2 change‖_F relative to ‖W‖_F: en
 
 
 # The upper bounds keep the slowest run (hidden 128, 600 + 6 × 400 steps) near 15 s on two
-# CPU cores and a few MB; bench/lora_bench.py measures the default run.
+# CPU cores and a few MB; bench/demos_bench.py measures the default run.
 class LoRAParams(DemoParams):
     hidden: int = Field(
         default=64, ge=4, le=128, description="Hidden width; fc2 (hidden×hidden) is adapted"
