@@ -123,7 +123,12 @@ def used_figures(
     for condition in conditions:
         if condition is not None:
             names |= figure_names(condition)
-    return {name: figures[name] for name in sorted(names) if name in figures}
+    # A figure the run could not measure is stored as null (NaN in the demo): left out.
+    return {
+        name: figures[name]
+        for name in sorted(names)
+        if isinstance(figures.get(name), int | float) and figures[name] == figures[name]
+    }
 
 
 __all__ = [

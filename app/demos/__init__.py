@@ -7,11 +7,22 @@ module imports torch at module level (see ``tests/demos/test_base.py``).
 
 from __future__ import annotations
 
-from app.demos import lora, mla, peft_count, qlora_memory, rank
+from app.demos import lora, loss_spikes, mla, peft_count, peft_latency, qlora, qlora_memory, rank
 from app.demos.base import Demo, register
 from app.errors import NotFound
 
-_REGISTRY: dict[str, Demo] = register([rank.DEMO, peft_count.DEMO, lora.DEMO, qlora_memory.DEMO, mla.DEMO])
+_REGISTRY: dict[str, Demo] = register(
+    [
+        rank.DEMO,
+        peft_count.DEMO,
+        lora.DEMO,
+        *qlora.DEMOS,
+        qlora_memory.DEMO,
+        loss_spikes.DEMO,
+        peft_latency.DEMO,
+        mla.DEMO,
+    ]
+)
 
 
 def registry() -> dict[str, Demo]:

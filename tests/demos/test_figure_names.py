@@ -17,6 +17,25 @@ SMALL: dict[str, list[dict[str, Any]]] = {
     "peft_params": [{}, {"preset": "qwen2.5-3b", "lora_r": 16}],
     "lora": [{"hidden": 8, "pretrain_steps": 10, "steps": 10}, {"hidden": 4, "steps": 10}],
     "qlora_memory": [{}, {"preset": "llama-65b", "gpu_gb": 48}, {"preset": "gpt3-175b"}],
+    "nf4": [{"hidden": 16, "steps": 10}],
+    "qlora": [{"hidden": 16, "pretrain_steps": 10, "steps": 10}],
+    "loss_spikes": [
+        {"steps": 20, "corrupt_step": 10},
+        {"steps": 20, "corrupt_step": 0, "precision": "fp16_scaler", "clip": 1.0},
+    ],
+    "peft_latency": [
+        {
+            "d_model": 32,
+            "n_layers": 2,
+            "n_heads": 2,
+            "max_seq_len": 32,
+            "num_lengths": 2,
+            "n_virtual": 5,
+            "bottleneck": 4,
+            "lora_rank": 2,
+            "repeats": 3,
+        }
+    ],
     "mla_kv_cache": [
         {"layer_seq_len": 4},
         {"preset": "custom", "custom_d_rope": 0, "layer_seq_len": 4},
