@@ -11,6 +11,9 @@ Steps (DESIGN.md, "Known pitfalls"):
    ``<mark>`` across paragraphs (each paragraph gets its own ``<mark>``).
 3. nh3 sanitises the result with an explicit allow-list. This runs last because
    latex2mathml copies ``\\text{...}`` verbatim, tags included.
+
+``math="tex"`` keeps each formula as its TeX source between ``\\(..\\)`` / ``\\[..\\]``
+(HTML-escaped text) instead of MathML: the form Anki's MathJax reads (``app.export.anki``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Literal
 
 import nh3
 from latex2mathml.converter import convert
@@ -28,7 +32,9 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from app.content.markdown import markdown_parser
 
-__all__ = ["render_inline", "render_markdown"]
+__all__ = ["MathOutput", "render_inline", "render_markdown"]
+
+MathOutput = Literal["mathml", "tex"]
 
 _NEEDS_PREP = re.compile(r"\\[(\[]|^[ \t]*<mark\s*>[ \t]*\n", re.IGNORECASE | re.MULTILINE)
 _LONE_MARK = re.compile(r"^([ \t]*<mark\s*>)[ \t]*\n(?=[ \t]*\S)", re.IGNORECASE | re.MULTILINE)
@@ -253,25 +259,56 @@ class _Renderer(RendererHTML):
     th_open = td_open = _cell_open
 
 
-_RENDERER = _Renderer()
+def _tex(tex: str, display: bool) -> str:
+    """One formula as MathJax-delimited TeX text (escaped: ``a<b`` stays text)."""
+    return f"\\[{escapeHtml(tex)}\\]" if display else f"\\({escapeHtml(tex)}\\)"
 
 
-def _html(tokens: list[Token]) -> str:
+class _TexRenderer(_Renderer):
+    """The same HTML with formulas left as TeX for MathJax (Anki), not MathML."""
+
+    def math_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return _tex(tokens[idx].content.strip(), tokens[idx].type == "math_inline_double")
+
+    math_inline_double = math_inline
+
+    def math_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return f"<div>{_tex(tokens[idx].content.strip(), True)}</div>\n"
+
+    def math_block_label(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        label = f'<span class="math-label">({escapeHtml(tokens[idx].info)})</span>'
+        return f"<div>{_tex(tokens[idx].content.strip(), True)}{label}</div>\n"
+
+
+_RENDERERS: dict[str, _Renderer] = {"mathml": _Renderer(), "tex": _TexRenderer()}
+
+
+def _html(tokens: list[Token], math: MathOutput) -> str:
     _carry_marks(tokens)
-    return _CLEANER.clean(_RENDERER.render(tokens, markdown_parser().options, {})).strip()
+    html = _RENDERERS[math].render(tokens, markdown_parser().options, {})
+    return _CLEANER.clean(html).strip()
 
 
-def render_markdown(md_text: str, tokens: list[Token] | None = None) -> str:
+def render_markdown(
+    md_text: str, tokens: list[Token] | None = None, *, math: MathOutput = "mathml"
+) -> str:
     """Block markdown -> sanitised HTML (paragraphs, lists, tables, code, MathML).
 
     ``tokens``, if given, are ``md_text``'s tokens from the shared parser (the file
     parser's own): they are used (and modified) instead of parsing again, unless step 1
-    would change the text. Parsing is most of an import's time."""
+    would change the text. Parsing is most of an import's time. ``math="tex"``: formulas
+    as delimited TeX (module docstring)."""
     if tokens is None or _NEEDS_PREP.search(md_text):
         tokens = markdown_parser().parse(_prepare(md_text, block=True))
-    return _html(tokens)
+    return _html(tokens, math)
 
 
-def render_inline(md_text: str) -> str:
+def render_inline(md_text: str, *, math: MathOutput = "mathml") -> str:
     """One line of markdown (a title, a takeaway) -> sanitised HTML with no ``<p>``."""
-    return _html(markdown_parser().parseInline(_prepare(md_text, block=False)))
+    return _html(markdown_parser().parseInline(_prepare(md_text, block=False)), math)

@@ -1,0 +1,279 @@
+"""A user's own study data as one JSON file: export it, and import it into any database.
+
+The file (``version`` 1)::
+
+    {"format": "interview-lab-userdata", "version": 1, "exported_at": "...",
+     "user": {settings}, "cards": [...], "review_logs": [...],
+     "quizzes": [{..., "items": [...]}], "interviews": [...]}
+
+Records name questions by their ids, which are stable across databases that imported the
+same bank; row ids are not exported. Datetimes are ISO 8601 in UTC. Card states are
+``fsrs.Card.to_dict()`` as stored, so an imported card is due exactly when it was.
+The format and its checks: ``app.export.userdata_file``.
+
+**Importing** goes into the current user, in one transaction (all or nothing):
+
+- it is refused (``Unprocessable``, naming the field) for invalid JSON, a file that is not
+  ours (``format``), a version this code does not read (newer or unknown), or a record
+  that does not validate;
+- it replaces the user's study data and settings. A user who already has any (cards,
+  reviews, quizzes or interviews) must confirm with ``replace=True``; otherwise it is
+  refused (``Conflict``) and nothing changes;
+- records of questions this bank does not have are skipped and counted (the summary
+  lists their ids): their cards and reviews, and their quiz items (a quiz's remaining
+  items are renumbered; a quiz left empty is skipped). Everything else imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import Conflict
+from app.export.userdata_file import FORMAT, VERSION, Json, UserData, dumps, loads, parse_user_data
+from app.models import Card, Interview, Question, Quiz, QuizItem, ReviewLog, User
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ImportSummary",
+    "UserData",
+    "dumps",
+    "existing_counts",
+    "export_user_data",
+    "import_user_data",
+    "loads",
+    "parse_user_data",
+]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import wrote, and what it skipped because the bank lacks the question."""
+
+    cards: int
+    review_logs: int
+    quizzes: int
+    interviews: int
+    replaced: bool
+    skipped_records: int
+    unknown_questions: tuple[str, ...]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat() if value is not None else None
+
+
+def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
+    """The user's settings, cards, review log, quizzes and interviews, as the file holds
+    them (module docstring), in a stable order."""
+    cards = session.scalars(
+        select(Card).where(Card.user_id == user.id).order_by(Card.question_id)
+    ).all()
+    logs = session.scalars(
+        select(ReviewLog)
+        .where(ReviewLog.user_id == user.id)
+        .order_by(ReviewLog.reviewed_at, ReviewLog.id)
+    ).all()
+    quizzes = session.scalars(
+        select(Quiz)
+        .where(Quiz.user_id == user.id)
+        .options(selectinload(Quiz.items))
+        .order_by(Quiz.created_at, Quiz.id)
+    ).all()
+    interviews = session.scalars(
+        select(Interview).where(Interview.user_id == user.id).order_by(Interview.id)
+    ).all()
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": _iso(now),
+        "user": {
+            "username": user.username,
+            "new_per_day": user.new_per_day,
+            "desired_retention": user.desired_retention,
+            "timezone": user.timezone,
+            "quiz_feeds_reviews": user.quiz_feeds_reviews,
+            "leech_threshold": user.leech_threshold,
+            "language": user.language,
+        },
+        "cards": [_card(c) for c in cards],
+        "review_logs": [_log(r) for r in logs],
+        "quizzes": [_quiz(q) for q in quizzes],
+        "interviews": [
+            {
+                "company": i.company,
+                "role": i.role,
+                "stage": i.stage,
+                "date": i.date.isoformat(),
+                "created_at": _iso(i.created_at),
+            }
+            for i in interviews
+        ],
+    }
+
+
+def _card(c: Card) -> Json:
+    return {
+        "question_id": c.question_id,
+        "fsrs": c.fsrs,
+        "due": _iso(c.due),
+        "state": c.state,
+        "reps": c.reps,
+        "lapses": c.lapses,
+        "version": c.version,
+        "created_at": _iso(c.created_at),
+        "leech_at": _iso(c.leech_at),
+        "answer_changed_at": _iso(c.answer_changed_at),
+    }
+
+
+def _log(r: ReviewLog) -> Json:
+    return {
+        "question_id": r.question_id,
+        "rating": r.rating,
+        "reviewed_at": _iso(r.reviewed_at),
+        "duration_ms": r.duration_ms,
+        "card_before": r.card_before,
+        "card_after": r.card_after,
+        "lapses_before": r.lapses_before,
+        "retrievability": r.retrievability,
+        "source": r.source,
+    }
+
+
+def _quiz(q: Quiz) -> Json:
+    return {
+        "created_at": _iso(q.created_at),
+        "finished_at": _iso(q.finished_at),
+        "seed": q.seed,
+        "spec": q.spec,
+        "feeds_reviews": q.feeds_reviews,
+        "items": [
+            {
+                "position": i.position,
+                "question_id": i.question_id,
+                "type": i.type,
+                "payload": i.payload,
+                "response": i.response,
+                "verdict": i.verdict,
+                "correct": i.correct,
+                "answered_at": _iso(i.answered_at),
+                "duration_ms": i.duration_ms,
+            }
+            for i in q.items
+        ],
+    }
+
+
+def existing_counts(*, session: Session, user: User) -> dict[str, int]:
+    """How much study data the user has (an import replaces it)."""
+    counts = {}
+    for name, model in (
+        ("cards", Card),
+        ("review_logs", ReviewLog),
+        ("quizzes", Quiz),
+        ("interviews", Interview),
+    ):
+        counts[name] = int(
+            session.scalar(select(func.count()).select_from(model).where(model.user_id == user.id))
+            or 0
+        )
+    return counts
+
+
+def _clear(session: Session, user_id: int) -> None:
+    quiz_ids = select(Quiz.id).where(Quiz.user_id == user_id).scalar_subquery()
+    session.execute(delete(ReviewLog).where(ReviewLog.user_id == user_id))
+    session.execute(delete(QuizItem).where(QuizItem.quiz_id.in_(quiz_ids)))
+    session.execute(delete(Quiz).where(Quiz.user_id == user_id))
+    session.execute(delete(Interview).where(Interview.user_id == user_id))
+    session.execute(delete(Card).where(Card.user_id == user_id))
+
+
+def import_user_data(
+    *, session: Session, user: User, data: UserData, replace: bool = False
+) -> ImportSummary:
+    """Write ``data`` into ``user``'s account (module docstring) and commit."""
+    counts = existing_counts(session=session, user=user)
+    if any(counts.values()) and not replace:
+        raise Conflict(
+            f"you already have study data ({counts['cards']} cards, {counts['review_logs']} "
+            f"reviews, {counts['quizzes']} quizzes, {counts['interviews']} interviews); "
+            "importing replaces it, so confirm that you want it replaced",
+            field="replace",
+        )
+    bank = set(session.scalars(select(Question.id)))
+    referenced = {c.question_id for c in data.cards} | {
+        i.question_id for q in data.quizzes for i in q.items
+    }
+    unknown = tuple(sorted(referenced - bank))
+    try:
+        summary = _write(session, user, data, bank, replace=any(counts.values()))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return ImportSummary(**summary, unknown_questions=unknown)
+
+
+def _write(
+    session: Session, user: User, data: UserData, bank: set[str], *, replace: bool
+) -> dict[str, Any]:
+    _clear(session, user.id)
+    settings = data.user
+    user.new_per_day = settings.new_per_day
+    user.desired_retention = settings.desired_retention
+    user.timezone = settings.timezone
+    user.quiz_feeds_reviews = settings.quiz_feeds_reviews
+    user.leech_threshold = settings.leech_threshold
+    user.language = settings.language
+    skipped = 0
+    cards: dict[str, Card] = {}
+    for c in data.cards:
+        if c.question_id not in bank:
+            skipped += 1
+            continue
+        cards[c.question_id] = Card(
+            user_id=user.id, **c.model_dump(exclude={"fsrs"}), fsrs=dict(c.fsrs)
+        )
+    session.add_all(cards.values())
+    session.flush()  # card ids for the review log
+    logs = 0
+    for r in data.review_logs:
+        card = cards.get(r.question_id)
+        if card is None:
+            skipped += 1
+            continue
+        session.add(ReviewLog(user_id=user.id, card_id=card.id, **r.model_dump()))
+        logs += 1
+    quizzes = 0
+    for q in data.quizzes:
+        kept = [i for i in sorted(q.items, key=lambda i: i.position) if i.question_id in bank]
+        skipped += len(q.items) - len(kept)
+        if not kept:
+            skipped += 1
+            continue
+        quiz = Quiz(user_id=user.id, **q.model_dump(exclude={"items"}))
+        # Positions index the quiz's pages: renumbered when an item was skipped.
+        quiz.items = [
+            QuizItem(**item.model_dump(exclude={"position"}), position=n)
+            for n, item in enumerate(kept)
+        ]
+        session.add(quiz)
+        quizzes += 1
+    for i in data.interviews:
+        session.add(Interview(user_id=user.id, **i.model_dump()))
+    session.flush()
+    return {
+        "cards": len(cards),
+        "review_logs": logs,
+        "quizzes": quizzes,
+        "interviews": len(data.interviews),
+        "replaced": replace,
+        "skipped_records": skipped,
+    }

@@ -1,0 +1,203 @@
+"""The user-data file's format (version 1) and how a file is read and checked.
+
+``parse_user_data`` checks ``format`` and ``version`` before anything else, so a file from
+a newer Interview Lab gets that message rather than a list of unknown fields; then every
+record (pydantic models, unknown keys refused), then what a schema cannot say (a valid time
+zone and FSRS state, one card per question, a card for every review). Every refusal is an
+``Unprocessable`` naming the field (``cards.3.due``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+import fsrs
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import Unprocessable
+from app.study.queue import iana_zones
+from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
+
+FORMAT = "interview-lab-userdata"
+VERSION = 1
+INT32 = 2**31 - 1
+Json = dict[str, Any]
+
+
+class _Record(BaseModel):
+    # A typo'd or foreign key is an error, not silently dropped data.
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserSettingsData(_Record):
+    username: str | None = Field(default=None, description="Informational: not imported")
+    new_per_day: int = Field(ge=NEW_PER_DAY_RANGE[0], le=NEW_PER_DAY_RANGE[1])
+    desired_retention: float = Field(ge=RETENTION_RANGE[0], le=RETENTION_RANGE[1])
+    timezone: str = Field(max_length=64)
+    quiz_feeds_reviews: bool
+    leech_threshold: int = Field(ge=1, le=1000)
+    language: str | None = Field(default=None, max_length=8)
+
+
+class CardData(_Record):
+    question_id: str = Field(max_length=200)
+    fsrs: Json
+    due: AwareDatetime
+    state: int = Field(ge=1, le=3)
+    reps: int = Field(ge=0, le=INT32)
+    lapses: int = Field(ge=0, le=INT32)
+    version: int = Field(ge=0, le=INT32)
+    created_at: AwareDatetime
+    leech_at: AwareDatetime | None = None
+    answer_changed_at: AwareDatetime | None = None
+
+
+class ReviewLogData(_Record):
+    question_id: str = Field(max_length=200)
+    rating: int = Field(ge=1, le=4)
+    reviewed_at: AwareDatetime
+    duration_ms: int | None = Field(default=None, ge=0, le=INT32)
+    card_before: Json | None
+    card_after: Json
+    lapses_before: int = Field(ge=0, le=INT32)
+    retrievability: float | None = Field(default=None, ge=0, le=1)
+    source: str = Field(max_length=16)
+
+
+class QuizItemData(_Record):
+    position: int = Field(ge=0, le=10_000)
+    question_id: str = Field(max_length=200)
+    type: str = Field(max_length=16)
+    payload: Json
+    response: Json | None = None
+    verdict: str | None = Field(default=None, max_length=8)
+    correct: bool | None = None
+    answered_at: AwareDatetime | None = None
+    duration_ms: int | None = Field(default=None, ge=0, le=INT32)
+
+
+class QuizData(_Record):
+    created_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    seed: int = Field(ge=-INT32 - 1, le=INT32)
+    spec: Json
+    feeds_reviews: bool
+    items: list[QuizItemData]
+
+
+class InterviewData(_Record):
+    company: str = Field(min_length=1, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    stage: str | None = Field(default=None, max_length=100)
+    date: dt.date
+    created_at: AwareDatetime
+
+
+class UserData(_Record):
+    """The whole file, version 1."""
+
+    format: Literal["interview-lab-userdata"]
+    version: Literal[1]
+    exported_at: AwareDatetime
+    user: UserSettingsData
+    cards: list[CardData]
+    review_logs: list[ReviewLogData]
+    quizzes: list[QuizData]
+    interviews: list[InterviewData]
+
+
+def dumps(data: Json) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def loads(raw: bytes | str) -> object:
+    """The file's JSON; refused with the place of the error when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise Unprocessable("the file is not UTF-8 text, so not JSON", field="file") from None
+    except json.JSONDecodeError as exc:
+        raise Unprocessable(
+            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            field="file",
+        ) from None
+
+
+def parse_user_data(data: object) -> UserData:
+    """Check the format and version first (so a newer file gets the clear message, not
+    a list of unknown fields), then every record."""
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != FORMAT:
+        shown = f"its format is {found!r}" if found is not None else "it has no format"
+        raise Unprocessable(
+            f"this is not an Interview Lab data file ({shown}; expected {FORMAT!r})",
+            field="format",
+        )
+    assert isinstance(data, dict)
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise Unprocessable(
+            f"the file's version {version!r} is not a version number", field="version"
+        )
+    if version > VERSION:
+        raise Unprocessable(
+            f"this file is from a newer Interview Lab (version {version}); "
+            f"this one reads version {VERSION}",
+            field="version",
+        )
+    if version != VERSION:
+        raise Unprocessable(
+            f"unknown file version {version}; this Interview Lab reads version {VERSION}",
+            field="version",
+        )
+    try:
+        parsed = UserData.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "file"
+        raise Unprocessable(f"{where}: {first['msg']}", field=where) from None
+    _check_records(parsed)
+    return parsed
+
+
+def _check_records(data: UserData) -> None:
+    """What the schema cannot say: valid time zone and card states, one card per
+    question, a card for every review, one item per quiz position."""
+    if data.user.timezone not in iana_zones():
+        raise Unprocessable(
+            f"user.timezone {data.user.timezone!r} is not an IANA time zone", field="user.timezone"
+        )
+    carded: set[str] = set()
+    for n, card in enumerate(data.cards):
+        if card.question_id in carded:
+            raise Unprocessable(
+                f"cards.{n}: a second card for question {card.question_id!r}",
+                field=f"cards.{n}.question_id",
+            )
+        carded.add(card.question_id)
+        _check_state(card.fsrs, f"cards.{n}.fsrs")
+    for n, log in enumerate(data.review_logs):
+        if log.question_id not in carded:
+            raise Unprocessable(
+                f"review_logs.{n}: question {log.question_id!r} has no card in the file",
+                field=f"review_logs.{n}.question_id",
+            )
+        # Undo restores ``card_before``: it must load as well as the card does.
+        if log.card_before is not None:
+            _check_state(log.card_before, f"review_logs.{n}.card_before")
+        _check_state(log.card_after, f"review_logs.{n}.card_after")
+    for n, quiz in enumerate(data.quizzes):
+        positions = [item.position for item in quiz.items]
+        if len(set(positions)) != len(positions):
+            raise Unprocessable(
+                f"quizzes.{n}: two items at one position", field=f"quizzes.{n}.items"
+            )
+
+
+def _check_state(state: Json, field: str) -> None:
+    try:
+        fsrs.Card.from_dict(state)  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise Unprocessable(f"{field} is not an FSRS card state ({exc!r})", field=field) from None
