@@ -12,6 +12,12 @@ A study day runs from midnight to midnight in ``User.timezone``. Queue order, in
 3. learn-ahead: when nothing else is left, a Learning/Relearning card due within
    ``LEARN_AHEAD`` (Anki's default, 20 minutes) rather than an idle "come back in 8
    minutes". Later ones wait; they are still counted in ``due_today``.
+
+Leeches (``Card.leech_at`` set) are never served. With an upcoming interview its
+questions come first in 1 and 2, and some of their cards are pulled forward (the rules
+are ``app.study.plan``'s): ``load_focus`` reads the interview's questions and tiers,
+``focus_cards`` the user's cards of them, which ``plan`` ranks in Python; the rest of
+the queue keeps its indexed SQL. Without an interview the order is exactly the above.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from fsrs import State
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter, filtered_ids, question_conditions
-from app.models import Card, Question, ReviewLog, User
+from app.models import Asked, Card, Interview, Question, QuestionTag, ReviewLog, User
+from app.study import plan
+from app.study.plan import CardView, Focus, Target
 from app.study.scheduler import as_utc
 
 LEARN_AHEAD = dt.timedelta(minutes=20)
@@ -161,8 +169,24 @@ def queue_counts(
     due = session.scalar(
         select(func.count(Card.id))
         .join(Question, Question.id == Card.question_id)
-        .where(Card.user_id == user.id, Card.due < end, *question_conditions(flt))
+        .where(
+            Card.user_id == user.id,
+            Card.due < end,
+            Card.leech_at.is_(None),
+            *question_conditions(flt),
+        )
     )
+    focus = load_focus(session=session, user=user, now=now)
+    if focus is not None:
+        # The interview's cards pulled forward into today (the count above has those due
+        # today by their own schedule).
+        due = int(due or 0) + sum(
+            plan.pulled(c, focus)
+            and c.due is not None
+            and c.due >= end
+            and focus.pull_to[c.question_id] < end
+            for c in focus_cards(session=session, user=user, flt=flt, focus=focus)
+        )
     new_left, available = new_left_today(session=session, user=user, flt=flt, now=now)
     return QueueCounts(
         due_today=int(due or 0),
@@ -179,10 +203,123 @@ def _first_card(
     return session.scalars(
         select(Card)
         .join(Question, Question.id == Card.question_id)
-        .where(Card.user_id == user.id, when, *question_conditions(flt))
+        .where(Card.user_id == user.id, when, Card.leech_at.is_(None), *question_conditions(flt))
         .order_by(Card.due, Card.id)
         .limit(1)
     ).first()
+
+
+def _asked_by(company: str) -> Select[str]:
+    """Ids of the active questions ``company`` asked (tiers 1-2)."""
+    return (
+        select(Asked.question_id)
+        .join(Question, Question.id == Asked.question_id)
+        .where(Asked.company == company, Question.archived_at.is_(None))
+    )
+
+
+def _interview_questions(company: str) -> ColumnElement[bool]:
+    """``Question`` is one of the interview's (tiers 1-3): asked by ``company``, or
+    sharing a topic tag with an active question it asked."""
+    asked = _asked_by(company)
+    topics = select(QuestionTag.tag_id).where(QuestionTag.question_id.in_(asked))
+    related = select(QuestionTag.question_id).where(QuestionTag.tag_id.in_(topics))
+    return or_(Question.id.in_(asked), Question.id.in_(related))
+
+
+def load_focus(*, session: Session, user: User, now: dt.datetime) -> Focus | None:
+    """The user's nearest interview on or after today with its questions' tiers and
+    pull-forward days (``app.study.plan``); ``None`` without one."""
+    zone = user_zone(user)
+    today = as_utc(now).astimezone(zone).date()
+    interview = session.scalars(
+        select(Interview)
+        .where(Interview.user_id == user.id, Interview.date >= today)
+        .order_by(Interview.date, Interview.id)
+        .limit(1)
+    ).first()
+    if interview is None:
+        return None
+    bank = list(
+        session.scalars(
+            select(Question.id)
+            .where(Question.archived_at.is_(None), _interview_questions(interview.company))
+            .order_by(Question.source_file, Question.position)
+        )
+    )
+    active = set(bank)
+    asked = [
+        (question_id, stage)
+        for question_id, stage in session.execute(
+            select(Asked.question_id, Asked.stage).where(Asked.company == interview.company)
+        )
+        if question_id in active
+    ]
+    tiers = plan.question_tiers(asked=asked, related=bank, stage=interview.stage)
+    planned_at = as_utc(interview.created_at)
+    # A time zone changed since could put the day it was added after the interview.
+    first = min(planned_at.astimezone(zone).date(), interview.date)
+    days = plan.spread(plan.focus_order(bank, tiers), first=first, interview=interview.date)
+    starts = {day: _day_start(day, zone) for day in set(days.values())}
+    target = Target(
+        interview_id=interview.id,
+        company=interview.company,
+        role=interview.role,
+        stage=interview.stage,
+        day=interview.date,
+        starts=_day_start(interview.date, zone),
+        planned_at=planned_at,
+    )
+    return Focus(target=target, tiers=tiers, pull_to={q: starts[d] for q, d in days.items()})
+
+
+def focus_cards(
+    *, session: Session, user: User, flt: QuestionFilter, focus: Focus
+) -> list[CardView]:
+    """The user's cards of the interview's questions under ``flt``, leeches left out.
+
+    Reads the user's cards and keeps the interview's in Python: cheaper than testing
+    each card against the tiers' subqueries when a topic spans much of the bank."""
+    if not focus.tiers:
+        return []
+    rows = session.execute(
+        select(
+            Card.question_id,
+            Card.id,
+            Card.state,
+            Card.due,
+            Card.fsrs["last_review"].as_string(),
+            Card.created_at,
+        )
+        .join(Question, Question.id == Card.question_id)
+        .where(Card.user_id == user.id, Card.leech_at.is_(None), *question_conditions(flt))
+    )
+    return [
+        CardView(
+            question_id=question_id,
+            card_id=card_id,
+            state=state,
+            due=due,
+            last_review=as_utc(dt.datetime.fromisoformat(last)) if last else None,
+            first_review=created_at,
+        )
+        for question_id, card_id, state, due, last, created_at in rows
+        if question_id in focus.tiers
+    ]
+
+
+def _first_new_asked(session: Session, user: User, flt: QuestionFilter, focus: Focus) -> str | None:
+    """The first new question under ``flt`` of tier 1, else of tier 2, in bank order."""
+    asked = session.scalars(
+        select(Question.id)
+        .where(
+            *question_conditions(flt),
+            Question.id.in_(_asked_by(focus.target.company)),
+            ~_has_card(user.id),
+        )
+        .order_by(Question.source_file, Question.position)
+    ).all()
+    return next(iter(plan.new_order(asked, focus)), None)
 
 
 def pick_next(
@@ -192,6 +329,13 @@ def pick_next(
     order the module docstring gives; ``None`` when nothing is left for now."""
     now = as_utc(now)
     _, end = study_day_bounds(user=user, now=now)
+    focus = load_focus(session=session, user=user, now=now)
+    if focus is not None:
+        cards = focus_cards(session=session, user=user, flt=flt, focus=focus)
+        first = next(iter(plan.due_order(cards, focus, now=now, day_end=end)), None)
+        if first is not None:
+            return first.question_id, session.get(Card, first.card_id)
+    # With an interview, every due card of its questions was served above: this is the rest.
     learning = Card.state != int(State.Review)
     due = _first_card(
         session,
@@ -202,6 +346,9 @@ def pick_next(
     if due is not None:
         return due.question_id, due
     if _new_quota(session, user, now) > 0:
+        asked = _first_new_asked(session, user, flt, focus) if focus is not None else None
+        if asked is not None:
+            return asked, None
         new_id = session.scalars(
             select(Question.id)
             .where(*question_conditions(flt), ~_has_card(user.id))

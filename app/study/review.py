@@ -1,6 +1,7 @@
 """Flashcard review services: show the next card and rate it; undo (``app.study.undo``),
 study settings (``app.study.settings``) and queue counts (``app.study.queue``) are
-re-exported here, so routers need only this module.
+re-exported here, so routers need only this module. A rating that makes a card a leech
+flags it (``app.study.leeches``).
 
 Services take keyword-only arguments, own the SQL and commit their own transaction.
 
@@ -32,6 +33,7 @@ from app.content.filters import QuestionFilter
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Card, Question, ReviewLog, User
 from app.study import scheduler
+from app.study.leeches import becomes_leech
 from app.study.queue import (
     REVIEW_SOURCE,
     QueueCounts,
@@ -303,6 +305,11 @@ def rate(
         counts = {"version": 1, "reps": 1, "lapses": lapse}
         lapses_before = 0
     else:
+        leech = row.leech_at is None and becomes_leech(
+            lapses_after=row.lapses + lapse, threshold=user.leech_threshold, lapsed=bool(lapse)
+        )
+        # Flagged at the review's own time: undo clears a flag its review set.
+        flag = {"leech_at": outcome.reviewed_at} if leech else {}
         applied = rows_changed(
             session,
             update(Card)
@@ -314,6 +321,7 @@ def rate(
                 reps=Card.reps + 1,
                 lapses=Card.lapses + lapse,
                 version=version + 1,
+                **flag,
             )
             .execution_options(synchronize_session=False),
         )

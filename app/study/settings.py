@@ -1,5 +1,5 @@
-"""Study settings: the daily new-card limit, desired retention, time zone, and whether
-wrong quiz answers feed the review schedule."""
+"""Study settings: the daily new-card limit, desired retention, time zone, whether
+wrong quiz answers feed the review schedule, and the lapses that make a card a leech."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
 from app.models import User
+from app.study.leeches import LEECH_THRESHOLD_RANGE
 from app.study.queue import iana_zones
 
 NEW_PER_DAY_RANGE = (0, 9999)
@@ -21,9 +22,10 @@ def set_study_settings(
     desired_retention: float | None = None,
     timezone: str | None = None,
     quiz_feeds_reviews: bool | None = None,
+    leech_threshold: int | None = None,
 ) -> User:
-    """Change the daily new-card limit, desired retention, time zone or whether a wrong
-    quiz answer counts as an Again (``None``: keep).
+    """Change the daily new-card limit, desired retention, time zone, whether a wrong
+    quiz answer counts as an Again, or the leech threshold (``None``: keep).
     Everything is checked before anything changes."""
     low, high = NEW_PER_DAY_RANGE
     if new_per_day is not None and (
@@ -45,6 +47,15 @@ def set_study_settings(
             f"timezone {timezone!r} is not an IANA time zone such as 'Asia/Shanghai' or 'UTC'",
             field="timezone",
         )
+    lo_leech, hi_leech = LEECH_THRESHOLD_RANGE
+    if leech_threshold is not None and (
+        isinstance(leech_threshold, bool) or not lo_leech <= leech_threshold <= hi_leech
+    ):
+        raise Unprocessable(
+            f"leech_threshold {leech_threshold!r} must be a whole number from {lo_leech} "
+            f"to {hi_leech}",
+            field="leech_threshold",
+        )
     if new_per_day is not None:
         user.new_per_day = new_per_day
     if desired_retention is not None:
@@ -53,5 +64,7 @@ def set_study_settings(
         user.timezone = zone
     if quiz_feeds_reviews is not None:
         user.quiz_feeds_reviews = quiz_feeds_reviews
+    if leech_threshold is not None:
+        user.leech_threshold = leech_threshold
     session.commit()
     return user

@@ -1,5 +1,5 @@
 """Undo: the last flashcard review is taken back exactly, from the card state its log
-row kept from before it; and a card's review history."""
+row kept from before it (a leech flag it set goes too); and a card's review history."""
 
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ def undo_last(*, session: Session, user: User, now: dt.datetime) -> UndoResult |
     else:
         restored = scheduler.load(before, now=now)
         version, due = row.version + 1, restored.due
+        # A leech flag this review set (``review.rate`` stamps it with the review's time)
+        # goes with it; an older flag stays.
+        set_here = row.leech_at is not None and row.leech_at >= log.reviewed_at
+        unflag = {"leech_at": None} if set_here else {}
         done = rows_changed(
             session,
             update(Card)
@@ -82,6 +86,7 @@ def undo_last(*, session: Session, user: User, now: dt.datetime) -> UndoResult |
                 reps=Card.reps - 1,
                 lapses=log.lapses_before,
                 version=version,
+                **unflag,
             )
             .execution_options(synchronize_session=False),
         )

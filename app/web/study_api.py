@@ -69,6 +69,7 @@ class StudySettingsPublic(BaseModel):
     desired_retention: float
     timezone: str
     quiz_feeds_reviews: bool
+    leech_threshold: int
 
 
 class StudySettingsUpdate(BaseModel):
@@ -77,6 +78,9 @@ class StudySettingsUpdate(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
     quiz_feeds_reviews: bool | None = Field(
         default=None, description="A wrong quiz answer counts as an Again"
+    )
+    leech_threshold: int | None = Field(
+        default=None, ge=1, le=100, description="Lapses that make a card a leech"
     )
 
 
@@ -152,7 +156,8 @@ def get_study_settings(user: CurrentUserDep) -> StudySettingsPublic:
 def put_study_settings(
     body: StudySettingsUpdate, session: SessionDep, user: CurrentUserDep
 ) -> StudySettingsPublic:
-    """Change the daily new-card limit, desired retention or time zone."""
+    """Change the daily new-card limit, desired retention, time zone, quiz feeding or
+    the leech threshold."""
     review.set_study_settings(
         session=session,
         user=user,
@@ -160,5 +165,6 @@ def put_study_settings(
         desired_retention=body.desired_retention,
         timezone=body.timezone,
         quiz_feeds_reviews=body.quiz_feeds_reviews,
+        leech_threshold=body.leech_threshold,
     )
     return StudySettingsPublic.model_validate(user, from_attributes=True)

@@ -143,6 +143,7 @@ def test_settings_page_saves_and_validates(make_client: MakeClient) -> None:
         "desired_retention": 0.85,
         "timezone": "Asia/Shanghai",
         "quiz_feeds_reviews": False,
+        "leech_threshold": 8,
     }
     assert number(soup(client.get("/")), "#new-left") == 5
     form["timezone"] = "Mars/Olympus"

@@ -1,0 +1,133 @@
+"""Upcoming interviews: add, list, delete, and the plan toward the nearest one.
+
+A company or stage typed the way the bank spells it up to case, width and spaces
+("ALI" for "Ali", "一面 " for "一面") is stored in the bank's spelling, so the interview
+finds the questions asked there and its review link filters by them. The review queue
+aims at the nearest interview on or after today (``app.study.queue.load_focus``); the
+rules of the plan are in ``app.study.plan``.
+
+Services take keyword-only arguments, own the SQL and commit their own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.content.filters import QuestionFilter
+from app.content.tags import fold
+from app.errors import NotFound, Unprocessable
+from app.models import Asked, Card, Interview, User
+from app.study import plan, queue
+from app.study.plan import CardView, Plan
+from app.study.scheduler import as_utc
+from app.study.undo import rows_changed
+
+COMPANY_MAX, ROLE_MAX, STAGE_MAX = 200, 200, 100
+
+
+def user_today(*, user: User, now: dt.datetime) -> dt.date:
+    """Today's date in the user's time zone."""
+    return as_utc(now).astimezone(queue.user_zone(user)).date()
+
+
+def _text(value: str | None, *, field: str, limit: int, required: bool = False) -> str | None:
+    text = " ".join((value or "").split())
+    if required and not text:
+        raise Unprocessable(f"{field} must not be empty", field=field)
+    if len(text) > limit:
+        raise Unprocessable(
+            f"{field} is {len(text)} characters long; at most {limit} are allowed", field=field
+        )
+    return text or None
+
+
+def _bank_spelling(session: Session, column: str, value: str | None) -> str | None:
+    """``value`` as the bank spells it, if the bank has it up to case, width and spaces."""
+    if value is None:
+        return None
+    attribute = getattr(Asked, column)
+    known = session.scalars(select(attribute).where(attribute.is_not(None)).distinct())
+    key = fold(value)
+    return next((str(k) for k in known if fold(str(k)) == key), value)
+
+
+def add_interview(
+    *,
+    session: Session,
+    user: User,
+    company: str | None,
+    role: str | None,
+    stage: str | None,
+    date: dt.date,
+    now: dt.datetime,
+) -> Interview:
+    """Add an interview on ``date`` (today or later in the user's time zone) and commit."""
+    name = _text(company, field="company", limit=COMPANY_MAX, required=True)
+    role_text = _text(role, field="role", limit=ROLE_MAX)
+    stage_text = _text(stage, field="stage", limit=STAGE_MAX)
+    today = user_today(user=user, now=now)
+    if date < today:
+        raise Unprocessable(
+            f"date {date.isoformat()} is in the past (today is {today.isoformat()})",
+            field="date",
+        )
+    interview = Interview(
+        user_id=user.id,
+        company=_bank_spelling(session, "company", name),
+        role=_bank_spelling(session, "role", role_text),
+        stage=_bank_spelling(session, "stage", stage_text),
+        date=date,
+        created_at=as_utc(now),
+    )
+    session.add(interview)
+    session.commit()
+    return interview
+
+
+def list_interviews(*, session: Session, user: User) -> list[Interview]:
+    """The user's interviews, soonest first (past ones too)."""
+    return list(
+        session.scalars(
+            select(Interview)
+            .where(Interview.user_id == user.id)
+            .order_by(Interview.date, Interview.id)
+        )
+    )
+
+
+def delete_interview(*, session: Session, user: User, interview_id: int) -> None:
+    """Delete one of the user's interviews and commit."""
+    deleted = rows_changed(
+        session,
+        delete(Interview).where(Interview.id == interview_id, Interview.user_id == user.id),
+    )
+    if deleted != 1:
+        session.rollback()
+        raise NotFound(f"you have no interview {interview_id}", field="interview_id")
+    session.commit()
+
+
+def current_plan(*, session: Session, user: User, now: dt.datetime) -> Plan | None:
+    """The plan toward the nearest interview on or after today; ``None`` without one."""
+    now = as_utc(now)
+    focus = queue.load_focus(session=session, user=user, now=now)
+    if focus is None:
+        return None
+    start, end = queue.study_day_bounds(user=user, now=now)
+    new_quota, _ = queue.new_left_today(session=session, user=user, flt=QuestionFilter(), now=now)
+    cards = queue.focus_cards(session=session, user=user, flt=QuestionFilter(), focus=focus)
+    # Leeches have a card (left out above) but are not new.
+    carded = set(session.scalars(select(Card.question_id).where(Card.user_id == user.id)))
+    new = [CardView(question_id=q) for q in focus.tiers if q not in carded]
+    return plan.summarize(
+        [*cards, *new],
+        focus,
+        today=user_today(user=user, now=now),
+        day_start=start,
+        day_end=end,
+        new_quota=new_quota,
+        new_limit=user.new_per_day,
+    )

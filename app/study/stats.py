@@ -1,0 +1,276 @@
+"""Progress you can see: a year of review activity, true retention, the due forecast,
+card counts by state, and one card's full history.
+
+Definitions (the stats page states them too):
+
+- A **day** is a study day in the user's time zone (``app.study.queue``).
+- **Reviews** are flashcard reviews (``ReviewLog.source == "review"``); a wrong quiz
+  answer that fed the schedule is logged too but is not counted here.
+- A card is **mature** at a review when the interval it was on (the card before the
+  review: due minus last review) was 21 days or more, and it was in the Review state,
+  as Anki defines it. **True retention** is the share of Hard, Good and Easy among the
+  reviews of mature cards: learning and relearning steps are not recall tests.
+- The **forecast** counts the cards due on each of the next 30 days; cards already
+  overdue count today, leeches (out of the queue) not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from fsrs import State
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Card, Question, ReviewLog, User
+from app.study import scheduler
+from app.study.queue import REVIEW_SOURCE, study_day_bounds, user_zone
+from app.study.scheduler import as_utc
+from app.study.undo import card_history
+
+MATURE = dt.timedelta(days=21)
+HEATMAP_WEEKS = 53
+RECENT_DAYS = 30
+FORECAST_DAYS = 30
+# Retention windows in study days ending today; None: all time.
+RETENTION_WINDOWS: tuple[int | None, ...] = (RECENT_DAYS, None)
+
+
+@dataclass(frozen=True)
+class DayActivity:
+    day: dt.date
+    reviews: int
+    # Answer time: the sum of the reviews' durations (a review without one adds 0).
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Retention:
+    """True retention over ``days`` study days ending today (``None``: all time)."""
+
+    days: int | None
+    mature_reviews: int
+    passed: int
+    # passed / mature_reviews; None without mature reviews.
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class DueDay:
+    day: dt.date
+    due: int
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    """Active questions by card state; leeches are counted apart from their state."""
+
+    new: int
+    learning: int
+    review: int
+    relearning: int
+    leeches: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    today: dt.date
+    timezone: str
+    # Every study day from a Monday 52 weeks back through today (a 53-week heatmap).
+    days: list[DayActivity]
+    retention: list[Retention]
+    forecast: list[DueDay]
+    states: StateCounts
+
+
+def day_start(user: User, day: dt.date) -> dt.datetime:
+    """When study day ``day`` starts, in UTC."""
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=user_zone(user))
+    return study_day_bounds(user=user, now=noon)[0]
+
+
+def is_mature(card: dict[str, Any] | None) -> bool:
+    """Whether a card (as stored before a review) was a mature review card."""
+    if card is None or int(card["state"]) != State.Review or not card.get("last_review"):
+        return False
+    due = dt.datetime.fromisoformat(card["due"])
+    return due - dt.datetime.fromisoformat(card["last_review"]) >= MATURE
+
+
+def activity(*, session: Session, user: User, start: dt.date, today: dt.date) -> list[DayActivity]:
+    """Reviews and seconds spent on each study day from ``start`` through ``today``."""
+    zone = user_zone(user)
+    rows = session.execute(
+        select(ReviewLog.reviewed_at, ReviewLog.duration_ms).where(
+            ReviewLog.user_id == user.id,
+            ReviewLog.source == REVIEW_SOURCE,
+            ReviewLog.reviewed_at >= day_start(user, start),
+            ReviewLog.reviewed_at < day_start(user, today + dt.timedelta(days=1)),
+        )
+    ).all()
+    reviews: Counter[dt.date] = Counter()
+    millis: Counter[dt.date] = Counter()
+    for reviewed_at, duration_ms in rows:
+        day = reviewed_at.astimezone(zone).date()
+        reviews[day] += 1
+        millis[day] += duration_ms or 0
+    span = (today - start).days + 1
+    days = [start + dt.timedelta(days=i) for i in range(span)]
+    return [DayActivity(d, reviews[d], millis[d] / 1000) for d in days]
+
+
+def retention(*, session: Session, user: User, today: dt.date) -> list[Retention]:
+    """True retention for each of ``RETENTION_WINDOWS``."""
+    rows = session.execute(
+        select(ReviewLog.reviewed_at, ReviewLog.rating, ReviewLog.card_before).where(
+            ReviewLog.user_id == user.id,
+            ReviewLog.source == REVIEW_SOURCE,
+            ReviewLog.card_before.is_not(None),
+        )
+    ).all()
+    mature = [(at, rating) for at, rating, before in rows if is_mature(before)]
+    result = []
+    for days in RETENTION_WINDOWS:
+        since = day_start(user, today - dt.timedelta(days=days - 1)) if days else None
+        ratings = [r for at, r in mature if since is None or at >= since]
+        passed = sum(r > 1 for r in ratings)
+        rate = passed / len(ratings) if ratings else None
+        result.append(Retention(days, len(ratings), passed, rate))
+    return result
+
+
+def forecast(*, session: Session, user: User, today: dt.date) -> list[DueDay]:
+    """Cards due on each of the next ``FORECAST_DAYS`` study days (overdue: today)."""
+    zone = user_zone(user)
+    end = day_start(user, today + dt.timedelta(days=FORECAST_DAYS))
+    dues = session.scalars(
+        select(Card.due)
+        .join(Question, Question.id == Card.question_id)
+        .where(
+            Card.user_id == user.id,
+            Card.leech_at.is_(None),
+            Question.archived_at.is_(None),
+            Card.due < end,
+        )
+    ).all()
+    counts = Counter(max(today, due.astimezone(zone).date()) for due in dues)
+    days = [today + dt.timedelta(days=i) for i in range(FORECAST_DAYS)]
+    return [DueDay(d, counts[d]) for d in days]
+
+
+def state_counts(*, session: Session, user: User) -> StateCounts:
+    """Active questions by card state (new: no card yet)."""
+    active = Question.archived_at.is_(None)
+    mine = (Card.user_id == user.id, active)
+    by_state: Counter[int] = Counter()
+    for state, n in session.execute(
+        select(Card.state, func.count(Card.id))
+        .join(Question, Question.id == Card.question_id)
+        .where(*mine, Card.leech_at.is_(None))
+        .group_by(Card.state)
+    ).all():
+        by_state[int(state)] = int(n)
+    leech_count = session.scalar(
+        select(func.count(Card.id))
+        .join(Question, Question.id == Card.question_id)
+        .where(*mine, Card.leech_at.is_not(None))
+    )
+    leeches = int(leech_count or 0)
+    questions = int(session.scalar(select(func.count()).select_from(Question).where(active)) or 0)
+    return StateCounts(
+        new=questions - sum(by_state.values()) - leeches,
+        learning=by_state[State.Learning],
+        review=by_state[State.Review],
+        relearning=by_state[State.Relearning],
+        leeches=leeches,
+    )
+
+
+def overview(*, session: Session, user: User, now: dt.datetime) -> Overview:
+    """Everything the stats page charts, as of ``now``."""
+    today = as_utc(now).astimezone(user_zone(user)).date()
+    start = today - dt.timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))
+    return Overview(
+        today=today,
+        timezone=user_zone(user).key,
+        days=activity(session=session, user=user, start=start, today=today),
+        retention=retention(session=session, user=user, today=today),
+        forecast=forecast(session=session, user=user, today=today),
+        states=state_counts(session=session, user=user),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One rating of a card: the interval it gave and the recall predicted before it."""
+
+    reviewed_at: dt.datetime
+    rating: int
+    source: str
+    # The card's state before the review: 0 new, else fsrs.State.
+    state_before: int
+    # card_after.due - reviewed_at, in days (minutes show as fractions of a day).
+    interval_days: float
+    retrievability: float | None
+    duration_ms: int | None
+
+
+@dataclass(frozen=True)
+class CardStats:
+    question_id: str
+    title: str
+    # 0 new (no card), else fsrs.State.
+    state: int
+    due: dt.datetime | None
+    reps: int
+    lapses: int
+    stability: float | None
+    difficulty: float | None
+    retrievability: float | None
+    leech_at: dt.datetime | None
+    history: list[HistoryEntry]
+
+
+def card_stats(*, session: Session, user: User, question_id: str, now: dt.datetime) -> CardStats:
+    """A card's state now and every rating it had, oldest first."""
+    question = session.get(Question, question_id)
+    if question is None:
+        raise NotFound(f"question {question_id!r} does not exist", field="question_id")
+    card = session.scalars(
+        select(Card).where(Card.user_id == user.id, Card.question_id == question_id)
+    ).first()
+    history = [
+        HistoryEntry(
+            reviewed_at=log.reviewed_at,
+            rating=log.rating,
+            source=log.source,
+            state_before=int(log.card_before["state"]) if log.card_before else 0,
+            interval_days=(
+                dt.datetime.fromisoformat(log.card_after["due"]) - log.reviewed_at
+            ).total_seconds()
+            / 86400,
+            retrievability=log.retrievability,
+            duration_ms=log.duration_ms,
+        )
+        for log in card_history(session=session, user=user, question_id=question_id)
+    ]
+    fsrs_card = dict(card.fsrs) if card is not None else None
+    return CardStats(
+        question_id=question.id,
+        title=question.title,
+        state=card.state if card is not None else 0,
+        due=card.due if card is not None else None,
+        reps=card.reps if card is not None else 0,
+        lapses=card.lapses if card is not None else 0,
+        stability=fsrs_card.get("stability") if fsrs_card else None,
+        difficulty=fsrs_card.get("difficulty") if fsrs_card else None,
+        retrievability=scheduler.retrievability(
+            fsrs_card, desired_retention=user.desired_retention, now=now
+        ),
+        leech_at=card.leech_at if card is not None else None,
+        history=history,
+    )
