@@ -5,6 +5,8 @@
 - ``migrate``: bring the database schema up to date;
 - ``demo list`` / ``demo run NAME --set key=value``: the live demos in the terminal;
 - ``claims check [--format json]``: run the claims' demos and print their verdicts;
+- ``export anki`` / ``export data`` / ``export import-data FILE``: an Anki deck of the
+  bank; a user's study data as JSON, and its import (``app.export.cli``);
 - ``worker``: a Celery worker for demo runs (at scale).
 """
 
@@ -185,10 +187,12 @@ def worker_command(
 
 def _register_subcommands() -> None:
     from app.claims.cli import claims_cli
+    from app.export.cli import export_cli
     from app.runs.cli import demo_cli
 
     cli.add_typer(demo_cli, name="demo")
     cli.add_typer(claims_cli, name="claims")
+    cli.add_typer(export_cli, name="export")
 
 
 _register_subcommands()

@@ -4,6 +4,10 @@ Questions keep their ids across imports: a changed question is updated in place 
 review history attached to it survives), an unchanged one is left alone, and one that
 disappeared from the imported files is archived, never deleted. If any file has an
 error, nothing is written.
+
+When an update changes an answer substantially (``answer_changed``), every user's card
+of it is stamped ``Card.answer_changed_at``: the card then offers to relearn it
+(``app.study.relearn``) rather than keep a schedule for an answer the user never saw.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from sqlalchemy.orm import Session
 from app.claims.files import ClaimFiles
 from app.claims.store import check_claims, store_claims
 from app.content import cache as parse_cache
+from app.content.changes import answer_changed
 from app.content.loader import discover, load_file, source_key
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
 from app.content.tags import display_name, fold, tag_key
-from app.models import Asked, Chapter, Question, QuestionTag, Tag
+from app.models import Asked, Card, Chapter, Question, QuestionTag, Tag
 
 CHUNK = 500
 # Above this much markdown, parsing is spread over worker processes.
@@ -297,6 +302,7 @@ def _write(
     if new_rows:
         session.execute(insert(Question), new_rows)
     if changed_rows:
+        _mark_changed_answers(session, changed_rows, now)
         session.execute(update(Question), changed_rows)
         for ids in _chunks(replaced):
             session.execute(delete(Asked).where(Asked.question_id.in_(ids)))
@@ -320,6 +326,27 @@ def _write(
         # Fresh statistics let the planner walk bank order by its index (the review
         # queue's "next new card"); PostgreSQL's autovacuum does this by itself.
         session.execute(text("ANALYZE"))
+
+
+def _mark_changed_answers(
+    session: Session, rows: Sequence[dict[str, object]], now: dt.datetime
+) -> None:
+    """Stamp the cards of the questions in ``rows`` (about to be updated) whose answer
+    changed substantially; old answers are read only for these questions."""
+    by_id = {str(r["id"]): r for r in rows}
+    changed: list[str] = []
+    for ids in _chunks(list(by_id)):
+        old = session.execute(
+            select(Question.id, Question.answer_md, Question.takeaway).where(Question.id.in_(ids))
+        )
+        for qid, answer, takeaway in old:
+            row = by_id[qid]
+            new_answer, new_takeaway = row["answer_md"], row["takeaway"]
+            assert isinstance(new_answer, str) and isinstance(new_takeaway, str | None)
+            if answer_changed(answer, takeaway, new_answer, new_takeaway):
+                changed.append(qid)
+    for ids in _chunks(changed):
+        session.execute(update(Card).where(Card.question_id.in_(ids)).values(answer_changed_at=now))
 
 
 def _ensure_tags(session: Session, questions: Sequence[ParsedQuestion]) -> dict[str, int]:

@@ -12,13 +12,23 @@ from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
 from app.content.queries import chapter_summaries, facet_values, get_question, list_questions
-from app.errors import NotFound
+from app.errors import NotFound, Unauthorized
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
+from app.study.interviews import current_plan
+from app.study.relearn import answer_changed_at
 from app.study.review import queue_counts
 from app.web.claims_pages import answer_with_claims, claim_context
-from app.web.deps import CurrentUserDep, FilterDep, SessionDep, SettingsDep, TemplatesDep
+from app.web.deps import (
+    CurrentUserDep,
+    FilterDep,
+    SessionDep,
+    SettingsDep,
+    TemplatesDep,
+    get_current_user,
+)
 from app.web.middleware import LANG_COOKIE
+from app.web.plan_pages import plan_context
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -44,13 +54,12 @@ def filter_choices(session: Session) -> dict[str, Any]:
 def home(
     request: Request, session: SessionDep, templates: TemplatesDep, user: CurrentUserDep
 ) -> Response:
-    counts = queue_counts(
-        session=session, user=user, flt=QuestionFilter(), now=dt.datetime.now(dt.UTC)
-    )
+    now = dt.datetime.now(dt.UTC)
+    counts = queue_counts(session=session, user=user, flt=QuestionFilter(), now=now)
     chapters = chapter_summaries(session=session)
-    return templates.TemplateResponse(
-        request, "home.html", {"chapters": chapters, "counts": counts}
-    )
+    plan = current_plan(session=session, user=user, now=now)
+    context = plan_context(plan) | {"chapters": chapters, "counts": counts}
+    return templates.TemplateResponse(request, "home.html", context)
 
 
 @router.get("/questions", response_class=HTMLResponse)
@@ -77,11 +86,27 @@ def browse(
 
 @router.get("/questions/{question_id}", response_class=HTMLResponse)
 def question_page(
-    request: Request, question_id: str, session: SessionDep, templates: TemplatesDep
+    request: Request,
+    question_id: str,
+    session: SessionDep,
+    templates: TemplatesDep,
+    settings: SettingsDep,
 ) -> Response:
     question = get_question(session=session, question_id=question_id)
     answer, claims = answer_with_claims(session, question.id, question.answer_html)
-    context = claim_context(claims) | {"question": question, "answer": answer}
+    try:  # the page is public; a signed-in user also sees whether the answer changed
+        user = get_current_user(request, session, settings)
+    except Unauthorized:
+        user = None
+    changed = user is not None and (
+        answer_changed_at(session=session, user=user, question_id=question.id) is not None
+    )
+    context = claim_context(claims) | {
+        "question": question,
+        "answer": answer,
+        "answer_changed": changed,
+        "here": request.url.path,
+    }
     return templates.TemplateResponse(request, "question.html", context)
 
 

@@ -1,4 +1,5 @@
-"""Study pages: flashcard review (reveal, rate, undo) and the study settings."""
+"""Study pages: flashcard review (reveal, rate, undo), the changed-answer actions
+(relearn it, or keep the schedule) and the study settings."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.claims.service import ClaimView
 from app.content.queries import QuestionDetail, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
-from app.study import review
+from app.study import relearn, review
 from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.csrf import verify_csrf
 from app.web.deps import (
@@ -70,13 +71,17 @@ def review_page(
 ) -> Response:
     now = dt.datetime.now(dt.UTC)
     shown = review.next_card(session=session, user=user, flt=flt, now=now, prefer=show or None)
-    view, answer, claims = None, None, list[ClaimView]()
+    view, answer, claims, changed = None, None, list[ClaimView](), None
     if shown is not None:
         question = get_question(session=session, question_id=shown.question_id)
         view = ShownView(question, shown.version, int(shown.state), shown.previews)
         answer, claims = answer_with_claims(session, question.id, question.answer_html)
+        if shown.version > 0:
+            changed = relearn.answer_changed_at(session=session, user=user, question_id=question.id)
     context = claim_context(claims) | {
         "answer": answer,
+        "answer_changed": changed is not None,
+        "here": filter_url("/review", flt),
         "flt": flt,
         "shown": view,
         "counts": review.queue_counts(session=session, user=user, flt=flt, now=now),
@@ -117,6 +122,35 @@ def undo_form(session: SessionDep, user: CurrentUserDep, flt: FormFilterDep) -> 
     return RedirectResponse(filter_url("/review", flt, **extra), status_code=303)
 
 
+def _local(path: str, fallback: str) -> str:
+    # Only local paths: never an open redirect.
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else fallback
+
+
+@router.post("/cards/{question_id}/relearn", dependencies=[CsrfDep])
+def relearn_form(
+    question_id: Annotated[str, Path(max_length=200)],
+    session: SessionDep,
+    user: CurrentUserDep,
+    next: Annotated[str, Form(max_length=2000)] = "/review",
+) -> Response:
+    relearn.relearn(
+        session=session, user=user, question_id=question_id, now=dt.datetime.now(dt.UTC)
+    )
+    return RedirectResponse(_local(next, "/review"), status_code=303)
+
+
+@router.post("/cards/{question_id}/keep", dependencies=[CsrfDep])
+def keep_form(
+    question_id: Annotated[str, Path(max_length=200)],
+    session: SessionDep,
+    user: CurrentUserDep,
+    next: Annotated[str, Form(max_length=2000)] = "/review",
+) -> Response:
+    relearn.keep_schedule(session=session, user=user, question_id=question_id)
+    return RedirectResponse(_local(next, "/review"), status_code=303)
+
+
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(
     request: Request, templates: TemplatesDep, user: CurrentUserDep, saved: bool = False
@@ -148,6 +182,7 @@ def save_settings(
     desired_retention: Annotated[float, Form()],
     timezone: Annotated[str, Form(max_length=64)],
     quiz_feeds_reviews: Annotated[bool, Form()] = False,
+    leech_threshold: Annotated[int | None, Form()] = None,
 ) -> Response:
     try:
         review.set_study_settings(
@@ -157,6 +192,7 @@ def save_settings(
             desired_retention=desired_retention,
             timezone=timezone,
             quiz_feeds_reviews=quiz_feeds_reviews,
+            leech_threshold=leech_threshold,
         )
     except AppError as exc:
         session.rollback()

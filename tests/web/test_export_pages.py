@@ -1,0 +1,182 @@
+"""The "Your data" page: the Anki and JSON downloads (headers and contents), the upload
+form (CSRF, refusals, replace), a move to a fresh database, and the same in the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.main import create_app
+from app.users.service import local_user
+from tests.export.history import make_history, seeded_engine
+from tests.web.conftest import MakeClient, csrf, number, soup
+
+
+def note_ids(apkg: bytes, tmp_path: Path) -> list[str]:
+    """The QuestionId field of every note in the deck's SQLite collection."""
+    with zipfile.ZipFile(io.BytesIO(apkg)) as z:
+        path = tmp_path / f"c{len(list(tmp_path.glob('c*')))}.anki2"
+        path.write_bytes(z.read("collection.anki2"))
+    with sqlite3.connect(path) as db:
+        return [flds.split("\x1f")[4] for (flds,) in db.execute("SELECT flds FROM notes")]
+
+
+def with_history(client: TestClient) -> None:
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with factory() as session:
+        make_history(session, local_user(session=session))
+
+
+def upload(
+    client: TestClient, content: bytes, *, replace: bool = False, token: str | None = None
+) -> Any:
+    token = token if token is not None else csrf(soup(client.get("/data")))
+    form = {"csrf_token": token} | ({"replace": "true"} if replace else {})
+    files = {"file": ("mine.json", content, "application/json")}
+    return client.post("/import/data", data=form, files=files)
+
+
+@pytest.fixture
+def other(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[TestClient]:
+    """A second app on a fresh database with the same bank (another machine)."""
+    engine: Engine = seeded_engine(settings, tmp_path / "other", content_dir)
+    app_settings = settings.model_copy(update={"data_dir": tmp_path / "other"})
+    with TestClient(create_app(app_settings), headers={"Accept-Language": "en"}) as client:
+        yield client
+    engine.dispose()
+
+
+def test_data_page_offers_both_downloads_and_the_upload_form(client: TestClient) -> None:
+    page = soup(client.get("/data"))
+    assert page.select_one("#anki-download")["href"] == "/export/anki.apkg"  # type: ignore[index]
+    assert page.select_one("#data-download")["href"] == "/export/data.json"  # type: ignore[index]
+    form = page.select_one("form.import-form")
+    assert form is not None and form["enctype"] == "multipart/form-data"
+    assert form.select_one("input[type=file][name=file]") is not None
+    assert form.select_one("input[name=csrf_token]") is not None
+    assert number(page, "#count-cards") == 0
+    footer = soup(client.get("/")).select_one("footer a[href='/data']")
+    assert footer is not None
+
+
+def test_anki_download_headers_and_notes(client: TestClient, tmp_path: Path) -> None:
+    response = client.get("/export/anki.apkg")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/apkg"
+    assert response.headers["content-disposition"] == 'attachment; filename="interview-lab.apkg"'
+    assert len(note_ids(response.content, tmp_path)) == 10
+
+
+def test_browse_filters_carry_to_the_anki_download(client: TestClient, tmp_path: Path) -> None:
+    browse = soup(client.get("/questions?company=快手"))
+    link = browse.select_one("#export-anki")
+    assert link is not None
+    response = client.get(str(link["href"]))
+    assert 'filename="interview-lab-filtered.apkg"' in response.headers["content-disposition"]
+    shown = [str(li["data-id"]) for li in browse.select("li.question-item")]
+    assert sorted(note_ids(response.content, tmp_path)) == sorted(shown)
+    page = soup(client.get("/data?company=快手"))  # the data page offers the same slice
+    assert page.select_one("#anki-filtered") is not None
+    href = str(page.select_one("#anki-download")["href"])  # type: ignore[index]
+    assert sorted(note_ids(client.get(href).content, tmp_path)) == sorted(shown)
+    assert client.get("/export/anki.apkg?q=没有这个词").status_code == 422
+
+
+def test_json_download_headers_and_contents(client: TestClient) -> None:
+    with_history(client)
+    page = soup(client.get("/data"))
+    assert number(page, "#count-interviews") == 1
+    response = client.get("/export/data.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    disposition = response.headers["content-disposition"]
+    assert disposition == f'attachment; filename="interview-lab-local-{today}.json"'
+    data = response.json()
+    assert data["format"] == "interview-lab-userdata" and data["version"] == 1
+    assert len(data["cards"]) == number(page, "#count-cards")
+
+
+def test_upload_into_a_fresh_database_gives_the_same_data(
+    client: TestClient, other: TestClient
+) -> None:
+    with_history(client)
+    mine = client.get("/export/data.json").content
+
+    response = upload(other, mine)
+
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one("#imported") is not None and page.select_one("#skipped") is None
+    assert number(page, "#count-cards") == len(json.loads(mine)["cards"])
+    drop = {"exported_at"}
+    copied = {k: v for k, v in other.get("/export/data.json").json().items() if k not in drop}
+    assert copied == {k: v for k, v in json.loads(mine).items() if k not in drop}
+
+
+def test_upload_refusals_show_why_and_change_nothing(client: TestClient) -> None:
+    with_history(client)
+    mine = client.get("/export/data.json").content
+    before = client.get("/export/data.json").json()["cards"]
+
+    assert upload(client, mine, token="forged").status_code == 403
+    newer = json.dumps(json.loads(mine) | {"version": 2}).encode()
+    response = upload(client, newer, replace=True)
+    assert response.status_code == 422
+    error = soup(response).select_one("#import-error")
+    assert error is not None
+    assert "newer Interview Lab (version 2); this one reads version 1" in error.get_text()
+    response = upload(client, b"not json")
+    assert response.status_code == 422 and "not valid JSON" in response.text
+    response = upload(client, mine)  # the user has data: replacing needs the box ticked
+    assert response.status_code == 409
+    error = soup(response).select_one("#import-error")
+    assert error is not None and "already have study data" in error.get_text()
+    assert client.get("/export/data.json").json()["cards"] == before
+
+    response = upload(client, mine, replace=True)
+    assert response.status_code == 200
+    notice = soup(response).select_one("#imported")
+    assert notice is not None and "previous data was replaced" in notice.get_text()
+    assert client.get("/export/data.json").json()["cards"] == before
+
+
+def test_api_export_and_import(client: TestClient, other: TestClient, tmp_path: Path) -> None:
+    with_history(client)
+    data = client.get("/api/export/data").json()
+    assert data["version"] == 1
+
+    response = other.post("/api/import/data", json=data | {"version": 2})
+    assert response.status_code == 422
+    assert response.json()["field"] == "version"
+    assert "newer Interview Lab" in response.json()["detail"]
+    response = other.post("/api/import/data", json=data)
+    assert response.status_code == 200, response.text
+    assert response.json()["cards"] == len(data["cards"])
+    assert other.post("/api/import/data", json=data).status_code == 409
+    replaced = other.post("/api/import/data?replace=true", json=data).json()
+    assert replaced["replaced"] is True and replaced["unknown_questions"] == []
+
+    deck = other.get("/api/export/anki.apkg?company=美团")
+    assert deck.status_code == 200 and deck.headers["content-type"] == "application/apkg"
+    assert 0 < len(note_ids(deck.content, tmp_path)) < 10
+    paths = other.get("/openapi.json").json()["paths"]
+    assert {"/api/export/data", "/api/import/data", "/api/export/anki.apkg"} <= set(paths)
+
+
+def test_accounts_keep_data_private(make_client: MakeClient) -> None:
+    client = make_client(accounts=True)
+    response = client.get("/export/data.json", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert client.get("/api/export/data").status_code == 401
