@@ -19,6 +19,7 @@ from torch import nn
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.lora import DEMO, RANKS
 from app.demos.lora_layers import LoRALinear
+from tests.demos.support import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY: dict[str, Any] = {
@@ -26,16 +27,6 @@ TINY: dict[str, Any] = {
     "pretrain_steps": 20,
     "steps": 15,
 }  # a run in well under a second
-
-
-class Recorder:
-    """A ProgressReporter that keeps every report."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[int, int, dict[str, float]]] = []
-
-    def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None:
-        self.reports.append((step, total, metrics))
 
 
 def run_lora(*, recorder: Recorder | None = None, **raw: Any) -> DemoResult:

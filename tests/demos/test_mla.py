@@ -26,6 +26,7 @@ from app.demos.mla import (
 )
 from app.demos.mla_layers import LatentCache, MLAttention, equivalent_mha, rope
 from app.errors import Unprocessable
+from tests.demos.support import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY_LAYER: dict[str, Any] = {
@@ -37,16 +38,6 @@ TINY_LAYER: dict[str, Any] = {
     "layer_seq_len": 6,
 }
 TOL = 1e-12  # float64 identities on O(1) outputs
-
-
-class Recorder:
-    """A ProgressReporter that keeps every report."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[int, int, dict[str, float]]] = []
-
-    def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None:
-        self.reports.append((step, total, metrics))
 
 
 def run_mla(*, recorder: Recorder | None = None, **raw: Any) -> DemoResult:

@@ -38,6 +38,7 @@ from app.demos.peft_latency_model import (
     with_prompt,
 )
 from app.errors import Unprocessable
+from tests.demos.support import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = ("prompt", "prefix", "adapter", "lora_unmerged", "lora_merged")
@@ -54,16 +55,6 @@ TINY: dict[str, Any] = {
 }  # a run in well under a second
 CFG = Config(vocab=50, d_model=24, n_layers=3, n_heads=3, d_ff=96, max_positions=40)
 N_VIRTUAL = 4
-
-
-class Recorder:
-    """A ProgressReporter that keeps every report."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[int, int, dict[str, float]]] = []
-
-    def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None:
-        self.reports.append((step, total, metrics))
 
 
 def run_demo(*, recorder: Recorder | None = None, **raw: Any) -> DemoResult:

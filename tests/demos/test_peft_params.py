@@ -18,18 +18,9 @@ from app.demos.peft_count.formulas import nf4_bytes
 from app.demos.peft_count.params import PeftParams
 from app.demos.peft_count.presets import METHODS, PRESETS, PUBLISHED_TOTALS
 from app.errors import Unprocessable
+from tests.demos.support import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-class Recorder:
-    """A ProgressReporter that keeps every report."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[int, int, dict[str, float]]] = []
-
-    def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None:
-        self.reports.append((step, total, metrics))
 
 
 def run_peft(recorder: Recorder | None = None, **raw: Any) -> DemoResult:

@@ -9,16 +9,7 @@ import pytest
 
 from app.demos import get_demo
 from app.demos.base import DemoResult, RunContext, validate_params
-
-
-class Recorder:
-    """A ProgressReporter that keeps every report."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[int, int, dict[str, float]]] = []
-
-    def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None:
-        self.reports.append((step, total, metrics))
+from tests.demos.support import Recorder
 
 
 def run_rank(recorder: Recorder | None = None, **raw: Any) -> DemoResult:
