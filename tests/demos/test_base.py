@@ -150,8 +150,11 @@ def test_catalogue_does_not_import_torch() -> None:
         from app.demos.base import params_schema, validate_params
         for demo in app.demos.registry().values():
             params_schema(demo)
-            validate_params(demo, {})
+            params = validate_params(demo, {})
             demo.code_version
+            # Claim files are checked against these names in the web process too.
+            assert demo.figure_names is not None, demo.name
+            demo.figure_names(params)
         loaded = sorted(name for name in sys.modules if name.split(".")[0] == "torch")
         assert not loaded, loaded
         """
