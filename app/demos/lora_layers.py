@@ -22,13 +22,34 @@ LoRAInit = Literal["standard", "both_random", "both_zero"]
 InitA = Literal["kaiming_uniform", "gaussian"]
 
 
+def _draw_(
+    tensor: torch.Tensor,
+    generator: torch.Generator | None,
+    fill: Callable[[torch.Tensor, torch.Generator | None], object],
+) -> None:
+    """Fill ``tensor`` in place with ``fill(t, generator)``, drawing on the generator's own
+    device and copying over when they differ: a CPU generator can't fill a cuda tensor, and
+    drawing on the CPU gives the same numbers on either device for one seed."""
+    if generator is None or generator.device == tensor.device:
+        fill(tensor, generator)
+        return
+    drawn = torch.empty(tensor.shape, dtype=tensor.dtype, device=generator.device)
+    fill(drawn, generator)
+    with torch.no_grad():
+        tensor.copy_(drawn)
+
+
+def _kaiming_(t: torch.Tensor, g: torch.Generator | None) -> object:
+    return nn.init.kaiming_uniform_(t, a=math.sqrt(5), generator=g)  # U(±1/√fan_in)
+
+
 def init_linear_(layer: nn.Linear, generator: torch.Generator) -> None:
     """nn.Linear's own default init, drawn from ``generator`` instead of the global RNG so
     a run is reproducible without touching global state: W ~ U(±1/√fan_in), b likewise."""
-    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+    _draw_(layer.weight, generator, _kaiming_)
     if layer.bias is not None:
         bound = 1 / math.sqrt(layer.in_features)
-        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        _draw_(layer.bias, generator, lambda t, g: nn.init.uniform_(t, -bound, bound, generator=g))
 
 
 class LoRALinear(nn.Module):
@@ -84,12 +105,15 @@ class LoRALinear(nn.Module):
                 nn.init.zeros_(self.lora_A)
             elif init_a == "kaiming_uniform":
                 # a = √5 as in PEFT (and nn.Linear): U(±1/√d_in).
-                nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5), generator=generator)
+                _draw_(self.lora_A, generator, _kaiming_)
             else:
                 # PEFT's init_lora_weights="gaussian": N(0, 1/r²).
-                nn.init.normal_(self.lora_A, std=1 / self.r, generator=generator)
+                std = 1 / self.r
+                _draw_(
+                    self.lora_A, generator, lambda t, g: nn.init.normal_(t, std=std, generator=g)
+                )
             if init == "both_random":
-                nn.init.kaiming_uniform_(self.lora_B, a=math.sqrt(5), generator=generator)
+                _draw_(self.lora_B, generator, _kaiming_)
             else:
                 nn.init.zeros_(self.lora_B)
 
