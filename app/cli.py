@@ -24,9 +24,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from app.bank import BankReport, check_bank, import_bank, print_text, to_json
 from app.config import Settings, get_settings
-from app.content.importer import ImportReport, import_paths
-from app.content.report import print_text, to_json
 from app.db import make_engine, make_sessionmaker, migrate, session_scope
 
 cli = typer.Typer(
@@ -43,21 +42,19 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) -> ImportReport:
-    """Import ``paths`` into the settings' database in one transaction."""
+def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) -> BankReport:
+    """Import ``paths`` (questions, then claims) into the settings' database in one
+    transaction."""
     if dry_run:
         # A dry run parses only: it needs no database and writes nothing.
-        from app.content.importer import add_claims, parse_paths
-
-        report = parse_paths(paths, settings.content_dir)
+        report = check_bank(paths=paths, content_dir=settings.content_dir)
         report.dry_run = True
-        add_claims(report, None, settings.content_dir)
         return report
     engine = make_engine(settings)
     try:
         migrate(engine)
         with session_scope(make_sessionmaker(engine)) as session:
-            return import_paths(
+            return import_bank(
                 session, paths=paths, content_dir=settings.content_dir, now=dt.datetime.now(dt.UTC)
             )
     finally:

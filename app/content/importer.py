@@ -26,8 +26,6 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from app.claims.files import ClaimFiles
-from app.claims.store import check_claims, store_claims
 from app.content import cache as parse_cache
 from app.content.changes import answer_changed
 from app.content.loader import discover, load_file, source_key
@@ -56,9 +54,6 @@ class ImportReport:
     restored: int = 0
     # Source file -> parse-cache key of the files parsed afresh (stored after a write).
     to_cache: dict[str, str] = field(default_factory=dict, repr=False)
-    # The claim files (content/claims/*.yaml), checked against the answers.
-    claims: ClaimFiles = field(default_factory=ClaimFiles)
-    claims_archived: int = 0
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -190,14 +185,6 @@ def parse_paths(
     return report
 
 
-def add_claims(report: ImportReport, session: Session | None, content_dir: Path) -> None:
-    """Check the claim files against the parsed answers (and, with a ``session``, those
-    of questions already imported); their errors become the report's."""
-    if report.ok:
-        report.claims = check_claims(session, report.files, content_dir)
-        report.problems.extend(report.claims.diagnostics)
-
-
 def import_paths(
     session: Session,
     *,
@@ -206,19 +193,31 @@ def import_paths(
     now: dt.datetime,
     dry_run: bool = False,
 ) -> ImportReport:
-    """Parse ``paths`` and, unless ``dry_run`` or there are errors, write them with
-    ``session`` (the caller owns the transaction: commit or roll back)."""
+    """Parse ``paths`` and, unless ``dry_run`` or there are errors, write their questions
+    with ``session`` (the caller owns the transaction: commit or roll back). The claims
+    beside the bank are ``app.bank``'s: it calls the two steps below around them."""
     report = parse_paths(paths, content_dir, session=None if dry_run else session)
     report.dry_run = dry_run
-    add_claims(report, session, content_dir)
     if dry_run or not report.ok:
         return report
+    write_parsed(session, report, paths=paths, content_dir=content_dir, now=now)
+    return report
+
+
+def write_parsed(
+    session: Session,
+    report: ImportReport,
+    *,
+    paths: Sequence[Path],
+    content_dir: Path,
+    now: dt.datetime,
+) -> None:
+    """Write an error-free ``report`` of ``paths``: chapters and questions (those of
+    files under ``paths`` that are gone are archived), then the parse cache."""
     exact, prefixes = scope_of(paths, content_dir)
     _write(session, report, exact=exact, prefixes=prefixes, now=now)
-    report.claims_archived = store_claims(session, report.claims.claims, now=now)
     parse_cache.store(session, report.files, report.to_cache)
     report.written = True
-    return report
 
 
 def _in_scope(source_file: str, exact: set[str], prefixes: list[str]) -> bool:

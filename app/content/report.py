@@ -46,8 +46,6 @@ def to_json(report: ImportReport) -> dict[str, Any]:
             "unchanged": report.unchanged,
             "archived": report.archived,
             "restored": report.restored,
-            "claims": len(report.claims.claims),
-            "claims_archived": report.claims_archived,
         },
         "counts": {name: dict(counter.most_common()) for name, counter in counts.items()},
     }
@@ -89,11 +87,4 @@ def print_text(report: ImportReport, console: Console) -> None:
             f"[bold green]{questions} questions imported[/bold green]: {report.created} new, "
             f"{report.updated} updated, {report.unchanged} unchanged, "
             f"{report.restored} restored, {report.archived} archived."
-        )
-    claims = len(report.claims.claims)
-    if report.ok and (claims or report.claims_archived):
-        console.print(
-            f"{claims} claims checked against their answers and demos"
-            + (f", {report.claims_archived} archived" if report.claims_archived else "")
-            + ("." if report.dry_run else "; verdicts come from their demo runs.")
         )

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.content.importer import ImportReport, import_paths
+from app.bank import BankReport, import_bank
 from app.models import Claim, Question
 from tests.conftest import WriteMd
 
@@ -54,14 +54,12 @@ def write_claims(content_dir: Path, text: str, name: str = "bank.yaml") -> Path:
     return path
 
 
-def run(
-    factory: sessionmaker[Session], content_dir: Path, *, now: dt.datetime = T0
-) -> ImportReport:
+def run(factory: sessionmaker[Session], content_dir: Path, *, now: dt.datetime = T0) -> BankReport:
     with factory() as session, session.begin():
-        return import_paths(session, paths=[content_dir], content_dir=content_dir, now=now)
+        return import_bank(session, paths=[content_dir], content_dir=content_dir, now=now)
 
 
-def errors(report: ImportReport) -> list[str]:
+def errors(report: BankReport) -> list[str]:
     return [str(d) for d in report.errors]
 
 
@@ -203,7 +201,7 @@ def test_a_dry_run_checks_the_claims_too(
     write_md("bank.md", BANK)
     write_claims(content_dir, GOOD.replace('列数)"\n  demo: rank', '列数)"\n  demo: nope'))
     with session_factory() as session:
-        report = import_paths(
+        report = import_bank(
             session, paths=[content_dir], content_dir=content_dir, now=T0, dry_run=True
         )
     assert not report.ok and any("no demo is named 'nope'" in e for e in errors(report))
@@ -217,6 +215,6 @@ def test_quotes_of_questions_outside_this_import_are_found_in_the_database(
     assert run(session_factory, content_dir).ok
     write_claims(content_dir, GOOD)
     with session_factory() as session, session.begin():
-        report = import_paths(session, paths=[other], content_dir=content_dir, now=T1)
+        report = import_bank(session, paths=[other], content_dir=content_dir, now=T1)
     assert report.ok, errors(report)
     assert bank.exists() and len(report.claims.claims) == 2

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from app.bank import import_bank
 from app.claims.service import claim_views, queue_claim_runs
 from app.cli import cli
 from app.config import Settings
-from app.content.importer import import_paths
 from app.demos import get_demo
 from app.models import DemoRun
 from app.worker.execute import execute
@@ -32,7 +32,7 @@ def bank(session_factory: sessionmaker[Session], content_dir: Path, write_md: Wr
     write_md("bank.md", BANK)
     write_claims(content_dir, GOOD)
     with session_factory() as session, session.begin():
-        report = import_paths(session, paths=[content_dir], content_dir=content_dir, now=T0)
+        report = import_bank(session, paths=[content_dir], content_dir=content_dir, now=T0)
     assert report.ok, [str(d) for d in report.errors]
 
 

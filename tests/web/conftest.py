@@ -13,8 +13,8 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.bank import import_bank
 from app.config import Settings
-from app.content.importer import import_paths
 from app.db import make_sessionmaker
 from app.main import create_app
 from tests.conftest import SEED
@@ -25,7 +25,7 @@ MakeClient = Callable[..., TestClient]
 def import_seed(engine: Engine, content_dir: Path) -> None:
     (content_dir / "llm-sft.md").write_bytes(SEED.read_bytes())
     with make_sessionmaker(engine)() as session, session.begin():
-        report = import_paths(
+        report = import_bank(
             session, paths=[content_dir], content_dir=content_dir, now=dt.datetime.now(dt.UTC)
         )
     assert report.ok
