@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     # Per user: runs waiting at once, and new runs per minute.
     runs_queued_cap: int = Field(default=3, ge=1)
     runs_per_minute: int = Field(default=10, ge=1)
+    # Accounts (per process): sign-in and sign-up posts per client address per minute,
+    # failed sign-ins per username per 15 minutes, argon2 hashes at once (64 MiB each),
+    # and how long a sign-in waits for a hashing slot before a 503.
+    auth_per_minute: int = Field(default=10, ge=1)
+    auth_failures_per_account: int = Field(default=10, ge=1)
+    hash_concurrency: int = Field(default=2, ge=1, le=64)
+    hash_wait_seconds: float = Field(default=5.0, ge=0, le=60)
 
     @property
     def resolved_database_url(self) -> str:

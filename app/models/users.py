@@ -5,21 +5,28 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Boolean, Float, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.models.base import Base, UTCDateTime, utcnow
+from app.users.names import fold_username
 
 LOCAL_USERNAME = "local"
 
 
 class User(Base):
     """A person studying. The embedded default has one built-in local user (no login);
-    with accounts on, each account is a user with an argon2 password hash."""
+    with accounts on, each account is a user with an argon2 password hash.
+
+    ``username_key`` is the folded name (``app.users.names``), unique, set whenever the
+    username is. ``session_generation`` is written into each session cookie at sign-in;
+    signing out bumps it, so every cookie issued before stops working."""
 
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    username_key: Mapped[str] = mapped_column(String(100), unique=True, index=True)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -34,3 +41,8 @@ class User(Base):
     leech_threshold: Mapped[int] = mapped_column(Integer, default=8)
     # Interface language ("zh" or "en"); None follows the browser.
     language: Mapped[str | None] = mapped_column(String(8))
+
+    @validates("username")
+    def _fold(self, _key: str, username: str) -> str:
+        self.username_key = fold_username(username)
+        return username

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated
 
@@ -11,12 +12,33 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.errors import AppError, NotFound
 from app.i18n import gettext as _
 from app.models import User
-from app.users.service import authenticate, create_account
+from app.users.limits import AuthGuard, HashingBusy, RateLimited
+from app.users.passwords import MIN_PASSWORD
+from app.users.service import authenticate, create_account, session_cookie, sign_out
 from app.web.csrf import verify_csrf
 from app.web.deps import SessionDep, SettingsDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
+_guard_lock = threading.Lock()
+
+
+def get_guard(request: Request, settings: SettingsDep) -> AuthGuard:
+    """This app's sign-in brakes, made on first use (they live as long as the app)."""
+    with _guard_lock:
+        guard: AuthGuard | None = getattr(request.app.state, "auth_guard", None)
+        if guard is None:
+            guard = request.app.state.auth_guard = AuthGuard.from_settings(settings)
+    return guard
+
+
+GuardDep = Annotated[AuthGuard, Depends(get_guard)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy, run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips`` so this is the real client)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _safe_next(target: str) -> str:
@@ -39,10 +61,20 @@ def _form(
     error: str = "",
     username: str = "",
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     title = _("Sign up") if mode == "signup" else _("Sign in")
-    context = {"mode": mode, "title": title, "next": next_url, "error": error, "username": username}
-    return templates.TemplateResponse(request, "auth.html", context, status_code=status)
+    context = {
+        "mode": mode,
+        "title": title,
+        "next": next_url,
+        "error": error,
+        "username": username,
+        "min_password": MIN_PASSWORD,
+    }
+    return templates.TemplateResponse(
+        request, "auth.html", context, status_code=status, headers=headers
+    )
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[AccountsDep])
@@ -72,11 +104,20 @@ def _submit(
     try:
         user = find_user()
     except AppError as exc:
+        retry = exc.retry_after if isinstance(exc, RateLimited | HashingBusy) else None
+        headers = {"Retry-After": str(retry)} if retry else None
         return _form(
-            request, templates, mode, _safe_next(next_url), exc.message, username, exc.status_code
+            request,
+            templates,
+            mode,
+            _safe_next(next_url),
+            exc.message,
+            username,
+            exc.status_code,
+            headers,
         )
     request.session.clear()  # a fresh session (and CSRF token) on sign-in
-    request.session["user_id"] = user.id
+    request.session.update(session_cookie(user))
     return RedirectResponse(_safe_next(next_url), status_code=303)
 
 
@@ -84,6 +125,7 @@ def _submit(
 def login(
     request: Request,
     session: SessionDep,
+    guard: GuardDep,
     templates: TemplatesDep,
     username: UsernameForm,
     password: PasswordForm,
@@ -95,7 +137,13 @@ def login(
         "login",
         next,
         username,
-        lambda: authenticate(session=session, username=username, password=password),
+        lambda: authenticate(
+            session=session,
+            guard=guard,
+            address=client_address(request),
+            username=username,
+            password=password,
+        ),
     )
 
 
@@ -103,6 +151,7 @@ def login(
 def signup(
     request: Request,
     session: SessionDep,
+    guard: GuardDep,
     templates: TemplatesDep,
     username: UsernameForm,
     password: PasswordForm,
@@ -114,11 +163,18 @@ def signup(
         "signup",
         next,
         username,
-        lambda: create_account(session=session, username=username, password=password),
+        lambda: create_account(
+            session=session,
+            guard=guard,
+            address=client_address(request),
+            username=username,
+            password=password,
+        ),
     )
 
 
 @router.post("/logout", dependencies=[CsrfDep])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    sign_out(session=session, cookie=request.session)  # every cookie issued before is void
     request.session.clear()
     return RedirectResponse("/", status_code=303)

@@ -14,7 +14,7 @@ from app.config import Settings
 from app.content.filters import FACETS, QuestionFilter
 from app.errors import Unauthorized
 from app.models import User
-from app.users.service import local_user
+from app.users.service import local_user, signed_in_user
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -43,9 +43,9 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
     if not settings.accounts:
         user = local_user(session=session)
     else:
-        user_id = request.session.get("user_id")
-        found = session.get(User, user_id) if isinstance(user_id, int) else None
-        if found is None or found.is_local:
+        # None too for a cookie issued before its account last signed out.
+        found = signed_in_user(session=session, cookie=request.session)
+        if found is None:
             raise Unauthorized("sign in to see your progress")
         user = found
     request.state.user = user  # the page header shows "Sign out" for accounts
