@@ -22,8 +22,9 @@ from app.claims.verdict import Status, explain, judge, used_figures
 from app.demos import registry
 from app.errors import NotFound
 from app.models import Claim, DemoRun, Question, QuestionTag, Tag
+from app.models.runs import IN_FLIGHT, RunStatus
+from app.runs import lifecycle
 
-IN_FLIGHT = ("queued", "running")
 RunKey = tuple[str, str, str]  # demo, params hash, code version
 
 
@@ -94,7 +95,7 @@ def evidence_runs(session: Session, claims: Iterable[Claim]) -> dict[RunKey, Dem
         )
         .order_by(DemoRun.id.desc())
     )
-    rank = {"succeeded": 0, "queued": 1, "running": 1}
+    rank: dict[str, int] = {RunStatus.SUCCEEDED: 0, RunStatus.QUEUED: 1, RunStatus.RUNNING: 1}
     best: dict[RunKey, DemoRun] = {}
     for run in rows:
         key = (run.demo, run.params_hash, run.code_version)
@@ -125,7 +126,7 @@ def _view(claim: Claim, title: str, run: DemoRun | None) -> ClaimView:
     base |= {"run_id": run.id, "run_status": run.status}
     if run.status in IN_FLIGHT:
         return ClaimView(**base, status="pending", explanation=f"run #{run.id} is {run.status}")
-    if run.status != "succeeded" or not run.result:
+    if run.status != RunStatus.SUCCEEDED or not run.result:
         reason = f"run #{run.id} {run.status}" + (f": {run.error}" if run.error else "")
         return ClaimView(**base, status="failed", explanation=reason)
     figures: dict[str, float] = run.result.get("figures", {})
@@ -203,20 +204,15 @@ def queue_claim_runs(*, session: Session, now: dt.datetime, force: bool = False)
         if key is None or key in queued:
             continue
         run = runs.get(key)
-        if run is not None and run.status in ("succeeded", *IN_FLIGHT) and not force:
+        if run is not None and run.status in (RunStatus.SUCCEEDED, *IN_FLIGHT) and not force:
             continue
-        new = DemoRun(
-            user_id=None,
+        queued[key] = lifecycle.queue_unowned_run(
+            session=session,
             demo=claim.demo,
             params=claim.params,
             params_hash=claim.params_hash,
             code_version=key[2],
-            status="queued",
-            device_requested="auto",
-            created_at=now,
+            now=now,
         )
-        session.add(new)
-        session.flush()
-        queued[key] = new.id
     session.commit()
     return list(queued.values())

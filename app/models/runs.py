@@ -4,6 +4,7 @@ result and error. The queue (local worker processes, or Celery) carries only the
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
@@ -11,8 +12,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
 
-# queued -> running -> succeeded | failed | cancelled
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+class RunStatus(StrEnum):
+    """A run's status: queued -> running -> succeeded | failed | cancelled (and queued ->
+    failed | cancelled). The values are what the database stores. Only
+    ``app.runs.lifecycle`` writes it."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+RUN_STATUSES = tuple(RunStatus)
+IN_FLIGHT = (RunStatus.QUEUED, RunStatus.RUNNING)
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
 class DemoRun(Base):
@@ -21,6 +36,8 @@ class DemoRun(Base):
         # The cache: the same demo, parameters and code version.
         Index("ix_demo_runs_cache", "demo", "params_hash", "code_version", "status"),
         Index("ix_demo_runs_user_id_created_at", "user_id", "created_at"),
+        # The caps count a user's queued and running runs.
+        Index("ix_demo_runs_user_id_status", "user_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -31,7 +48,7 @@ class DemoRun(Base):
     params_hash: Mapped[str] = mapped_column(String(64))
     # The demo's code version (a hash of its module's source).
     code_version: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    status: Mapped[str] = mapped_column(String(16), index=True, default=RunStatus.QUEUED)
     # What the user asked for: "auto", "cpu" or "gpu"; then what ran it.
     device_requested: Mapped[str] = mapped_column(String(8), default="auto")
     device: Mapped[str | None] = mapped_column(String(16))
@@ -49,6 +66,10 @@ class DemoRun(Base):
     # Refreshed by the worker while it runs: a run whose heartbeat stops is failed.
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     wall_seconds: Mapped[float | None] = mapped_column(Float)
+    # When the run's id was last handed to the queue; None: not yet, or it must be sent
+    # again (the queue was down, or a worker found its user at the running cap). Queued
+    # runs nobody holds are resent from it (``app.runs.lifecycle.take_resends``).
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class DemoEvent(Base):

@@ -8,6 +8,8 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from app.errors import ServiceUnavailable
+from app.runs import lifecycle
+from app.runs.lifecycle import describe_error
 
 
 class Dispatcher(Protocol):
@@ -22,14 +24,17 @@ class NoWorkers:
 
 
 def dispatch(dispatcher: Dispatcher, engine: Engine, run_id: int) -> None:
-    """Hand ``run_id`` to the queue; if the queue can't take it (Redis down), fail the
-    run with the reason rather than leave it queued for ever, and say so (503)."""
+    """Hand ``run_id`` to the queue, and if the queue can't take it (Redis down) say so
+    (503). A user's run is then failed with the reason: the user is told now and may try
+    again. A run of no user (a claim's evidence) stays queued, marked unsent: the resend
+    sweep sends it once the queue is back."""
     try:
         dispatcher.submit(run_id)
     except Exception as exc:
-        from app.worker.execute import describe_error, fail_run
-
-        fail_run(engine, run_id, f"could not queue the run: {describe_error(exc)}")
+        if lifecycle.owner_of(engine, run_id) is None:
+            lifecycle.mark_unsent(engine, run_id)
+        else:
+            lifecycle.fail(engine, run_id, f"could not queue the run: {describe_error(exc)}")
         raise ServiceUnavailable(
             f"the run queue is unavailable ({describe_error(exc)}); try again later"
         ) from exc

@@ -10,17 +10,29 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.demos import get_demo
 from app.demos.base import validate_params
-from app.errors import Conflict, NotFound, TooManyRequests, Unprocessable
+from app.errors import Conflict, NotFound, Unprocessable
 from app.models import DemoEvent, DemoRun, User
+from app.models.runs import FINISHED, RunStatus
+from app.runs import lifecycle
+
+__all__ = [
+    "DEVICES",
+    "FINISHED",
+    "cancel_run",
+    "create_run",
+    "events_after",
+    "get_run",
+    "params_hash",
+    "recent_runs",
+]
 
 Device = Literal["auto", "cpu", "gpu"]
 DEVICES: tuple[Device, ...] = ("auto", "cpu", "gpu")
-FINISHED = ("succeeded", "failed", "cancelled")
 
 
 def params_hash(params: Mapping[str, Any]) -> str:
@@ -42,7 +54,8 @@ def create_run(
 ) -> tuple[DemoRun, bool]:
     """A queued run, or the stored result of the same demo, parameters and code version
     (``cached`` True) unless ``rerun``. Limits: ``queued_cap`` runs waiting per user,
-    ``per_minute`` new runs per user (429 with when to try again)."""
+    ``per_minute`` new runs per user (429 with when to try again), enforced in the
+    database by ``lifecycle.queue_run``."""
     demo = get_demo(demo_name)
     if device not in DEVICES:
         raise Unprocessable(f"device {device!r} is not one of {', '.join(DEVICES)}", field="device")
@@ -55,45 +68,25 @@ def create_run(
                 DemoRun.demo == demo.name,
                 DemoRun.params_hash == digest,
                 DemoRun.code_version == demo.code_version,
-                DemoRun.status == "succeeded",
+                DemoRun.status == RunStatus.SUCCEEDED,
             )
             .order_by(DemoRun.finished_at.desc())
             .limit(1)
         ).first()
         if cached is not None:
             return cached, True
-    waiting = session.scalar(
-        select(func.count(DemoRun.id)).where(DemoRun.user_id == user.id, DemoRun.status == "queued")
-    )
-    if (waiting or 0) >= queued_cap:
-        raise TooManyRequests(
-            f"you have {waiting} runs waiting; the limit is {queued_cap}. "
-            "Wait for one to start, or cancel one."
-        )
-    minute_ago = now - dt.timedelta(minutes=1)
-    recent = session.scalars(
-        select(DemoRun.created_at)
-        .where(DemoRun.user_id == user.id, DemoRun.created_at > minute_ago)
-        .order_by(DemoRun.created_at)
-    ).all()
-    if len(recent) >= per_minute:
-        wait = int((recent[0] - minute_ago).total_seconds()) + 1
-        raise TooManyRequests(
-            f"you started {len(recent)} runs in the last minute; the limit is {per_minute}. "
-            f"Try again in {wait} s."
-        )
-    run = DemoRun(
+    run = lifecycle.queue_run(
+        session=session,
         user_id=user.id,
         demo=demo.name,
         params=params,
         params_hash=digest,
         code_version=demo.code_version,
-        status="queued",
-        device_requested=device,
-        created_at=now,
+        device=device,
+        now=now,
+        queued_cap=queued_cap,
+        per_minute=per_minute,
     )
-    session.add(run)
-    session.commit()
     return run, False
 
 
@@ -110,13 +103,7 @@ def cancel_run(*, session: Session, user: User, run_id: int, now: dt.datetime) -
     run = get_run(session=session, run_id=run_id)
     if run.user_id != user.id:
         raise NotFound(f"run {run_id} does not exist")
-    changed = session.execute(
-        update(DemoRun)
-        .where(DemoRun.id == run_id, DemoRun.status == "queued")
-        .values(status="cancelled", finished_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    session.commit()
-    if not changed:
+    if not lifecycle.cancel(session=session, run_id=run_id, now=now):
         session.refresh(run)
         raise Conflict(f"run {run_id} is {run.status}; only a queued run can be cancelled")
     session.refresh(run)

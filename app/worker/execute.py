@@ -12,7 +12,6 @@ torch is imported inside the functions that need it, so importing this module (a
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import logging
 import math
@@ -21,18 +20,21 @@ import platform
 import socket
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, insert, or_, select, update
+from sqlalchemy import Engine
 
 from app.errors import NotFound
 from app.models.base import utcnow
-from app.models.runs import DemoEvent, DemoRun
+from app.runs import lifecycle
+from app.runs.lifecycle import ClaimOutcome, describe_error, reap_stale
 
 if TYPE_CHECKING:
     from app.demos.base import Demo, ProgressReporter
+
+__all__ = ["describe_error", "execute", "fail_run", "reap_stale", "run_status"]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,6 @@ DEFAULT_FIND_DEMO = "app.demos:get_demo"
 MIN_REPORT_INTERVAL_S = 0.1
 # How often a running worker refreshes heartbeat_at even when its demo reports nothing.
 HEARTBEAT_S = 5.0
-ERROR_MAX_CHARS = 2000
 
 
 class RunAbandoned(Exception):
@@ -64,11 +65,6 @@ def resolve_lookup(find_demo: str | Lookup) -> Lookup:
     return cast(Lookup, func)
 
 
-def describe_error(exc: BaseException) -> str:
-    """``"ExceptionType: message"``, as stored in the run's ``error`` column."""
-    return f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
-
-
 def default_worker_host() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -80,34 +76,37 @@ def execute(
     find_demo: str | Lookup = DEFAULT_FIND_DEMO,
     worker_host: str | None = None,
     heartbeat_s: float = HEARTBEAT_S,
+    running_cap: int | None = None,
 ) -> str:
     """Run the queued run ``run_id`` and return its final status. A run that is no longer
-    queued (taken by another worker, cancelled) is left alone: its status is returned."""
-    columns = (DemoRun.status, DemoRun.demo, DemoRun.params, DemoRun.device_requested)
-    with engine.connect() as conn:
-        row = conn.execute(select(*columns).where(DemoRun.id == run_id)).one_or_none()
+    queued (taken by another worker, cancelled) is left alone: its status is returned.
+    A run whose user already has ``running_cap`` runs running is not started: it stays
+    queued (returned as such) and is sent again later."""
+    row = lifecycle.queued_run(engine, run_id)
     if row is None:
-        raise NotFound(f"run {run_id} does not exist")
-    if row.status != "queued":
-        return str(row.status)
+        return run_status(engine, run_id)
     host = worker_host or default_worker_host()
     try:
         demo = resolve_lookup(find_demo)(row.demo)
     except Exception as exc:
         # Claim before failing, so that of two workers only one writes the outcome.
-        if _claim(engine, run_id, host=host, device="cpu", device_name=None, torch_version=None):
+        outcome = lifecycle.claim(
+            engine, run_id, host=host, device="cpu", device_name=None, torch_version=None
+        )
+        if outcome is ClaimOutcome.CLAIMED:
             fail_run(engine, run_id, describe_error(exc))
         return run_status(engine, run_id)
     device, device_name, torch_version = pick_device(demo.uses_gpu, row.device_requested)
-    claimed = _claim(
+    outcome = lifecycle.claim(
         engine,
         run_id,
         host=host,
         device=device,
         device_name=device_name,
         torch_version=torch_version,
+        running_cap=running_cap,
     )
-    if not claimed:
+    if outcome is not ClaimOutcome.CLAIMED:
         return run_status(engine, run_id)
 
     # Everything after the claim is inside the try: whatever stops this run (an error,
@@ -150,101 +149,20 @@ def execute(
         wall_seconds=round(wall, 6),
     )
     data["meta"] = meta
-    now = utcnow()
-    with engine.begin() as conn:
-        conn.execute(
-            update(DemoRun)
-            .where(DemoRun.id == run_id, DemoRun.status == "running")
-            .values(
-                status="succeeded",
-                result=data,
-                finished_at=now,
-                heartbeat_at=now,
-                wall_seconds=wall,
-            )
-        )
+    lifecycle.succeed(engine, run_id, result=data, wall_seconds=wall, now=utcnow())
     return run_status(engine, run_id)
 
 
 def run_status(engine: Engine, run_id: int) -> str:
-    with engine.connect() as conn:
-        status = conn.scalar(select(DemoRun.status).where(DemoRun.id == run_id))
+    status = lifecycle.status_of(engine, run_id)
     if status is None:
         raise NotFound(f"run {run_id} does not exist")
     return status
 
 
 def fail_run(engine: Engine, run_id: int, error: str) -> bool:
-    """Mark a queued or running run failed with ``error``; False if it had already
-    finished (a finished run keeps its outcome)."""
-    with engine.begin() as conn:
-        changed = conn.execute(
-            update(DemoRun)
-            .where(DemoRun.id == run_id, DemoRun.status.in_(("queued", "running")))
-            .values(status="failed", error=error[:ERROR_MAX_CHARS], finished_at=utcnow())
-        ).rowcount
-    return changed == 1
-
-
-def reap_stale(
-    engine: Engine,
-    *,
-    older_than: dt.timedelta,
-    now: dt.datetime,
-    exclude: Collection[int] = (),
-) -> list[int]:
-    """Fail the running runs whose heartbeat is older than ``older_than`` (their worker
-    died with no one watching it: the server was killed, a Celery host vanished), so no
-    run stays running forever. ``exclude``: runs the caller knows are alive. Returns the
-    ids failed."""
-    cutoff = now - older_than
-    stale = or_(DemoRun.heartbeat_at.is_(None), DemoRun.heartbeat_at < cutoff)
-    error = f"worker stopped responding (no heartbeat for {older_than.total_seconds():g} s)"
-    with engine.connect() as conn:
-        ids = conn.scalars(select(DemoRun.id).where(DemoRun.status == "running", stale)).all()
-    reaped: list[int] = []
-    for run_id in ids:
-        if run_id in exclude:
-            continue
-        # Re-checked in the update: the worker may have written since the select.
-        with engine.begin() as conn:
-            changed = conn.execute(
-                update(DemoRun)
-                .where(DemoRun.id == run_id, DemoRun.status == "running", stale)
-                .values(status="failed", error=error, finished_at=now)
-            ).rowcount
-        if changed:
-            log.warning("run %s failed: %s", run_id, error)
-            reaped.append(run_id)
-    return reaped
-
-
-def _claim(
-    engine: Engine,
-    run_id: int,
-    *,
-    host: str,
-    device: str,
-    device_name: str | None,
-    torch_version: str | None,
-) -> bool:
-    now = utcnow()
-    with engine.begin() as conn:
-        changed = conn.execute(
-            update(DemoRun)
-            .where(DemoRun.id == run_id, DemoRun.status == "queued")
-            .values(
-                status="running",
-                started_at=now,
-                heartbeat_at=now,
-                attempts=DemoRun.attempts + 1,
-                worker_host=host[:200],
-                device=device,
-                device_name=device_name[:200] if device_name else None,
-                torch_version=torch_version,
-            )
-        ).rowcount
-    return changed == 1
+    """Mark a queued or running run failed with ``error`` (see ``lifecycle.fail``)."""
+    return lifecycle.fail(engine, run_id, error)
 
 
 def pick_device(uses_gpu: bool, requested: str) -> tuple[str, str, str]:
@@ -297,23 +215,11 @@ def _reporter(engine: Engine, run_id: int) -> ProgressReporter:
             return
         last_written = clock
         clean = {str(name): _finite(value) for name, value in metrics.items()}
-        now = utcnow()
-        with engine.begin() as conn:
-            changed = conn.execute(
-                update(DemoRun)
-                .where(DemoRun.id == run_id, DemoRun.status == "running")
-                .values(
-                    progress={"step": step, "total": total, "metrics": clean},
-                    heartbeat_at=now,
-                )
-            ).rowcount
-            if not changed:
-                raise RunAbandoned(f"run {run_id} is no longer running")
-            conn.execute(
-                insert(DemoEvent).values(
-                    run_id=run_id, at=now, step=step, total=total, metrics=clean
-                )
-            )
+        written = lifecycle.report_progress(
+            engine, run_id, step=step, total=total, metrics=clean, now=utcnow()
+        )
+        if not written:
+            raise RunAbandoned(f"run {run_id} is no longer running")
 
     return report
 
@@ -332,12 +238,7 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self._stopped.wait(self._every):
             try:
-                with self._engine.begin() as conn:
-                    conn.execute(
-                        update(DemoRun)
-                        .where(DemoRun.id == self._run_id, DemoRun.status == "running")
-                        .values(heartbeat_at=utcnow())
-                    )
+                lifecycle.beat(self._engine, self._run_id, now=utcnow())
             except Exception:
                 log.exception("heartbeat of run %s failed", self._run_id)
 

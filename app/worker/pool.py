@@ -4,9 +4,11 @@
 forked), so torch loads only in them and never in the web process; each takes one run
 id at a time over its own pipe and calls :func:`app.worker.execute.execute`.
 
-A supervisor thread in the parent dispatches queued runs (oldest first; queued rows in
-the database are the truth, so runs queued while the server was down are picked up at
-start) and watches the workers: a run past its demo's time limit gets its worker killed,
+A supervisor thread in the parent dispatches queued runs (fairly between users, oldest
+first for each: ``app.runs.fairness``; at most ``running_cap`` runs of one user at once).
+Queued rows in the database are the truth and are read at every poll, so a queued run
+nobody holds (queued while the server was down, or by another process) is taken at the
+next poll. It also watches the workers: a run past its demo's time limit gets its worker killed,
 a worker that dies by itself (segfault, OOM kill) has its run marked failed, and either
 way a replacement is started, so the server keeps serving.
 """
@@ -21,25 +23,21 @@ import signal
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from app.config import Settings
 from app.db import make_engine
 from app.models.base import utcnow
-from app.models.runs import DemoRun
-from app.worker.execute import (
-    DEFAULT_FIND_DEMO,
-    Lookup,
-    describe_error,
-    fail_run,
-    reap_stale,
-    resolve_lookup,
-)
+from app.runs.fairness import next_runs
+from app.runs.lifecycle import describe_error, reap_stale
+from app.runs.lifecycle import fail as fail_run
+from app.worker.execute import DEFAULT_FIND_DEMO, Lookup, resolve_lookup
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,9 @@ def describe_exit(exitcode: int | None) -> str:
     return f"exit code {exitcode}, {name}"
 
 
-def _worker_main(conn: Connection, database_url: str, find_demo: str, threads: int) -> None:
+def _worker_main(
+    conn: Connection, database_url: str, find_demo: str, threads: int, running_cap: int | None
+) -> None:
     """A worker process: load torch and the demos once, then run one id at a time."""
     # Ctrl-C in a terminal reaches the whole process group; the parent stops workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -100,7 +100,13 @@ def _worker_main(conn: Connection, database_url: str, find_demo: str, threads: i
             break
         run_id = int(message)
         try:
-            status = execute(run_id, engine=engine, find_demo=find_demo, worker_host=host)
+            status = execute(
+                run_id,
+                engine=engine,
+                find_demo=find_demo,
+                worker_host=host,
+                running_cap=running_cap,
+            )
         except Exception as exc:  # e.g. the database went away: report and carry on
             log.exception("run %s: execute failed", run_id)
             try:
@@ -119,6 +125,7 @@ class _Worker:
     ready: bool = False
     eof: bool = False
     run_id: int | None = None
+    user_id: int | None = None  # the user of run_id
     limit: float = 0.0
     deadline: float = 0.0
 
@@ -135,6 +142,7 @@ class LocalPool:
         *,
         reap_after: dt.timedelta = REAP_AFTER,
         threads: int | None = None,
+        running_cap: int | None = None,
     ) -> None:
         if processes < 1:
             raise ValueError(f"processes must be at least 1, not {processes}")
@@ -143,6 +151,8 @@ class LocalPool:
         self.find_demo = find_demo
         self.poll_interval = poll_interval
         self.reap_after = reap_after
+        # Runs of one user running at once (None: no cap).
+        self.running_cap = running_cap
         # Torch threads per worker: by default every worker would use every core.
         self.threads = threads or max(1, (os.cpu_count() or 1) // processes)
         self._engine = engine_for(database_url)  # connects only when first used
@@ -285,7 +295,7 @@ class LocalPool:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.database_url, self.find_demo, self.threads),
+            args=(child, self.database_url, self.find_demo, self.threads, self.running_cap),
             name="interview-lab-worker",
             daemon=True,  # dies with the server even if stop() is never called
         )
@@ -354,23 +364,22 @@ class LocalPool:
         idle = [w for w in self._workers if w.ready and w.run_id is None and not w.eof]
         if not idle:
             return
-        busy = [w.run_id for w in self._workers if w.run_id is not None]
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(DemoRun.id, DemoRun.demo)
-                .where(DemoRun.status == "queued", DemoRun.id.not_in(busy))
-                .order_by(DemoRun.created_at, DemoRun.id)
-                .limit(len(idle))
-            ).all()
-        for w, (run_id, demo_name) in zip(idle, rows, strict=False):
-            limit = self._time_limit(run_id, demo_name)
+        busy = [w for w in self._workers if w.run_id is not None]
+        runs = next_runs(
+            self._engine,
+            running_cap=self.running_cap,
+            exclude=[w.run_id for w in busy if w.run_id is not None],
+            held=Counter(w.user_id for w in busy),
+        )
+        for w, run in zip(idle, runs, strict=False):
+            limit = self._time_limit(run.id, run.demo)
             if limit is None:
                 continue
             try:
-                w.conn.send(run_id)
+                w.conn.send(run.id)
             except OSError:  # it just died: found and replaced on the next step
                 continue
-            w.run_id, w.limit = run_id, limit
+            w.run_id, w.user_id, w.limit = run.id, run.user_id, limit
             w.deadline = time.monotonic() + limit
 
     def _time_limit(self, run_id: int, demo_name: str) -> float | None:

@@ -1,0 +1,1 @@
+"""Tests of a run's life: caps, fairness, the single owner of its status, resends."""
