@@ -43,3 +43,7 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status_code = 503
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413

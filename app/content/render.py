@@ -22,9 +22,10 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
+from xml.etree.ElementTree import tostring
 
 import nh3
-from latex2mathml.converter import convert
+from latex2mathml.converter import convert_to_element
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -32,7 +33,7 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from app.content.markdown import markdown_parser
 
-__all__ = ["MathOutput", "render_inline", "render_markdown"]
+__all__ = ["MathOutput", "render_inline", "render_markdown", "sanitize_html"]
 
 MathOutput = Literal["mathml", "tex"]
 
@@ -48,6 +49,8 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _MARK_OPEN = re.compile(r"^<mark\s*>$", re.IGNORECASE)
 _MARK_CLOSE = re.compile(r"^</mark\s*>$", re.IGNORECASE)
 _LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+#.-]{1,40}$")
+# latex2mathml writes symbols as numeric character references inside element text.
+_ESCAPED_CHARREF = re.compile(r"&amp;(#x[0-9A-Fa-f]{1,6};)")
 
 _MATHML_TAGS = {
     "math", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac",
@@ -66,13 +69,18 @@ _HTML_TAGS = {
     "pre", "code", "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th",
     "td", "span", "div", "mark", "sup", "sub",
 }  # fmt: skip
-# Classes our renderer writes; any other class (say, from raw HTML) is dropped.
+# Classes our renderer (and the quiz's cloze blank) writes; any other class (say, from
+# raw HTML) is dropped.
 _CLASSES = {
     "code": {"math-error"},
     "div": {"table-wrap"},
-    "span": {"math-label"},
+    "span": {"math-label", "blank"},
 }
 _ALIGN = {"align": {"left", "center", "right"}}
+_RAW_MATHML = re.compile(
+    r"</?(?:" + "|".join(sorted(_MATHML_TAGS, key=len, reverse=True)) + r")(?![\w-])[^>]*>?",
+    re.IGNORECASE,
+)
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:
@@ -92,6 +100,7 @@ _CLEANER = nh3.Cleaner(
         "img": {"src", "alt", "title"},
         "ol": {"start"},
         **{tag: {"class"} for tag in _CLASSES},
+        "span": {"class", "aria-label"},
         **dict.fromkeys(_MATHML_TAGS, _MATHML_ATTRIBUTES),
     },
     tag_attribute_values={"th": _ALIGN, "td": _ALIGN},
@@ -101,13 +110,33 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+def sanitize_html(html: str) -> str:
+    """``html`` through the renderer's allow-list (nh3): what any stored HTML that did not
+    come from this module's renderer (say, an imported file's) must pass before a page
+    prints it."""
+    return _CLEANER.clean(html).strip()
+
+
 @lru_cache(maxsize=8192)
 def _mathml(tex: str, display: bool) -> str:
-    """MathML for one formula; a bank repeats formulas, so conversions are cached."""
+    """MathML for one formula; a bank repeats formulas, so conversions are cached.
+
+    The formula is contained in its span: ``latex2mathml.convert`` unescapes its output,
+    so ``\\text{<img ...>}`` came out as a live (and unclosed) tag that swallowed the rest
+    of the answer. The element tree is serialised here without that step (text stays
+    escaped, tags balanced); only the numeric character references latex2mathml writes
+    for symbols are restored."""
     try:
-        return str(convert(tex, display="block" if display else "inline"))
+        element = convert_to_element(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types; a bad formula must not stop import
         return f'<code class="math-error">{escapeHtml(tex)}</code>'
+    return _ESCAPED_CHARREF.sub(r"&\1", tostring(element, encoding="unicode"))
+
+
+def _escape_raw_mathml(html: str) -> str:
+    """Raw MathML tags written in the markdown, shown as text: formulas come from ``$..$``
+    only, and an unclosed raw ``<math>`` would otherwise pull the rest of the answer in."""
+    return _RAW_MATHML.sub(lambda m: escapeHtml(m.group()), html)
 
 
 def _code_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -225,6 +254,16 @@ class _Renderer(RendererHTML):
 
     math_inline_double = math_inline
 
+    def html_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return _escape_raw_mathml(tokens[idx].content)
+
+    def html_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return _escape_raw_mathml(tokens[idx].content)
+
     def math_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -292,7 +331,7 @@ _RENDERERS: dict[str, _Renderer] = {"mathml": _Renderer(), "tex": _TexRenderer()
 def _html(tokens: list[Token], math: MathOutput) -> str:
     _carry_marks(tokens)
     html = _RENDERERS[math].render(tokens, markdown_parser().options, {})
-    return _CLEANER.clean(html).strip()
+    return sanitize_html(html)
 
 
 def render_markdown(

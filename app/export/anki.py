@@ -25,32 +25,48 @@ the rest.
 becomes ``_`` ("Prompt Tuning" -> ``topic::Prompt_Tuning``).
 
 The deck holds the active questions that pass a ``QuestionFilter`` (all by default);
-archived questions are left out.
+archived questions are left out. TeX links with unsafe targets (``\\href{javascript:..}``)
+are stripped from every field (``app.export.anki_links``).
+
+**Cost**: notes are rendered a chunk of questions at a time and written straight into
+the deck's SQLite file (``_StreamedDeck``), so memory does not grow with the bank; the
+web serves a cached file per bank version (``app.export.anki_cache``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
+import itertools
+import json
+import os
 import re
-from collections.abc import Iterable
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
+from typing import Any
 
 import genanki  # type: ignore[import-untyped]
+from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
+from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.content.filters import QuestionFilter, question_conditions
 from app.content.render import render_inline, render_markdown
 from app.errors import Unprocessable
+from app.export.anki_links import strip_unsafe_links
 from app.models import Question, QuestionTag
 
 FIELDS = ("Front", "Back", "Takeaway", "Source", "QuestionId")
 MODEL_NAME = "Interview Lab question (v1)"
 DECK_NAME = "Interview Lab"
 MEDIA_TYPE = "application/apkg"
+CHUNK = 500  # questions rendered at a time
 _SPACES = re.compile(r"\s+")
 
 _FRONT = '<div class="front">{{Front}}</div>'
@@ -123,28 +139,51 @@ def question_tags(question: Question) -> tuple[str, ...]:
 
 def note_for(question: Question) -> AnkiNote:
     fields = (
-        render_inline(question.title, math="tex"),
-        render_markdown(question.answer_md, math="tex"),
-        render_inline(question.takeaway, math="tex") if question.takeaway else "",
+        strip_unsafe_links(render_inline(question.title, math="tex")),
+        strip_unsafe_links(render_markdown(question.answer_md, math="tex")),
+        strip_unsafe_links(render_inline(question.takeaway, math="tex"))
+        if question.takeaway
+        else "",
         escape(f"{question.source_file}:{question.source_line}"),
         escape(question.id),
     )
     return AnkiNote(question.id, note_guid(question.id), fields, question_tags(question))
 
 
+def deck_ids(*, session: Session, flt: QuestionFilter) -> list[str]:
+    """The ids of the active questions passing ``flt``, in bank order."""
+    return list(
+        session.scalars(
+            select(Question.id)
+            .where(*question_conditions(flt))
+            .order_by(Question.source_file, Question.position)
+        )
+    )
+
+
+def iter_notes(*, session: Session, ids: list[str]) -> Iterator[AnkiNote]:
+    """A note per question of ``ids``, in that order, loading ``CHUNK`` questions at a
+    time (the session's identity map holds them weakly, so each chunk is let go)."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        loaded = session.scalars(
+            select(Question)
+            .where(Question.id.in_(chunk))
+            .options(
+                joinedload(Question.chapter),
+                selectinload(Question.asked),
+                selectinload(Question.tag_links).joinedload(QuestionTag.tag),
+            )
+        ).all()
+        by_id = {q.id: q for q in loaded}
+        for question_id in chunk:
+            yield note_for(by_id[question_id])
+        del loaded, by_id
+
+
 def deck_notes(*, session: Session, flt: QuestionFilter) -> list[AnkiNote]:
     """A note per active question passing ``flt``, in bank order."""
-    questions = session.scalars(
-        select(Question)
-        .where(*question_conditions(flt))
-        .options(
-            joinedload(Question.chapter),
-            selectinload(Question.asked),
-            selectinload(Question.tag_links).joinedload(QuestionTag.tag),
-        )
-        .order_by(Question.source_file, Question.position)
-    )
-    return [note_for(q) for q in questions]
+    return list(iter_notes(session=session, ids=deck_ids(session=session, flt=flt)))
 
 
 def _model() -> genanki.Model:
@@ -157,28 +196,72 @@ def _model() -> genanki.Model:
     )
 
 
-def write_apkg(notes: Iterable[AnkiNote], *, now: dt.datetime) -> bytes:
-    """The ``.apkg`` file's bytes; ``now`` stamps the notes (see the module docstring)."""
-    model = _model()
-    deck = genanki.Deck(DECK_ID, DECK_NAME, description="Exported from Interview Lab.")
-    for note in notes:
-        deck.add_note(
+class _StreamedDeck(genanki.Deck):  # type: ignore[misc]
+    """A deck whose notes are written to the collection as they come, in one pass:
+    genanki's ``Deck.write_to_db`` (0.13) walks a list of every note twice."""
+
+    def __init__(self, notes: Iterable[AnkiNote], model: genanki.Model) -> None:
+        super().__init__(DECK_ID, DECK_NAME, description="Exported from Interview Lab.")
+        self.add_model(model)
+        self._source = notes
+        self._model = model
+
+    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: Any) -> None:
+        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+        decks = json.loads(decks_json)
+        decks[str(self.deck_id)] = self.to_json()
+        cursor.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
+        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+        models = json.loads(models_json)
+        models[self._model.model_id] = self._model.to_json(timestamp, self.deck_id)
+        cursor.execute("UPDATE col SET models = ?", (json.dumps(models),))
+        for note in self._source:
             genanki.Note(
-                model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
-            )
-        )
-    out = io.BytesIO()
-    genanki.Package(deck).write_to_file(out, timestamp=now.timestamp())
-    return out.getvalue()
+                model=self._model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
+            ).write_to_db(cursor, timestamp, self.deck_id, id_gen)
+
+
+def write_apkg_file(notes: Iterable[AnkiNote], *, path: Path, now: dt.datetime) -> None:
+    """Write the ``.apkg`` to ``path`` (atomically: a reader sees the whole file or
+    none); ``now`` stamps the notes (module docstring). The collection is built in a
+    temporary file beside ``path``, removed after (genanki's own writer leaves it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db_fd, db_name = tempfile.mkstemp(dir=path.parent, suffix=".anki2.part")
+    zip_fd, zip_name = tempfile.mkstemp(dir=path.parent, suffix=".apkg.part")
+    os.close(db_fd)
+    os.close(zip_fd)
+    try:
+        with sqlite3.connect(db_name) as conn:
+            cursor = conn.cursor()
+            cursor.executescript(APKG_SCHEMA)
+            cursor.executescript(APKG_COL)
+            id_gen = itertools.count(int(now.timestamp() * 1000))
+            _StreamedDeck(notes, _model()).write_to_db(cursor, now.timestamp(), id_gen)
+        conn.close()
+        with zipfile.ZipFile(zip_name, "w", zipfile.ZIP_DEFLATED) as out:
+            out.write(db_name, "collection.anki2")
+            out.writestr("media", "{}")
+        os.replace(zip_name, path)
+    finally:
+        for name in (db_name, zip_name):
+            Path(name).unlink(missing_ok=True)
+
+
+def write_apkg(notes: Iterable[AnkiNote], *, now: dt.datetime) -> bytes:
+    """The ``.apkg`` file's bytes (``write_apkg_file`` through a temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="anki-") as folder:
+        path = Path(folder) / "deck.apkg"
+        write_apkg_file(notes, path=path, now=now)
+        return path.read_bytes()
 
 
 def export_anki(*, session: Session, flt: QuestionFilter, now: dt.datetime) -> tuple[bytes, int]:
     """The deck for ``flt`` as ``.apkg`` bytes and its note count; a filter that matches
     no question is refused (an empty deck helps nobody)."""
-    notes = deck_notes(session=session, flt=flt)
-    if not notes:
+    ids = deck_ids(session=session, flt=flt)
+    if not ids:
         raise Unprocessable("no question matches these filters; widen them", field="filter")
-    return write_apkg(notes, now=now), len(notes)
+    return write_apkg(iter_notes(session=session, ids=ids), now=now), len(ids)
 
 
 def apkg_filename(flt: QuestionFilter) -> str:

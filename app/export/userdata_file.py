@@ -5,17 +5,26 @@ a newer Interview Lab gets that message rather than a list of unknown fields; th
 record (pydantic models, unknown keys refused), then what a schema cannot say (a valid time
 zone and FSRS state, one card per question, a card for every review). Every refusal is an
 ``Unprocessable`` naming the field (``cards.3.due``).
+
+**Nothing from a file reaches a page unsanitised.** A quiz item's payload is checked
+against its type's shape (``PAYLOADS``), and every HTML string in it goes through the
+renderer's allow-list (``app.content.render.sanitize_html``), so an item whose ``html``
+holds ``<img onerror=...>`` is stored inert. The JSON itself is bounded: nesting deeper
+than ``MAX_DEPTH``, numbers longer than ``MAX_NUMBER_DIGITS`` digits, and ``NaN`` or
+``Infinity`` are refused with a 422 naming the problem, not a crash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any, Literal
 
 import fsrs
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from app.content.render import sanitize_html
 from app.errors import Unprocessable
 from app.study.queue import iana_zones
 from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
@@ -24,6 +33,12 @@ FORMAT = "interview-lab-userdata"
 VERSION = 1
 INT32 = 2**31 - 1
 Json = dict[str, Any]
+# Our files nest 5 levels deep (file, quizzes, items, payload, choices); 64 is ample.
+MAX_DEPTH = 64
+# Every number we write fits in 20 digits; a longer one is not ours (and Python refuses
+# to read more than 4,300).
+MAX_NUMBER_DIGITS = 40
+HTML_MAX = 200_000
 
 
 class _Record(BaseModel):
@@ -66,10 +81,45 @@ class ReviewLogData(_Record):
     source: str = Field(max_length=16)
 
 
+class TakeawayChoice(_Record):
+    question_id: str = Field(max_length=200)
+    html: str = Field(max_length=HTML_MAX)
+
+
+class TakeawayPayload(_Record):
+    choices: list[TakeawayChoice] = Field(min_length=1, max_length=10)
+    answer: int = Field(ge=0, le=9)
+
+
+class TrueFalsePayload(_Record):
+    claim_id: str = Field(max_length=200)
+    statement_html: str = Field(max_length=HTML_MAX)
+    answer: int = Field(ge=0, le=1)
+    explanation: str = Field(max_length=HTML_MAX)
+
+
+class ClozePayload(_Record):
+    html: str = Field(max_length=HTML_MAX)
+    answer: str = Field(max_length=1000)
+    hint_length: int = Field(ge=0, le=1000)
+
+
+class RecallPayload(_Record):
+    key_terms: list[str] = Field(max_length=1000)
+
+
+PAYLOADS: dict[str, type[_Record]] = {
+    "recall": RecallPayload,
+    "takeaway": TakeawayPayload,
+    "truefalse": TrueFalsePayload,
+    "cloze": ClozePayload,
+}
+
+
 class QuizItemData(_Record):
     position: int = Field(ge=0, le=10_000)
     question_id: str = Field(max_length=200)
-    type: str = Field(max_length=16)
+    type: Literal["recall", "takeaway", "truefalse", "cloze"]
     payload: Json
     response: Json | None = None
     verdict: str | None = Field(default=None, max_length=8)
@@ -112,10 +162,38 @@ def dumps(data: Json) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1)
 
 
+def _number_too_long(text: str) -> Unprocessable:
+    return Unprocessable(
+        f"the file holds a number {len(text)} characters long "
+        f"(at most {MAX_NUMBER_DIGITS} are read)",
+        field="file",
+    )
+
+
+def _int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _number_too_long(text)
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _number_too_long(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise Unprocessable(f"the file holds the number {text}, too large to read", field="file")
+    return value
+
+
+def _constant(name: str) -> float:
+    raise Unprocessable(f"the file holds {name}, which is not a JSON number", field="file")
+
+
 def loads(raw: bytes | str) -> object:
-    """The file's JSON; refused with the place of the error when it is not JSON."""
+    """The file's JSON; refused with the place of the error when it is not JSON, and
+    with the reason when it nests too deep or holds a number we cannot store."""
     try:
-        return json.loads(raw)
+        data = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except UnicodeDecodeError:
         raise Unprocessable("the file is not UTF-8 text, so not JSON", field="file") from None
     except json.JSONDecodeError as exc:
@@ -123,11 +201,39 @@ def loads(raw: bytes | str) -> object:
             f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             field="file",
         ) from None
+    except RecursionError:
+        raise _too_deep() from None
+    return data
+
+
+def _too_deep() -> Unprocessable:
+    return Unprocessable(
+        f"the file's JSON nests more than {MAX_DEPTH} levels deep; an Interview Lab file nests 5",
+        field="file",
+    )
+
+
+def check_tree(data: object) -> None:
+    """Refuse JSON nesting deeper than ``MAX_DEPTH`` or holding a number that is not
+    finite (a JSON body parsed elsewhere, as the API's, may hold ``NaN``)."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            name = "NaN" if math.isnan(node) else ("Infinity" if node > 0 else "-Infinity")
+            raise Unprocessable(f"the file holds {name}, which is not a JSON number", field="file")
 
 
 def parse_user_data(data: object) -> UserData:
     """Check the format and version first (so a newer file gets the clear message, not
     a list of unknown fields), then every record."""
+    check_tree(data)
     found = data.get("format") if isinstance(data, dict) else None
     if found != FORMAT:
         shown = f"its format is {found!r}" if found is not None else "it has no format"
@@ -194,6 +300,32 @@ def _check_records(data: UserData) -> None:
             raise Unprocessable(
                 f"quizzes.{n}: two items at one position", field=f"quizzes.{n}.items"
             )
+        for k, item in enumerate(quiz.items):
+            item.payload = _clean_payload(item, f"quizzes.{n}.items.{k}.payload")
+
+
+def _clean_payload(item: QuizItemData, field: str) -> Json:
+    """The item's payload checked against its type's shape, with every HTML string
+    through the renderer's allow-list (a page prints these with ``|safe``)."""
+    try:
+        payload = PAYLOADS[item.type].model_validate(item.payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join([field, *(str(p) for p in first["loc"])])
+        raise Unprocessable(f"{where}: {first['msg']}", field=where) from None
+    if isinstance(payload, TakeawayPayload):
+        for choice in payload.choices:
+            choice.html = sanitize_html(choice.html)
+        if payload.answer >= len(payload.choices):
+            raise Unprocessable(
+                f"{field}.answer: choice {payload.answer} of {len(payload.choices)}",
+                field=f"{field}.answer",
+            )
+    elif isinstance(payload, TrueFalsePayload):
+        payload.statement_html = sanitize_html(payload.statement_html)
+    elif isinstance(payload, ClozePayload):
+        payload.html = sanitize_html(payload.html)
+    return payload.model_dump()
 
 
 def _check_state(state: Json, field: str) -> None:

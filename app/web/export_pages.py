@@ -3,33 +3,39 @@
 Pages (``/data``, its links and form):
 
 - ``GET /export/anki.apkg?<filters>``: the bank, or the questions under the browse page's
-  filters (same query string as ``/questions``), as an Anki deck (``app.export.anki``);
+  filters (same query string as ``/questions``), as an Anki deck (``app.export.anki``),
+  built once per bank version and streamed from a file (``app.export.anki_cache``);
 - ``GET /export/data.json``: the user's study data as a JSON download;
 - ``POST /import/data``: a multipart upload of such a file (CSRF token, ``replace``
   checkbox); the page shows what was imported, or why nothing was.
 
 API (``/api``, in ``/docs``): ``GET /api/export/anki.apkg``, ``GET /api/export/data``
 (the file as JSON), ``POST /api/import/data?replace=true`` (the file as the JSON body).
+
+Every export needs the current user, so with accounts on they all need sign-in (an
+export costs seconds of CPU on a big bank). An upload is bounded by ``MAX_UPLOAD``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.content.filters import QuestionFilter
-from app.errors import AppError, Unprocessable
-from app.export import anki, userdata
+from app.errors import AppError, PayloadTooLarge
+from app.export import anki, anki_cache, userdata
 from app.models import User
 from app.web.csrf import same_origin, verify_csrf
-from app.web.deps import CurrentUserDep, FilterDep, SessionDep, TemplatesDep
+from app.web.deps import CurrentUserDep, FilterDep, SessionDep, SettingsDep, TemplatesDep
 from app.web.templating import filter_url
 
-MAX_UPLOAD = 64 * 1024 * 1024
+MAX_UPLOAD = 64 * 1024 * 1024  # bytes of a user-data upload
+STREAM_CHUNK = 1024 * 1024
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["export"], dependencies=[Depends(same_origin)])
@@ -37,6 +43,7 @@ router = APIRouter()
 CsrfDep = Depends(verify_csrf)
 APKG_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {anki.MEDIA_TYPE: {}}, "description": "The Anki deck (.apkg)"},
+    401: {"description": "Not signed in (accounts on)"},
     422: {"description": "No question matches the filters"},
 }
 
@@ -59,9 +66,25 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def _anki(session: SessionDep, flt: QuestionFilter) -> Response:
-    data, _count = anki.export_anki(session=session, flt=flt, now=dt.datetime.now(dt.UTC))
-    return _attachment(data, anki.MEDIA_TYPE, anki.apkg_filename(flt))
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(STREAM_CHUNK):
+            yield chunk
+
+
+def _anki(session: SessionDep, settings: SettingsDep, flt: QuestionFilter) -> Response:
+    folder = anki_cache.cache_dir(settings.data_dir)
+    now = dt.datetime.now(dt.UTC)
+    handle, _count = anki_cache.open_deck(session=session, flt=flt, folder=folder, now=now)
+    size = str(handle.seek(0, 2))
+    handle.seek(0)
+    filename = anki.apkg_filename(flt)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Content-Length": size}
+    return StreamingResponse(_chunks(handle), media_type=anki.MEDIA_TYPE, headers=headers)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit} bytes"
 
 
 def _summary_public(summary: userdata.ImportSummary) -> ImportSummaryPublic:
@@ -109,8 +132,10 @@ def data_page(
 
 
 @pages.get("/export/anki.apkg")
-def anki_download(session: SessionDep, flt: FilterDep) -> Response:
-    return _anki(session, flt)
+def anki_download(
+    session: SessionDep, settings: SettingsDep, user: CurrentUserDep, flt: FilterDep
+) -> Response:
+    return _anki(session, settings, flt)
 
 
 @pages.get("/export/data.json")
@@ -133,7 +158,7 @@ def import_upload(
     try:
         raw = file.file.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            raise Unprocessable(f"the file is larger than {MAX_UPLOAD // 2**20} MiB", field="file")
+            raise PayloadTooLarge(f"the file is larger than {_size(MAX_UPLOAD)}", field="file")
         data = userdata.parse_user_data(userdata.loads(raw))
         summary = userdata.import_user_data(session=session, user=user, data=data, replace=replace)
     except AppError as exc:
@@ -151,10 +176,13 @@ def import_upload(
 
 
 @api.get("/export/anki.apkg", response_class=Response, responses=APKG_RESPONSE)
-def anki_api(session: SessionDep, flt: FilterDep) -> Response:
+def anki_api(
+    session: SessionDep, settings: SettingsDep, user: CurrentUserDep, flt: FilterDep
+) -> Response:
     """The active questions under the filters (all by default) as an Anki deck: one
-    note per question, stable GUIDs, tags ``company::X``, ``stage::Y``, ``topic::Z``."""
-    return _anki(session, flt)
+    note per question, stable GUIDs, tags ``company::X``, ``stage::Y``, ``topic::Z``.
+    Needs sign-in when accounts are on."""
+    return _anki(session, settings, flt)
 
 
 @api.get("/export/data", responses={200: {"model": userdata.UserData}})
