@@ -55,6 +55,14 @@ def _sleepy(params: Any, ctx: RunContext) -> DemoResult:
     return DemoResult(figures={}, conclusion="should have been killed")
 
 
+def _slow(params: Any, ctx: RunContext) -> DemoResult:
+    """Takes ``steps`` tenths of a second, then succeeds."""
+    for step in range(1, params.steps + 1):
+        time.sleep(0.1)
+        ctx.progress(step, params.steps)
+    return DemoResult(figures={"steps": params.steps}, conclusion="slow but done")
+
+
 def _segfault(params: Any, ctx: RunContext) -> DemoResult:
     ctx.progress(1, 2)
     ctypes.string_at(0)  # reads address 0: SIGSEGV
@@ -86,6 +94,7 @@ DEMOS = {
         make_demo("boom", _boom),
         make_demo("sleepy", _sleepy, limit=1.0),
         make_demo("hang", _sleepy),
+        make_demo("slow", _slow),
         make_demo("segfault", _segfault),
         make_demo("suicide", _suicide),
     )

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from app.db import migrate
+from app.models import User
 from app.worker.pool import LocalPool, describe_exit, engine_for
 from tests.worker.fake_demos import FIND, add_run, events, get_run, wait_status, wait_until
 
@@ -140,6 +142,26 @@ def test_runs_queued_before_start_are_run_and_stop_is_clean(tmp_path: Path) -> N
             os.kill(pid, 0)
     with pytest.raises(RuntimeError):
         pool.start()
+    engine.dispose()
+
+
+def test_one_users_slow_runs_do_not_hold_the_pool_against_another_user(tmp_path: Path) -> None:
+    url, engine = _database(tmp_path)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        first, second = User(username="first"), User(username="second")
+        session.add_all([first, second])
+    # The first user queues two slow runs, then the second user a quick one.
+    slow = [add_run(engine, "slow", {"steps": 20}, user_id=first.id) for _ in range(2)]
+    quick = add_run(engine, "ok", {"steps": 1}, user_id=second.id)
+    with LocalPool(url, processes=2, find_demo=FIND, poll_interval=0.1, running_cap=1):
+        runs = [wait_status(engine, run_id, FINISHED, timeout=60) for run_id in (*slow, quick)]
+    one, two, other = runs
+    assert [r.status for r in runs] == ["succeeded"] * 3
+    assert one.started_at and two.started_at and other.started_at and one.finished_at
+    # The other user's run went ahead of the first user's second run, which waited for
+    # the first one to end (one run at a time per user).
+    assert other.started_at < two.started_at
+    assert two.started_at >= one.finished_at
     engine.dispose()
 
 
