@@ -7,8 +7,8 @@ relative loses its target (``\\href``'s text stays); one not followed by a brace
 (``\\let\\h=\\href``, ``\\def\\h{\\href}``) is removed, so no alias can carry it.
 
 The field is HTML (TeX is escaped text in it), so the target is read as the card's
-browser will: entities decoded, white space and control characters dropped, TeX's
-backslashes ignored.
+browser would, and more warily: entities decoded (repeatedly), white space and control
+characters dropped, TeX's backslashes ignored.
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ def _group(text: str, start: int) -> tuple[int, int] | None:
 
 
 def _safe(target: str) -> bool:
-    url = html.unescape(target).replace("\\", "")
+    url = target
+    for _ in range(3):  # entities inside entities: decoded as often as anyone might
+        url = html.unescape(url)
+    url = url.replace("\\", "")
     url = "".join(c for c in url if c.isprintable() and not c.isspace())
     scheme = _SCHEME.match(url)
     return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES
