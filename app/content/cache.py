@@ -21,7 +21,7 @@ from app.content.loader import display_path, source_key
 from app.content.model import AskedRecord, Diagnostic, ParsedFile, ParsedQuestion
 from app.models import ParsedFileCache
 
-PARSER_MODULES = ("loader", "markdown", "metadata", "model", "parser", "render", "tags")
+PARSER_MODULES = ("limits", "loader", "markdown", "metadata", "model", "parser", "render", "tags")
 PARSER_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "latex2mathml", "nh3")
 
 

@@ -20,6 +20,13 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
+from app.content.limits import (
+    MAX_ANSWER_CHARS,
+    MAX_FILE_CHARS,
+    MAX_FILE_MATH_SPANS,
+    MAX_MATH_SPANS,
+    MAX_TITLE_CHARS,
+)
 from app.content.markdown import markdown_parser
 from app.content.metadata import looks_like_metadata, parse_metadata_line
 from app.content.model import Diagnostic, Level, ParsedFile, ParsedQuestion
@@ -37,6 +44,8 @@ _MARK_TAG = re.compile(r"<(/?)mark\s*>", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>()（）\[\]{}\"'，。、；]+")
 _URL_TRAILING = ".,;:!?，。；：！？"
 _MAX_KEY_TERM = 40
+_MATH_TOKENS = frozenset({"math_inline", "math_inline_double", "math_block", "math_block_label"})
+_TEX_OPENERS = re.compile(r"\\[(\[]")
 
 FORMAT_HINT = (
     "expected `### Q. question` headings, each followed by a line like "
@@ -193,6 +202,7 @@ class _FileParser:
         self.section: str | None = None
         self.current: _Open | None = None
         self.first_line: dict[str, int] = {}
+        self.math_spans = 0  # formulas in the answers so far (app.content.limits)
 
     def add(self, line0: int, level: Level, message: str) -> None:
         self.result.diagnostics.append(Diagnostic(self.path, line0 + 1, level, message))
@@ -325,6 +335,8 @@ class _FileParser:
             self.add(current.answer_start + rel, "warning", message)
 
         question.answer_md = answer.strip("\n").rstrip()
+        if not self._within_limits(question, answer_tokens):
+            return  # an error: nothing of this answer is rendered
         question.takeaway = "\n".join(takeaways) or None
         question.key_terms = _key_terms(answer_tokens)
         question.reference_links = _links(answer_tokens)
@@ -369,9 +381,59 @@ class _FileParser:
         question.position = len(self.result.questions)
         self.result.questions.append(question)
 
+    def _within_limits(self, question: ParsedQuestion, answer_tokens: list[Token]) -> bool:
+        """``app.content.limits``: an answer or title too long, or too many formulas, is
+        an error at the question's line, before any rendering."""
+        line0 = question.line - 1
+        problems = []
+        if len(question.title) > MAX_TITLE_CHARS:
+            problems.append(
+                f"question title is {len(question.title):,} characters long; "
+                f"at most {MAX_TITLE_CHARS:,} are allowed"
+            )
+        if len(question.answer_md) > MAX_ANSWER_CHARS:
+            problems.append(
+                f"answer is {len(question.answer_md):,} characters long; "
+                f"at most {MAX_ANSWER_CHARS:,} are allowed (split the question)"
+            )
+        else:
+            spans = len(_TEX_OPENERS.findall(question.answer_md))
+            for tok in answer_tokens:
+                spans += tok.type in _MATH_TOKENS
+                spans += sum(c.type in _MATH_TOKENS for c in tok.children or ())
+            self.math_spans += spans
+            if spans > MAX_MATH_SPANS:
+                problems.append(
+                    f"answer has {spans:,} formulas; at most {MAX_MATH_SPANS:,} are allowed"
+                )
+            elif self.math_spans - spans > MAX_FILE_MATH_SPANS:
+                return False  # reported at the answer that crossed the limit
+            elif self.math_spans > MAX_FILE_MATH_SPANS:
+                problems.append(
+                    f"the file has over {MAX_FILE_MATH_SPANS:,} formulas by this answer; "
+                    "split it into chapters"
+                )
+        for problem in problems:
+            self.add(line0, "error", problem)
+        return not problems
+
 
 def parse_text(text: str, *, path: str, source_file: str | None = None) -> ParsedFile:
     """Parse a file's text. ``path`` names it in diagnostics; ``source_file`` is the key
-    stored in the database (defaults to ``path``)."""
+    stored in the database (defaults to ``path``). A file over ``MAX_FILE_CHARS`` is
+    refused unparsed (an error at line 1)."""
+    if len(text) > MAX_FILE_CHARS:
+        source = source_file or path
+        result = ParsedFile(path=path, source_file=source, slug=slugify(source), title="")
+        result.diagnostics.append(
+            Diagnostic(
+                path,
+                1,
+                "error",
+                f"file is {len(text):,} characters long; at most {MAX_FILE_CHARS:,} are read "
+                "(split it into chapters)",
+            )
+        )
+        return result
     text = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")
     return _FileParser(text, path, source_file or path).parse()
