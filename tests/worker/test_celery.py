@@ -16,6 +16,8 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.db import make_engine, migrate
+from app.errors import ServiceUnavailable
+from app.runs.dispatch import dispatch
 from app.worker.celery_app import CeleryDispatcher
 from app.worker.execute import reap_stale
 from tests.conftest import REPO_ROOT, need_service
@@ -151,3 +153,46 @@ def test_a_run_past_its_time_limit_fails(
         )
     finally:
         dispatcher.stop()
+
+
+def test_runs_queued_while_redis_was_down_run_after_a_restart(
+    settings: Settings, engine: Engine, worker: subprocess.Popen[bytes]
+) -> None:
+    # The claims' runs (they belong to no user) are queued at start while Redis is down.
+    down = CeleryDispatcher(settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"}))
+    run_ids = [add_run(engine, "ok", {"steps": 1}) for _ in range(5)]
+    try:
+        for run_id in run_ids:
+            with pytest.raises(ServiceUnavailable):
+                dispatch(down, engine, run_id)
+    finally:
+        down.stop()
+    assert {get_run(engine, run_id).status for run_id in run_ids} == {"queued"}
+    # The server restarts with Redis and a worker up: its sweep sends every one of them.
+    live = CeleryDispatcher(settings.model_copy(update={"runs_sweep_s": 0.2}))
+    live.start()
+    try:
+        runs = [wait_status(engine, r, ("succeeded", "failed"), timeout=90) for r in run_ids]
+    finally:
+        live.stop()
+    assert [run.status for run in runs] == ["succeeded"] * len(run_ids)
+
+
+def test_a_queued_run_whose_message_was_lost_is_sent_again(
+    settings: Settings, engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    import redis
+
+    quick = settings.model_copy(update={"runs_sweep_s": 0.2, "runs_resend_after_s": 1.0})
+    run_id = add_run(engine, "ok", {"steps": 1})
+    dispatcher = CeleryDispatcher(quick)
+    try:
+        dispatcher.submit(run_id)
+        # Redis restarts without persistence before any worker took the message.
+        redis.Redis.from_url(settings.redis_url).flushdb()
+        request.getfixturevalue("worker")
+        dispatcher.start()
+        run = wait_status(engine, run_id, ("succeeded", "failed"), timeout=90)
+    finally:
+        dispatcher.stop()
+    assert run.status == "succeeded", run.error
