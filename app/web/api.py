@@ -17,6 +17,9 @@ from app.web.schemas import (
     QuestionSummaryPublic,
 )
 
+# Far past any bank, and within the database's 64-bit integers.
+MAX_OFFSET = 10**9
+
 router = APIRouter(prefix="/api", tags=["questions"], dependencies=[Depends(same_origin)])
 
 
@@ -31,7 +34,7 @@ def api_list_questions(
     session: SessionDep,
     flt: FilterDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> QuestionPage:
     """Questions passing the filters (facets combine; values within a facet are alternatives)."""
     total, items = list_questions(session=session, flt=flt, limit=limit, offset=offset)

@@ -18,7 +18,7 @@ from app.i18n import gettext
 from app.models import Claim, QuestionTag, Tag
 from app.web.deps import SessionDep, TemplatesDep
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(include_in_schema=False)  # pages: the JSON is at /api/claims
 
 
 def status_label(status: str) -> str:

@@ -21,6 +21,7 @@ from app.runs import service
 from app.runs.dispatch import dispatch
 from app.web.csrf import same_origin
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep
+from app.web.schemas import ErrorPublic
 
 router = APIRouter(prefix="/api", tags=["demos"], dependencies=[Depends(same_origin)])
 POLL_SECONDS = 0.3
@@ -110,7 +111,10 @@ def get_demo_api(name: str) -> DemoPublic:
     return demo_public(name)
 
 
-@router.post("/demos/{name}/runs")
+@router.post(
+    "/demos/{name}/runs",
+    responses={503: {"model": ErrorPublic, "description": "The run queue is down"}},
+)
 def create_run(
     name: str,
     body: RunCreate,
@@ -153,7 +157,20 @@ def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.get("/runs/{run_id}/events")
+class EventStream(StreamingResponse):
+    media_type = "text/event-stream"
+
+
+EVENTS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A text/event-stream: `progress` events (JSON data: id, step, "
+        "total, metrics), then one `done` event (JSON data: status)",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/runs/{run_id}/events", response_class=EventStream, responses=EVENTS_DOC)
 async def run_events(run_id: IdPath, request: Request) -> StreamingResponse:
     """Server-sent events: ``progress`` for each report, then ``done`` with the final
     status. A reconnecting EventSource resumes after its Last-Event-ID."""
@@ -188,4 +205,4 @@ async def run_events(run_id: IdPath, request: Request) -> StreamingResponse:
             await asyncio.sleep(POLL_SECONDS)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+    return EventStream(stream(), headers=headers)

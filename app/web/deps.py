@@ -91,7 +91,8 @@ def form_int(value: object, *, cap: int) -> int | None:
     """A non-negative whole number from a form field, or None (empty, not ASCII digits,
     or above ``cap``): what a browser posts is not trusted to be a number."""
     text = str(value or "")
-    if not (text.isascii() and text.isdigit()):
+    # Length first: int() refuses strings over 4,300 digits (ValueError, a 500 here).
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(cap)):
         return None
     number = int(text)
     return number if number <= cap else None

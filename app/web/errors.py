@@ -1,11 +1,14 @@
 """One place that turns errors into responses: JSON for the API, a page for people.
 
 ``AppError`` subclasses carry their status and a message naming the offending value;
-request validation errors become 422 with each field and its reason.
+request validation errors become 422 with each field and its reason. Every JSON error
+has one shape, ``ErrorPublic`` (``detail``, ``field``, ``errors``), and the OpenAPI
+schema says so for every operation. ``install`` also answers HEAD on GET routes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError, Unauthorized
 from app.i18n import gettext as _
+from app.web.head import HeadAsGet
+from app.web.schemas import ErrorPublic, FieldErrorPublic
+from app.web.templating import page_user
+
+ERROR_REF = "#/components/schemas/ErrorPublic"
 
 
 def wants_json(request: Request) -> bool:
@@ -26,10 +34,19 @@ def wants_json(request: Request) -> bool:
 
 
 def _page(request: Request, status: int, title: str, message: str) -> Response:
+    # The route's session may have rolled back (and closed) before it raised: the page
+    # header shows the user from what was loaded, never by loading a detached row.
+    accounts = bool(request.app.state.settings.accounts)
+    request.state.user = page_user(getattr(request.state, "user", None), accounts=accounts)
     templates = request.app.state.templates
     return templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "error.html", {"title": title, "message": message}, status_code=status
     )
+
+
+def _json(status: int, error: ErrorPublic, headers: Mapping[str, str] | None = None) -> Response:
+    body = error.model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -37,37 +54,73 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "request"
 
 
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare ``ErrorPublic`` as the body of every error answer in ``schema`` (in place):
+    each declared 4xx, plus a ``4XX`` range on every operation."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorPublic.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["ErrorPublic"] = error_schema
+    components.pop("HTTPValidationError", None)  # FastAPI's default: not what is sent
+    components.pop("ValidationError", None)
+    content = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, response in responses.items():
+                if code.startswith("4"):
+                    response["content"] = content
+            responses.setdefault(
+                "4XX",
+                {
+                    "description": "Bad input, not signed in, not allowed or not found: "
+                    "`detail` names the field and the reason",
+                    "content": content,
+                },
+            )
+    return schema
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not app.openapi_schema:
+            app.openapi_schema = document_errors(build())
+        return app.openapi_schema
+
+    return openapi
+
+
 def install(app: FastAPI) -> None:
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(HeadAsGet)
+
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
         if isinstance(exc, Unauthorized) and not wants_json(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         if wants_json(request):
-            body: dict[str, Any] = {"detail": exc.message}
-            if exc.field:
-                body["field"] = exc.field
-            return JSONResponse(body, status_code=exc.status_code)
+            return _json(exc.status_code, ErrorPublic(detail=exc.message, field=exc.field))
         return _page(request, exc.status_code, _("Something is not right"), exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"field": _field(e.get("loc", ())), "reason": e.get("msg", "invalid")}
+            FieldErrorPublic(field=_field(e.get("loc", ())), reason=str(e.get("msg", "invalid")))
             for e in exc.errors()
-        ]
+        ] or [FieldErrorPublic(field="request", reason="invalid")]
         if wants_json(request):
-            first = errors[0] if errors else {"field": "request", "reason": "invalid"}
-            detail = f"{first['field']}: {first['reason']}"
-            return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
-        message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+            first = errors[0]
+            detail = f"{first.field}: {first.reason}"
+            return _json(422, ErrorPublic(detail=detail, field=first.field, errors=errors))
+        message = "; ".join(f"{e.field}: {e.reason}" for e in errors)
         return _page(request, 422, _("Please check the form"), message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_json(request):
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
+            return _json(exc.status_code, ErrorPublic(detail=str(exc.detail)), exc.headers)
         title = _("Page not found") if exc.status_code == 404 else _("Something is not right")
         return _page(request, exc.status_code, title, str(exc.detail))

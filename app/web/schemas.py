@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ChapterPublic(BaseModel):
@@ -76,3 +76,18 @@ class ClaimPublic(BaseModel):
     params: dict[str, Any]
     demo_url: str
     sources: list[str]
+
+
+class FieldErrorPublic(BaseModel):
+    field: str = Field(description="The field at fault, dotted (e.g. params.m)")
+    reason: str
+
+
+class ErrorPublic(BaseModel):
+    """The body of every error the API answers."""
+
+    detail: str = Field(description="What is wrong, naming the field and the value")
+    field: str | None = Field(default=None, description="The field at fault, when one is")
+    errors: list[FieldErrorPublic] | None = Field(
+        default=None, description="Each invalid field (request validation errors only)"
+    )

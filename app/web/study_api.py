@@ -46,7 +46,8 @@ class NextCardPublic(BaseModel):
 class RateCreate(BaseModel):
     question_id: str = Field(max_length=200)
     rating: int = Field(ge=1, le=4, description="1 Again, 2 Hard, 3 Good, 4 Easy")
-    version: int = Field(ge=0, description="The version the card was shown with")
+    # Integer column: a version past 32 bits was never shown (and PostgreSQL can't hold it).
+    version: int = Field(ge=0, lt=2**31, description="The version the card was shown with")
     duration_ms: int | None = Field(default=None, ge=0, le=24 * 3600 * 1000)
 
 

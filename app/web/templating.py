@@ -4,10 +4,13 @@ helpers every template uses."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import inspect
 
 from app.config import REPO_ROOT
 from app.content.filters import QuestionFilter
@@ -20,6 +23,33 @@ def filter_url(path: str, flt: QuestionFilter, **extra: str | int) -> str:
     """``path`` with ``flt`` (and ``extra``) in the query string."""
     params: list[tuple[str, str | int]] = list(flt.chips()) + list(extra.items())
     return f"{path}?{urlencode(params)}" if params else path
+
+
+@dataclass(frozen=True)
+class PageUser:
+    """What a page shows of the current user, as plain values: a page rendered after
+    the request's session rolled back or closed (the error page) must not load from a
+    detached ORM object."""
+
+    id: int | None
+    username: str | None
+    is_local: bool
+
+
+def page_user(user: Any, *, accounts: bool) -> PageUser | None:
+    """``user`` (an ORM ``User``, loaded, expired or detached) as a ``PageUser``, from
+    what is already loaded: no database access. Whoever passed ``get_current_user`` is
+    the local user exactly when accounts are off."""
+    if user is None or isinstance(user, PageUser):
+        return user
+    state = inspect(user)
+    loaded = state.dict  # only the attributes loaded now; reading it loads nothing
+    identity = state.identity
+    return PageUser(
+        id=loaded.get("id", identity[0] if identity else None),
+        username=loaded.get("username"),
+        is_local=bool(loaded.get("is_local", not accounts)),
+    )
 
 
 def short_date(value: dt.date | None) -> str:

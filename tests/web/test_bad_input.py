@@ -1,0 +1,119 @@
+"""Bad input gets a 4xx that names the field, never a server error: absurd numbers in
+forms and queries, a missing row behind a form, HEAD on pages, and the error page after
+the request's session rolled back."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import MakeClient, csrf, soup
+
+# Python's int() refuses strings over 4,300 digits (ValueError): more than that.
+HUGE = "9" * 5000
+FORM_PAGES = ("/review", "/quizzes", "/settings", "/demos/rank", "/interviews")
+
+
+def form_defaults(page: BeautifulSoup, form: Tag) -> dict[str, str]:
+    """What a browser posts from ``form`` untouched (first option, first button)."""
+    data: dict[str, str] = {}
+    for field in form.select("input[name], textarea[name], select[name], button[name]"):
+        name = str(field["name"])
+        if field.name == "select":
+            option = field.select_one("option[selected]") or field.select_one("option")
+            value = str(option.get("value", option.get_text())) if option else ""
+        elif field.get("type") in ("checkbox", "radio") and not field.has_attr("checked"):
+            continue
+        else:
+            value = str(field.get("value", field.get_text() if field.name == "textarea" else ""))
+        data.setdefault(name, value)
+    return data | {"csrf_token": csrf(page)}
+
+
+@pytest.mark.parametrize("path", FORM_PAGES)
+def test_a_number_too_long_for_int_in_any_form_field_is_not_a_server_error(
+    client: TestClient, path: str
+) -> None:
+    page = soup(client.get(path))
+    forms = page.select("form[method=post]")
+    assert forms, f"{path} has no form"
+    for form in forms:
+        action = str(form.get("action") or path)
+        defaults = form_defaults(page, form)
+        for name in sorted(defaults.keys() - {"csrf_token"}):
+            data = defaults | {name: HUGE}
+            response = client.post(action, data=data, follow_redirects=False)
+            assert response.status_code < 500, (action, name, response.text[-300:])
+            if response.status_code in (400, 422):
+                message = soup(response).select_one(".error-message, .error, [role=alert]")
+                assert message is not None and message.get_text(strip=True), (action, name)
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/questions?offset=" + "9" * 25, "offset"),
+        ("/api/questions?offset=" + HUGE, "offset"),
+        ("/api/questions?limit=" + HUGE, "limit"),
+        ("/api/quizzes/" + "9" * 25, "quiz_id"),
+        ("/api/runs/" + "9" * 25, "run_id"),
+    ],
+)
+def test_an_absurd_number_in_the_api_is_a_422_naming_the_field(
+    client: TestClient, url: str, field: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["field"] == field and body["detail"].startswith(f"{field}:")
+
+
+def test_a_card_version_beyond_any_column_is_a_422(client: TestClient) -> None:
+    card = client.get("/api/review/next").json()["card"]
+    body = {"question_id": card["question"]["id"], "rating": 3, "version": 2**31}
+    response = client.post("/api/review/rate", json=body)
+    assert response.status_code == 422 and response.json()["field"] == "version"
+
+
+def test_deleting_a_missing_interview_shows_a_404_page(client: TestClient) -> None:
+    page = soup(client.get("/interviews"))
+    response = client.post("/interviews/999/delete", data={"csrf_token": csrf(page)})
+    assert response.status_code == 404
+    message = soup(response).select_one(".error-message")
+    assert message is not None and "999" in message.get_text()
+
+
+def test_deleting_a_missing_interview_through_the_api_is_a_404(client: TestClient) -> None:
+    response = client.delete("/api/interviews/999")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "you have no interview 999", "field": "interview_id"}
+
+
+def test_the_error_page_after_a_rollback_keeps_the_sign_out_button(
+    make_client: MakeClient,
+) -> None:
+    """With accounts, the page header's "Sign out" reads the user: after the route's
+    rollback that user is expired and detached, and must not be loaded again."""
+    client = make_client(accounts=True)
+    page = soup(client.get("/signup"))
+    form = {"csrf_token": csrf(page), "username": "ada", "password": "a long passphrase 1"}
+    client.post("/signup", data=form)
+    page = soup(client.get("/interviews"))
+    assert page.select_one("form[action='/logout']") is not None, "not signed in"
+    response = client.post("/interviews/999/delete", data={"csrf_token": csrf(page)})
+    assert response.status_code == 404
+    assert soup(response).select_one("form[action='/logout']") is not None
+
+
+@pytest.mark.parametrize("path", ["/", "/questions", "/review", "/claims", "/api/chapters"])
+def test_head_on_a_page_answers_like_get_without_the_body(client: TestClient, path: str) -> None:
+    got = client.get(path)
+    head = client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+
+
+def test_head_on_a_post_only_route_is_still_405(client: TestClient) -> None:
+    assert client.head("/api/review/undo").status_code == 405
