@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 
+from tests.users.conftest import Response
 from tests.web.conftest import MakeClient, csrf, soup
 
 
