@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import make_engine, migrate
 from app.errors import ServiceUnavailable
+from app.models import User
 from app.runs.dispatch import dispatch
 from app.worker.celery_app import CeleryDispatcher
 from app.worker.execute import reap_stale
@@ -61,14 +63,16 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def start_worker(
+    settings: Settings, tmp_path: Path, concurrency: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
     env = dict(
         os.environ,
         DATABASE_URL=settings.database_url,
         IL_REDIS_URL=settings.redis_url,
         IL_QUEUE="celery",
         IL_DEMO_LOOKUP=settings.demo_lookup,
+        IL_RUNS_RUNNING_CAP=str(settings.runs_running_cap),
     )
     log = (tmp_path / "worker.log").open("wb")
     # A session of its own: the test can kill the worker and its pool children at once.
@@ -80,6 +84,8 @@ def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subpr
             "worker",
             "--queue",
             "cpu",
+            "--concurrency",
+            str(concurrency),
             "--pidfile",
             str(tmp_path / "worker.pid"),
         ],
@@ -94,6 +100,18 @@ def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subpr
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture
+def worker(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    yield from start_worker(settings, tmp_path)
+
+
+@pytest.fixture
+def two_slot_worker(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    yield from start_worker(settings, tmp_path, concurrency=2)
 
 
 def test_a_worker_takes_a_run_and_writes_its_result(
@@ -196,3 +214,24 @@ def test_a_queued_run_whose_message_was_lost_is_sent_again(
     finally:
         dispatcher.stop()
     assert run.status == "succeeded", run.error
+
+
+def test_the_running_cap_holds_across_celery_workers_and_deferred_runs_are_resent(
+    settings: Settings, engine: Engine, two_slot_worker: subprocess.Popen[bytes]
+) -> None:
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        user = User(username="busy")
+        session.add(user)
+    slow = [add_run(engine, "slow", {"steps": 15}, user_id=user.id) for _ in range(2)]
+    dispatcher = CeleryDispatcher(settings.model_copy(update={"runs_sweep_s": 0.2}))
+    try:
+        for run_id in slow:
+            dispatcher.submit(run_id)
+        dispatcher.start()
+        one, two = (wait_status(engine, r, ("succeeded", "failed"), timeout=90) for r in slow)
+    finally:
+        dispatcher.stop()
+    assert (one.status, two.status) == ("succeeded", "succeeded")
+    # Two worker slots, but one run of this user at a time: the second waited.
+    first, second = sorted((one, two), key=lambda run: run.started_at or 0)
+    assert second.started_at and first.finished_at and second.started_at >= first.finished_at
