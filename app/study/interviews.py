@@ -6,14 +6,21 @@ finds the questions asked there and its review link filters by them. The review 
 aims at the nearest interview on or after today (``app.study.queue.load_focus``); the
 rules of the plan are in ``app.study.plan``.
 
+Adding is idempotent: an interview identical to one the user has (same company, role,
+stage and date, as stored) is that one, so a double-submitted form adds one. The check
+and the insert are one ``INSERT .. SELECT .. WHERE NOT EXISTS`` under a lock on the
+user's row, so two concurrent posts add one too (SQLite runs the statement under its
+write lock; PostgreSQL serialises on the row lock). No unique index is needed.
+
 Services take keyword-only arguments, own the SQL and commit their own transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, exists, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
@@ -74,17 +81,35 @@ def add_interview(
             f"date {date.isoformat()} is in the past (today is {today.isoformat()})",
             field="date",
         )
-    interview = Interview(
-        user_id=user.id,
-        company=_bank_spelling(session, "company", name),
-        role=_bank_spelling(session, "role", role_text),
-        stage=_bank_spelling(session, "stage", stage_text),
-        date=date,
-        created_at=as_utc(now),
-    )
-    session.add(interview)
+    values = {
+        "user_id": user.id,
+        "company": _bank_spelling(session, "company", name),
+        "role": _bank_spelling(session, "role", role_text),
+        "stage": _bank_spelling(session, "stage", stage_text),
+        "date": date,
+        "created_at": as_utc(now),
+    }
+    same = _same(values)
+    # One add at a time per user (PostgreSQL); SQLite's write lock covers the statement.
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    columns = [getattr(Interview, name) for name in values]
+    source = select(*(literal(v, c.type) for v, c in zip(values.values(), columns, strict=True)))
+    session.execute(insert(Interview).from_select(list(values), source.where(~exists(same))))
+    interview_id = session.scalars(same.order_by(Interview.id).limit(1)).one()
     session.commit()
+    interview = session.get(Interview, interview_id)
+    assert interview is not None
     return interview
+
+
+def _same(values: Mapping[str, object]) -> Select[int]:
+    """The user's interviews identical to ``values`` (company, role, stage, date)."""
+    return select(Interview.id).where(
+        *(
+            getattr(Interview, name).is_not_distinct_from(values[name])
+            for name in ("user_id", "company", "role", "stage", "date")
+        )
+    )
 
 
 def list_interviews(*, session: Session, user: User) -> list[Interview]:
