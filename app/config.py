@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Accounts with login. Off: one built-in local user, and only a loopback address.
     accounts: bool = False
+    # Host names the app answers with accounts on (comma-separated; "*.example.com" for
+    # subdomains, "*" for any). Local mode answers only localhost, 127.0.0.1 and [::1].
+    trusted_hosts: str = "localhost,127.0.0.1,[::1]"
     # Signs session cookies. Empty: a random key kept in data_dir/secret_key.
     secret_key: str = ""
     # Mark the session cookie Secure (set when served over HTTPS behind a proxy).

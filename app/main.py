@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import REPO_ROOT, Settings, get_settings, session_secret
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, migrate
 from app.errors import ServiceUnavailable
 from app.models.base import utcnow
 from app.runs.dispatch import Dispatcher, NoWorkers, dispatch
@@ -37,6 +37,7 @@ from app.web import (
     study_pages,
 )
 from app.web.middleware import LanguageMiddleware
+from app.web.security import SecurityMiddleware, trusted_hosts
 from app.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,12 @@ def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
     application.state.templates = make_templates()
     application.state.dispatcher = make_dispatcher(settings, start_workers=start_workers)
 
+    # Innermost of the three, so its refusals speak the request's language.
+    application.add_middleware(
+        SecurityMiddleware,
+        local=not settings.accounts,
+        trusted=trusted_hosts(settings),  # now: a bad IL_TRUSTED_HOSTS stops the start
+    )
     application.add_middleware(LanguageMiddleware)
     application.add_middleware(
         SessionMiddleware,
@@ -143,14 +150,19 @@ def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
 
 
 class _LazyApp:
-    """Builds the real app from the environment on the first ASGI event."""
+    """Builds the real app from the environment on the first ASGI event (usually the
+    lifespan's startup), bringing the database schema up to date first, as ``serve``
+    does, so a fresh data folder works under plain ``uvicorn app.main:app``. The build
+    has no ``await``: two first requests cannot both build."""
 
     def __init__(self) -> None:
         self._app: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._app is None:
-            self._app = create_app(get_settings(), start_workers=True)
+            application = create_app(get_settings(), start_workers=True)
+            migrate(application.state.engine)
+            self._app = application
         await self._app(scope, receive, send)
 
 

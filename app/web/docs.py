@@ -30,7 +30,7 @@ async def swagger_ui(request: Request) -> HTMLResponse:
     root_path = str(request.scope.get("root_path", "")).rstrip("/")
     # The online validator badge would fetch from validator.swagger.io: keep it off.
     parameters: dict[str, Any] = {"validatorUrl": None, **(app.swagger_ui_parameters or {})}
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=root_path + app.openapi_url,
         title=f"{app.title} - Swagger UI",
         swagger_js_url=root_path + assets.SWAGGER_JS,
@@ -40,9 +40,20 @@ async def swagger_ui(request: Request) -> HTMLResponse:
         init_oauth=app.swagger_ui_init_oauth,
         swagger_ui_parameters=parameters,
     )
+    return with_nonce(request, page)
 
 
 @router.get(OAUTH2_REDIRECT_PATH, response_class=HTMLResponse)
-async def swagger_ui_oauth2_redirect() -> HTMLResponse:
+async def swagger_ui_oauth2_redirect(request: Request) -> HTMLResponse:
     """The page Swagger UI's OAuth2 flows return to (inline script, nothing external)."""
-    return get_swagger_ui_oauth2_redirect_html()
+    return with_nonce(request, get_swagger_ui_oauth2_redirect_html())
+
+
+def with_nonce(request: Request, page: HTMLResponse) -> HTMLResponse:
+    """FastAPI's page with the request's CSP nonce on its scripts (the content security
+    policy of ``app.web.security`` runs no inline script without it)."""
+    nonce = getattr(request.state, "csp_nonce", None)
+    if nonce is None:
+        return page
+    html = bytes(page.body).decode("utf-8").replace("<script", f'<script nonce="{nonce}"')
+    return HTMLResponse(html, status_code=page.status_code)

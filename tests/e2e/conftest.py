@@ -112,8 +112,30 @@ def serve(tmp_path: Path, claims: str | None = None) -> Iterator[Server]:
         proc.wait(timeout=10)
 
 
+class WatchedBrowser:
+    """The browser, whose pages record what the content security policy refused (the
+    console says "... violates the following Content Security Policy directive ...")."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.csp_violations: list[str] = []
+
+    def new_page(self, **kwargs: Any) -> Any:
+        page = self._browser.new_page(**kwargs)
+        page.on("console", self._console)
+        return page
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
+    """Chromium; every browser test also checks the pages broke no CSP rule."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -122,8 +144,10 @@ def browser() -> Iterator[Any]:
         need_service(f"no chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
+        watched = WatchedBrowser(browser)
+        yield watched
         browser.close()
+    assert not watched.csp_violations, watched.csp_violations
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -7,11 +7,13 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
 
 from app.bank import import_bank
 from app.config import Settings
@@ -20,6 +22,16 @@ from app.main import create_app
 from tests.conftest import SEED
 
 MakeClient = Callable[..., TestClient]
+
+# The app answers only loopback clients under a loopback name in local mode (see
+# app.web.security); the test client's defaults ("testserver", "testclient") are neither.
+LOCAL_URL = "http://127.0.0.1"
+LOCAL_ADDRESS = ("127.0.0.1", 50000)
+
+
+def local_client(app: ASGIApp, **kwargs: Any) -> TestClient:
+    """A TestClient that talks to ``app`` as a browser on this machine would."""
+    return TestClient(app, base_url=LOCAL_URL, client=LOCAL_ADDRESS, **kwargs)
 
 
 def import_seed(engine: Engine, content_dir: Path) -> None:
@@ -39,7 +51,7 @@ def make_client(settings: Settings, engine: Engine, content_dir: Path) -> Iterat
         if seed and not clients:
             import_seed(engine, content_dir)
         app_settings = settings.model_copy(update={"accounts": accounts})
-        client = TestClient(create_app(app_settings), headers={"Accept-Language": language})
+        client = local_client(create_app(app_settings), headers={"Accept-Language": language})
         client.__enter__()
         clients.append(client)
         return client

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.config import REPO_ROOT, Settings
 from app.web import assets, docs
+from tests.web.conftest import local_client
 
 STATIC_DIR = REPO_ROOT / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -165,5 +166,5 @@ def test_docs_page_honours_root_path_and_disabled_schema() -> None:
 def test_create_app_serves_offline_docs(settings: Settings) -> None:
     from app.main import create_app
 
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         check_docs_page(client)

@@ -20,7 +20,7 @@ from app.config import Settings
 from app.main import create_app
 from app.users.service import local_user
 from tests.export.history import make_history, seeded_engine
-from tests.web.conftest import MakeClient, csrf, number, soup
+from tests.web.conftest import MakeClient, csrf, local_client, number, soup
 
 
 def note_ids(apkg: bytes, tmp_path: Path) -> list[str]:
@@ -52,7 +52,7 @@ def other(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[Tes
     """A second app on a fresh database with the same bank (another machine)."""
     engine: Engine = seeded_engine(settings, tmp_path / "other", content_dir)
     app_settings = settings.model_copy(update={"data_dir": tmp_path / "other"})
-    with TestClient(create_app(app_settings), headers={"Accept-Language": "en"}) as client:
+    with local_client(create_app(app_settings), headers={"Accept-Language": "en"}) as client:
         yield client
     engine.dispose()
 

@@ -120,7 +120,9 @@ from app.db import make_engine, migrate
 from app.main import create_app
 settings = Settings(data_dir={str(settings.data_dir)!r}, database_url="")
 migrate(make_engine(settings))
-with TestClient(create_app(settings)) as client:
+with TestClient(
+    create_app(settings), base_url="http://127.0.0.1", client=("127.0.0.1", 50000)
+) as client:
     assert client.get("/").status_code == 200
     assert client.get("/review").status_code == 200
     assert client.get("/demos/rank").status_code == 200
