@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -149,41 +152,66 @@ def test_no_template_has_inline_script_style_or_handler() -> None:
                 assert attribute != "style" and not attribute.startswith("on"), (path.name, tag)
 
 
-@pytest.mark.slow
-def test_plain_uvicorn_on_a_fresh_data_folder_serves_and_guards(tmp_path: Path) -> None:
-    """The documented ASGI entry migrates a fresh database and keeps the rules."""
+def own_lan_address() -> str | None:
+    """An address of this machine that is not loopback (None when it has none)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET: picks a route, sends nothing
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@contextmanager
+def plain_uvicorn(tmp_path: Path, host: str) -> Iterator[int]:
+    """``uvicorn app.main:app`` as the README shows it, on a fresh data folder."""
     port = free_port()
     env = dict(os.environ, IL_DATA_DIR=str(tmp_path / "data"), IL_WORKERS="0")
     env.pop("DATABASE_URL", None)
     env.pop("IL_ACCOUNTS", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-        + ["--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(url + "/api/healthz", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/healthz", timeout=1)
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     proc.kill()
                     raise AssertionError(proc.stdout.read() if proc.stdout else "") from None
                 time.sleep(0.2)
-        for path in ("/", "/questions", "/review", "/api/stats"):
-            with urllib.request.urlopen(url + path, timeout=10) as response:
-                assert response.status == 200, path
-        evil = urllib.request.Request(url + "/", headers={"Host": "rebind.evil.example"})
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(evil, timeout=10)
-        assert refused.value.code == 400
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def status_of(url: str, headers: dict[str, str] | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.slow
+def test_plain_uvicorn_on_a_fresh_data_folder_serves_and_guards(tmp_path: Path) -> None:
+    """The documented ASGI entry migrates a fresh database and keeps the rules, even
+    listening on every interface."""
+    with plain_uvicorn(tmp_path, "0.0.0.0") as port:
+        url = f"http://127.0.0.1:{port}"
+        for path in ("/", "/questions", "/review", "/api/stats"):
+            assert status_of(url + path) == 200, path
+        assert status_of(url + "/", {"Host": "rebind.evil.example"}) == 400
+        lan = own_lan_address()
+        if lan is not None:  # another machine's view: the request comes from a LAN address
+            assert status_of(f"http://{lan}:{port}/api/stats", {"Host": "localhost"}) == 403
