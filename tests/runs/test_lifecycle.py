@@ -74,7 +74,7 @@ def test_status_values_are_those_the_database_holds() -> None:
         "failed",
         "cancelled",
     ]
-    assert RunStatus.QUEUED == "queued"
+    assert str(RunStatus.QUEUED) == "queued"
 
 
 def test_racing_claims_of_one_user_respect_the_running_cap(any_engine: Engine) -> None:
