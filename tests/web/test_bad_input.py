@@ -117,3 +117,10 @@ def test_head_on_a_page_answers_like_get_without_the_body(client: TestClient, pa
 
 def test_head_on_a_post_only_route_is_still_405(client: TestClient) -> None:
     assert client.head("/api/review/undo").status_code == 405
+
+
+def test_head_on_a_live_event_stream_ends_after_the_headers(client: TestClient) -> None:
+    run = client.post("/api/demos/rank/runs", json={"params": {"seed": 3}}).json()
+    head = client.head(f"/api/runs/{run['id']}/events")  # queued: GET would stream on
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("text/event-stream")
