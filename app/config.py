@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     # Per user: runs waiting at once, and new runs per minute.
     runs_queued_cap: int = Field(default=3, ge=1)
     runs_per_minute: int = Field(default=10, ge=1)
+    # Per user: runs running at once (the rest wait their turn, fairly between users).
+    runs_running_cap: int = Field(default=1, ge=1)
+    # Celery: a queued run whose id went to the queue this many seconds ago and that no
+    # worker has claimed is sent again (a lost message, a queue that was down).
+    runs_resend_after_s: float = Field(default=120.0, gt=0)
+    # Celery: how often the web process looks for queued runs to send (or send again).
+    runs_sweep_s: float = Field(default=5.0, gt=0)
     # Accounts (per process): sign-in and sign-up posts per client address per minute,
     # failed sign-ins per username per 15 minutes, argon2 hashes at once (64 MiB each),
     # and how long a sign-in waits for a hashing slot before a 503.
