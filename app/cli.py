@@ -107,6 +107,26 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
 
 
+def check_trusted_hosts(settings: Settings) -> None:
+    """Stop on a bad IL_TRUSTED_HOSTS; with accounts on every interface, say when only
+    the loopback names are trusted (other machines would get 400 until it names this
+    server). The app itself refuses other hosts and, in local mode, other machines."""
+    from rich.markup import escape
+
+    from app.web.security import LOOPBACK_NAMES, WILDCARD_ADDRESSES, trusted_hosts
+
+    try:
+        trusted = trusted_hosts(settings)
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    if settings.accounts and settings.host in WILDCARD_ADDRESSES and trusted <= LOOPBACK_NAMES:
+        err.print(
+            "[yellow]only localhost names are trusted:[/yellow] set IL_TRUSTED_HOSTS to the "
+            "names people open this server by (e.g. lab.example.com), or they get 400."
+        )
+
+
 @cli.command("serve")
 def serve_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on (IL_HOST).")] = None,
@@ -132,6 +152,7 @@ def serve_command(
             "127.0.0.1 (the default), or turn accounts on with IL_ACCOUNTS=true."
         )
         raise typer.Exit(2)
+    check_trusted_hosts(settings)
     if not no_import:
         report = run_import(settings, [settings.content_dir])
         print_text(report, err)

@@ -215,3 +215,19 @@ def test_plain_uvicorn_on_a_fresh_data_folder_serves_and_guards(tmp_path: Path) 
         lan = own_lan_address()
         if lan is not None:  # another machine's view: the request comes from a LAN address
             assert status_of(f"http://{lan}:{port}/api/stats", {"Host": "localhost"}) == 403
+
+
+def test_serve_stops_on_a_bad_trusted_hosts_entry(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    monkeypatch.setenv("IL_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("IL_ACCOUNTS", "true")
+    monkeypatch.setenv("IL_TRUSTED_HOSTS", "lab.example.com,https://lab.example.com/")
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(cli, ["serve", "--no-import"])
+    assert result.exit_code == 2
+    assert "IL_TRUSTED_HOSTS: 'https://lab.example.com/' is not a host name" in result.output
