@@ -1,12 +1,15 @@
 """Schemathesis against ``/openapi.json``: cases drawn from the API's own schema, valid
-and invalid, sent in process to the app (local mode, a fresh database with the seed bank).
+and invalid, sent in process to the app (local mode, and signed in with accounts; a fresh database
+with the seed bank each).
 No case may get a server error, and every answer must match what the schema declares."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -16,26 +19,38 @@ from schemathesis.pytest._test_builder import build_operation_test
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.web.conftest import MakeClient
+from tests.web.conftest import MakeClient, csrf, soup
 
-# Bounded and derandomized: the same cases on every run (about 20 s here).
+# Bounded and derandomized: the same cases on every run (about 20 s a mode here).
 EXAMPLES = 12
 CHECKS = [not_a_server_error, response_schema_conformance]
 LOCAL_ADDRESS = ("127.0.0.1", 50000)
 
 
-def as_local_browser(app: ASGIApp) -> ASGIApp:
-    """``app`` as a browser on this machine reaches it: schemathesis's in-process client
-    names itself ``testclient``/``testserver``, which local mode refuses (not loopback)."""
+def as_local_browser(app: ASGIApp, cookie: str | None = None) -> ASGIApp:
+    """``app`` as a browser on this machine reaches it (signed in with ``cookie``):
+    schemathesis's in-process client names itself ``testclient``/``testserver``, which
+    local mode refuses (not loopback)."""
 
     async def local(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
-            host = (b"host", b"127.0.0.1")
-            scope = {**scope, "client": LOCAL_ADDRESS, "headers": [*headers, host]}
+            headers = [(k, v) for k, v in scope["headers"] if k not in (b"host", b"cookie")]
+            headers.append((b"host", b"127.0.0.1"))
+            if cookie:
+                headers.append((b"cookie", cookie.encode()))
+            scope = {**scope, "client": LOCAL_ADDRESS, "headers": headers}
         await app(scope, receive, send)
 
     return local
+
+
+def signed_in_cookie(client: TestClient) -> str:
+    """Sign up an account with ``client``; its session cookie."""
+    page = soup(client.get("/signup"))
+    form = {"csrf_token": csrf(page), "username": "fuzz", "password": "a long passphrase 1"}
+    client.post("/signup", data=form)
+    assert client.get("/api/settings").status_code == 200, "not signed in"
+    return f"il_session={client.cookies['il_session']}"
 
 
 SETTINGS = settings(
@@ -71,9 +86,11 @@ def failures_of(operation: schemathesis.APIOperation[Any, Any, Any, Any]) -> lis
     return []
 
 
-def test_the_api_answers_as_its_schema_says(make_client: MakeClient) -> None:
-    client = make_client()  # a fresh database with the seed bank imported
-    schema = schemathesis.openapi.from_asgi("/openapi.json", as_local_browser(client.app))
+@pytest.mark.parametrize("accounts", [False, True], ids=["local", "accounts"])
+def test_the_api_answers_as_its_schema_says(make_client: MakeClient, accounts: bool) -> None:
+    client = make_client(accounts=accounts)  # a fresh database with the seed bank imported
+    cookie = signed_in_cookie(client) if accounts else None
+    schema = schemathesis.openapi.from_asgi("/openapi.json", as_local_browser(client.app, cookie))
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) > 30
     failures = [f for operation in operations for f in failures_of(operation)]
