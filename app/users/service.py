@@ -61,6 +61,7 @@ def create_account(
     if session.scalar(select(User.id).where(User.username_key == key)) is not None:
         guard.failed(account=key)
         raise _taken(name)
+    session.commit()  # give the connection back while waiting for a hashing slot
     user = User(username=name, password_hash=guard.hashing.hash(password))
     session.add(user)
     try:
@@ -79,6 +80,7 @@ def authenticate(
     key = fold_username(username)
     guard.admit(address=address, account=key)
     user = session.scalar(select(User).where(User.username_key == key))
+    session.commit()  # give the connection back while hashing (expire_on_commit is off)
     wrong = Unauthorized(_("Wrong username or password."), field="password")
     if user is None or user.password_hash is None or user.is_local:
         guard.hashing.hash(password)  # same work either way: no timing hint that it exists
