@@ -57,6 +57,8 @@ def make_dispatcher(settings: Settings, *, start_workers: bool) -> Dispatcher:
             settings.resolved_database_url,
             processes=settings.workers,
             find_demo=settings.demo_lookup,
+            # One user in local mode: fairness between users is moot, use every worker.
+            running_cap=settings.runs_running_cap if settings.accounts else None,
         )
     return NoWorkers()
 
