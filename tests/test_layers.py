@@ -5,7 +5,9 @@ lower layer to a higher one").
 Every module under ``app/`` is parsed (not imported: this runs without torch), and every
 ``import app.x`` / ``from app.x import y`` it holds is found, at module level or inside a
 function. Each module is given its layer by ``LAYERS``; an import may point to its own
-layer or one below it, never above.
+layer or one below it, never above. Imports under ``if TYPE_CHECKING:`` count for the
+layers (a type from a higher layer is still a dependency on it) and for the strict circle
+test; only the import-time circle test leaves them, and imports inside functions, out.
 """
 
 from __future__ import annotations
