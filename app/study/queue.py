@@ -240,6 +240,11 @@ def load_focus(*, session: Session, user: User, now: dt.datetime) -> Focus | Non
     ).first()
     if interview is None:
         return None
+    return interview_focus(session=session, interview=interview, zone=zone)
+
+
+def interview_focus(*, session: Session, interview: Interview, zone: zoneinfo.ZoneInfo) -> Focus:
+    """``interview``'s questions with their tiers and pull-forward days."""
     bank = list(
         session.scalars(
             select(Question.id)
