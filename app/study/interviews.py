@@ -1,4 +1,5 @@
-"""Upcoming interviews: add, list, delete, and the plan toward the nearest one.
+"""Upcoming interviews: add, list, delete, the plan toward the nearest one and the
+overview of the plans toward every upcoming one (``plan_overview``).
 
 A company or stage typed the way the bank spells it up to case, width and spaces
 ("ALI" for "Ali", "一面 " for "一面") is stored in the bank's spelling, so the interview
@@ -28,7 +29,7 @@ from app.content.tags import fold
 from app.errors import NotFound, Unprocessable
 from app.models import Asked, Card, Interview, User
 from app.study import plan, queue
-from app.study.plan import CardView, Plan
+from app.study.plan import CardView, Overview, Plan
 from app.study.scheduler import as_utc
 from app.study.undo import rows_changed
 
@@ -156,3 +157,45 @@ def current_plan(*, session: Session, user: User, now: dt.datetime) -> Plan | No
         new_quota=new_quota,
         new_limit=user.new_per_day,
     )
+
+
+def plan_overview(*, session: Session, user: User, now: dt.datetime) -> Overview | None:
+    """The plans toward every interview on or after today, soonest first, added up
+    (``plan.overview``); ``None`` without one. A question shared by two interviews is
+    planned for the earlier; the new cards the user may start today go to the earliest
+    interview first."""
+    now = as_utc(now)
+    today = user_today(user=user, now=now)
+    upcoming = list(
+        session.scalars(
+            select(Interview)
+            .where(Interview.user_id == user.id, Interview.date >= today)
+            .order_by(Interview.date, Interview.id)
+        )
+    )
+    if not upcoming:
+        return None
+    zone = queue.user_zone(user)
+    start, end = queue.study_day_bounds(user=user, now=now)
+    quota, _ = queue.new_left_today(session=session, user=user, flt=QuestionFilter(), now=now)
+    carded = set(session.scalars(select(Card.question_id).where(Card.user_id == user.id)))
+    plans: list[Plan] = []
+    claimed: set[str] = set()
+    for interview in upcoming:
+        focus = queue.interview_focus(session=session, interview=interview, zone=zone)
+        cards = queue.focus_cards(session=session, user=user, flt=QuestionFilter(), focus=focus)
+        new = [CardView(question_id=q) for q in focus.tiers if q not in carded]
+        view = plan.summarize(
+            [*cards, *new],
+            focus,
+            today=today,
+            day_start=start,
+            day_end=end,
+            new_quota=quota,
+            new_limit=user.new_per_day,
+            claimed=frozenset(claimed),
+        )
+        quota = max(0, quota - view.new_to_see)
+        claimed.update(focus.tiers)
+        plans.append(view)
+    return plan.overview(plans, today=today)

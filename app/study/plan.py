@@ -205,9 +205,12 @@ def summarize(
     day_end: dt.datetime,
     new_quota: int,
     new_limit: int,
+    claimed: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan for the interview's questions ``cards`` (tiers 1-3, leeches left out).
-    ``new_quota``: new cards the user may still start today."""
+    ``new_quota``: new cards the user may still start today; ``claimed``: questions an
+    earlier interview's plan already counts (in ``tier_counts``, not in the cards to see,
+    so a question shared by two interviews is planned once, for the earlier one)."""
     target = focus.target
     # Seen "before the interview": by its day's start, or by tonight on the day itself.
     deadline = max(target.starts, day_end)
@@ -220,6 +223,8 @@ def summarize(
         if tier > TIER_TOPIC:
             continue
         tier_counts[tier - 1] += 1
+        if card.question_id in claimed:
+            continue
         if card.is_new:
             unseen_new += tier <= TIER_COMPANY
         elif card.last_review is not None and card.last_review >= day_start:
@@ -233,7 +238,9 @@ def summarize(
             available += due < day_end
     to_see = waiting + unseen_new + done
     daily_need = math.ceil(to_see / days_left)
-    new_need = math.ceil((unseen_new + new_done) / days_left)
+    # Today's first reviews count while new questions remain (the figure holds still as
+    # the user reviews); with none left the plan needs no new card.
+    new_need = math.ceil((unseen_new + new_done) / days_left) if unseen_new else 0
     available += min(max(0, new_quota), unseen_new)
     needed = min(daily_need, done + available)
     return Plan(
@@ -250,4 +257,69 @@ def summarize(
         today_needed=needed,
         today_done=done,
         today_left=max(0, needed - done),
+    )
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Days from ``first`` to ``last`` (inclusive) with the same interviews ahead: the
+    cards a day each of them needs (``shares``: interview id and cards a day)."""
+
+    first: dt.date
+    last: dt.date
+    shares: tuple[tuple[int, int], ...]
+
+    @property
+    def cards(self) -> int:
+        return sum(n for _, n in self.shares)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The plans toward every upcoming interview, soonest first, and how they add up:
+    each day's cards are the sum of the daily needs of the interviews still ahead."""
+
+    plans: tuple[Plan, ...]
+    stretches: tuple[Stretch, ...]
+    today_needed: int
+    today_done: int
+    today_left: int
+    daily_need: int
+    new_need: int
+    new_limit: int
+    over_limit: bool
+
+
+def overview(plans: Sequence[Plan], *, today: dt.date) -> Overview:
+    """Add up ``plans`` (soonest first; their cards counted once, see ``summarize``)."""
+    stretches: list[Stretch] = []
+    first = today
+    for day in sorted({p.target.day for p in plans}):
+        # Interviews with nothing to see take no share (a company the bank never saw).
+        shares = tuple(
+            (p.target.interview_id, p.daily_need)
+            for p in plans
+            if p.target.day > first and p.daily_need
+        )
+        last = day - dt.timedelta(days=1)
+        if day > first and shares:
+            if stretches and stretches[-1].shares == shares:
+                stretches[-1] = Stretch(first=stretches[-1].first, last=last, shares=shares)
+            else:
+                stretches.append(Stretch(first=first, last=last, shares=shares))
+        first = max(first, day)
+    # The interview of today counts today too (its daily need is what is left of it).
+    now = [p for p in plans if p.target.day >= today]
+    new_need = sum(p.new_need for p in now)
+    new_limit = plans[0].new_limit if plans else 0
+    return Overview(
+        plans=tuple(plans),
+        stretches=tuple(stretches),
+        today_needed=sum(p.today_needed for p in now),
+        today_done=sum(p.today_done for p in now),
+        today_left=sum(p.today_left for p in now),
+        daily_need=sum(p.daily_need for p in now),
+        new_need=new_need,
+        new_limit=new_limit,
+        over_limit=new_need > new_limit,
     )

@@ -15,7 +15,7 @@ from app.content.queries import chapter_summaries, facet_values, get_question, l
 from app.errors import NotFound, Unauthorized
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
-from app.study.interviews import current_plan
+from app.study.interviews import plan_overview
 from app.study.relearn import answer_changed_at
 from app.study.review import queue_counts
 from app.web.claims_pages import answer_with_claims, claim_context
@@ -57,8 +57,8 @@ def home(
     now = dt.datetime.now(dt.UTC)
     counts = queue_counts(session=session, user=user, flt=QuestionFilter(), now=now)
     chapters = chapter_summaries(session=session)
-    plan = current_plan(session=session, user=user, now=now)
-    context = plan_context(plan) | {"chapters": chapters, "counts": counts}
+    overview = plan_overview(session=session, user=user, now=now)
+    context = plan_context(overview) | {"chapters": chapters, "counts": counts}
     return templates.TemplateResponse(request, "home.html", context)
 
 

@@ -22,7 +22,7 @@ from app.content.queries import facet_values
 from app.errors import AppError, Unprocessable
 from app.models import Interview, User
 from app.study import interviews, relearn
-from app.study.plan import Plan
+from app.study.plan import Overview, Plan
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, TemplatesDep
 from app.web.templating import filter_url
@@ -78,16 +78,27 @@ def review_filter(plan: Plan) -> QuestionFilter:
     return QuestionFilter(company=(target.company,))
 
 
-def plan_context(plan: Plan | None) -> dict[str, Any]:
-    """What ``_plan.html`` needs (the home page and ``/interviews`` show it)."""
-    if plan is None:
-        return {"plan": None}
-    flt = review_filter(plan)
-    return {
-        "plan": plan,
-        "plan_review_url": filter_url("/review", flt),
-        "plan_review_stage": flt.stage[0] if flt.stage else None,
+def plan_context(overview: Overview | None) -> dict[str, Any]:
+    """What ``_plan.html`` needs (the home page and ``/interviews`` show it): the
+    overview and, per interview, its name and the review link of its questions."""
+    if overview is None:
+        return {"overview": None, "plan_items": [], "plan_names": {}}
+    items = []
+    for plan in overview.plans:
+        flt = review_filter(plan)
+        target = plan.target
+        items.append(
+            {
+                "plan": plan,
+                "name": target.company + (f" {target.stage}" if target.stage else ""),
+                "review_url": filter_url("/review", flt),
+                "review_stage": flt.stage[0] if flt.stage else None,
+            }
+        )
+    names = {
+        p.target.interview_id: item["name"] for p, item in zip(overview.plans, items, strict=True)
     }
+    return {"overview": overview, "plan_items": items, "plan_names": names}
 
 
 def _page(
@@ -105,8 +116,8 @@ def _page(
     listed = [
         interview_public(i, today) for i in interviews.list_interviews(session=session, user=user)
     ]
-    plan = interviews.current_plan(session=session, user=user, now=now)
-    context = plan_context(plan) | {
+    overview = interviews.plan_overview(session=session, user=user, now=now)
+    context = plan_context(overview) | {
         "interviews": listed,
         "today": today,
         "facets": facet_values(session=session),
@@ -208,6 +219,15 @@ def delete_api(interview_id: IdPath, session: SessionDep, user: CurrentUserDep) 
     """Delete one of your interviews."""
     interviews.delete_interview(session=session, user=user, interview_id=interview_id)
     return Response(status_code=204)
+
+
+@router.get("/api/plans", tags=["plan"])
+def plans_api(session: SessionDep, user: CurrentUserDep) -> Overview | None:
+    """The plans toward every interview on or after today, soonest first (null without
+    one), added up: today's cards for them all, and the cards a day by date (each
+    interview's share until its day). A question two interviews share counts for the
+    earlier one."""
+    return interviews.plan_overview(session=session, user=user, now=_now())
 
 
 @router.get("/api/plan", tags=["plan"])
