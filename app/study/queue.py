@@ -26,6 +26,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 from fsrs import State
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -38,6 +39,7 @@ from app.study.plan import CardView, Focus, Target
 from app.study.scheduler import as_utc
 
 LEARN_AHEAD = dt.timedelta(minutes=20)
+NewCards = Literal["quota", "none", "all"]
 # ReviewLog.source of flashcard reviews (quizzes will log their own source).
 REVIEW_SOURCE = "review"
 
@@ -328,10 +330,18 @@ def _first_new_asked(session: Session, user: User, flt: QuestionFilter, focus: F
 
 
 def pick_next(
-    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
+    *,
+    session: Session,
+    user: User,
+    flt: QuestionFilter,
+    now: dt.datetime,
+    new: NewCards = "quota",
 ) -> tuple[str, Card | None] | None:
     """The next question to show under ``flt`` and its card (``None``: new), in the
-    order the module docstring gives; ``None`` when nothing is left for now."""
+    order the module docstring gives; ``None`` when nothing is left for now. ``new``
+    says which new questions may come: "quota" (today's new-card limit), "none" (custom
+    study of cards already learned) or "all" (custom study that asked for new ones,
+    past the limit)."""
     now = as_utc(now)
     _, end = study_day_bounds(user=user, now=now)
     focus = load_focus(session=session, user=user, now=now)
@@ -350,7 +360,7 @@ def pick_next(
     )
     if due is not None:
         return due.question_id, due
-    if _new_quota(session, user, now) > 0:
+    if new == "all" or (new == "quota" and _new_quota(session, user, now) > 0):
         asked = _first_new_asked(session, user, flt, focus) if focus is not None else None
         if asked is not None:
             return asked, None

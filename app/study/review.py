@@ -33,9 +33,11 @@ from app.content.filters import QuestionFilter
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Card, Question, ReviewLog, User
 from app.study import scheduler
+from app.study.ahead import ahead_left, next_due, pick_ahead
 from app.study.leeches import becomes_leech
 from app.study.queue import (
     REVIEW_SOURCE,
+    NewCards,
     QueueCounts,
     pick_next,
     pick_preferred,
@@ -45,18 +47,28 @@ from app.study.queue import (
 from app.study.scheduler import CardDict, Outcome, as_utc
 from app.study.settings import set_study_settings
 from app.study.shown import fuzz_rng
-from app.study.undo import UndoResult, card_history, last_review, rows_changed, undo_last
+from app.study.undo import (
+    UndoResult,
+    can_undo,
+    card_history,
+    last_review,
+    rows_changed,
+    undo_last,
+)
 
 __all__ = [
     "QueueCounts",
     "RateResult",
     "ShownCard",
     "UndoResult",
+    "ahead_left",
+    "can_undo",
     "card_history",
     "current_version",
     "fuzz_rng",
     "last_review",
     "next_card",
+    "next_due",
     "queue_counts",
     "rate",
     "set_study_settings",
@@ -108,17 +120,25 @@ def next_card(
     flt: QuestionFilter,
     now: dt.datetime,
     prefer: str | None = None,
+    ahead: bool = False,
+    include_new: bool = False,
 ) -> ShownCard | None:
     """The next card to review under ``flt`` with its four previews (see
     ``app.study.queue`` for the order), or ``None`` when nothing is left for now.
     ``prefer`` shows that question first if it is active and passes ``flt`` (after undo).
+    With ``ahead`` (custom study, ``app.study.ahead``) the slice's cards not yet due
+    follow the due ones, and new questions come only with ``include_new``.
     """
     now = as_utc(now)
     picked = None
     if prefer:
         picked = pick_preferred(session=session, user=user, flt=flt, question_id=prefer)
     if picked is None:
-        picked = pick_next(session=session, user=user, flt=flt, now=now)
+        new: NewCards = ("all" if include_new else "none") if ahead else "quota"
+        picked = pick_next(session=session, user=user, flt=flt, now=now, new=new)
+    if picked is None and ahead:
+        early = pick_ahead(session=session, user=user, flt=flt, now=now)
+        picked = (early.question_id, early) if early is not None else None
     if picked is None:
         return None
     question_id, row = picked

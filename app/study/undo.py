@@ -45,6 +45,17 @@ def last_review(*, session: Session, user: User) -> ReviewLog | None:
     ).first()
 
 
+def can_undo(*, session: Session, user: User) -> bool:
+    """Whether ``undo_last`` would undo something now: there is a last review and its
+    card has not changed since (a "Relearn it" reset after it, for one, can't be undone
+    through it, so a page should not offer the undo)."""
+    log = last_review(session=session, user=user)
+    if log is None:
+        return False
+    after = session.scalar(select(Card.fsrs).where(Card.id == log.card_id))
+    return after is not None and after == log.card_after
+
+
 def undo_last(*, session: Session, user: User, now: dt.datetime) -> UndoResult | None:
     """Undo the most recent review: the card gets back exactly its state from before it
     (or goes back to new), reps and lapses too, and the log row goes. ``None`` when

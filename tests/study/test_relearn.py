@@ -150,7 +150,8 @@ def test_relearn_starts_the_card_over_and_keeps_its_history(
     # A second click does nothing; the other user's card is still marked.
     assert not relearn.relearn(session=session, user=user, question_id=learned, now=now)
     assert marks(session, learned)[1] == T0 + DAY
-    # The old review can't be undone over the reset.
+    # The old review can't be undone over the reset, so pages don't offer it.
+    assert not review.can_undo(session=session, user=user)
     with pytest.raises(Conflict, match="changed after it"):
         review.undo_last(session=session, user=user, now=now)
     # The queue shows it at once, as a learning card, without using up a new card.
@@ -161,6 +162,7 @@ def test_relearn_starts_the_card_over_and_keeps_its_history(
     assert shown.state == State.Learning and shown.version == version + 1
     result = rate(session, user, learned, Rating.Good, now + MINUTE, version=version + 1)
     assert result.state == State.Learning and not result.duplicate
+    assert review.can_undo(session=session, user=user)  # the new review can be undone
     counts = review.queue_counts(session=session, user=user, flt=ALL, now=now + MINUTE)
     assert (counts.reviewed_today, counts.new_left_today) == (1, 1)
 

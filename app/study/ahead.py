@@ -1,0 +1,80 @@
+"""Custom study ("practise these now"): review a slice of the bank ahead of schedule,
+as Anki's filtered decks do, without corrupting the schedule.
+
+A card practised ahead is rated like any other (``review.rate``): fsrs schedules it from
+the real time elapsed since its last review (``Card.fsrs["last_review"]`` to ``now``),
+so an early Good grows the stability less than an on-time one, and the stored due date
+follows from that. Nothing here changes how a rating is applied; this module only says
+which card comes next once the ordinary queue of the slice is empty:
+
+- Review cards of the slice not due today, earliest due first (the ones closest to
+  being due lose least by an early review);
+- never a card already reviewed today (each card is practised at most once a day ahead,
+  so a session ends), nor a leech;
+- new questions only when asked for (``include_new``): they then come after the due
+  cards, past the daily limit, and count as first reviews of the day like any other.
+
+Also here: when the next card of a slice comes due (the empty queue says so).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fsrs import State
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from app.content.filters import QuestionFilter, question_conditions
+from app.models import Card, Question, ReviewLog, User
+from app.study.queue import study_day_bounds
+from app.study.scheduler import as_utc
+
+
+def _ahead(user: User, now: dt.datetime) -> list[ColumnElement[bool]]:
+    start, end = study_day_bounds(user=user, now=now)
+    reviewed_today = exists().where(ReviewLog.card_id == Card.id, ReviewLog.reviewed_at >= start)
+    return [
+        Card.user_id == user.id,
+        Card.state == int(State.Review),
+        Card.due >= end,
+        Card.leech_at.is_(None),
+        ~reviewed_today,
+    ]
+
+
+def pick_ahead(
+    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
+) -> Card | None:
+    """The next card of ``flt`` to practise ahead of schedule (see the module docstring),
+    or ``None`` when every card of the slice was practised today or is due anyway."""
+    return session.scalars(
+        select(Card)
+        .join(Question, Question.id == Card.question_id)
+        .where(*_ahead(user, as_utc(now)), *question_conditions(flt))
+        .order_by(Card.due, Card.id)
+        .limit(1)
+    ).first()
+
+
+def ahead_left(*, session: Session, user: User, flt: QuestionFilter, now: dt.datetime) -> int:
+    """How many cards of ``flt`` are left to practise ahead today."""
+    return int(
+        session.scalar(
+            select(func.count(Card.id))
+            .join(Question, Question.id == Card.question_id)
+            .where(*_ahead(user, as_utc(now)), *question_conditions(flt))
+        )
+        or 0
+    )
+
+
+def next_due(*, session: Session, user: User, flt: QuestionFilter) -> dt.datetime | None:
+    """When the user's next card under ``flt`` comes due (leeches left out); ``None``
+    without a card."""
+    found = session.scalar(
+        select(func.min(Card.due))
+        .join(Question, Question.id == Card.question_id)
+        .where(and_(Card.user_id == user.id, Card.leech_at.is_(None)), *question_conditions(flt))
+    )
+    return as_utc(found) if found is not None else None
