@@ -83,6 +83,7 @@ def test_a_card_practised_ahead_is_scheduled_from_its_real_elapsed_time(
         fuzz_rng(user_id=0, question_id=q, version=0),
         user.desired_retention,
     )
+    assert expected.stability is not None and on_time.stability is not None
     assert expected.stability < on_time.stability
 
 
