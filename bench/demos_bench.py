@@ -21,12 +21,14 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from app.demos import registry  # noqa: E402
 from app.demos.base import Demo, RunContext, validate_params  # noqa: E402
+from app.demos.inputs import load_inputs  # noqa: E402
 
 
 def time_run(demo: Demo, device: str) -> float:
     params = validate_params(demo, {})
     start = time.perf_counter()
-    result = demo.run(params, RunContext(device=device, report=lambda step, total, m: None))
+    ctx = RunContext(device=device, report=lambda step, total, m: None, inputs=load_inputs(demo))
+    result = demo.run(params, ctx)
     elapsed = time.perf_counter() - start
     failed = [check.name for check in result.checks if not check.passed]
     if failed:

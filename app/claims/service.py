@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.claims.rules import MissingFigure, parse_rule
 from app.claims.verdict import Status, explain, judge, used_figures
 from app.demos import registry
+from app.demos.inputs import run_version_now
 from app.errors import NotFound
 from app.models import Claim, DemoRun, Question, QuestionTag, Tag
 from app.models.runs import IN_FLIGHT, RunStatus
@@ -78,7 +79,7 @@ class ClaimView:
 
 def _run_key(claim: Claim) -> RunKey | None:
     demo = registry().get(claim.demo)
-    return None if demo is None else (claim.demo, claim.params_hash, demo.code_version)
+    return None if demo is None else (claim.demo, claim.params_hash, run_version_now(demo))
 
 
 def evidence_runs(session: Session, claims: Iterable[Claim]) -> dict[RunKey, DemoRun]:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.demos import get_demo, registry
 from app.demos.base import params_schema
+from app.demos.inputs import run_version_now
 from app.errors import AppError
 from app.runs import service
 from app.runs.dispatch import dispatch
@@ -111,6 +112,6 @@ def run_page(
         "demo": demo,
         "cached": bool(cached),
         "finished": run.status in service.FINISHED,
-        "stale": run.code_version != demo.code_version,
+        "stale": run.code_version != run_version_now(demo),
     }
     return templates.TemplateResponse(request, "run.html", context)

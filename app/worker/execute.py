@@ -117,11 +117,12 @@ def execute(
         import torch
 
         from app.demos.base import RunContext, validate_params
+        from app.demos.inputs import load_inputs
 
         heartbeat = _Heartbeat(engine, run_id, heartbeat_s)
         heartbeat.start()
         params = validate_params(demo, row.params)
-        ctx = RunContext(device=device, report=_reporter(engine, run_id))
+        ctx = RunContext(device=device, report=_reporter(engine, run_id), inputs=load_inputs(demo))
         torch.manual_seed(int(getattr(params, "seed", 0)))
         started = time.perf_counter()
         result = demo.run(params, ctx)

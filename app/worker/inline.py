@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from app.demos.base import Demo, DemoParams, ProgressReporter, RunContext
+from app.demos.inputs import load_inputs
 from app.worker.execute import json_safe, pick_device
 
 
@@ -20,7 +21,8 @@ def run_inline(
     picked, device_name, torch_version = pick_device(demo.uses_gpu, device)
     torch.manual_seed(params.seed)
     started = time.perf_counter()
-    result = demo.run(params, RunContext(device=picked, report=report))
+    ctx = RunContext(device=picked, report=report, inputs=load_inputs(demo))
+    result = demo.run(params, ctx)
     data: dict[str, Any] = json_safe(result.model_dump(mode="json"))
     data["meta"] = {
         "device": picked,
