@@ -35,8 +35,7 @@ FRAMEWORK = {"app", "app.demos", "app.demos.base", "app.errors"}
 RUN_ONE = textwrap.dedent(
     """
     import importlib, json, sys, types
-    from collections.abc import Iterator
-from pathlib import Path
+    from pathlib import Path
     import app
     catalogue = types.ModuleType("app.demos")
     catalogue.__path__ = [str(Path(app.__file__).parent / "demos")]

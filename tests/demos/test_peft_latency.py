@@ -306,7 +306,11 @@ def test_same_seed_gives_the_same_figures_apart_from_timings() -> None:
         ({"n_virtual": 0}, "n_virtual", "at least 1"),
         ({"lora_targets": "everything"}, "lora_targets", ""),
         ({"d_model": 100, "n_heads": 8}, "n_heads", "must divide d_model = 100"),
-        ({"d_model": 16, "n_heads": 1, "lora_rank": 32}, "lora_rank", "at most d_model = 16"),
+        (
+            {"d_model": 16, "n_heads": 1, "bottleneck": 4, "lora_rank": 32},
+            "lora_rank",
+            "at most d_model = 16",
+        ),
         ({"d_model": 16, "n_heads": 1, "bottleneck": 17}, "bottleneck", "at most d_model = 16"),
         ({"clock": "cpu"}, "clock", ""),
         ({"max_seq_len": 32, "num_lengths": 4}, "num_lengths", "shortest would be < 4"),
