@@ -169,6 +169,7 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow  # a few small runs per demo: about a minute for the catalogue
 @pytest.mark.parametrize("name", list(registry()))
 def test_params_inside_the_bounds_run_or_are_refused_naming_the_field(
     name: str, one_thread: None

@@ -133,6 +133,7 @@ def default_run() -> tuple[DemoResult, Recorder]:
     return run_lora(recorder=recorder), recorder
 
 
+@pytest.mark.slow  # the full default-size run: about a minute on two shared cores
 def test_default_run_names_every_figure_and_passes_every_check(
     default_run: tuple[DemoResult, Recorder],
 ) -> None:
@@ -170,6 +171,7 @@ def test_default_run_names_every_figure_and_passes_every_check(
     DemoResult.model_validate_json(result.model_dump_json())
 
 
+@pytest.mark.slow  # the full default-size run: about a minute on two shared cores
 def test_default_run_draws_the_loss_curves_on_one_chart(
     default_run: tuple[DemoResult, Recorder],
 ) -> None:
