@@ -61,5 +61,5 @@ ANSWERS = (
 
 def small_context(demo: Demo, device: str = "cpu") -> RunContext:
     """A RunContext for a test run: no progress kept, the made-up answers as inputs."""
-    inputs = dict.fromkeys(demo.inputs, ANSWERS)
+    inputs: dict[str, str] = dict.fromkeys(demo.inputs, ANSWERS)
     return RunContext(device=device, report=lambda step, total, m: None, inputs=inputs)
