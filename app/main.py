@@ -66,7 +66,7 @@ def make_dispatcher(settings: Settings, *, start_workers: bool) -> Dispatcher:
 def queue_claims(application: FastAPI) -> None:
     """Queue the runs the claims lack (after an import, or when a demo's code changed):
     their verdicts show as pending until the runs finish."""
-    from app.claims.service import queue_claim_runs
+    from app.runs.claims import queue_claim_runs
 
     with application.state.sessionmaker() as session:
         run_ids = queue_claim_runs(session=session, now=utcnow())

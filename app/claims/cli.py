@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from app.claims.service import claim_views, queue_claim_runs
+from app.claims.service import claim_views
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, migrate
 from app.models import Claim, DemoRun
+from app.runs.claims import queue_claim_runs
 
 claims_cli = typer.Typer(help="Claims in the answers, checked by the demos.", no_args_is_help=True)
 

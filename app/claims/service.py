@@ -3,12 +3,12 @@
 A claim's evidence is the newest run of its demo with its parameters at the demo's
 current code version. The verdict is computed from that run's figures each time it is
 asked for, so it follows the run: a rerun with other figures gives another verdict, and
-a demo whose code changed shows ``pending`` until its new run finishes.
+a demo whose code changed shows ``pending`` until its new run finishes. Queueing the runs
+that claims lack is a run's life, so it lives above, in ``app.runs.claims``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,6 @@ from app.demos.inputs import run_version_now
 from app.errors import NotFound
 from app.models import Claim, DemoRun, Question, QuestionTag, Tag
 from app.models.runs import IN_FLIGHT, RunStatus
-from app.runs import lifecycle
 
 RunKey = tuple[str, str, str]  # demo, params hash, code version
 
@@ -77,7 +76,9 @@ class ClaimView:
         }
 
 
-def _run_key(claim: Claim) -> RunKey | None:
+def run_key(claim: Claim) -> RunKey | None:
+    """The run a claim's verdict reads: its demo and parameters at the demo's current code
+    version (None for a demo the registry doesn't know)."""
     demo = registry().get(claim.demo)
     return None if demo is None else (claim.demo, claim.params_hash, run_version_now(demo))
 
@@ -85,7 +86,7 @@ def _run_key(claim: Claim) -> RunKey | None:
 def evidence_runs(session: Session, claims: Iterable[Claim]) -> dict[RunKey, DemoRun]:
     """For each claim's (demo, params, code version): the newest succeeded run, else the
     newest one queued or running, else the newest that failed."""
-    keys = {key for c in claims if (key := _run_key(c)) is not None}
+    keys = {key for c in claims if (key := run_key(c)) is not None}
     if not keys:
         return {}
     rows = session.scalars(
@@ -176,7 +177,7 @@ def claim_views(
     runs = evidence_runs(session, [claim for claim, _ in rows])
     views = []
     for claim, title in rows:
-        key = _run_key(claim)
+        key = run_key(claim)
         views.append(_view(claim, title, runs.get(key) if key else None))
     return [v for v in views if status is None or v.status == status]
 
@@ -190,30 +191,3 @@ def claim_view(*, session: Session, claim_id: str) -> ClaimView:
         if view.id == claim_id:
             return view
     raise NotFound(f"claim {claim_id!r} does not exist", field="claim_id")
-
-
-def queue_claim_runs(*, session: Session, now: dt.datetime, force: bool = False) -> list[int]:
-    """Queue one run for each (demo, params) of the live claims that has no succeeded or
-    in-flight run at the demo's current code version (every one, with ``force``); returns
-    the new runs' ids (the caller dispatches them). A failed run is retried. Runs queued
-    for claims belong to no user."""
-    claims = list(session.scalars(select(Claim).where(Claim.archived_at.is_(None))))
-    runs = evidence_runs(session, claims)
-    queued: dict[RunKey, int] = {}
-    for claim in claims:
-        key = _run_key(claim)
-        if key is None or key in queued:
-            continue
-        run = runs.get(key)
-        if run is not None and run.status in (RunStatus.SUCCEEDED, *IN_FLIGHT) and not force:
-            continue
-        queued[key] = lifecycle.queue_unowned_run(
-            session=session,
-            demo=claim.demo,
-            params=claim.params,
-            params_hash=claim.params_hash,
-            code_version=key[2],
-            now=now,
-        )
-    session.commit()
-    return list(queued.values())

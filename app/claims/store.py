@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.claims.files import ClaimFiles, ClaimSpec, claim_paths, read_claim_files
 from app.content.model import ParsedFile
 from app.models import Claim, Question
-from app.runs.service import params_hash
+from app.models.runs import params_hash
 
 
 def check_claims(

@@ -4,6 +4,9 @@ result and error. The queue (local worker processes, or Celery) carries only the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +31,13 @@ class RunStatus(StrEnum):
 RUN_STATUSES = tuple(RunStatus)
 IN_FLIGHT = (RunStatus.QUEUED, RunStatus.RUNNING)
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+def params_hash(params: Mapping[str, Any]) -> str:
+    """``DemoRun.params_hash`` (and ``Claim.params_hash``): sha256 of the canonical JSON of
+    the parameters. Here, below runs and claims, as both keep it."""
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class DemoRun(Base):

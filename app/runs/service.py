@@ -5,8 +5,6 @@ at module level) and hands only the run id to the queue."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -18,7 +16,7 @@ from app.demos.base import validate_params
 from app.demos.inputs import run_version_now
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import DemoEvent, DemoRun, User
-from app.models.runs import FINISHED, RunStatus
+from app.models.runs import FINISHED, RunStatus, params_hash
 from app.runs import lifecycle
 
 __all__ = [
@@ -34,11 +32,6 @@ __all__ = [
 
 Device = Literal["auto", "cpu", "gpu"]
 DEVICES: tuple[Device, ...] = ("auto", "cpu", "gpu")
-
-
-def params_hash(params: Mapping[str, Any]) -> str:
-    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def create_run(

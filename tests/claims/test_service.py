@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from app.bank import import_bank
-from app.claims.service import claim_views, queue_claim_runs
+from app.claims.service import claim_views
 from app.cli import cli
 from app.config import Settings
 from app.demos import get_demo
 from app.models import DemoRun
+from app.runs.claims import queue_claim_runs
 from app.worker.execute import execute
 from tests.claims.test_files import BANK, GOOD, write_claims
 from tests.conftest import WriteMd

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.claims.highlight import quote_text
-from app.claims.service import queue_claim_runs
 from app.db import make_sessionmaker
 from app.models import DemoRun
 from app.models.base import utcnow
+from app.runs.claims import queue_claim_runs
 from app.worker.execute import execute
 from tests.conftest import REPO_ROOT
 from tests.web.conftest import MakeClient, soup
