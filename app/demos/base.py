@@ -72,7 +72,7 @@ class ProgressReporter(Protocol):
 
 
 # The data a demo may read besides its params. "answers": the text of the bank's
-# answers (``app.demos.inputs.answers_text``), which loss_spikes trains on.
+# answers (``app.content.answers.answers_text``), which loss_spikes trains on.
 InputName = Literal["answers"]
 
 
@@ -141,7 +141,8 @@ class Demo:
     # file of them counts toward ``code_version`` too.
     uses: tuple[str, ...] = ()
     # Data the run reads besides its params, handed in through ``RunContext.inputs``
-    # (see ``app.demos.inputs``); its digest joins the cache key (``run_version``).
+    # (loaded by ``app.content.answers.demo_inputs``); its digest joins the cache key
+    # (``run_version``).
     inputs: tuple[InputName, ...] = ()
     # The names of the figures a run with the given (validated) params returns. Claims'
     # rules are checked against them at import; a demo without it can't back a claim.

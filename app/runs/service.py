@@ -11,9 +11,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.content.answers import demo_inputs
 from app.demos import get_demo
-from app.demos.base import validate_params
-from app.demos.inputs import run_version_now
+from app.demos.base import run_version, validate_params
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import DemoEvent, DemoRun, User
 from app.models.runs import FINISHED, RunStatus, params_hash
@@ -56,7 +56,7 @@ def create_run(
     params = validate_params(demo, raw_params).model_dump(mode="json")
     digest = params_hash(params)
     # The code version plus, for a demo that reads inputs (loss_spikes: the answers), their digest.
-    version = run_version_now(demo)
+    version = run_version(demo, demo_inputs(demo.inputs))
     if not rerun:
         cached = session.scalars(
             select(DemoRun)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import torch
 
+from app.content.answers import answers_text, demo_inputs
 from app.demos.base import DemoResult, RunContext, validate_params
-from app.demos.inputs import answers_text, load_inputs
 from app.demos.loss_spikes import DEMO
 from app.demos.loss_spikes import demo as loss_spikes
 from app.demos.loss_spikes.corpus import Corpus, build_corpus
@@ -91,7 +91,9 @@ def run_demo(**raw: Any) -> DemoResult:
     """A run as the worker makes it: the answers read from the content folder setting and
     handed in through the RunContext."""
     params = validate_params(DEMO, raw)
-    ctx = RunContext(device="cpu", report=lambda step, total, m: None, inputs=load_inputs(DEMO))
+    ctx = RunContext(
+        device="cpu", report=lambda step, total, m: None, inputs=demo_inputs(DEMO.inputs)
+    )
     return DEMO.run(params, ctx)
 
 
