@@ -19,6 +19,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from app.content.answers import demo_inputs  # noqa: E402
 from app.demos import registry  # noqa: E402
 from app.demos.base import Demo, RunContext, validate_params  # noqa: E402
 
@@ -26,7 +27,10 @@ from app.demos.base import Demo, RunContext, validate_params  # noqa: E402
 def time_run(demo: Demo, device: str) -> float:
     params = validate_params(demo, {})
     start = time.perf_counter()
-    result = demo.run(params, RunContext(device=device, report=lambda step, total, m: None))
+    ctx = RunContext(
+        device=device, report=lambda step, total, m: None, inputs=demo_inputs(demo.inputs)
+    )
+    result = demo.run(params, ctx)
     elapsed = time.perf_counter() - start
     failed = [check.name for check in result.checks if not check.passed]
     if failed:

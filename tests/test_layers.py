@@ -58,23 +58,10 @@ LOWEST_CATALOGUE_READER = RANK["content"] + 1
 # in another branch; nobody else edits app/demos meanwhile). After that merge, delete the
 # entries that no longer occur: the test fails on an entry that no longer matches, so the
 # lists only shrink.
-KNOWN_DEMO_IMPORTS = frozenset(
-    {
-        # loss_spikes reads the bank through the settings; its corpus should be handed in
-        # through its params / RunContext (and its digest join the cache key).
-        "app.demos.loss_spikes -> app.content.loader",
-        "app.demos.loss_spikes -> app.config",
-    }
-)
+KNOWN_DEMO_IMPORTS: frozenset[str] = frozenset()
 # Each demo's params class lives in its entry module, which its report (or model) imports
 # back: inside a function or under TYPE_CHECKING, so only the strict circle test sees them.
-KNOWN_DEMO_CIRCLES = frozenset(
-    {
-        frozenset({"app.demos.lora", "app.demos.lora_report"}),
-        frozenset({"app.demos.loss_spikes", "app.demos.loss_spikes_model"}),
-        frozenset({"app.demos.peft_latency", "app.demos.peft_latency_report"}),
-    }
-)
+KNOWN_DEMO_CIRCLES: frozenset[frozenset[str]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from app.claims.rules import MissingFigure, parse_rule
 from app.claims.verdict import Status, explain, judge, used_figures
+from app.content.answers import demo_inputs
 from app.demos import registry
+from app.demos.base import run_version
 from app.errors import NotFound
 from app.models import Claim, DemoRun, Question, QuestionTag, Tag
 from app.models.runs import IN_FLIGHT, RunStatus
@@ -79,7 +81,11 @@ def run_key(claim: Claim) -> RunKey | None:
     """The run a claim's verdict reads: its demo and parameters at the demo's current code
     version (None for a demo the registry doesn't know)."""
     demo = registry().get(claim.demo)
-    return None if demo is None else (claim.demo, claim.params_hash, demo.code_version)
+    return (
+        None
+        if demo is None
+        else (claim.demo, claim.params_hash, run_version(demo, demo_inputs(demo.inputs)))
+    )
 
 
 def evidence_runs(session: Session, claims: Iterable[Claim]) -> dict[RunKey, DemoRun]:

@@ -1,13 +1,25 @@
-"""The demo catalogue. Each demo is one module, imported explicitly here and registered
-once through ``register``, which checks names and parameter models at import time.
+"""The demo catalogue. Each demo is a package (``app.demos.<name>``: ``params``,
+``report``, ``demo``, its torch code in ``layers``/``model``), imported explicitly here
+and registered once through ``register``, which checks names, parameter models and the
+packages a demo ``uses``.
 
 The web process imports this package to list demos and validate parameters; no demo
-module imports torch at module level (see ``tests/demos/test_base.py``).
+package imports torch at import time (see ``tests/demos/test_base.py``).
 """
 
 from __future__ import annotations
 
-from app.demos import lora, loss_spikes, mla, peft_count, peft_latency, qlora, qlora_memory, rank
+from app.demos import (
+    lora,
+    loss_spikes,
+    mla,
+    nf4,
+    peft_count,
+    peft_latency,
+    qlora,
+    qlora_memory,
+    rank,
+)
 from app.demos.base import Demo, register
 from app.errors import NotFound
 
@@ -16,7 +28,8 @@ _REGISTRY: dict[str, Demo] = register(
         rank.DEMO,
         peft_count.DEMO,
         lora.DEMO,
-        *qlora.DEMOS,
+        nf4.DEMO,
+        qlora.DEMO,
         qlora_memory.DEMO,
         loss_spikes.DEMO,
         peft_latency.DEMO,

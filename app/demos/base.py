@@ -11,7 +11,7 @@ import hashlib
 import importlib.util
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -27,8 +27,9 @@ class DemoParams(BaseModel):
     """Base of each demo's parameter model: unknown keys are errors, and every run is
     seeded so that the same parameters give the same figures."""
 
-    # A typo in a parameter name must not silently run the defaults.
-    model_config = ConfigDict(extra="forbid")
+    # A typo in a parameter name must not silently run the defaults; cross-field rules
+    # (field validators reading ``info.data``) run on defaulted fields too.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Random seed")
 
@@ -70,40 +71,58 @@ class ProgressReporter(Protocol):
     def __call__(self, step: int, total: int, metrics: dict[str, float]) -> None: ...
 
 
+# The data a demo may read besides its params. "answers": the text of the bank's
+# answers (``app.content.answers.answers_text``), which loss_spikes trains on.
+InputName = Literal["answers"]
+
+
 @dataclass
 class RunContext:
-    """Where a run executes and how it reports progress."""
+    """Where a run executes, how it reports progress, and the inputs the demo declared:
+    a demo reads nothing else (no settings, no files)."""
 
     device: str  # "cpu" or "cuda"
     report: ProgressReporter  # the worker stores each report (and may throttle)
+    inputs: Mapping[str, str] = field(default_factory=dict)
 
     def progress(self, step: int, total: int, **metrics: float) -> None:
         self.report(step, total, metrics)
 
 
-def _source_files(module_name: str, extra: tuple[str, ...]) -> list[Path]:
-    """The files whose source makes up a demo: the module defining ``run``, every module
-    of its package when that is a demo package (``app.demos.peft_count``), and ``extra``
-    modules (found without importing them: they may import torch)."""
-    files: list[Path] = []
-    for name in (module_name, *extra):
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            raise ValueError(f"demo source module {name!r} not found")
-        files.append(Path(spec.origin))
-    package = module_name.rpartition(".")[0]
-    if package and package != __package__:
-        files.extend(sorted(files[0].parent.glob("*.py")))
-    return sorted(set(files))
+def package_root(package: str) -> Path:
+    """The folder of a demo package, found without importing it (it may hold torch code)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"demo package {package!r} not found (a demo is a package)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _package_files(root: Path) -> list[Path]:
+    """Every source file of a package, sub-folders included, in a stable order."""
+    return sorted(path for path in root.rglob("*.py") if "__pycache__" not in path.parts)
 
 
 @cache
-def _module_digest(module_name: str, extra: tuple[str, ...] = ()) -> str:
-    # Cached: the source of a loaded module does not change under a running process.
+def _packages_digest(packages: tuple[str, ...]) -> str:
+    # Cached: the source of a loaded package does not change under a running process.
     digest = hashlib.sha256()
-    for path in _source_files(module_name, extra):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in packages:
+        root = package_root(package)
+        for path in _package_files(root):
+            # The package and the path inside it are hashed too: a moved file re-versions.
+            name = f"{package}:{path.relative_to(root).as_posix()}"
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def package_of(module_name: str) -> str:
+    """The demo package a module belongs to: ``app.demos.lora.demo`` -> ``app.demos.lora``
+    (a module outside ``app.demos``, such as a test's fake demo, counts as its own parent
+    package)."""
+    parts = module_name.split(".")
+    if parts[:2] == ["app", "demos"] and len(parts) >= 3:
+        return ".".join(parts[:3])
+    return module_name.rpartition(".")[0]
 
 
 @dataclass(frozen=True)
@@ -118,19 +137,28 @@ class Demo:
     run: Callable[[Any, RunContext], DemoResult]
     time_limit_s: float = 60.0  # the worker kills a run past this
     uses_gpu: bool = True  # can use cuda when the worker has it
-    # Other modules whose source is part of the demo (e.g. its nn.Modules, imported
-    # lazily): changing them changes ``code_version`` too.
-    extra_sources: tuple[str, ...] = ()
+    # Other demo packages whose code this one runs (``("app.demos.lora",)``): every
+    # file of them counts toward ``code_version`` too.
+    uses: tuple[str, ...] = ()
+    # Data the run reads besides its params, handed in through ``RunContext.inputs``
+    # (loaded by ``app.content.answers.demo_inputs``); its digest joins the cache key
+    # (``run_version``).
+    inputs: tuple[InputName, ...] = ()
     # The names of the figures a run with the given (validated) params returns. Claims'
     # rules are checked against them at import; a demo without it can't back a claim.
     # tests/demos/test_figure_names.py runs every demo to keep this honest.
     figure_names: Callable[[Any], Collection[str]] | None = None
 
     @property
+    def package(self) -> str:
+        """The demo's own package: the one holding the module that defines ``run``."""
+        return package_of(self.run.__module__)
+
+    @property
     def code_version(self) -> str:
-        """First 16 hex digits of the sha256 of the source of the module defining ``run``:
-        a stored result is reused only while this is unchanged."""
-        return _module_digest(self.run.__module__, self.extra_sources)
+        """First 16 hex digits of the sha256 of every file of the demo's package and of
+        the packages it ``uses``: a stored result is reused only while this is unchanged."""
+        return _packages_digest((self.package, *self.uses))
 
 
 def register(demos: Iterable[Demo]) -> dict[str, Demo]:
@@ -145,8 +173,21 @@ def register(demos: Iterable[Demo]) -> dict[str, Demo]:
             raise ValueError(f"demo {demo.name!r}: params {demo.params!r} must subclass DemoParams")
         if demo.time_limit_s <= 0:
             raise ValueError(f"demo {demo.name!r}: time_limit_s must be positive")
+        for package in demo.uses:
+            package_root(package)  # raises when it is not a package
         catalogue[demo.name] = demo
     return catalogue
+
+
+def run_version(demo: Demo, inputs: Mapping[str, str]) -> str:
+    """The cache key's version of a run: ``code_version``, plus a digest of the inputs
+    for a demo that reads any (a changed bank then re-runs loss_spikes)."""
+    if not demo.inputs:
+        return demo.code_version
+    digest = hashlib.sha256()
+    for name in sorted(demo.inputs):
+        digest.update(name.encode() + b"\0" + inputs[name].encode() + b"\0")
+    return f"{demo.code_version}+{digest.hexdigest()[:16]}"
 
 
 # Pydantic's bound constraints, as the words a user reads next to the bound.

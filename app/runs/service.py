@@ -11,8 +11,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.content.answers import demo_inputs
 from app.demos import get_demo
-from app.demos.base import validate_params
+from app.demos.base import run_version, validate_params
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import DemoEvent, DemoRun, User
 from app.models.runs import FINISHED, RunStatus, params_hash
@@ -54,13 +55,15 @@ def create_run(
         raise Unprocessable(f"device {device!r} is not one of {', '.join(DEVICES)}", field="device")
     params = validate_params(demo, raw_params).model_dump(mode="json")
     digest = params_hash(params)
+    # The code version plus, for a demo that reads inputs (loss_spikes: the answers), their digest.
+    version = run_version(demo, demo_inputs(demo.inputs))
     if not rerun:
         cached = session.scalars(
             select(DemoRun)
             .where(
                 DemoRun.demo == demo.name,
                 DemoRun.params_hash == digest,
-                DemoRun.code_version == demo.code_version,
+                DemoRun.code_version == version,
                 DemoRun.status == RunStatus.SUCCEEDED,
             )
             .order_by(DemoRun.finished_at.desc())
@@ -74,7 +77,7 @@ def create_run(
         demo=demo.name,
         params=params,
         params_hash=digest,
-        code_version=demo.code_version,
+        code_version=version,
         device=device,
         now=now,
         queued_cap=queued_cap,

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.content.answers import demo_inputs
 from app.demos import get_demo, registry
-from app.demos.base import params_schema
+from app.demos.base import params_schema, run_version
 from app.errors import AppError
 from app.runs import service
 from app.runs.dispatch import dispatch
@@ -111,6 +112,6 @@ def run_page(
         "demo": demo,
         "cached": bool(cached),
         "finished": run.status in service.FINISHED,
-        "stale": run.code_version != demo.code_version,
+        "stale": run.code_version != run_version(demo, demo_inputs(demo.inputs)),
     }
     return templates.TemplateResponse(request, "run.html", context)

@@ -116,12 +116,15 @@ def execute(
     try:
         import torch
 
+        from app.content.answers import demo_inputs
         from app.demos.base import RunContext, validate_params
 
         heartbeat = _Heartbeat(engine, run_id, heartbeat_s)
         heartbeat.start()
         params = validate_params(demo, row.params)
-        ctx = RunContext(device=device, report=_reporter(engine, run_id))
+        ctx = RunContext(
+            device=device, report=_reporter(engine, run_id), inputs=demo_inputs(demo.inputs)
+        )
         torch.manual_seed(int(getattr(params, "seed", 0)))
         started = time.perf_counter()
         result = demo.run(params, ctx)

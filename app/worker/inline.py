@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from app.content.answers import demo_inputs
 from app.demos.base import Demo, DemoParams, ProgressReporter, RunContext
 from app.worker.execute import json_safe, pick_device
 
@@ -20,7 +21,8 @@ def run_inline(
     picked, device_name, torch_version = pick_device(demo.uses_gpu, device)
     torch.manual_seed(params.seed)
     started = time.perf_counter()
-    result = demo.run(params, RunContext(device=picked, report=report))
+    ctx = RunContext(device=picked, report=report, inputs=demo_inputs(demo.inputs))
+    result = demo.run(params, ctx)
     data: dict[str, Any] = json_safe(result.model_dump(mode="json"))
     data["meta"] = {
         "device": picked,

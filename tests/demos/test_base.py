@@ -4,6 +4,8 @@ the bound, the form schema, the code version, and a catalogue that never loads t
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,6 +22,7 @@ from app.demos.base import (
     RunContext,
     params_schema,
     register,
+    run_version,
     validate_params,
 )
 from app.errors import NotFound, Unprocessable
@@ -165,11 +168,54 @@ def test_catalogue_does_not_import_torch() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_code_version_covers_the_extra_source_modules() -> None:
-    import dataclasses
+def _versions_in(root: Path) -> dict[str, str]:
+    """Every demo's code version, computed by a fresh process importing ``app`` from
+    ``root`` (a copy of the demos: the test edits it)."""
+    script = (
+        "import json, app.demos as d; "
+        "print(json.dumps({n: x.code_version for n, x in d.registry().items()}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    versions: dict[str, str] = json.loads(done.stdout)
+    return versions
 
-    from app.demos import rank
 
-    with_extra = dataclasses.replace(rank.DEMO, extra_sources=("app.demos.lora_layers",))
-    assert with_extra.code_version != rank.DEMO.code_version
-    assert len(with_extra.code_version) == 16
+def test_editing_a_used_package_changes_the_users_code_version(tmp_path: Path) -> None:
+    """peft_latency runs LoRA's layer: an edit to app/demos/lora/layers.py must re-version
+    it (and lora), and leave a demo that does not use lora alone."""
+    (tmp_path / "app").mkdir()
+    for name in ("__init__.py", "errors.py"):
+        shutil.copy(REPO_ROOT / "app" / name, tmp_path / "app" / name)
+    shutil.copytree(
+        REPO_ROOT / "app" / "demos",
+        tmp_path / "app" / "demos",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    before = _versions_in(tmp_path)
+    with (tmp_path / "app" / "demos" / "lora" / "layers.py").open("a") as layers:
+        layers.write("\n# an edit\n")
+    after = _versions_in(tmp_path)
+    assert after["peft_latency"] != before["peft_latency"]
+    assert after["lora"] != before["lora"]
+    assert after["rank"] == before["rank"] and after["nf4"] == before["nf4"]
+
+
+def test_a_demo_outside_a_package_or_using_a_missing_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="not found"):
+        register([dataclasses.replace(make_demo("x"), uses=("app.demos.nowhere",))])
+
+
+def test_run_version_joins_the_inputs_digest_for_a_demo_that_reads_inputs() -> None:
+    spikes = get_demo("loss_spikes")
+    first = run_version(spikes, {"answers": "some answers"})
+    assert first.startswith(spikes.code_version + "+")
+    assert run_version(spikes, {"answers": "other answers"}) != first
+    assert run_version(get_demo("rank"), {}) == get_demo("rank").code_version

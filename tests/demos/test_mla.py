@@ -12,15 +12,10 @@ import pytest
 import torch
 
 from app.demos.base import DemoResult, RunContext, params_schema, validate_params
-from app.demos.mla import (
-    DEMO,
-    AttentionShape,
-    MLAParams,
-    arithmetic_figures,
-    deepseek_v2_vs_67b,
-    kv_elements_per_token,
-)
-from app.demos.mla_layers import LatentCache, MLAttention, equivalent_mha, rope
+from app.demos.mla import DEMO
+from app.demos.mla.formulas import arithmetic_figures, deepseek_v2_vs_67b, kv_elements_per_token
+from app.demos.mla.layers import LatentCache, MLAttention, equivalent_mha, rope
+from app.demos.mla.params import AttentionShape, MLAParams
 from app.errors import Unprocessable
 from tests.demos.support import Recorder
 

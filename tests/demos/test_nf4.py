@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import torch
 
+from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
-from app.demos.qlora import DEMOS, NF4_DEMO
-from app.demos.qlora.formats import e2m1_value, fp4_code, int4_code
-from app.demos.qlora.nf4 import (
+from app.demos.nf4 import DEMO as NF4_DEMO
+from app.demos.nf4.formats import e2m1_value, fp4_code, int4_code
+from app.demos.nf4.quant import (
     DQ_BLOCK,
     bits_per_param_formula,
     dequantize_absmax,
@@ -226,7 +227,7 @@ def test_default_params_validate() -> None:
         "lr": 3e-3,
         "init": "normal",
     }
-    assert NF4_DEMO in DEMOS and NF4_DEMO.name == "nf4"
+    assert registry()["nf4"] is NF4_DEMO and NF4_DEMO.name == "nf4"
 
 
 def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
@@ -263,7 +264,7 @@ def test_same_seed_same_figures(tiny_run: DemoResult) -> None:
 def test_without_bitsandbytes_the_run_goes_on(
     monkeypatch: pytest.MonkeyPatch, tiny_run: DemoResult
 ) -> None:
-    monkeypatch.setattr("app.demos.qlora.nf4_measure.load_bnb", lambda: None)
+    monkeypatch.setattr("app.demos.nf4.measure.load_bnb", lambda: None)
     result = run_nf4(**TINY, seed=1)
     f = result.figures
     # Another seed, other weights (and so other errors).

@@ -14,16 +14,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
-from app.demos.qlora import DEMOS, QLORA_DEMO
-from app.demos.qlora.layers import Linear4bit, LoRALinear, full_precision_copies
-from app.demos.qlora.nf4 import (
+from app.demos.nf4.quant import (
     dequantize_blockwise,
     half_max_gap,
     nf4_code,
     quantize_blockwise,
     stored_bytes_formula,
 )
+from app.demos.qlora import DEMO as QLORA_DEMO
+from app.demos.qlora.layers import Linear4bit, LoRALinear, full_precision_copies
 from app.demos.qlora.paged import measure_paged
 from app.errors import Unprocessable
 from app.worker.execute import json_safe
@@ -140,7 +141,7 @@ def test_default_params_validate() -> None:
         "adapter_dtype": "bf16",
         "shift_rank": 4,
     }
-    assert QLORA_DEMO in DEMOS and QLORA_DEMO.name == "qlora"
+    assert registry()["qlora"] is QLORA_DEMO and QLORA_DEMO.name == "qlora"
     from_form = validate_params(QLORA_DEMO, {"blocksize": "32", "compute_dtype": "fp32"})
     assert from_form.model_dump()["blocksize"] == 32
 

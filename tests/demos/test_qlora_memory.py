@@ -14,8 +14,8 @@ import pytest
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.peft_count.params import PeftParams
 from app.demos.peft_count.presets import PRESETS, Architecture
-from app.demos.qlora_memory import DEMO, GPU_SIZES, Preset
-from app.demos.qlora_memory_formulas import (
+from app.demos.qlora_memory import DEMO
+from app.demos.qlora_memory.formulas import (
     FORMATS,
     GIB,
     full_finetune_footprint,
@@ -27,6 +27,7 @@ from app.demos.qlora_memory_formulas import (
     moment_bytes,
     weight_bytes,
 )
+from app.demos.qlora_memory.params import GPU_SIZES, Preset
 from app.errors import Unprocessable
 
 LLAMA_2_7B_PUBLISHED = 6_738_415_616

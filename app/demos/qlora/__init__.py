@@ -1,17 +1,11 @@
-"""QLoRA, two demos: NF4 quantization byte by byte (``nf4``), and LoRA trained on a
-frozen 4-bit base (``qlora``).
-
-Only the two Demo objects are exported; nothing in this package imports torch at import
-time (the torch code lives in ``nf4``, ``formats``, ``layers``, ``models``, the
-``*_measure`` modules, ``bnb_check`` and ``paged``, imported inside ``run``). Every module
-of the package counts toward both demos' code version.
+"""QLoRA: LoRA trained on a frozen 4-bit base. Only ``DEMO`` is exported; the NF4
+quantizer and the task MLP come from ``app.demos.nf4`` (declared in ``uses``). Nothing in
+this package imports torch at import time (``layers``, ``paged`` and ``measure`` hold the
+torch code, imported inside ``demo.run``).
 """
 
 from __future__ import annotations
 
-from app.demos.qlora.nf4_demo import NF4_DEMO
-from app.demos.qlora.qlora_demo import QLORA_DEMO
+from app.demos.qlora.demo import DEMO
 
-DEMOS = (NF4_DEMO, QLORA_DEMO)
-
-__all__ = ["DEMOS", "NF4_DEMO", "QLORA_DEMO"]
+__all__ = ["DEMO"]

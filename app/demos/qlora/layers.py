@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.demos.qlora.nf4 import DoubleQuant, Packed4bit, dequantize_blockwise, quantize_blockwise
+from app.demos.nf4.quant import DoubleQuant, Packed4bit, dequantize_blockwise, quantize_blockwise
 
 
 class _DequantizeMatmul(torch.autograd.Function):

@@ -1,0 +1,59 @@
+"""The 4-bit formats NF4 is compared with, as code tables for the same block-wise absmax
+machinery (``nf4.quantize_blockwise``): only the 16 values differ.
+
+- INT4, symmetric absmax: 15 evenly spaced levels k/7 for k = −7 … 7 (times the block's
+  absmax). Zero is exact and the range is symmetric, so one of the 16 indices is unused;
+  this is bitsandbytes' ``get_4bit_type("int4")`` table.
+- FP4, E2M1 (1 sign, 2 exponent, 1 mantissa bit, exponent bias 1, as in the OCP
+  microscaling spec): magnitudes {0, 0.5, 1, 1.5, 2, 3, 4, 6}, scaled by absmax/6.
+  +0 and −0 are one value, so 15 distinct levels. bitsandbytes' "fp4" differs in one
+  place: its smallest nonzero magnitude is 0.0625/12 = 0.0052 of absmax (0.03125 on the
+  ×6 scale) instead of E2M1's 0.5/6 = 0.083; ``nf4_demo`` measures that difference.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+from app.demos.nf4.quant import nf4_code
+
+Format = Literal["nf4", "int4", "fp4"]
+FORMATS: tuple[Format, ...] = ("nf4", "int4", "fp4")
+FORMAT_TITLES: dict[Format, str] = {
+    "nf4": "NF4",
+    "int4": "INT4 (symmetric absmax, 15 levels)",
+    "fp4": "FP4 (E2M1)",
+}
+INT4_LEVELS = 7  # k/7 for k = −7 … 7
+
+
+def int4_code() -> torch.Tensor:
+    """(15,) ascending: −1, −6/7, …, 0, …, 6/7, 1."""
+    return torch.arange(-INT4_LEVELS, INT4_LEVELS + 1, dtype=torch.float32) / INT4_LEVELS
+
+
+def e2m1_value(bits: int) -> float:
+    """The value of a 4-bit E2M1 pattern s ee m: exponent 0 is subnormal (m · 0.5),
+    otherwise (1 + m/2) · 2^(e − 1)."""
+    sign = -1.0 if bits & 0b1000 else 1.0
+    exponent = (bits >> 1) & 0b11
+    mantissa = bits & 0b1
+    if exponent == 0:
+        return sign * mantissa * 0.5
+    return sign * (1 + mantissa / 2) * 2.0 ** (exponent - 1)
+
+
+def fp4_code() -> torch.Tensor:
+    """(15,) ascending: the distinct E2M1 values of all 16 bit patterns, divided by 6."""
+    values = sorted({e2m1_value(bits) for bits in range(16)})  # ±0 collapse to one 0.0
+    return torch.tensor(values, dtype=torch.float32) / 6
+
+
+def code_of(fmt: Format) -> torch.Tensor:
+    if fmt == "nf4":
+        return nf4_code()
+    if fmt == "int4":
+        return int4_code()
+    return fp4_code()

@@ -1,0 +1,54 @@
+"""The NF4 demo's knobs, and the block size and dtype Literals QLoRA shares. No torch
+here: the web form is built from these models.
+
+The upper bounds keep the slowest run well under its 120 s limit on two
+CPU cores; the defaults run in a few seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from app.demos.base import DemoParams
+
+
+def _int_from_text(value: object) -> object:
+    """The web form and ``--set`` send "64"; pydantic converts that for an int field but
+    not for a Literal of ints, so convert it first (anything else is left to the Literal)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+BlockSize = Annotated[Literal[32, 64, 128, 256], BeforeValidator(_int_from_text)]
+NormalWeights = Annotated[Literal[65536, 262144, 1048576], BeforeValidator(_int_from_text)]
+Dtype = Literal["bf16", "fp32"]
+
+
+class NF4Params(DemoParams):
+    blocksize: BlockSize = Field(
+        default=64, description="Weights per block, each with one fp32 absmax (QLoRA: 64)"
+    )
+    normal_weights: NormalWeights = Field(
+        default=65536,
+        description=(
+            "Size of the N(0, 1) test tensor: a multiple of 256 blocks of 256, so every "
+            "block and every double-quantization block is full"
+        ),
+    )
+    hidden: int = Field(
+        default=64, ge=16, le=128, description="Hidden width of the small MLP that is trained"
+    )
+    steps: int = Field(default=300, ge=10, le=600, description="Full-batch Adam training steps")
+    lr: float = Field(
+        default=3e-3, gt=0, le=0.05, allow_inf_nan=False, description="Adam learning rate"
+    )
+    init: Literal["normal", "uniform"] = Field(
+        default="normal",
+        description=(
+            "The MLP's initial weights: N(0, 1/fan_in) as language models use, or "
+            "nn.Linear's U(±1/√fan_in)"
+        ),
+    )

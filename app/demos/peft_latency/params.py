@@ -1,0 +1,95 @@
+"""The PEFT-latency demo's parameters and the lengths they time. No torch here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from app.demos.base import DemoParams
+
+LoRATargets = Literal["qv", "qkvo", "all"]
+Statistic = Literal["min", "median"]
+Clock = Literal["wall", "thread_cpu"]
+VOCAB = 256  # small, so the unembedding does not dominate a tiny model's forward
+WARMUP = 3  # untimed rounds of every timed call (allocator, caches, kernel selection)
+LENGTH_STEP = 4  # the timed lengths are max_seq_len / 4^k
+
+
+# Bounds: the slowest allowed run (d_model 256, 6 layers, 16 heads, lengths 8 to 512, 64
+# virtual tokens, bottleneck 128, LoRA r 64 on every linear, 20 repeats, decode on) took
+# 24-37 s on one CPU thread of a shared two-core machine (load 2-3.5), the default run ~6 s.
+class PeftLatencyParams(DemoParams):
+    d_model: int = Field(default=128, ge=16, le=256, description="Model width d")
+    n_layers: int = Field(default=4, ge=1, le=6, description="Transformer blocks L")
+    n_heads: int = Field(default=4, ge=1, le=16, description="Attention heads; must divide d_model")
+    max_seq_len: int = Field(
+        default=512, ge=16, le=512, description="Longest prompt timed (tokens, batch 1)"
+    )
+    num_lengths: int = Field(
+        default=3,
+        ge=1,
+        le=4,
+        description="How many prompt lengths: max_seq_len, max_seq_len/4, /16, ...",
+    )
+    n_virtual: int = Field(
+        default=20, ge=1, le=64, description="Virtual tokens (prompt) / prefix length (prefix)"
+    )
+    bottleneck: int = Field(
+        default=32, ge=1, le=128, description="Houlsby adapter bottleneck m (d -> m -> d)"
+    )
+    lora_rank: int = Field(default=8, ge=1, le=64, description="LoRA rank r")
+    lora_alpha: float = Field(
+        default=16.0, gt=0, le=256, allow_inf_nan=False, description="LoRA scaling is alpha/r"
+    )
+    lora_targets: LoRATargets = Field(
+        default="qv",
+        description="Layers LoRA adapts: q and v (default), all attention, or every linear",
+    )
+    repeats: int = Field(default=15, ge=3, le=20, description="Timed rounds per length")
+    statistic: Statistic = Field(
+        default="min",
+        description="Each timing's statistic over the rounds: min (steadiest on a shared "
+        "machine: interference only adds time) or median",
+    )
+    decode: bool = Field(
+        default=True,
+        description="Also time one decoded token against a KV cache of each length",
+    )
+    clock: Clock = Field(
+        default="thread_cpu",
+        description="thread_cpu: the timing thread's CPU time, what a forward costs on a core "
+        "of its own, blind to other processes on a shared machine; wall: the latency a "
+        "caller sees, other processes included (CUDA always uses wall)",
+    )
+
+    # Field validators (not a model validator) so the error names the field; the fields
+    # they compare with are declared first, so they are in info.data when valid.
+    @field_validator("n_heads")
+    @classmethod
+    def heads_divide_width(cls, n_heads: int, info: ValidationInfo) -> int:
+        d = info.data.get("d_model")
+        if d is not None and d % n_heads != 0:
+            raise ValueError(f"must divide d_model = {d}")
+        return n_heads
+
+    @field_validator("bottleneck", "lora_rank")
+    @classmethod
+    def at_most_width(cls, size: int, info: ValidationInfo) -> int:
+        d = info.data.get("d_model")
+        if d is not None and size > d:
+            raise ValueError(f"must be at most d_model = {d}")
+        return size
+
+    @field_validator("num_lengths")
+    @classmethod
+    def shortest_length_is_long_enough(cls, num_lengths: int, info: ValidationInfo) -> int:
+        longest = info.data.get("max_seq_len")
+        if longest is not None and longest // LENGTH_STEP ** (num_lengths - 1) < 4:
+            raise ValueError(f"too many for max_seq_len = {longest}: the shortest would be < 4")
+        return num_lengths
+
+
+def seq_lengths(p: PeftLatencyParams) -> list[int]:
+    """The prompt lengths timed, shortest first; the last is ``max_seq_len``."""
+    return [p.max_seq_len // LENGTH_STEP**k for k in reversed(range(p.num_lengths))]
