@@ -1,6 +1,17 @@
-// Quiz keys: on a true/false item, t answers True and f answers False.
+// Quizzes. On a true/false item, t answers True and f answers False. On the new-quiz
+// form, each facet's summary says how many values are ticked ("any" when none).
 (() => {
   "use strict";
+  for (const group of document.querySelectorAll("details.facet")) {
+    const picked = group.querySelector(".picked");
+    if (!picked) continue;
+    const update = () => {
+      const n = group.querySelectorAll("input[type=checkbox]:checked").length;
+      picked.textContent = "· " + (n ? picked.dataset.chosen.replace("{n}", String(n)) : picked.dataset.any);
+    };
+    group.addEventListener("change", update);
+  }
+
   const form = document.querySelector("form.truefalse");
   if (!form) return;
   document.addEventListener("keydown", (event) => {

@@ -3,7 +3,8 @@
 Values within one facet are alternatives (company 阿里 or 美团); facets combine (阿里 and
 LoRA). Company, role and stage must hold for the same asked record, so "阿里 一面" means
 a question 阿里 asked in a first round. ``q`` is a substring search over the title, the
-answer, tags and companies that is case- and width-insensitive and works for Chinese.
+answer, tags and companies that is case- and width-insensitive and works for Chinese;
+words separated by spaces must all occur, in any order (``低秩 分解``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class QuestionFilter:
             q=str(params.get("q") or "").strip(),
         )
 
+    def words(self) -> list[str]:
+        """The search's words, folded, once each: each one must occur (AND)."""
+        return list(dict.fromkeys(fold(self.q).split()))
+
     def is_empty(self) -> bool:
         return not any(getattr(self, f.name) for f in fields(self))
 
@@ -56,6 +61,10 @@ class QuestionFilter:
         return [(name, v) for name in FACETS for v in getattr(self, name)] + (
             [("q", self.q)] if self.q else []
         )
+
+    def cleared(self, facet: str) -> QuestionFilter:
+        """This filter without any value of ``facet`` (what that facet's counts follow)."""
+        return QuestionFilter(**{**self._dict(), facet: "" if facet == "q" else ()})
 
     def without(self, facet: str, value: str) -> QuestionFilter:
         """This filter with one chip removed."""
@@ -96,8 +105,8 @@ def question_conditions(flt: QuestionFilter) -> list[ColumnElement[bool]]:
     if flt.chapter:
         chapters = select(Chapter.id).where(Chapter.slug.in_(flt.chapter))
         conditions.append(Question.chapter_id.in_(chapters))
-    if flt.q:
-        needle = f"%{escape_like(fold(flt.q))}%"
+    for word in flt.words():
+        needle = f"%{escape_like(word)}%"
         conditions.append(Question.search_text.like(needle, escape="\\"))
     if flt.ids:
         conditions.append(Question.id.in_(flt.ids))

@@ -6,10 +6,13 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.content.filters import FACETS, QuestionFilter, filtered_ids
+from app.content.filters import FACETS, QuestionFilter, filtered_ids, question_conditions
+from app.content.snippets import snippet
+from app.content.tags import fold
 from app.errors import NotFound
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
@@ -40,6 +43,8 @@ class QuestionSummary:
     section: str | None
     asked: list[AskedPublic] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # Browse with a search: the answer around the first match, the matches marked.
+    snippet_html: Markup | None = None
 
 
 @dataclass
@@ -69,35 +74,66 @@ def chapter_summaries(*, session: Session) -> list[ChapterSummary]:
 
 
 def facet_values(
-    *, session: Session, chapters: list[ChapterSummary] | None = None
+    *,
+    session: Session,
+    flt: QuestionFilter | None = None,
+    chapters: list[ChapterSummary] | None = None,
 ) -> dict[str, list[tuple[str, int]]]:
-    """Each facet's values with their count of active questions, most frequent first
-    (``chapters``: the chapter summaries, when the caller already has them)."""
-    active = select(Question.id).where(Question.archived_at.is_(None))
+    """Each facet's values with their count of active questions, most frequent first.
+
+    Counts follow the other filters: with ``flt`` selecting 阿里, the topic facet counts
+    阿里's questions per topic. A facet's own values are counted without that facet (so
+    the alternatives to 阿里 still show what they would add). Values with no question
+    left are dropped, except the ones selected. ``chapters``: the chapter summaries, when
+    the caller already has them (used for the chapters' order)."""
+    flt = flt or QuestionFilter()
     result: dict[str, list[tuple[str, int]]] = {}
     for name, column in (("company", Asked.company), ("role", Asked.role), ("stage", Asked.stage)):
         n = func.count(func.distinct(Asked.question_id))
         rows = session.execute(
             select(column, n)
-            .where(column.is_not(None), Asked.question_id.in_(active))
+            .where(column.is_not(None), Asked.question_id.in_(filtered_ids(flt.cleared(name))))
             .group_by(column)
             .order_by(n.desc(), column)
         )
-        result[name] = [(str(v), int(c)) for v, c in rows]
+        result[name] = _with_selected([(str(v), int(c)) for v, c in rows], getattr(flt, name))
     n = func.count(QuestionTag.question_id)
-    rows = session.execute(
-        select(Tag.name, n)
+    tag_rows = session.execute(
+        select(Tag.name, Tag.key, n)
         .join(QuestionTag, QuestionTag.tag_id == Tag.id)
-        .where(QuestionTag.question_id.in_(active))
-        .group_by(Tag.id, Tag.name)
+        .where(QuestionTag.question_id.in_(filtered_ids(flt.cleared("tag"))))
+        .group_by(Tag.id, Tag.name, Tag.key)
         .order_by(n.desc(), Tag.name)
     )
-    result["tag"] = [(str(v), int(c)) for v, c in rows]
+    tags: list[tuple[str, int]] = []
+    chosen = {fold(t): t for t in flt.tag}
+    for tag_name, key, count in tag_rows:
+        tags.append((str(tag_name), int(count)))
+        chosen.pop(str(key), None)  # selected under another spelling: already listed
+    result["tag"] = tags + [(t, 0) for t in chosen.values()]
     if chapters is None:
         chapters = chapter_summaries(session=session)
-    result["chapter"] = [(c.slug, c.questions) for c in chapters]
+    per_chapter: dict[str, int] = dict(
+        session.execute(
+            select(Chapter.slug, func.count(Question.id))
+            .join(Question, Question.chapter_id == Chapter.id)
+            .where(*question_conditions(flt.cleared("chapter")))
+            .group_by(Chapter.slug)
+        ).all()
+    )
+    result["chapter"] = [
+        (c.slug, int(per_chapter.get(c.slug, 0)))
+        for c in chapters
+        if per_chapter.get(c.slug) or c.slug in flt.chapter
+    ]
     assert set(result) == set(FACETS)
     return result
+
+
+def _with_selected(rows: list[tuple[str, int]], selected: tuple[str, ...]) -> list[tuple[str, int]]:
+    """``rows`` plus the selected values that no longer match anything (count 0)."""
+    listed = {value for value, _ in rows}
+    return rows + [(v, 0) for v in selected if v not in listed]
 
 
 def _details(
@@ -126,7 +162,8 @@ def _details(
 def list_questions(
     *, session: Session, flt: QuestionFilter, limit: int = 50, offset: int = 0
 ) -> tuple[int, list[QuestionSummary]]:
-    """The active questions passing ``flt`` in bank order, one page, and their total."""
+    """The active questions passing ``flt`` in bank order, one page, and their total;
+    with a search, each carries a snippet of its answer around the match."""
     ids = filtered_ids(flt).subquery()
     total = session.scalar(select(func.count()).select_from(ids)) or 0
     rows = session.execute(
@@ -137,6 +174,7 @@ def list_questions(
             Chapter.slug,
             Chapter.title,
             Question.section,
+            Question.answer_md,
         )
         .join(Chapter, Chapter.id == Question.chapter_id)
         .where(Question.id.in_(select(ids.c.id)))
@@ -145,7 +183,16 @@ def list_questions(
         .offset(offset)
     ).all()
     asked, tags = _details(session, [r[0] for r in rows])
-    return total, [QuestionSummary(*r, asked=asked[r[0]], tags=tags[r[0]]) for r in rows]
+    words = flt.words()
+    return total, [
+        QuestionSummary(
+            *r[:6],
+            asked=asked[r[0]],
+            tags=tags[r[0]],
+            snippet_html=snippet(r[6], words) if words else None,
+        )
+        for r in rows
+    ]
 
 
 def get_question(*, session: Session, question_id: str) -> QuestionDetail:

@@ -4,14 +4,16 @@ language model and no database: the service passes questions in and stores the s
 Four kinds of item:
 
 - ``recall``: write the answer, then check which key terms it covers and self-grade;
-- ``takeaway``: pick the question's takeaway among four, the others taken from related
-  questions (same topic tag, then same chapter, then any);
+- ``takeaway``: pick the question's takeaway among four, the others taken from the most
+  related questions (most topic tags in common, then the same chapter, then any), so
+  the wrong ones are about the same thing and can't be ruled out by topic alone;
 - ``cloze``: the takeaway with one key term blanked out; type the term;
 - ``truefalse``: a statement quoted from the answer whose claim a demo run supported or
   refuted (``app.claims``): true or false?
 
-A question gets a kind only if that kind can be built from its content; otherwise it
-falls back silently to one that can, so a quiz never shows a broken or empty item.
+A question gets a kind only if that kind can be built from its content and the user
+ticked it; a question none of the ticked kinds can be built for is left out (written
+recall can always be built), so a quiz never shows an unticked kind or a broken item.
 Everything random comes from the ``rng`` passed in, so a seed reproduces a quiz.
 """
 
@@ -177,23 +179,20 @@ def _build_cloze(options: list[dict[str, Any]], rng: random.Random) -> dict[str,
 def _distractor_tiers(
     question: QuizQuestion, pool: Sequence[QuizQuestion]
 ) -> list[list[QuizQuestion]]:
-    """Other questions with a takeaway different from this one's, by relatedness:
-    sharing a topic tag, then in the same chapter, then any."""
+    """Other questions with a takeaway different from this one's, grouped by how related
+    they are, most related first: by the number of topic tags shared, then the same
+    chapter before another one."""
     own = fold(question.takeaway or "")
     tags = set(question.tags)
-    tiers: list[list[QuizQuestion]] = [[], [], []]
+    groups: dict[tuple[int, bool], list[QuizQuestion]] = {}
     for other in pool:
         if other.id == question.id or not other.takeaway or not other.takeaway.strip():
             continue
         if fold(other.takeaway) == own:
             continue
-        if tags & set(other.tags):
-            tiers[0].append(other)
-        elif other.chapter_id == question.chapter_id:
-            tiers[1].append(other)
-        else:
-            tiers[2].append(other)
-    return tiers
+        rank = (len(tags & set(other.tags)), other.chapter_id == question.chapter_id)
+        groups.setdefault(rank, []).append(other)
+    return [groups[rank] for rank in sorted(groups, reverse=True)]
 
 
 def _can_build_takeaway(question: QuizQuestion, pool: Sequence[QuizQuestion]) -> bool:
@@ -210,7 +209,7 @@ def _build_takeaway(
     seen = {fold(question.takeaway)}
     picked: list[QuizQuestion] = []
     for tier in _distractor_tiers(question, pool):
-        rng.shuffle(tier)  # variety within a tier; the tiers' order keeps relatedness
+        rng.shuffle(tier)  # variety among equals; the tiers' order keeps relatedness
         for other in tier:
             key = fold(other.takeaway or "")
             if len(picked) < DISTRACTORS and key not in seen:
@@ -236,39 +235,59 @@ def _build_truefalse(question: QuizQuestion, rng: random.Random) -> dict[str, An
     }
 
 
+def _build_one(
+    question: QuizQuestion,
+    pool: Sequence[QuizQuestion],
+    types: Sequence[QuestionType],
+    rng: random.Random,
+) -> ItemSpec | None:
+    """An item of a random kind among ``types`` that can be built for ``question``;
+    None when none can."""
+    terms = _recall_terms(question)
+    clozes = _cloze_payloads(question) if "cloze" in types else []
+    buildable: dict[QuestionType, bool] = {
+        "recall": bool(terms),
+        "takeaway": "takeaway" in types and _can_build_takeaway(question, pool),
+        "cloze": bool(clozes),
+        "truefalse": bool(question.claims),
+    }
+    allowed = [t for t in ALL_TYPES if t in types and buildable[t]]
+    if not allowed:
+        if "recall" not in types:
+            return None
+        allowed = ["recall"]  # self-graded against the reference even with no key terms
+    kind: QuestionType = rng.choice(allowed)
+    payload: dict[str, Any]
+    if kind == "takeaway":
+        payload = _build_takeaway(question, pool, rng)
+    elif kind == "cloze":
+        payload = _build_cloze(clozes, rng)
+    elif kind == "truefalse":
+        payload = _build_truefalse(question, rng)
+    else:
+        payload = {"key_terms": terms}
+    return ItemSpec(question_id=question.id, type=kind, payload=payload)
+
+
 def build_items(
     selected: Sequence[QuizQuestion],
     pool: Sequence[QuizQuestion],
     types: Sequence[QuestionType],
     rng: random.Random,
+    limit: int | None = None,
 ) -> list[ItemSpec]:
-    """One item per selected question, in order, of a random type among ``types`` that
-    can be built for it (else any type that can; else recall with no key terms)."""
+    """Items for ``selected``, in order, each of a random kind among ``types`` that can be
+    built for it; questions none of ``types`` fits are skipped. At most ``limit`` items
+    (the callers pass more candidates than they need, for the skipped ones)."""
     # The pool's order must not matter (a database returns rows in any order): sort it
     # so the same seed always draws the same distractors.
     by_id = {q.id: q for q in pool}
     ordered_pool = [by_id[k] for k in sorted(by_id)]
     items: list[ItemSpec] = []
     for question in selected:
-        terms = _recall_terms(question)
-        clozes = _cloze_payloads(question)
-        buildable: dict[QuestionType, bool] = {
-            "recall": bool(terms),
-            "takeaway": _can_build_takeaway(question, ordered_pool),
-            "cloze": bool(clozes),
-            "truefalse": bool(question.claims),
-        }
-        allowed = [t for t in ALL_TYPES if t in types and buildable[t]]
-        fallback = [t for t in ALL_TYPES if buildable[t]]
-        kind: QuestionType = rng.choice(allowed or fallback) if allowed or fallback else "recall"
-        payload: dict[str, Any]
-        if kind == "takeaway":
-            payload = _build_takeaway(question, ordered_pool, rng)
-        elif kind == "cloze":
-            payload = _build_cloze(clozes, rng)
-        elif kind == "truefalse":
-            payload = _build_truefalse(question, rng)
-        else:
-            payload = {"key_terms": terms}
-        items.append(ItemSpec(question_id=question.id, type=kind, payload=payload))
+        if limit is not None and len(items) >= limit:
+            break
+        item = _build_one(question, ordered_pool, types, rng)
+        if item is not None:
+            items.append(item)
     return items

@@ -22,6 +22,7 @@ __all__ = [
     "grade_takeaway",
     "grade_truefalse",
     "normalize",
+    "plain_text",
     "recall_coverage",
 ]
 
@@ -114,7 +115,8 @@ class _TextOnly(HTMLParser):
             self.parts.append(data)
 
 
-def _plain_text(html: str) -> str:
+def plain_text(html: str) -> str:
+    """The text of rendered HTML, on one line (MathML's TeX annotation left out)."""
     parser = _TextOnly()
     parser.feed(html)
     parser.close()
@@ -129,7 +131,7 @@ def grade_takeaway(payload: Mapping[str, Any], choice: int | None) -> Grade:
     if isinstance(answer, int) and 0 <= answer < len(choices):
         right = choices[answer]
         html = right.get("html", "") if isinstance(right, Mapping) else ""
-        expected = _plain_text(html) if isinstance(html, str) else ""
+        expected = plain_text(html) if isinstance(html, str) else ""
     if choice is None:
         return Grade("empty", False, expected)
     if isinstance(answer, int) and choice == answer:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Asked, Question, QuestionTag, Quiz, QuizItem, Tag, User
+from app.quiz.grade import plain_text
 from app.quiz.service import get_quiz, grade_response
 
 
@@ -26,6 +27,13 @@ class ItemResult:
     correct: bool
     expected: str
     response: dict[str, object] | None
+    # What the user answered, as text (the chosen takeaway's text, the typed words);
+    # None for true/false (the page names the button) and for an unanswered item.
+    given: str | None = None
+    # True/false: the statement judged, and the measured answer (True: it holds).
+    statement_html: str | None = None
+    truth: bool | None = None
+    explanation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,21 @@ class QuizResults:
         return [i for i in self.items if i.verdict is not None and not i.correct]
 
 
+def given_text(item: QuizItem) -> str | None:
+    """What was answered to ``item``, as plain text (None: true/false, or no answer)."""
+    response = item.response or {}
+    if item.answered_at is None or item.type == "truefalse":
+        return None
+    if item.type == "takeaway":
+        choice = response.get("choice")
+        choices = item.payload.get("choices") or []
+        if isinstance(choice, int) and 0 <= choice < len(choices):
+            return plain_text(str(choices[choice].get("html", "")))
+        return ""
+    text = response.get("text")
+    return text.strip() if isinstance(text, str) else ""
+
+
 def _accuracy(groups: dict[str, list[bool]]) -> list[Accuracy]:
     rows = [Accuracy(name, sum(v), len(v)) for name, v in groups.items()]
     return sorted(rows, key=lambda a: (a.share, -a.total, a.name))
@@ -103,6 +126,8 @@ def quiz_results(*, session: Session, user: User, quiz_id: int, now: dt.datetime
     for item in quiz.items:
         question = questions[item.question_id]
         expected = grade_response(item, item.response or {}).expected
+        payload = item.payload
+        truefalse = item.type == "truefalse"
         items.append(
             ItemResult(
                 position=item.position,
@@ -115,6 +140,10 @@ def quiz_results(*, session: Session, user: User, quiz_id: int, now: dt.datetime
                 correct=bool(item.correct),
                 expected=expected,
                 response=item.response,
+                given=given_text(item),
+                statement_html=str(payload.get("statement_html", "")) if truefalse else None,
+                truth=payload.get("answer") == 1 if truefalse else None,
+                explanation=str(payload.get("explanation") or "") if truefalse else None,
             )
         )
         if item.correct is None:
@@ -153,4 +182,4 @@ def past_quizzes(*, session: Session, user: User, limit: int = 20) -> list[tuple
     return [(q, sum(i.answered_at is not None for i in q.items), len(q.items)) for q in quizzes]
 
 
-__all__ = ["QuizItem", "QuizResults", "past_quizzes", "quiz_results"]
+__all__ = ["QuizItem", "QuizResults", "given_text", "past_quizzes", "quiz_results"]

@@ -2,9 +2,11 @@
 they go, so a quiz resumes), check a written answer. Results: ``app.quiz.results``.
 Keyword-only; they own the SQL.
 
-A wrong answer (anything not correct) counts as an Again for the question's flashcard
-when the user's ``quiz_feeds_reviews`` setting is on (the default), recorded in the
-review log with ``source="quiz"``.
+When the user's ``quiz_feeds_reviews`` setting is on (the default), a quiz answer that
+is not right feeds the question's flashcard, recorded in the review log with
+``source="quiz"``: a wrong or empty answer counts as Again (the card is relearned); a
+near miss (a cloze one character off) counts as Hard, so a slip never resets the card.
+A right answer leaves the card alone (a quiz is not a scheduled review).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.claims.service import claim_views
 from app.content.filters import QuestionFilter, question_conditions
 from app.errors import Conflict, NotFound, Unprocessable
+from app.i18n import gettext as _
 from app.models import Card, Question, QuestionTag, Quiz, QuizItem, Tag, User
 from app.quiz.build import ALL_TYPES, ClaimFact, QuestionType, QuizQuestion, build_items
 from app.quiz.grade import (
@@ -157,13 +160,18 @@ def create_quiz(
     rng = random.Random(seed)
     candidates = _candidates(session, user, spec, now)
     if spec.focus == "all":
-        chosen = rng.sample(candidates, min(spec.count, len(candidates)))
-    else:
-        chosen = candidates[: spec.count]
-    if not chosen:
-        raise Unprocessable("no question matches this slice; widen the filters", field="filter")
+        candidates = rng.sample(candidates, len(candidates))
+    if not candidates:
+        raise Unprocessable(_("no question matches this slice; widen the filters"), field="filter")
     pool = _bank(session)
-    items = build_items([pool[q] for q in chosen], list(pool.values()), spec.types, rng)
+    items = build_items(
+        [pool[q] for q in candidates], list(pool.values()), spec.types, rng, limit=spec.count
+    )
+    if not items:
+        raise Unprocessable(
+            _("no question of this slice can be asked in the kinds you ticked; tick more kinds"),
+            field="types",
+        )
     quiz = Quiz(
         user_id=user.id,
         created_at=now,
@@ -256,7 +264,7 @@ def answer_item(
                 session=session,
                 user=user,
                 question_id=item.question_id,
-                rating=1,
+                rating=rating_for(grade),
                 version=version,
                 duration_ms=duration_ms,
                 now=now,
@@ -265,6 +273,12 @@ def answer_item(
         except (Conflict, NotFound):
             session.rollback()  # archived or rated meanwhile: the answer itself is kept
     return item
+
+
+def rating_for(grade: Grade) -> int:
+    """The flashcard rating a quiz answer that is not right stands for: Hard (2) for a
+    near miss, Again (1) for anything else."""
+    return 2 if grade.verdict == "near" else 1
 
 
 def grade_response(item: QuizItem, response: dict[str, Any]) -> Grade:

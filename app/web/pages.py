@@ -10,11 +10,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.content.filters import QuestionFilter
 from app.content.queries import chapter_summaries, facet_values, get_question, list_questions
 from app.errors import NotFound, Unauthorized
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
+from app.models import User
+from app.study.card_states import card_states
 from app.study.interviews import plan_overview
 from app.study.relearn import answer_changed_at
 from app.study.review import queue_counts
@@ -29,16 +32,18 @@ from app.web.deps import (
 )
 from app.web.middleware import LANG_COOKIE
 from app.web.plan_pages import plan_context
+from app.web.templating import filter_url
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-def filter_choices(session: Session) -> dict[str, Any]:
-    """What a filter form offers: each facet's values, their labels, chapter titles."""
+def filter_choices(session: Session, flt: QuestionFilter | None = None) -> dict[str, Any]:
+    """What a filter form offers: each facet's values (counted within ``flt``'s other
+    facets), their labels, chapter titles."""
     chapters = chapter_summaries(session=session)
     return {
-        "facets": facet_values(session=session, chapters=chapters),
+        "facets": facet_values(session=session, flt=flt, chapters=chapters),
         "facet_labels": [
             ("company", _("Company")),
             ("role", _("Role")),
@@ -62,26 +67,72 @@ def home(
     return templates.TemplateResponse(request, "home.html", context)
 
 
+def _optional_user(request: Request, session: Session, settings: Settings) -> User | None:
+    """The signed-in user, or None on a public page seen signed out."""
+    try:
+        return get_current_user(request, session, settings)
+    except Unauthorized:
+        return None
+
+
+def _has_empty_parameter(request: Request) -> bool:
+    return any(not value.strip() for _, value in request.query_params.multi_items())
+
+
 @router.get("/questions", response_class=HTMLResponse)
 def browse(
     request: Request,
     session: SessionDep,
     templates: TemplatesDep,
+    settings: SettingsDep,
     flt: FilterDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
+    if _has_empty_parameter(request):
+        # A form submitted with fields left blank: the same page under a clean address.
+        extra = {"page": page} if page > 1 else {}
+        return RedirectResponse(filter_url("/questions", flt, **extra), status_code=303)
     total, questions = list_questions(
         session=session, flt=flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
-    context = filter_choices(session) | {
+    user = _optional_user(request, session, settings)
+    states = (
+        card_states(
+            session=session,
+            user=user,
+            question_ids=[q.id for q in questions],
+            now=dt.datetime.now(dt.UTC),
+        )
+        if user is not None
+        else {}
+    )
+    context = filter_choices(session, flt) | {
         "flt": flt,
         "total": total,
         "questions": questions,
+        "states": states,
+        "state_names": state_names(),
+        "rating_names": rating_names(),
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "page_size": PAGE_SIZE,
     }
     return templates.TemplateResponse(request, "browse.html", context)
+
+
+def state_names() -> dict[str, str]:
+    return {
+        "new": _("New"),
+        "learning": _("Learning"),
+        "due": _("Due"),
+        "young": _("Young"),
+        "mature": _("Mature"),
+        "suspended": _("Suspended"),
+    }
+
+
+def rating_names() -> dict[int, str]:
+    return {1: _("Again"), 2: _("Hard"), 3: _("Good"), 4: _("Easy")}
 
 
 @router.get("/questions/{question_id}", response_class=HTMLResponse)
@@ -94,10 +145,8 @@ def question_page(
 ) -> Response:
     question = get_question(session=session, question_id=question_id)
     answer, claims = answer_with_claims(session, question.id, question.answer_html)
-    try:  # the page is public; a signed-in user also sees whether the answer changed
-        user = get_current_user(request, session, settings)
-    except Unauthorized:
-        user = None
+    # The page is public; a signed-in user also sees whether the answer changed.
+    user = _optional_user(request, session, settings)
     changed = user is not None and (
         answer_changed_at(session=session, user=user, question_id=question.id) is not None
     )

@@ -16,7 +16,7 @@ from app.i18n import gettext as _
 from app.models import Quiz, QuizItem
 from app.quiz import service
 from app.quiz.build import ALL_TYPES, QuestionType
-from app.quiz.results import past_quizzes, quiz_results
+from app.quiz.results import given_text, past_quizzes, quiz_results
 from app.web.csrf import verify_csrf
 from app.web.deps import (
     CurrentUserDep,
@@ -45,6 +45,16 @@ def _type_names() -> dict[str, str]:
     }
 
 
+def verdict_names() -> dict[str, str]:
+    """A graded answer's verdict as the pages say it."""
+    return {
+        "correct": _("right"),
+        "near": _("almost (one character off)"),
+        "wrong": _("wrong"),
+        "empty": _("no answer"),
+    }
+
+
 def _focus_names() -> dict[str, str]:
     return {
         "all": _("Any question"),
@@ -62,7 +72,7 @@ def _new_page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    context = filter_choices(session) | {
+    context = filter_choices(session, flt) | {
         "flt": flt,
         "type_names": _type_names(),
         "focus_names": _focus_names(),
@@ -113,7 +123,7 @@ async def create_quiz(
         return _new_page(request, session, templates, user, flt, _("count must be a number"), 422)
     except AppError as exc:
         session.rollback()
-        return _new_page(request, session, templates, user, flt, exc.message, exc.status_code)
+        return _new_page(request, session, templates, user, flt, exc.text, exc.status_code)
     return RedirectResponse(f"/quizzes/{quiz.id}", status_code=303)
 
 
@@ -135,7 +145,7 @@ def quiz_page(
         answered = quiz.items[feedback]
         if answered.answered_at is not None:
             grade = service.grade_response(answered, answered.response or {})
-            last = {"item": answered, "expected": grade.expected}
+            last = {"item": answered, "expected": grade.expected, "given": given_text(answered)}
     return _item_page(request, templates, session, quiz, item, last=last)
 
 
@@ -153,6 +163,7 @@ def _item_page(
         "question": get_question(session=session, question_id=item.question_id),
         "requested": int(quiz.spec.get("count", len(quiz.items))),
         "type_names": _type_names(),
+        "verdict_names": verdict_names(),
         "last": None,
         "covered": None,
     } | extra
@@ -217,7 +228,7 @@ def results_page(
     user: CurrentUserDep,
 ) -> Response:
     results = quiz_results(session=session, user=user, quiz_id=quiz_id, now=dt.datetime.now(dt.UTC))
-    context = {"r": results, "type_names": _type_names()}
+    context = {"r": results, "type_names": _type_names(), "verdict_names": verdict_names()}
     return templates.TemplateResponse(request, "quiz_results.html", context)
 
 

@@ -111,7 +111,7 @@ def test_cloze_blanks_one_occurrence_of_a_key_term(question: QuizQuestion) -> No
 
 def test_cloze_skips_math_and_parts_of_words_and_folds_width_and_case() -> None:
     math_only = synthetic("m", "更新 $W$ 即可", ("W",))
-    assert build_items([math_only], [math_only], ("cloze",), random.Random(0))[0].type == "recall"
+    assert build_items([math_only], [math_only], ("cloze",), random.Random(0)) == []
     inner = synthetic("w", "QLoRA 比 LoRA 更省显存", ("lora",))
     item = one(inner, ("cloze",))
     assert item.payload["answer"] == "LoRA"
@@ -134,25 +134,40 @@ def test_a_question_without_takeaway_never_gets_takeaway_or_cloze() -> None:
         assert item.payload == {"key_terms": list(NO_TAKEAWAY.key_terms)}
 
 
-def test_an_impossible_type_falls_back_silently() -> None:
-    item = one(NO_TAKEAWAY, ("cloze",))
-    assert item.type == "recall" and item.payload["key_terms"]
-    # No key terms: recall can't be built, the takeaway can.
-    assert one(NO_TERMS, ("recall", "cloze")).type == "takeaway"
-    # Nothing to build from at all: recall, self-graded against the reference answer.
+def test_a_question_no_ticked_type_fits_is_left_out() -> None:
+    # Only cloze ticked, no takeaway to blank: the question is skipped, never recall.
+    assert build_items([NO_TAKEAWAY], BANK, ("cloze",), random.Random(0)) == []
+    # Recall ticked: it can always be asked, self-graded (here with no key terms).
+    assert one(NO_TERMS, ("recall", "cloze")).type == "recall"
     bare = synthetic("b", None)
-    assert build_items([bare], [bare], ("takeaway",), random.Random(0)) == [
+    assert build_items([bare], [bare], ("takeaway",), random.Random(0)) == []
+    assert build_items([bare], [bare], ("recall",), random.Random(0)) == [
         ItemSpec("b", "recall", {"key_terms": []})
     ]
-    # Too few other takeaways for four choices.
+    # Too few other takeaways for four choices, and only the takeaway ticked.
     small = [synthetic(f"s{i}", f"要点{i}", ("要点",)) for i in range(3)]
-    assert build_items(small[:1], small, ("takeaway",), random.Random(0))[0].type == "cloze"
+    assert build_items(small[:1], small, ("takeaway",), random.Random(0)) == []
+
+
+@pytest.mark.parametrize(
+    "types",
+    [("takeaway",), ("cloze",), ("truefalse",), ("takeaway", "cloze"), ("recall", "takeaway")],
+)
+def test_unticked_types_never_appear(types: tuple[QuestionType, ...]) -> None:
+    for seed in range(10):
+        items = build_items(BANK, BANK, types, random.Random(seed))
+        assert {i.type for i in items} <= set(types)
+
+
+def test_the_limit_counts_built_items_and_skips_the_rest() -> None:
+    items = build_items(BANK, BANK, ("cloze",), random.Random(1), limit=3)
+    assert len(items) == 3 and {i.type for i in items} == {"cloze"}
 
 
 def test_requested_types_are_honoured_when_they_can_be_built() -> None:
     items = build_items(BANK, BANK, ("takeaway", "cloze"), random.Random(4))
     by_id = {i.question_id: i.type for i in items}
-    assert by_id.pop(NO_TAKEAWAY.id) == "recall"
+    assert NO_TAKEAWAY.id not in by_id
     assert set(by_id.values()) <= {"takeaway", "cloze"}
 
 

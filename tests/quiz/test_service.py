@@ -81,9 +81,16 @@ def test_types_are_honoured_when_they_can_be_built(session: Session, user: User)
         session=session, user=user, spec=spec(count=10, types=("takeaway",)), now=T0, seed=1
     )
     by_title = {session.get(Question, i.question_id).title: i for i in quiz.items}  # type: ignore[union-attr]
-    # The one question without a takeaway falls back to a type that can be built.
-    assert by_title.pop("LORA的原理").type != "takeaway"
+    # The one question without a takeaway is left out: an unticked kind never appears.
+    assert "LORA的原理" not in by_title and len(by_title) == 9
     assert {i.type for i in by_title.values()} == {"takeaway"}
+    # A slice none of whose questions fits the ticked kinds says which field to change.
+    only = QuestionFilter(q="LORA的原理")
+    with pytest.raises(Unprocessable) as err:
+        service.create_quiz(
+            session=session, user=user, spec=spec(flt=only, types=("takeaway",)), now=T0
+        )
+    assert err.value.field == "types"
 
 
 def test_bad_specs_name_the_field(session: Session, user: User) -> None:
