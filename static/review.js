@@ -1,49 +1,67 @@
 // Review page: reveal, keyboard shortcuts, the recall checklist, the review's duration.
-// The page works without this script (plain forms); it only makes review quicker.
+// The page works without this script (plain forms, answer and ratings shown at once);
+// it only makes review quicker.
 (() => {
   "use strict";
   const card = document.getElementById("card");
   const reveal = document.getElementById("reveal");
   const back = document.getElementById("back");
   const ratings = document.getElementById("ratings");
+  const recall = document.getElementById("recall");
   const undo = document.getElementById("undo");
   const started = performance.now();
   let submitted = false;
 
   // Without script the page shows the answer at once; with it, the answer waits.
-  if (back && reveal) {
+  if (back && reveal && ratings) {
     back.classList.add("hidden");
+    ratings.classList.add("hidden");
     reveal.classList.remove("hidden");
   }
   const isRevealed = () => back && !back.classList.contains("hidden");
+  const answer = back ? back.querySelector(".answer") : null;
+  const points = answer ? answer.querySelectorAll(":scope > ul > li, :scope > ol > li") : [];
+  if (recall && points.length) recall.classList.remove("hidden");
 
   function show() {
     if (!back || isRevealed()) return;
     back.classList.remove("hidden");
     reveal.classList.add("hidden");
-    addChecklist();
-    const first = ratings.querySelector("button[data-rating='3']");
-    if (first) first.focus({ preventScroll: true });
+    ratings.classList.remove("hidden");
+    const good = ratings.querySelector("button[data-rating='3']");
+    if (good) good.focus({ preventScroll: true });
   }
 
-  function addChecklist() {
-    const answer = back.querySelector(".answer");
-    const items = answer.querySelectorAll(":scope > ul > li, :scope > ol > li");
-    if (!items.length) return;
-    answer.classList.add("checklist");
-    items.forEach((li) => {
+  // The checklist, folded by default: opening it puts a box beside each top-level
+  // point of the answer (the point's own text and nested bullets stay as they are).
+  let built = false;
+  function buildChecklist() {
+    if (built) return;
+    built = true;
+    points.forEach((li) => {
       const box = document.createElement("input");
       box.type = "checkbox";
-      box.className = "recall";
+      box.className = "recall-box";
       box.setAttribute("aria-label", li.textContent.trim().slice(0, 60));
       box.addEventListener("change", suggest);
-      li.prepend(box);
+      const body = document.createElement("div");
+      body.className = "point";
+      while (li.firstChild) body.appendChild(li.firstChild);
+      li.append(box, body);
+      li.classList.add("recall-item");
+    });
+  }
+  if (recall) {
+    recall.addEventListener("toggle", () => {
+      if (recall.open) buildChecklist();
+      answer.classList.toggle("checking", recall.open);
+      if (!recall.open) ratings.querySelectorAll("button").forEach((b) => b.classList.remove("suggested"));
     });
   }
 
   // Share of points recalled -> a suggested rating; the user still picks.
   function suggest() {
-    const boxes = [...back.querySelectorAll("input.recall")];
+    const boxes = [...back.querySelectorAll("input.recall-box")];
     const share = boxes.filter((b) => b.checked).length / boxes.length;
     const rating = share >= 1 ? 4 : share >= 0.7 ? 3 : share >= 0.4 ? 2 : 1;
     ratings.querySelectorAll("button").forEach((b) =>

@@ -9,8 +9,8 @@ which card comes next once the ordinary queue of the slice is empty:
 
 - Review cards of the slice not due today, earliest due first (the ones closest to
   being due lose least by an early review);
-- never a card already reviewed today (each card is practised at most once a day ahead,
-  so a session ends), nor a leech;
+- never a card reviewed since the practice session began (``since``: each card comes
+  once a session, so a session ends), nor a leech;
 - new questions only when asked for (``include_new``): they then come after the due
   cards, past the daily limit, and count as first reviews of the day like any other.
 
@@ -31,39 +31,42 @@ from app.study.queue import study_day_bounds
 from app.study.scheduler import as_utc
 
 
-def _ahead(user: User, now: dt.datetime) -> list[ColumnElement[bool]]:
-    start, end = study_day_bounds(user=user, now=now)
-    reviewed_today = exists().where(ReviewLog.card_id == Card.id, ReviewLog.reviewed_at >= start)
+def _ahead(user: User, now: dt.datetime, since: dt.datetime) -> list[ColumnElement[bool]]:
+    _, end = study_day_bounds(user=user, now=now)
+    practised = exists().where(ReviewLog.card_id == Card.id, ReviewLog.reviewed_at >= as_utc(since))
     return [
         Card.user_id == user.id,
         Card.state == int(State.Review),
         Card.due >= end,
         Card.leech_at.is_(None),
-        ~reviewed_today,
+        ~practised,
     ]
 
 
 def pick_ahead(
-    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
+    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime, since: dt.datetime
 ) -> Card | None:
-    """The next card of ``flt`` to practise ahead of schedule (see the module docstring),
-    or ``None`` when every card of the slice was practised today or is due anyway."""
+    """The next card of ``flt`` to practise ahead of schedule in the session that began
+    at ``since`` (see the module docstring), or ``None`` when every card of the slice was
+    practised in it or is due anyway."""
     return session.scalars(
         select(Card)
         .join(Question, Question.id == Card.question_id)
-        .where(*_ahead(user, as_utc(now)), *question_conditions(flt))
+        .where(*_ahead(user, as_utc(now), since), *question_conditions(flt))
         .order_by(Card.due, Card.id)
         .limit(1)
     ).first()
 
 
-def ahead_left(*, session: Session, user: User, flt: QuestionFilter, now: dt.datetime) -> int:
-    """How many cards of ``flt`` are left to practise ahead today."""
+def ahead_left(
+    *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime, since: dt.datetime
+) -> int:
+    """How many cards of ``flt`` are left to practise ahead in the session since ``since``."""
     return int(
         session.scalar(
             select(func.count(Card.id))
             .join(Question, Question.id == Card.question_id)
-            .where(*_ahead(user, as_utc(now)), *question_conditions(flt))
+            .where(*_ahead(user, as_utc(now), since), *question_conditions(flt))
         )
         or 0
     )

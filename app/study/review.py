@@ -120,24 +120,25 @@ def next_card(
     flt: QuestionFilter,
     now: dt.datetime,
     prefer: str | None = None,
-    ahead: bool = False,
+    ahead: dt.datetime | None = None,
     include_new: bool = False,
 ) -> ShownCard | None:
     """The next card to review under ``flt`` with its four previews (see
     ``app.study.queue`` for the order), or ``None`` when nothing is left for now.
     ``prefer`` shows that question first if it is active and passes ``flt`` (after undo).
-    With ``ahead`` (custom study, ``app.study.ahead``) the slice's cards not yet due
-    follow the due ones, and new questions come only with ``include_new``.
+    With ``ahead``, the start of a custom-study session (``app.study.ahead``), the
+    slice's cards not yet due follow the due ones, and new questions come only with
+    ``include_new``.
     """
     now = as_utc(now)
     picked = None
     if prefer:
         picked = pick_preferred(session=session, user=user, flt=flt, question_id=prefer)
     if picked is None:
-        new: NewCards = ("all" if include_new else "none") if ahead else "quota"
+        new: NewCards = ("all" if include_new else "none") if ahead is not None else "quota"
         picked = pick_next(session=session, user=user, flt=flt, now=now, new=new)
-    if picked is None and ahead:
-        early = pick_ahead(session=session, user=user, flt=flt, now=now)
+    if picked is None and ahead is not None:
+        early = pick_ahead(session=session, user=user, flt=flt, now=now, since=ahead)
         picked = (early.question_id, early) if early is not None else None
     if picked is None:
         return None

@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.claims.service import ClaimView
+from app.content.filters import QuestionFilter
 from app.content.queries import QuestionDetail, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.study import relearn, review
 from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.csrf import verify_csrf
@@ -60,6 +63,52 @@ def _state_names() -> dict[int, str]:
     return {0: _("New"), 1: _("Learning"), 2: _("Review"), 3: _("Relearning")}
 
 
+def due_in(delta: dt.timedelta) -> str:
+    """When the next card comes due, as the empty queue says it ("in 3 hours")."""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return ngettext("in %(num)d minute", "in %(num)d minutes", minutes) % {"num": minutes}
+    hours = round(minutes / 60)
+    if hours < 36:
+        return ngettext("in %(num)d hour", "in %(num)d hours", hours) % {"num": hours}
+    days = round(hours / 24)
+    return ngettext("in %(num)d day", "in %(num)d days", days) % {"num": days}
+
+
+def _session_start(value: str, now: dt.datetime) -> dt.datetime | None:
+    """When the custom-study session of ``ahead=`` began: ``None`` for none ("" or "0"),
+    now for a new one ("1", or anything not a past epoch second)."""
+    if value in ("", "0"):
+        return None
+    seconds = form_int(value, cap=2**40)
+    if seconds is None or not 1 < seconds <= now.timestamp():
+        return now
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _mode(start: dt.datetime | None, include_new: bool) -> dict[str, int]:
+    """The custom-study parameters a review URL or form carries on."""
+    if start is None:
+        return {}
+    return {"ahead": int(start.timestamp())} | ({"new": 1} if include_new else {})
+
+
+def _empty_queue(
+    session: SessionDep, user: Any, flt: QuestionFilter, now: dt.datetime, ahead: bool
+) -> dict[str, Any]:
+    """What the empty queue offers: when the next card comes due, and custom study."""
+    due = review.next_due(session=session, user=user, flt=flt)
+    left = review.ahead_left(session=session, user=user, flt=flt, now=now, since=now)
+    return {
+        "next_due_in": due_in(due - now) if due is not None and due > now else None,
+        "practise_left": left,
+        "practise_url": filter_url("/review", flt, ahead=1),
+        "practise_new_url": filter_url("/review", flt, ahead=1, new=1),
+        "filters_text": ", ".join(value for _facet, value in flt.chips()),
+        "ahead_done": ahead,
+    }
+
+
 @router.get("/review", response_class=HTMLResponse)
 def review_page(
     request: Request,
@@ -67,29 +116,63 @@ def review_page(
     templates: TemplatesDep,
     user: CurrentUserDep,
     flt: FilterDep,
-    show: str = "",
+    show: Annotated[str, Query(max_length=200)] = "",
+    ahead: Annotated[str, Query(max_length=16)] = "",
+    new: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
     now = dt.datetime.now(dt.UTC)
-    shown = review.next_card(session=session, user=user, flt=flt, now=now, prefer=show or None)
+    start = _session_start(ahead, now)
+    include_new = start is not None and _flag(new)
+    shown = review.next_card(
+        session=session,
+        user=user,
+        flt=flt,
+        now=now,
+        prefer=show or None,
+        ahead=start,
+        include_new=include_new,
+    )
     view, answer, claims, changed = None, None, list[ClaimView](), None
+    mode = _mode(start, include_new)
+    empty: dict[str, Any] = {}
     if shown is not None:
         question = get_question(session=session, question_id=shown.question_id)
         view = ShownView(question, shown.version, int(shown.state), shown.previews)
         answer, claims = answer_with_claims(session, question.id, question.answer_html)
         if shown.version > 0:
             changed = relearn.answer_changed_at(session=session, user=user, question_id=question.id)
-    context = claim_context(claims) | {
-        "answer": answer,
-        "answer_changed": changed is not None,
-        "here": filter_url("/review", flt),
-        "flt": flt,
-        "shown": view,
-        "counts": review.queue_counts(session=session, user=user, flt=flt, now=now),
-        "can_undo": review.last_review(session=session, user=user) is not None,
-        "rating_names": _rating_names(),
-        "state_names": _state_names(),
-    }
+    else:
+        empty = _empty_queue(session, user, flt, now, start is not None)
+    left = partial(review.ahead_left, session=session, user=user, flt=flt, now=now)
+    context = (
+        claim_context(claims)
+        | empty
+        | {
+            "answer": answer,
+            "answer_changed": changed is not None,
+            "here": filter_url("/review", flt, **mode),
+            "flt": flt,
+            "mode": mode,
+            "ahead": start is not None,
+            "ahead_left": 0 if start is None else left(since=start),
+            "shown": view,
+            "counts": review.queue_counts(session=session, user=user, flt=flt, now=now),
+            "can_undo": review.can_undo(session=session, user=user),
+            "rating_names": _rating_names(),
+            "state_names": _state_names(),
+        }
+    )
     return templates.TemplateResponse(request, "review.html", context)
+
+
+def _flag(value: str) -> bool:
+    return value not in ("", "0")
+
+
+def _form_mode(ahead: str, new: str) -> dict[str, int]:
+    """The custom-study mode a review form posted, to carry on to the next page."""
+    start = _session_start(ahead, dt.datetime.now(dt.UTC))
+    return _mode(start, start is not None and _flag(new))
 
 
 @router.post("/review/rate", dependencies=[CsrfDep])
@@ -101,6 +184,8 @@ def rate_form(
     rating: Annotated[int, Form()],
     version: Annotated[int, Form(ge=0, le=MAX_ID)],
     duration_ms: Annotated[str, Form()] = "",
+    ahead: Annotated[str, Form(max_length=16)] = "",
+    new: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     duration = form_int(duration_ms, cap=24 * 3600 * 1000)
     review.rate(
@@ -112,14 +197,21 @@ def rate_form(
         duration_ms=duration,
         now=dt.datetime.now(dt.UTC),
     )
-    return RedirectResponse(filter_url("/review", flt), status_code=303)
+    return RedirectResponse(filter_url("/review", flt, **_form_mode(ahead, new)), status_code=303)
 
 
 @router.post("/review/undo", dependencies=[CsrfDep])
-def undo_form(session: SessionDep, user: CurrentUserDep, flt: FormFilterDep) -> Response:
+def undo_form(
+    session: SessionDep,
+    user: CurrentUserDep,
+    flt: FormFilterDep,
+    ahead: Annotated[str, Form(max_length=16)] = "",
+    new: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
     undone = review.undo_last(session=session, user=user, now=dt.datetime.now(dt.UTC))
-    extra = {"show": undone.question_id} if undone is not None else {}
-    return RedirectResponse(filter_url("/review", flt, **extra), status_code=303)
+    extra: dict[str, str | int] = {"show": undone.question_id} if undone is not None else {}
+    mode = _form_mode(ahead, new)
+    return RedirectResponse(filter_url("/review", flt, **mode, **extra), status_code=303)
 
 
 def _local(path: str, fallback: str) -> str:
@@ -196,5 +288,5 @@ def save_settings(
         )
     except AppError as exc:
         session.rollback()
-        return _settings(request, templates, user, error=exc.message, status=exc.status_code)
+        return _settings(request, templates, user, error=exc.text, status=exc.status_code)
     return RedirectResponse("/settings?saved=true", status_code=303)

@@ -60,7 +60,7 @@ def test_a_card_practised_ahead_is_scheduled_from_its_real_elapsed_time(
     # The ordinary queue has nothing; custom study shows the card.
     slice_ = ALI_FIRST_ROUND
     assert review.next_card(session=session, user=user, flt=slice_, now=early) is None
-    shown = review.next_card(session=session, user=user, flt=slice_, now=early, ahead=True)
+    shown = review.next_card(session=session, user=user, flt=slice_, now=early, ahead=early)
     assert shown is not None and shown.question_id == q and shown.version == version
 
     result = rate(session, user, q, Rating.Good, early)
@@ -87,7 +87,7 @@ def test_a_card_practised_ahead_is_scheduled_from_its_real_elapsed_time(
     assert expected.stability < on_time.stability
 
 
-def test_practising_ahead_serves_each_card_once_a_day_and_no_new_card(
+def test_practising_ahead_serves_each_card_once_a_session_and_no_new_card(
     session: Session, user: User
 ) -> None:
     first, third = qid(session, "问题一"), qid(session, "问题三")
@@ -96,17 +96,21 @@ def test_practising_ahead_serves_each_card_once_a_day_and_no_new_card(
     now = T0 + 4 * DAY
     before = review.queue_counts(session=session, user=user, flt=ALL, now=now)
     assert before.new_left_today == 3  # 问题二, 四 and 五
-    assert review.ahead_left(session=session, user=user, flt=ALI, now=now) == 2
+    assert review.ahead_left(session=session, user=user, flt=ALI, now=now, since=now) == 2
     seen = []
     for _ in range(2):
-        shown = review.next_card(session=session, user=user, flt=ALI, now=now, ahead=True)
+        shown = review.next_card(session=session, user=user, flt=ALI, now=now, ahead=now)
         assert shown is not None and shown.state == State.Review
         seen.append(shown.question_id)
         rate(session, user, shown.question_id, Rating.Good, now)
     assert sorted(seen) == sorted([first, third])
-    # Both practised today: the session is over (and no new question came).
-    assert review.next_card(session=session, user=user, flt=ALI, now=now, ahead=True) is None
-    assert review.ahead_left(session=session, user=user, flt=ALI, now=now) == 0
+    # Both practised: the session is over (and no new question came)...
+    later = now + MINUTE
+    assert review.next_card(session=session, user=user, flt=ALI, now=later, ahead=now) is None
+    assert review.ahead_left(session=session, user=user, flt=ALI, now=later, since=now) == 0
+    # ...and a new session may practise them again.
+    again = review.next_card(session=session, user=user, flt=ALI, now=later, ahead=later)
+    assert again is not None and again.question_id in seen
     after = review.queue_counts(session=session, user=user, flt=ALL, now=now)
     assert after.new_left_today == 3  # no new card used up
     assert after.reviewed_today == 2
@@ -121,10 +125,10 @@ def test_new_questions_come_in_custom_study_only_when_asked_for(
     # The daily limit is spent: neither the ordinary queue nor plain custom study
     # shows a new question...
     assert review.next_card(session=session, user=user, flt=ALI, now=now) is None
-    assert review.next_card(session=session, user=user, flt=ALI, now=now, ahead=True) is None
+    assert review.next_card(session=session, user=user, flt=ALI, now=now, ahead=now) is None
     # ...custom study with new questions does, past the limit.
     shown = review.next_card(
-        session=session, user=user, flt=ALI, now=now, ahead=True, include_new=True
+        session=session, user=user, flt=ALI, now=now, ahead=now, include_new=True
     )
     assert shown is not None and shown.state == 0
     assert shown.question_id in (qid(session, "问题一"), qid(session, "问题三"))
