@@ -28,7 +28,8 @@ DEMOS_ROOT = REPO_ROOT / "app" / "demos"
 
 # The framework every demo runs on, not part of any demo's code version: a change here
 # changes no stored result's meaning (registration, validation, the result model).
-FRAMEWORK = {"app", "app.demos", "app.demos.base", "app.errors"}
+# app.i18n comes with app.errors (its messages are translated where they are shown).
+FRAMEWORK = {"app", "app.demos", "app.demos.base", "app.errors", "app.i18n"}
 
 # Imports the demo's package without running app/demos/__init__.py (which would load the
 # whole catalogue), runs it on the small params, and prints the app.* modules loaded.
@@ -234,7 +235,7 @@ FACTORIES = {
 # either device: its draws are moved to the run's device before use.
 _SEEDED = "one CPU generator for every draw (one seed, same numbers on either device)"
 ALLOWED = {
-    "lora/demo.py:run": _SEEDED,
+    "lora/measure.py:measure": _SEEDED,
     "loss_spikes/demo.py:run": _SEEDED + "; the corpus ids index the CPU batches; the "
     "fp16/bf16 probes are CPU scalars read with .item()",
     "loss_spikes/model.py:build_model": _SEEDED + "; the model is moved after",
