@@ -41,13 +41,18 @@ class Measured:
     latency_ms: dict[str, float] = field(default_factory=dict)
 
 
-def result_of(p: LoRAParams, m: Measured) -> DemoResult:
-    """Figures named for the claims feature, checks per identity, charts, conclusion."""
-    r_max = m.ranks[-1]
-    diff0 = max(d for d, _, _ in m.step0.values())  # worst case over ranks
+def _step0(m: Measured) -> tuple[float, float, float]:
+    """Worst cases over ranks at step 0: max output change, max ‖∇A‖, min ‖∇B‖ ("nonzero"
+    must hold at every rank)."""
+    diff0 = max(d for d, _, _ in m.step0.values())
     grad_a0 = max(a for _, a, _ in m.step0.values())
-    grad_b0 = min(b for _, _, b in m.step0.values())  # "nonzero" must hold at every rank
-    delta_norm = max(m.delta_norms.values())
+    grad_b0 = min(b for _, _, b in m.step0.values())
+    return diff0, grad_a0, grad_b0
+
+
+def figures_of(m: Measured) -> dict[str, float]:
+    """The fixed figures, then per method and per rank; names as ``figure_names`` lists."""
+    diff0, grad_a0, grad_b0 = _step0(m)
     lat = m.latency_ms
     figures: dict[str, float] = {
         "step0_max_output_diff": diff0,
@@ -55,7 +60,7 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
         "step0_grad_b_norm": grad_b0,
         "grad_a_zero_at_step0": float(grad_a0 == 0.0),
         "grad_b_nonzero_at_step0": float(grad_b0 > 0.0),
-        "final_delta_w_norm": delta_norm,
+        "final_delta_w_norm": max(m.delta_norms.values()),
         "lora_params_formula_ok": float(m.formula_ok),
         "task_label_agreement": m.agreement,
         "pretrain_accuracy": m.pretrain_acc,
@@ -77,15 +82,18 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
         figures[f"peak_memory_bytes_{key}"] = m.memory[key]
     for k, share in m.energy_top.items():
         figures[f"energy_top_{k}"] = share
+    return figures
 
+
+def _identity_checks(p: LoRAParams, m: Measured) -> list[Check]:
     # fp32 rounding is relative: the tolerances scale with the values once they pass 1.
     merge_tol = 1e-4 * max(1.0, m.output_scale)
     unmerge_tol = 1e-5 * max(1.0, m.weight_scale)
-    checks = [
+    return [
         Check(
             name="merged W + (alpha/r)·BA gives the unmerged outputs (fp32)",
             passed=m.merge_diff < merge_tol,
-            detail=f"max |difference| {m.merge_diff:.2e} at r = {r_max} "
+            detail=f"max |difference| {m.merge_diff:.2e} at r = {m.ranks[-1]} "
             f"(tolerance {merge_tol:.1e})",
         ),
         Check(
@@ -101,8 +109,13 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
             + f" (d_in = d_out = {p.hidden})",
         ),
     ]
+
+
+def _init_checks(p: LoRAParams, m: Measured) -> list[Check]:
+    """What the chosen init implies at step 0 (and, for A = B = 0, ever after)."""
+    diff0, grad_a0, grad_b0 = _step0(m)
     if p.init == "standard":
-        checks += [
+        return [
             Check(
                 name="B = 0: the adapted model's output equals the base model's at step 0",
                 passed=diff0 == 0.0,
@@ -119,31 +132,37 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
                 detail=f"smallest ‖∇B‖ {grad_b0:.2e}",
             ),
         ]
-    elif p.init == "both_random":
-        checks.append(
+    if p.init == "both_random":
+        return [
             Check(
                 name="A and B random: the output already changes at step 0",
                 passed=diff0 > 0.0,
                 detail=f"max |difference| from the base model {diff0:.3g}",
             )
-        )
-    else:
-        checks += [
-            Check(
-                name="A = B = 0: both gradients are zero at step 0",
-                passed=grad_a0 == 0.0 and max(b for _, _, b in m.step0.values()) == 0.0,
-                detail=f"‖∇A‖ {grad_a0:.2e}, ‖∇B‖ {grad_b0:.2e}",
-            ),
-            Check(
-                name="A = B = 0: nothing ever learns (ΔW stays 0, the loss does not move)",
-                passed=delta_norm == 0.0 and all(m.stuck.values()),
-                detail=f"‖ΔW‖_F {delta_norm:.2e} after {p.steps} steps",
-            ),
         ]
+    delta_norm = max(m.delta_norms.values())
+    return [
+        Check(
+            name="A = B = 0: both gradients are zero at step 0",
+            passed=grad_a0 == 0.0 and max(b for _, _, b in m.step0.values()) == 0.0,
+            detail=f"‖∇A‖ {grad_a0:.2e}, ‖∇B‖ {grad_b0:.2e}",
+        ),
+        Check(
+            name="A = B = 0: nothing ever learns (ΔW stays 0, the loss does not move)",
+            passed=delta_norm == 0.0 and all(m.stuck.values()),
+            detail=f"‖ΔW‖_F {delta_norm:.2e} after {p.steps} steps",
+        ),
+    ]
 
+
+def checks_of(p: LoRAParams, m: Measured) -> list[Check]:
+    return _identity_checks(p, m) + _init_checks(p, m)
+
+
+def _curve_series(p: LoRAParams, m: Measured) -> list[Series]:
     stride = max(1, p.steps // 200)  # at most ~200 points per curve for the page
     xs = [float(i + 1) for i in range(0, p.steps, stride)]
-    series = [
+    return [
         Series(
             name="full fine-tuning" if key == "full" else f"LoRA r={key.removeprefix('lora_r')}",
             x=xs,
@@ -154,8 +173,13 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
         )
         for key, curve in m.curves.items()
     ]
+
+
+def series_of(p: LoRAParams, m: Measured) -> list[Series]:
+    """Loss curves, full fine-tuning's singular values, held-out loss by rank."""
     positive = [sv for sv in m.sigma if sv > 0]
-    series += [
+    return [
+        *_curve_series(p, m),
         Series(
             name="singular values of full fine-tuning's ΔW (fc2)",
             x=[float(i) for i in range(1, len(m.sigma) + 1)],
@@ -185,30 +209,38 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
         ),
     ]
 
+
+def _init_words(p: LoRAParams, m: Measured) -> str:
+    diff0, grad_a0, grad_b0 = _step0(m)
+    if p.init == "standard":
+        return (
+            f"With A random and B = 0 the adapted model starts at the base model "
+            f"(max |output difference| {diff0:.1e}), ‖∇A‖ = {grad_a0:.1e} and ‖∇B‖ ≥ {grad_b0:.2e} "
+            "at step 0."
+        )
+    if p.init == "both_random":
+        return (
+            f"With A and B both random the output moves before any training "
+            f"(max |output difference| {diff0:.3g})."
+        )
+    return (
+        f"With A = B = 0 both gradients are {grad_a0:.1e} and {grad_b0:.1e} at step 0 and "
+        f"‖ΔW‖_F is still {max(m.delta_norms.values()):.1e} after {p.steps} steps: nothing learns."
+    )
+
+
+def conclusion_of(p: LoRAParams, m: Measured, figures: dict[str, float]) -> str:
     memory_kind = (
         "CUDA allocator peak above the memory live before each method"
         if m.on_cuda
         else "bytes of parameters, gradients and Adam states (CPU)"
     )
+    r_max = m.ranks[-1]
     best = min(m.ranks, key=lambda r: m.losses[f"lora_r{r}"])
     k_top = max(k for k in m.ranks if k <= p.shift_rank)  # the rank nearest the true shift
-    init_words = {
-        "standard": (
-            f"With A random and B = 0 the adapted model starts at the base model "
-            f"(max |output difference| {diff0:.1e}), ‖∇A‖ = {grad_a0:.1e} and ‖∇B‖ ≥ {grad_b0:.2e} "
-            "at step 0."
-        ),
-        "both_random": (
-            f"With A and B both random the output moves before any training "
-            f"(max |output difference| {diff0:.3g})."
-        ),
-        "both_zero": (
-            f"With A = B = 0 both gradients are {grad_a0:.1e} and {grad_b0:.1e} at step 0 and "
-            f"‖ΔW‖_F is still {delta_norm:.1e} after {p.steps} steps: nothing learns."
-        ),
-    }[p.init]
-    conclusion = (
-        f"{init_words} Adapting the pretrained student (task-1 accuracy {m.pretrain_acc:.1%}) "
+    return (
+        f"{_init_words(p, m)} Adapting the pretrained student (task-1 accuracy "
+        f"{m.pretrain_acc:.1%}) "
         f"to task 2 (the teachers agree on {m.agreement:.0%} of inputs): before adapting, "
         f"accuracy {m.acc_base:.1%}; full fine-tuning reaches {m.accs['full']:.1%} "
         f"(held-out loss {m.losses['full']:.3f}) training {m.trainable['full']:.0f} parameters; "
@@ -222,7 +254,17 @@ def result_of(p: LoRAParams, m: Measured) -> DemoResult:
         f"{figures['latency_ratio_unmerged_vs_base']:.2f}×, merged "
         f"{figures['latency_ratio_merged_vs_base']:.2f}× (median of {LATENCY_REPEATS})."
     )
-    return DemoResult(figures=figures, series=series, checks=checks, conclusion=conclusion)
+
+
+def result_of(p: LoRAParams, m: Measured) -> DemoResult:
+    """Figures named for the claims feature, checks per identity, charts, conclusion."""
+    figures = figures_of(m)
+    return DemoResult(
+        figures=figures,
+        series=series_of(p, m),
+        checks=checks_of(p, m),
+        conclusion=conclusion_of(p, m, figures),
+    )
 
 
 FIXED_FIGURES = (
