@@ -78,4 +78,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_language()).ngettext(singular, plural, n)
 
 
+def mark(message: str) -> str:
+    """Mark ``message`` for the catalogue and return it unchanged: for messages
+    translated later, as typed errors' (``app.errors``). Import it as ``_`` so the
+    extraction finds it."""
+    return message
+
+
 _ = gettext

@@ -57,7 +57,7 @@
     bar.max = p.total;
     bar.value = p.step;
     text.textContent = `${p.step}/${p.total}`;
-    status.textContent = "running";
+    status.textContent = status.dataset.running || "running";
     const names = Object.keys(p.metrics || {});
     if (!names.length || typeof Chart === "undefined") return;
     if (!live) {

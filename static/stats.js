@@ -2,6 +2,11 @@
 // (the JSON in #stats-data). Without script the tables are the charts.
 (() => {
   "use strict";
+  // The heatmap scrolls inside its box on a narrow screen: start at today's end.
+  const heatmap = document.getElementById("heatmap");
+  if (heatmap && heatmap.parentElement) {
+    heatmap.parentElement.scrollLeft = heatmap.parentElement.scrollWidth;
+  }
   const data = document.getElementById("stats-data");
   if (!data || typeof Chart === "undefined") return;
   const charts = JSON.parse(data.textContent);

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict
 from app.export.userdata_file import FORMAT, VERSION, Json, UserData, dumps, loads, parse_user_data
+from app.i18n import mark as _
 from app.models import Card, Interview, Question, Quiz, QuizItem, ReviewLog, User
 
 __all__ = [
@@ -202,10 +203,16 @@ def import_user_data(
     counts = existing_counts(session=session, user=user)
     if any(counts.values()) and not replace:
         raise Conflict(
-            f"you already have study data ({counts['cards']} cards, {counts['review_logs']} "
-            f"reviews, {counts['quizzes']} quizzes, {counts['interviews']} interviews); "
-            "importing replaces it, so confirm that you want it replaced",
+            _(
+                "you already have study data (%(cards)d cards, %(reviews)d reviews, "
+                "%(quizzes)d quizzes, %(interviews)d interviews); importing replaces it, "
+                "so confirm that you want it replaced"
+            ),
             field="replace",
+            cards=counts["cards"],
+            reviews=counts["review_logs"],
+            quizzes=counts["quizzes"],
+            interviews=counts["interviews"],
         )
     bank = set(session.scalars(select(Question.id)))
     referenced = {c.question_id for c in data.cards} | {

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.content.filters import QuestionFilter
 from app.content.tags import fold
 from app.errors import NotFound, Unprocessable
+from app.i18n import mark as _
 from app.models import Asked, Card, Interview, User
 from app.study import plan, queue
 from app.study.plan import CardView, Overview, Plan
@@ -44,10 +45,13 @@ def user_today(*, user: User, now: dt.datetime) -> dt.date:
 def _text(value: str | None, *, field: str, limit: int, required: bool = False) -> str | None:
     text = " ".join((value or "").split())
     if required and not text:
-        raise Unprocessable(f"{field} must not be empty", field=field)
+        raise Unprocessable(_("%(field)s must not be empty"), field=field)
     if len(text) > limit:
         raise Unprocessable(
-            f"{field} is {len(text)} characters long; at most {limit} are allowed", field=field
+            _("%(field)s is %(length)d characters long; at most %(limit)d are allowed"),
+            field=field,
+            length=len(text),
+            limit=limit,
         )
     return text or None
 
@@ -79,7 +83,9 @@ def add_interview(
     today = user_today(user=user, now=now)
     if date < today:
         raise Unprocessable(
-            f"date {date.isoformat()} is in the past (today is {today.isoformat()})",
+            _("date %(date)s is in the past (today is %(today)s)"),
+            date=date.isoformat(),
+            today=today.isoformat(),
             field="date",
         )
     values = {
@@ -132,7 +138,7 @@ def delete_interview(*, session: Session, user: User, interview_id: int) -> None
     )
     if deleted != 1:
         session.rollback()
-        raise NotFound(f"you have no interview {interview_id}", field="interview_id")
+        raise NotFound(_("you have no interview %(id)d"), field="interview_id", id=interview_id)
     session.commit()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.errors import Unprocessable
+from app.i18n import mark as _
 from app.models import User
 from app.study.leeches import LEECH_THRESHOLD_RANGE
 from app.study.queue import iana_zones
@@ -32,19 +33,26 @@ def set_study_settings(
         isinstance(new_per_day, bool) or not low <= new_per_day <= high
     ):
         raise Unprocessable(
-            f"new_per_day {new_per_day!r} must be a whole number from {low} to {high}",
+            _("new_per_day %(value)s must be a whole number from %(low)d to %(high)d"),
+            value=repr(new_per_day),
+            low=low,
+            high=high,
             field="new_per_day",
         )
     lo, hi = RETENTION_RANGE
     if desired_retention is not None and not lo <= desired_retention <= hi:  # NaN fails too
         raise Unprocessable(
-            f"desired_retention {desired_retention!r} must be from {lo:.2f} to {hi:.2f}",
+            _("desired_retention %(value)s must be from %(low).2f to %(high).2f"),
+            value=repr(desired_retention),
+            low=lo,
+            high=hi,
             field="desired_retention",
         )
     zone = timezone.strip() if timezone is not None else None
     if zone is not None and zone not in iana_zones():
         raise Unprocessable(
-            f"timezone {timezone!r} is not an IANA time zone such as 'Asia/Shanghai' or 'UTC'",
+            _("timezone %(zone)s is not an IANA time zone such as 'Asia/Shanghai' or 'UTC'"),
+            zone=repr(timezone),
             field="timezone",
         )
     lo_leech, hi_leech = LEECH_THRESHOLD_RANGE
@@ -52,8 +60,10 @@ def set_study_settings(
         isinstance(leech_threshold, bool) or not lo_leech <= leech_threshold <= hi_leech
     ):
         raise Unprocessable(
-            f"leech_threshold {leech_threshold!r} must be a whole number from {lo_leech} "
-            f"to {hi_leech}",
+            _("leech_threshold %(value)s must be a whole number from %(low)d to %(high)d"),
+            value=repr(leech_threshold),
+            low=lo_leech,
+            high=hi_leech,
             field="leech_threshold",
         )
     if new_per_day is not None:

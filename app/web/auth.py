@@ -111,7 +111,7 @@ def _submit(
             templates,
             mode,
             _safe_next(next_url),
-            exc.message,
+            exc.text,
             username,
             exc.status_code,
             headers,

@@ -93,7 +93,7 @@ async def run_form(
     except AppError as exc:
         session.rollback()
         return _demo_page(
-            request, templates, session, name, raw, exc.message, exc.field, exc.status_code
+            request, templates, session, name, raw, exc.text, exc.field, exc.status_code
         )
     if not cached:
         dispatch(request.app.state.dispatcher, request.app.state.engine, run.id)

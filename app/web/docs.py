@@ -3,7 +3,11 @@ from the vendored files in ``static/vendor/`` instead of a CDN, so it works offl
 
 The app is built with ``FastAPI(docs_url=None, redoc_url=None)`` and includes
 ``router``; the page reads the OpenAPI URL, title and Swagger UI settings from the app
-it is mounted in. ReDoc is not served (it would need another bundle)."""
+it is mounted in. ReDoc is not served (it would need another bundle). The page follows
+the app's theme (``static/docs.css``: dark when the system is) and links back to the app.
+
+``/favicon.ico`` is served here too (the app's ``static/favicon.svg``), for the clients
+that ask for it whatever the page links."""
 
 from __future__ import annotations
 
@@ -11,12 +15,18 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
+from markupsafe import escape
 
+from app.config import REPO_ROOT
+from app.i18n import gettext as _
 from app.web import assets
 
 DOCS_PATH = "/docs"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
+FAVICON = REPO_ROOT / "static" / "favicon.svg"
+FAVICON_URL = f"{assets.STATIC_URL}/favicon.svg"
+DOCS_CSS_URL = f"{assets.STATIC_URL}/docs.css"
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,12 +45,30 @@ async def swagger_ui(request: Request) -> HTMLResponse:
         title=f"{app.title} - Swagger UI",
         swagger_js_url=root_path + assets.SWAGGER_JS,
         swagger_css_url=root_path + assets.SWAGGER_CSS,
-        swagger_favicon_url=root_path + assets.SWAGGER_FAVICON,
+        swagger_favicon_url=root_path + FAVICON_URL,
         oauth2_redirect_url=root_path + OAUTH2_REDIRECT_PATH,
         init_oauth=app.swagger_ui_init_oauth,
         swagger_ui_parameters=parameters,
     )
-    return with_nonce(request, page)
+    return with_nonce(request, with_app_frame(page, root_path=root_path))
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    """The app's icon (an SVG) for the clients that ask for /favicon.ico."""
+    return FileResponse(FAVICON, media_type="image/svg+xml")
+
+
+def with_app_frame(page: HTMLResponse, *, root_path: str) -> HTMLResponse:
+    """Swagger UI's page with the app's theme and a link back to the app."""
+    html = bytes(page.body).decode("utf-8")
+    css = f'<link rel="stylesheet" href="{root_path}{DOCS_CSS_URL}">'
+    back = (
+        f'<nav class="docs-back"><a href="{root_path}/">← {escape(_("Interview Lab"))}</a>'
+        f" · {escape(_('API reference: every route under /api, in JSON'))}</nav>"
+    )
+    html = html.replace("</head>", css + "</head>", 1).replace("<body>", "<body>" + back, 1)
+    return HTMLResponse(html, status_code=page.status_code)
 
 
 @router.get(OAUTH2_REDIRECT_PATH, response_class=HTMLResponse)

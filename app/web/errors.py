@@ -8,6 +8,7 @@ schema says so for every operation. ``install`` also answers HEAD on GET routes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -56,7 +57,8 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Declare ``ErrorPublic`` as the body of every error answer in ``schema`` (in place):
-    each declared 4xx, plus a ``4XX`` range on every operation."""
+    each declared 4xx, plus a ``4XX`` range on every operation; and give each operation
+    a summary that says what it does (``summary_of``)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     error_schema = ErrorPublic.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(error_schema.pop("$defs", {}))
@@ -66,6 +68,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     content = {"application/json": {"schema": {"$ref": ERROR_REF}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
+            operation["summary"] = summary_of(operation)
             responses = operation.setdefault("responses", {})
             for code, response in responses.items():
                 if code.startswith("4"):
@@ -79,6 +82,23 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 },
             )
     return schema
+
+
+SUMMARY_MAX = 80
+
+
+def summary_of(operation: Mapping[str, Any]) -> str:
+    """A short summary for an operation: the first sentence of its description (the
+    route's docstring), else its generated summary without FastAPI's "Api" suffix of a
+    function name (``overview_api`` would read "Overview Api")."""
+    description = " ".join(str(operation.get("description") or "").split())
+    if not description:
+        return re.sub(r" Api$", "", str(operation.get("summary") or "")).strip()
+    first = re.split(r"(?<=[.:;])\s|\s\(", description, maxsplit=1)[0].rstrip(".:;")
+    first = first.replace("``", "")
+    if len(first) > SUMMARY_MAX:
+        first = first[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return first
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -103,7 +123,7 @@ def install(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         if wants_json(request):
             return _json(exc.status_code, ErrorPublic(detail=exc.message, field=exc.field))
-        return _page(request, exc.status_code, _("Something is not right"), exc.message)
+        return _page(request, exc.status_code, _("Something is not right"), exc.text)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

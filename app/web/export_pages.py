@@ -169,7 +169,7 @@ def import_upload(
             session,
             user,
             QuestionFilter(),
-            error=exc.message,
+            error=exc.text,
             status=exc.status_code,
         )
     return _page(request, templates, session, user, QuestionFilter(), summary=summary)

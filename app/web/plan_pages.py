@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.content.filters import QuestionFilter
 from app.content.queries import facet_values
 from app.errors import AppError, Unprocessable
+from app.i18n import mark as _
 from app.models import Interview, User
 from app.study import interviews, relearn
 from app.study.plan import Overview, Plan
@@ -138,7 +139,9 @@ def _form_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise Unprocessable(f"date {value!r} is not a date like 2026-05-20", field="date") from None
+        raise Unprocessable(
+            _("date %(value)s is not a date like 2026-05-20"), field="date", value=repr(value)
+        ) from None
 
 
 @router.post("/interviews", dependencies=[CsrfDep], include_in_schema=False)
@@ -170,7 +173,7 @@ def add_form(
             session,
             templates,
             user,
-            error=exc.message,
+            error=exc.text,
             form=form,
             status=exc.status_code,
         )

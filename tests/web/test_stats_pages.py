@@ -59,9 +59,10 @@ def question(client: TestClient, question_id: str) -> dict[str, Any]:
 
 def test_stats_page_with_no_history(client: TestClient) -> None:
     page = soup(client.get("/stats"))
-    assert [a["href"] for a in page.select("header nav a")][:3] == [
+    assert [a["href"] for a in page.select("header nav a")][:4] == [
         "/questions",
         "/review",
+        "/interviews",
         "/stats",
     ]
     cells = page.select("#heatmap .heat")
