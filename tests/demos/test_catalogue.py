@@ -246,7 +246,7 @@ ALLOWED = {
     "nf4/formats.py:fp4_code": "code tables, built once on the CPU and moved where used",
     "nf4/formats.py:int4_code": "code tables, built once on the CPU and moved where used",
     "nf4/quant.py:nf4_code": "code tables, built once on the CPU and moved where used",
-    "peft_latency/measure.py:measure": _SEEDED,
+    "peft_latency/measure.py:build_models": _SEEDED,
     "qlora/measure.py:measure": _SEEDED,
     "qlora/layers.py:__init__": "A drawn on the CPU from the run's generator, then moved",
     "peft_count/meta_model.py:apply_method": "counts parameters on the meta device, never runs",

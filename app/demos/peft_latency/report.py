@@ -107,33 +107,34 @@ def ratios(ms: dict[int, dict[str, float]]) -> dict[int, dict[str, float]]:
     return {T: {v: by[v] / by["base"] for v in VARIANTS} for T, by in ms.items()}
 
 
-def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
-    longest = m.lengths[-1]
-    base_kv = m.kv_tokens["base"]
-    base_q = m.query_tokens["base"]
-    extra_params = {v: m.params[v] - m.params["base"] for v in VARIANTS}
-    # Every layer of a variant adds the same number of tokens, or the figure is NaN.
-    extra_kv = {v: _same_extra(m.kv_tokens[v], base_kv) for v in VARIANTS}
-    extra_q = {v: _same_extra(m.query_tokens[v], base_q) for v in VARIANTS}
-    extra_entries = {v: m.kv_entries[v] - m.kv_entries["base"] for v in VARIANTS}
-    timed = {"": m.prefill_ms, "decode_": m.decode_ms} if p.decode else {"": m.prefill_ms}
+@dataclass(frozen=True)
+class Extras:
+    """Each variant's additions over the base model, keyed by variant."""
 
-    figures: dict[str, float] = {
-        "summary_seq_len": float(longest),
-        "n_virtual": float(p.n_virtual),  # so a rule can say extra_kv_tokens_prefix == n_virtual
-        "torch_threads": float(m.threads),
-        "base_params": float(m.params["base"]),
-        "kv_entries_base": float(m.kv_entries["base"]),
-        "merged_max_abs_diff": m.merged_diff,
-        "lora_max_output_change": m.lora_change,
-        "adapter_init_max_abs_diff": m.adapter_init_diff,
-    }
-    for v in VARIANTS:
-        figures[f"extra_params_{v}"] = float(extra_params[v])
-        figures[f"extra_kv_tokens_{v}"] = extra_kv[v]
-        figures[f"extra_kv_entries_{v}"] = float(extra_entries[v])
-        figures[f"extra_query_tokens_{v}"] = extra_q[v]
-    for mode, ms in timed.items():
+    params: dict[str, int]
+    kv: dict[str, float]  # KV tokens per layer (NaN unless every layer adds the same)
+    query: dict[str, float]  # query tokens per layer, likewise
+    entries: dict[str, int]  # numbers in the K and V cache
+
+    @classmethod
+    def of(cls, m: Measured) -> Extras:
+        base_kv, base_q = m.kv_tokens["base"], m.query_tokens["base"]
+        return cls(
+            params={v: m.params[v] - m.params["base"] for v in VARIANTS},
+            kv={v: _same_extra(m.kv_tokens[v], base_kv) for v in VARIANTS},
+            query={v: _same_extra(m.query_tokens[v], base_q) for v in VARIANTS},
+            entries={v: m.kv_entries[v] - m.kv_entries["base"] for v in VARIANTS},
+        )
+
+
+def timed_of(p: PeftLatencyParams, m: Measured) -> dict[str, dict[int, dict[str, float]]]:
+    """The timings per mode: the figure-name prefix ("" prefill, "decode_") -> T -> name -> ms."""
+    return {"": m.prefill_ms, "decode_": m.decode_ms} if p.decode else {"": m.prefill_ms}
+
+
+def _timing_figures(p: PeftLatencyParams, m: Measured) -> dict[str, float]:
+    longest, figures = m.lengths[-1], {}
+    for mode, ms in timed_of(p, m).items():
         rs = ratios(ms)
         for v in VARIANTS:
             figures[f"{mode}latency_ratio_{v}"] = rs[longest][v]
@@ -144,13 +145,66 @@ def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
             for v in VARIANTS:
                 figures[f"{mode}{v}_ms_seq{T}"] = ms[T][v]
                 figures[f"{mode}latency_ratio_{v}_seq{T}"] = rs[T][v]
+    return figures
 
-    merge_tol = 1e-4 * max(1.0, m.logits_scale)
-    want_params = expected_extra_params(p)
-    want_kv = expected_extra_kv_tokens(p)
+
+def figures_of(p: PeftLatencyParams, m: Measured) -> dict[str, float]:
+    extras = Extras.of(m)
+    figures: dict[str, float] = {
+        "summary_seq_len": float(m.lengths[-1]),
+        "n_virtual": float(p.n_virtual),  # so a rule can say extra_kv_tokens_prefix == n_virtual
+        "torch_threads": float(m.threads),
+        "base_params": float(m.params["base"]),
+        "kv_entries_base": float(m.kv_entries["base"]),
+        "merged_max_abs_diff": m.merged_diff,
+        "lora_max_output_change": m.lora_change,
+        "adapter_init_max_abs_diff": m.adapter_init_diff,
+    }
+    for v in VARIANTS:
+        figures[f"extra_params_{v}"] = float(extras.params[v])
+        figures[f"extra_kv_tokens_{v}"] = extras.kv[v]
+        figures[f"extra_kv_entries_{v}"] = float(extras.entries[v])
+        figures[f"extra_query_tokens_{v}"] = extras.query[v]
+    return figures | _timing_figures(p, m)
+
+
+def _count_checks(p: PeftLatencyParams, m: Measured, extras: Extras) -> list[Check]:
+    """The parameter, KV-cache and query-length counts against the formulas."""
+    want_params, want_kv = expected_extra_params(p), expected_extra_kv_tokens(p)
     d, L = p.d_model, p.n_layers
     want_entries = {v: want_kv[v] * L * 2 * d for v in VARIANTS}  # tokens × layers × (K, V) × d
-    checks = [
+    kv, entries = extras.kv, extras.entries
+    return [
+        Check(
+            name="extra parameters match the formulas",
+            passed=extras.params == want_params,
+            detail=", ".join(
+                f"{v}: {extras.params[v]} (formula {want_params[v]})" for v in VARIANTS
+            ),
+        ),
+        Check(
+            name="prompt and prefix tuning add n tokens to every layer's KV cache",
+            passed=all(kv[v] == want_kv[v] and entries[v] == want_entries[v] for v in VARIANTS),
+            detail=f"n = {p.n_virtual}: extra KV tokens per layer "
+            + ", ".join(f"{v} {kv[v]:g}" for v in VARIANTS)
+            + f"; prompt adds {entries['prompt']} entries, prefix "
+            f"{entries['prefix']} (n × {L} layers × 2 × {d} = {want_entries['prefix']})",
+        ),
+        Check(
+            name="prompt tuning lengthens the sequence every layer processes; prefix does not",
+            passed=extras.query["prompt"] == p.n_virtual
+            and all(extras.query[v] == 0 for v in VARIANTS if v != "prompt"),
+            detail=f"query tokens per layer at T = {m.lengths[-1]}: "
+            f"base {m.query_tokens['base'][0]}, "
+            f"prompt {m.query_tokens['prompt'][0]}, prefix {m.query_tokens['prefix'][0]}",
+        ),
+    ]
+
+
+def checks_of(p: PeftLatencyParams, m: Measured) -> list[Check]:
+    extras = Extras.of(m)
+    merge_tol = 1e-4 * max(1.0, m.logits_scale)
+    return [
         Check(
             name="merged LoRA gives the unmerged outputs (fp32)",
             passed=m.merged_diff < merge_tol,
@@ -159,33 +213,10 @@ def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
         ),
         Check(
             name="merged LoRA has no extra parameters at inference",
-            passed=extra_params["lora_merged"] == 0,
+            passed=extras.params["lora_merged"] == 0,
             detail=f"{m.params['lora_merged']} parameters, base {m.params['base']}",
         ),
-        Check(
-            name="extra parameters match the formulas",
-            passed=extra_params == want_params,
-            detail=", ".join(
-                f"{v}: {extra_params[v]} (formula {want_params[v]})" for v in VARIANTS
-            ),
-        ),
-        Check(
-            name="prompt and prefix tuning add n tokens to every layer's KV cache",
-            passed=all(
-                extra_kv[v] == want_kv[v] and extra_entries[v] == want_entries[v] for v in VARIANTS
-            ),
-            detail=f"n = {p.n_virtual}: extra KV tokens per layer "
-            + ", ".join(f"{v} {extra_kv[v]:g}" for v in VARIANTS)
-            + f"; prompt adds {extra_entries['prompt']} entries, prefix "
-            f"{extra_entries['prefix']} (n × {L} layers × 2 × {d} = {want_entries['prefix']})",
-        ),
-        Check(
-            name="prompt tuning lengthens the sequence every layer processes; prefix does not",
-            passed=extra_q["prompt"] == p.n_virtual
-            and all(extra_q[v] == 0 for v in VARIANTS if v != "prompt"),
-            detail=f"query tokens per layer at T = {longest}: base {base_q[0]}, "
-            f"prompt {m.query_tokens['prompt'][0]}, prefix {m.query_tokens['prefix'][0]}",
-        ),
+        *_count_checks(p, m, extras),
         Check(
             name="adapters with a zero up-projection leave the output equal to the base",
             passed=m.adapter_init_diff == 0.0,
@@ -193,9 +224,12 @@ def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
         ),
     ]
 
+
+def series_of(p: PeftLatencyParams, m: Measured) -> list[Series]:
+    """Per mode: each variant's time over the base's, and every model's time, by length."""
     series: list[Series] = []
     xs = [float(T) for T in m.lengths]
-    for mode, ms in timed.items():
+    for mode, ms in timed_of(p, m).items():
         where = "decoding one token against a cache of T tokens" if mode else "prefill"
         rs = ratios(ms)
         series += [
@@ -221,9 +255,16 @@ def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
             )
             for name in ("base", *VARIANTS)
         ]
+    return series
 
+
+def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
+    figures = figures_of(p, m)
     return DemoResult(
-        figures=figures, series=series, checks=checks, conclusion=_conclusion(p, m, figures)
+        figures=figures,
+        series=series_of(p, m),
+        checks=checks_of(p, m),
+        conclusion=conclusion_of(p, m, figures),
     )
 
 
@@ -232,7 +273,7 @@ def _same_extra(counts: list[int], base: list[int]) -> float:
     return float(extra.pop()) if len(extra) == 1 else float("nan")
 
 
-def _conclusion(p: PeftLatencyParams, m: Measured, f: dict[str, float]) -> str:
+def conclusion_of(p: PeftLatencyParams, m: Measured, f: dict[str, float]) -> str:
     T = m.lengths[-1]
     threads = f"{m.threads} thread{'s' if m.threads != 1 else ''}"
     where = "CUDA" if m.on_cuda else f"CPU ({threads})"
