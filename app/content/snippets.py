@@ -76,7 +76,7 @@ def snippet(markdown: str, words: Sequence[str], *, width: int = WIDTH) -> Marku
     for start, stop in spans:
         if start >= end:
             break
-        stop = min(stop, end)
+        end = max(end, stop)  # a match the window cuts into is shown whole
         parts.append(escape(text[cursor:start]))
         parts.append(Markup("<mark>{}</mark>").format(text[start:stop]))
         cursor = stop

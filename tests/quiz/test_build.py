@@ -160,8 +160,9 @@ def test_unticked_types_never_appear(types: tuple[QuestionType, ...]) -> None:
 
 
 def test_the_limit_counts_built_items_and_skips_the_rest() -> None:
-    items = build_items(BANK, BANK, ("cloze",), random.Random(1), limit=3)
-    assert len(items) == 3 and {i.type for i in items} == {"cloze"}
+    items = build_items(BANK, BANK, ("takeaway",), random.Random(1), limit=3)
+    assert len(items) == 3 and {i.type for i in items} == {"takeaway"}
+    assert NO_TAKEAWAY not in BANK[:4] or NO_TAKEAWAY.id not in {i.question_id for i in items}
 
 
 def test_requested_types_are_honoured_when_they_can_be_built() -> None:
@@ -180,3 +181,28 @@ def test_the_same_seed_gives_the_same_items_whatever_the_pool_order() -> None:
         for s in range(8)
     }
     assert len(kinds) > 1  # the seed matters
+
+
+def test_takeaway_distractors_come_from_the_most_related_questions() -> None:
+    me = synthetic("me", "我的要点", tags=("lora", "peft"), chapter_id=1)
+    twins = [
+        synthetic(f"t{i}", f"同主题要点{i}", tags=("lora", "peft"), chapter_id=2) for i in range(3)
+    ]
+    cousins = [synthetic(f"c{i}", f"相邻要点{i}", tags=("lora",), chapter_id=1) for i in range(3)]
+    strangers = [synthetic(f"s{i}", f"无关要点{i}", tags=("rlhf",), chapter_id=1) for i in range(5)]
+    pool = [me, *strangers, *cousins, *twins]
+    for seed in range(20):
+        item = one_of(me, pool, seed)
+        ids = {c["question_id"] for c in item.payload["choices"]} - {"me"}
+        assert ids == {"t0", "t1", "t2"}, seed  # both tags shared beats one tag
+    # Two twins only: the third comes from the questions sharing one tag, in the same
+    # chapter, never from an unrelated one.
+    for seed in range(20):
+        item = one_of(me, [me, *strangers, *cousins, *twins[:2]], seed)
+        ids = {c["question_id"] for c in item.payload["choices"]} - {"me"}
+        assert {"t0", "t1"} < ids and not ids & {s.id for s in strangers}, seed
+
+
+def one_of(question: QuizQuestion, pool: list[QuizQuestion], seed: int) -> ItemSpec:
+    [item] = build_items([question], pool, ("takeaway",), random.Random(seed))
+    return item

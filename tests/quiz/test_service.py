@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.content.filters import QuestionFilter
 from app.content.importer import import_paths
 from app.errors import Unprocessable
-from app.models import Asked, Question, Quiz, ReviewLog, User
+from app.models import Asked, Card, Question, Quiz, ReviewLog, User
 from app.quiz import service
+from app.quiz.grade import plain_text
 from app.quiz.results import quiz_results
 from app.users.service import local_user
 from tests.conftest import SEED
@@ -216,3 +217,57 @@ def test_two_concurrent_answers_record_the_first(
             now=T0,
         )
         assert second.correct is True  # the first answer stands
+
+
+def test_a_near_miss_in_a_cloze_rates_hard_and_never_resets_the_card(
+    session: Session, user: User
+) -> None:
+    quiz = service.create_quiz(
+        session=session, user=user, spec=spec(count=3, types=("cloze",)), now=T0, seed=2
+    )
+    near, wrong = quiz.items[0], quiz.items[1]
+    answer = str(near.payload["answer"])
+    slip = answer[:-1] + ("x" if answer[-1] != "x" else "y")  # one character off
+    for item, text in ((near, slip), (wrong, "完全不对的答案")):
+        service.answer_item(
+            session=session,
+            user=user,
+            quiz_id=quiz.id,
+            position=item.position,
+            response={"text": text},
+            now=T0,
+        )
+    assert (near.verdict, wrong.verdict) == ("near", "wrong")
+    ratings = {log.question_id: log.rating for log in session.scalars(select(ReviewLog))}
+    assert ratings == {near.question_id: 2, wrong.question_id: 1}  # Hard, Again
+    card = session.scalar(select(Card).where(Card.question_id == near.question_id))
+    assert card is not None and card.lapses == 0
+
+
+def test_results_show_what_was_answered_beside_the_right_answer(
+    session: Session, user: User
+) -> None:
+    quiz = service.create_quiz(
+        session=session, user=user, spec=spec(count=4, types=("takeaway", "cloze")), now=T0, seed=3
+    )
+    for item in quiz.items:
+        if item.type == "takeaway":
+            response: dict[str, object] = {"choice": (item.payload["answer"] + 1) % 4}
+        else:
+            response = {"text": "我的猜测"}
+        service.answer_item(
+            session=session,
+            user=user,
+            quiz_id=quiz.id,
+            position=item.position,
+            response=response,
+            now=T0,
+        )
+    results = quiz_results(session=session, user=user, quiz_id=quiz.id, now=T0)
+    assert len(results.mistakes) == 4
+    for m, item in zip(results.mistakes, quiz.items, strict=True):
+        if item.type == "cloze":
+            assert m.given == "我的猜测" and m.expected == item.payload["answer"]
+        else:
+            chosen = item.payload["choices"][(item.payload["answer"] + 1) % 4]["html"]
+            assert m.given == plain_text(chosen) and m.given != m.expected

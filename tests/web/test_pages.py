@@ -137,3 +137,85 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def options(page: object, facet: str) -> dict[str, str]:
+    """A browse dropdown's options: value -> label."""
+    return {
+        str(o["value"]): o.get_text()
+        for o in page.select(f"form.filters select[name={facet}] option")  # type: ignore[attr-defined]
+    }
+
+
+def test_browse_counts_follow_the_filters_and_dropdowns_keep_their_value(
+    client: TestClient,
+) -> None:
+    everything = options(soup(client.get("/questions")), "tag")
+    page = soup(client.get("/questions?company=阿里"))
+    assert len(page.select("li.question-item")) == 3
+    assert options(page, "tag")["LORA"] == "LORA (2)" != everything["LORA"]
+    chosen = page.select_one("form.filters select[name=company] option[selected]")
+    assert chosen is not None and chosen["value"] == "阿里"  # not the placeholder
+    placeholder = page.select_one("form.filters select[name=tag] option[selected]")
+    assert placeholder is not None and placeholder["value"] == ""
+    # No duplicate hidden field for the value the dropdown already carries.
+    assert not page.select("form.filters input[type=hidden][name=company]")
+
+
+def test_empty_fields_never_reach_the_address(client: TestClient) -> None:
+    response = client.get(
+        "/questions?q=&company=阿里&role=&stage=&tag=&chapter=", follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/questions?company=%E9%98%BF%E9%87%8C"
+    assert client.get("/questions?company=阿里", follow_redirects=False).status_code == 200
+
+
+def test_switching_language_keeps_the_filters(client: TestClient) -> None:
+    page = soup(client.get("/questions?company=阿里&q=LoRA"))
+    [switch] = page.select("header .lang a[hreflang=zh]")
+    response = client.get(str(switch["href"]), follow_redirects=False)
+    assert response.status_code == 303
+    back = client.get(response.headers["location"])
+    assert str(back.url).endswith("/questions?company=%E9%98%BF%E9%87%8C&q=LoRA")
+    chinese = soup(back)
+    assert chinese.html["lang"] == "zh-CN"  # type: ignore[index]
+    assert {(c["data-facet"], c["data-value"]) for c in chinese.select("li.chip.filter")} == {
+        ("company", "阿里"),
+        ("q", "LoRA"),
+    }
+
+
+def test_tag_and_company_chips_are_links_to_the_filtered_list(client: TestClient) -> None:
+    page = soup(client.get("/questions"))
+    first = page.select("li.question-item")[0]
+    [tag] = [a for a in first.select(".chip.tag a") if a.get_text() == "LORA"]
+    assert len(titles(client, str(tag["href"]))) == len(titles(client, "/questions?tag=LORA"))
+    company = first.select_one(".chip.asked a.company")
+    assert company is not None and company["href"] == "/questions?company=%E7%BE%8E%E5%9B%A2"
+
+
+def test_a_search_shows_every_word_and_a_marked_snippet(client: TestClient) -> None:
+    assert "为什么在参数高效微调中使用低秩矩阵分解？" in titles(client, "/questions?q=低秩 分解")
+    page = soup(client.get("/questions", params={"q": "低秩 初始化"}))
+    items = page.select("li.question-item")
+    assert items
+    marks = {m.get_text() for item in items for m in item.select(".snippet mark")}
+    assert "低秩" in marks
+    assert not soup(client.get("/questions")).select(".snippet")
+
+
+def test_each_result_shows_the_questions_own_state(client: TestClient) -> None:
+    page = soup(client.get("/questions"))
+    first = page.select("li.question-item")[0]
+    assert first["data-state"] == "new"
+    assert first.select_one(".card-state").get_text(strip=True) == "New"  # type: ignore[union-attr]
+    card = client.get("/api/review/next").json()["card"]
+    qid = card["question"]["id"]
+    rated = client.post(
+        "/api/review/rate", json={"question_id": qid, "rating": 3, "version": card["version"]}
+    )
+    assert rated.status_code == 200, rated.text
+    item = soup(client.get("/questions")).select_one(f"li.question-item[data-id='{qid}']")
+    assert item is not None and item["data-state"] == "learning"
+    assert item.select_one(".last-grade").get_text(strip=True) == "· last: Good"  # type: ignore[union-attr]

@@ -6,8 +6,11 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
-from tests.web.conftest import csrf, soup
+from app.db import make_sessionmaker
+from app.models import QuizItem
+from tests.web.conftest import MakeClient, csrf, soup
 
 
 def start(client: TestClient, **fields: Any) -> BeautifulSoup:
@@ -118,3 +121,68 @@ def test_api_rejects_bad_input_naming_the_field(client: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "count"
     bad = client.post("/api/quizzes", json={"types": ["which-company"]})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("types")
+
+
+def test_the_form_offers_tickable_chips_not_multi_selects(make_client: MakeClient) -> None:
+    page = soup(make_client(language="zh").get("/quizzes?company=阿里"))
+    assert not page.select("select[multiple]")
+    companies = page.select("details.facet[data-facet=company] input[type=checkbox]")
+    assert {str(c["value"]) for c in companies} >= {"阿里", "阿里国际"}
+    assert [str(c["value"]) for c in companies if c.has_attr("checked")] == ["阿里"]
+    summaries = [s.get_text(" ", strip=True) for s in page.select("details.facet summary")]
+    assert "selected" not in " ".join(summaries)
+    assert any("不限" in s for s in summaries) and any("已选 1 项" in s for s in summaries)
+
+
+def walk(client: TestClient, page: BeautifulSoup) -> tuple[list[str], BeautifulSoup]:
+    """Answer every item wrongly through the forms; the kinds seen and the results page."""
+    kinds: list[str] = []
+    while page.select_one("section.quiz") is not None:
+        kinds.append(str(page.select_one("section.quiz")["data-type"]))  # type: ignore[index]
+        page = answer_current(client, page, right=False)
+    return kinds, page
+
+
+def test_only_the_ticked_kinds_appear(client: TestClient) -> None:
+    kinds, _ = walk(client, start(client, count="10", types=["cloze"]))
+    assert kinds and set(kinds) == {"cloze"}  # only the questions a blank fits
+    kinds, _ = walk(client, start(client, count="6", types=["takeaway"]))
+    assert len(kinds) == 6 and set(kinds) == {"takeaway"}
+
+
+def test_results_show_your_answer_beside_the_right_one_in_chinese(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(language="zh")
+    _, results = walk(client, start(client, count="3", types=["takeaway"]))
+    mistakes = results.select("li.mistake")
+    assert mistakes  # choice 0 each time: right only where it was the takeaway
+    for mistake in mistakes:
+        assert mistake.select_one(".verdict").get_text() == "答错"  # type: ignore[union-attr]
+        given = mistake.select_one("dd.given").get_text(strip=True)  # type: ignore[union-attr]
+        expected = mistake.select_one("dd.expected").get_text(strip=True)  # type: ignore[union-attr]
+        assert given and expected and given != expected
+    assert "wrong" not in results.get_text()
+
+
+def test_a_true_false_mistake_shows_its_statement(client: TestClient, engine: Engine) -> None:
+    page = start(client, count="1", types=["recall"])
+    quiz_id = int(str(page.select_one("section.quiz")["data-quiz"]))  # type: ignore[index]
+    with make_sessionmaker(engine)() as session:  # as the builder makes one from a claim
+        item = session.scalars(select(QuizItem).where(QuizItem.quiz_id == quiz_id)).one()
+        item.type = "truefalse"
+        item.payload = {
+            "claim_id": "c1",
+            "statement_html": "秩 ≤ min(行数, 列数)",
+            "answer": 1,
+            "explanation": "rank 3 of a 8-column matrix",
+        }
+        session.commit()
+    page = soup(client.get(f"/quizzes/{quiz_id}"))
+    data = {"csrf_token": csrf(page), "choice": "0"}
+    feedback = soup(client.post(f"/quizzes/{quiz_id}/items/0/answer", data=data))
+    mistake = feedback.select_one("li.mistake")
+    assert mistake is not None
+    assert mistake.select_one("dd.statement").get_text() == "秩 ≤ min(行数, 列数)"  # type: ignore[union-attr]
+    assert mistake.select_one("dd.given").get_text() == "False"  # type: ignore[union-attr]
+    assert mistake.select_one("dd.expected").get_text(" ", strip=True).startswith("True")  # type: ignore[union-attr]
