@@ -37,3 +37,16 @@ class SpikeDetector:
 def flag_spikes(losses: list[float], k: float, window: int) -> list[bool]:
     detector = SpikeDetector(k, window)
     return [detector.observe(loss) for loss in losses]
+
+
+def running_medians(losses: list[float], window: int) -> list[float | None]:
+    """The median of the previous ``window`` finite losses at each step (None while
+    fewer than MIN_HISTORY exist): what SpikeDetector multiplies by k."""
+    medians: list[float | None] = []
+    history: list[float] = []
+    for loss in losses:
+        recent = history[-window:]
+        medians.append(statistics.median(recent) if len(recent) >= MIN_HISTORY else None)
+        if math.isfinite(loss):
+            history.append(loss)
+    return medians

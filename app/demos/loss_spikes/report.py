@@ -11,7 +11,8 @@ import statistics
 from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
-from app.demos.loss_spikes.params import MIN_HISTORY, LossSpikesParams
+from app.demos.loss_spikes.detector import running_medians
+from app.demos.loss_spikes.params import LossSpikesParams
 
 FP16_MAX = 65504.0  # torch.finfo(torch.float16).max: 2^15 · (2 − 2^−10)
 BF16_MAX = 3.3895313892515355e38  # torch.finfo(torch.bfloat16).max: fp32's exponent range
@@ -105,19 +106,6 @@ def _arm_figures(p: LossSpikesParams, log: ArmLog) -> dict[str, float]:
     return figures
 
 
-def running_medians(losses: list[float], window: int) -> list[float | None]:
-    """The median of the previous ``window`` finite losses at each step (None while
-    fewer than MIN_HISTORY exist): what SpikeDetector multiplies by k."""
-    medians: list[float | None] = []
-    history: list[float] = []
-    for loss in losses:
-        recent = history[-window:]
-        medians.append(statistics.median(recent) if len(recent) >= MIN_HISTORY else None)
-        if math.isfinite(loss):
-            history.append(loss)
-    return medians
-
-
 def _flags_match(p: LossSpikesParams, log: ArmLog) -> bool:
     """The loop's spike flags equal the definition applied to its logged losses."""
     medians = running_medians(log.losses, p.median_window)
@@ -150,73 +138,103 @@ def figure_names(params: LossSpikesParams) -> list[str]:
     return [*fixed, *(f"{name}_{arm}" for arm in ARMS for name in per_arm)]
 
 
-def _series(p: LossSpikesParams, m: Measured) -> list[Series]:
+def _points(
+    name: str, steps: list[int], values: list[float], chart: str, y_label: str, **kw: bool
+) -> Series:
+    """One series over steps, NaN/inf points left out."""
+    keep = [(s, v) for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
+    return Series(
+        name=name,
+        x=[float(s) for s, _ in keep],
+        y=[v for _, v in keep],
+        kind="scatter" if kw.pop("scatter", False) else "line",
+        x_label="step",
+        y_label=y_label,
+        chart=chart,
+        **kw,
+    )
+
+
+def _shown_arms(m: Measured) -> dict[str, ArmLog]:
+    """The arms drawn: the baseline alone when the configured run is the baseline."""
     logs = {"baseline": m.baseline, "configured": m.configured}
-    arms = ARMS[:1] if m.identical else ARMS
-    series: list[Series] = []
+    return {arm: logs[arm] for arm in (ARMS[:1] if m.identical else ARMS)}
 
-    def points(
-        name: str, steps: list[int], values: list[float], chart: str, y_label: str, **kw: bool
-    ) -> None:
-        keep = [(s, v) for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
-        series.append(
-            Series(
-                name=name,
-                x=[float(s) for s, _ in keep],
-                y=[v for _, v in keep],
-                kind="scatter" if kw.pop("scatter", False) else "line",
-                x_label="step",
-                y_label=y_label,
-                chart=chart,
-                **kw,
-            )
-        )
 
-    all_steps = list(range(1, p.steps + 1))
-    finite_losses = [x for a in arms for x in logs[a].losses if math.isfinite(x)]
+def _loss_series(p: LossSpikesParams, m: Measured) -> list[Series]:
+    """The loss chart: each arm's loss, its flagged spikes, the guard's skips and the
+    corrupted batches."""
+    logs, all_steps = _shown_arms(m), list(range(1, p.steps + 1))
+    finite_losses = [x for log in logs.values() for x in log.losses if math.isfinite(x)]
     top = max(finite_losses, default=1.0)
     log_loss = top > 20 * min(finite_losses, default=1.0)
-    for arm in arms:
-        log = logs[arm]
-        points(f"loss, {arm}", all_steps, log.losses, "loss", "loss", log_y=log_loss)
-    for arm in arms:
-        log = logs[arm]
+    series = [
+        _points(f"loss, {arm}", all_steps, log.losses, "loss", "loss", log_y=log_loss)
+        for arm, log in logs.items()
+    ]
+    for arm, log in logs.items():
         flagged = [s for s in all_steps if log.spikes[s - 1]]
         # A NaN/inf loss is drawn at the top of the chart, where the curve cannot go.
         y = [log.losses[s - 1] if math.isfinite(log.losses[s - 1]) else top for s in flagged]
-        points(f"spikes, {arm}", flagged, y, "loss", "loss", scatter=True)
+        series.append(_points(f"spikes, {arm}", flagged, y, "loss", "loss", scatter=True))
     skipped = [s for s in all_steps if m.configured.skipped[s - 1]]
     if skipped:
-        y = [_finite(m.configured.losses[s - 1]) for s in skipped]
-        points(
-            "skipped by the guard", skipped, [min(v, top) for v in y], "loss", "loss", scatter=True
-        )
+        y = [min(_finite(m.configured.losses[s - 1]), top) for s in skipped]
+        series.append(_points("skipped by the guard", skipped, y, "loss", "loss", scatter=True))
     if p.corrupt_step:
         bad = list(p.corrupt_steps)
         y = [min(_finite(m.baseline.losses[s - 1]), top) for s in bad]
-        points("corrupted batches", bad, y, "loss", "loss", scatter=True)
-
-    for arm in arms:
-        log = logs[arm]
-        points(f"gradient norm, {arm}", all_steps, log.grad_norms, "grad_norm", "‖g‖", log_y=True)
-    if p.clip > 0:
-        points("clip threshold", [1, p.steps], [p.clip, p.clip], "grad_norm", "‖g‖", log_y=True)
-
-    for arm in arms:
-        log = logs[arm]
-        name = f"largest |activation|, {arm}"
-        points(name, all_steps, log.peak_activations, "range", "|value|", log_y=True)
-    points("fp16 max (65504)", [1, p.steps], [FP16_MAX, FP16_MAX], "range", "|value|", log_y=True)
-    if p.precision == "fp16_scaler":
-        for arm in arms:
-            name = f"GradScaler scale, {arm}"
-            points(name, all_steps, logs[arm].scales, "range", "|value|", log_y=True)
+        series.append(_points("corrupted batches", bad, y, "loss", "loss", scatter=True))
     return series
 
 
-def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
-    """Figures named for the claims feature, checks, charts and the conclusion."""
-    arm = {"baseline": _arm_figures(p, m.baseline), "configured": _arm_figures(p, m.configured)}
+def _norm_and_range_series(p: LossSpikesParams, m: Measured) -> list[Series]:
+    """The gradient-norm chart (with the clip threshold) and the range chart: the largest
+    activation against fp16's max, and the GradScaler's scale."""
+    logs, all_steps, ends = _shown_arms(m), list(range(1, p.steps + 1)), [1, p.steps]
+    series = [
+        _points(f"gradient norm, {arm}", all_steps, log.grad_norms, "grad_norm", "‖g‖", log_y=True)
+        for arm, log in logs.items()
+    ]
+    if p.clip > 0:
+        series.append(
+            _points("clip threshold", ends, [p.clip, p.clip], "grad_norm", "‖g‖", log_y=True)
+        )
+    series += [
+        _points(
+            f"largest |activation|, {arm}",
+            all_steps,
+            log.peak_activations,
+            "range",
+            "|value|",
+            log_y=True,
+        )  # fmt: skip
+        for arm, log in logs.items()
+    ]
+    fp16 = [FP16_MAX, FP16_MAX]
+    series.append(_points("fp16 max (65504)", ends, fp16, "range", "|value|", log_y=True))
+    if p.precision == "fp16_scaler":
+        series += [
+            _points(
+                f"GradScaler scale, {arm}", all_steps, log.scales, "range", "|value|", log_y=True
+            )
+            for arm, log in logs.items()
+        ]
+    return series
+
+
+def series_of(p: LossSpikesParams, m: Measured) -> list[Series]:
+    return _loss_series(p, m) + _norm_and_range_series(p, m)
+
+
+Arms = dict[str, dict[str, float]]  # arm -> its figures, unsuffixed
+
+
+def arms_of(p: LossSpikesParams, m: Measured) -> Arms:
+    return {"baseline": _arm_figures(p, m.baseline), "configured": _arm_figures(p, m.configured)}
+
+
+def figures_of(m: Measured, arm: Arms) -> dict[str, float]:
     figures: dict[str, float] = {
         "corpus_chars": float(m.corpus_chars),
         "vocab_size": float(m.vocab_size),
@@ -233,47 +251,46 @@ def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
     }
     for name in ARMS:
         figures |= {f"{key}_{name}": value for key, value in arm[name].items()}
-    base, conf = arm["baseline"], arm["configured"]
+    return figures
 
+
+def _corrupt_checks(p: LossSpikesParams, arm: Arms) -> list[Check]:
+    """The corrupted batches: flagged (baseline), and skipped by the guard (configured)."""
+    base, conf = arm["baseline"], arm["configured"]
+    if not p.corrupt_step:
+        return []
     checks = [
         Check(
-            name="the flagged steps are those whose loss is above k × the running median "
-            "or NaN/inf",
-            passed=all(_flags_match(p, log) for log in (m.baseline, m.configured)),
-            detail=f"k = {p.spike_k:g}, window = {p.median_window}, recomputed from the losses",
-        ),
-        Check(
-            name=f"{PROBE:g} overflows to inf in fp16 but stays finite in bf16",
-            passed=math.isinf(m.fp16_of_probe) and math.isfinite(m.bf16_of_probe),
-            detail=f"fp16: {m.fp16_of_probe}, bf16: {m.bf16_of_probe:g} (fp16 max {FP16_MAX:g})",
-        ),
+            name="the first corrupted batch is flagged as a spike (baseline)",
+            passed=base["spike_at_corrupt_step"] == 1.0,
+            detail=(
+                f"loss {base['loss_at_corrupt_step']:.3g} at step {p.corrupt_step}; "
+                f"{base['corrupt_batches_flagged']:g} of {p.corrupt_batches} corrupted "
+                "batches flagged"
+            ),
+        )
     ]
-    if p.corrupt_step:
+    if p.skip_guard:
         checks.append(
             Check(
-                name="the first corrupted batch is flagged as a spike (baseline)",
-                passed=base["spike_at_corrupt_step"] == 1.0,
+                name="the guard skipped every corrupted batch, leaving the weights unchanged",
+                passed=conf["skipped_corrupt_batches"] == p.corrupt_batches
+                and conf["max_update_norm_on_corrupt_batches"] == 0.0,
                 detail=(
-                    f"loss {base['loss_at_corrupt_step']:.3g} at step {p.corrupt_step}; "
-                    f"{base['corrupt_batches_flagged']:g} of {p.corrupt_batches} corrupted "
-                    "batches flagged"
+                    f"{conf['skipped_corrupt_batches']:g} of {p.corrupt_batches} skipped; "
+                    f"largest update norm {conf['max_update_norm_on_corrupt_batches']:.3g} "
+                    f"(configured) vs {base['max_update_norm_on_corrupt_batches']:.3g} "
+                    "(baseline)"
                 ),
             )
         )
-        if p.skip_guard:
-            checks.append(
-                Check(
-                    name="the guard skipped every corrupted batch, leaving the weights unchanged",
-                    passed=conf["skipped_corrupt_batches"] == p.corrupt_batches
-                    and conf["max_update_norm_on_corrupt_batches"] == 0.0,
-                    detail=(
-                        f"{conf['skipped_corrupt_batches']:g} of {p.corrupt_batches} skipped; "
-                        f"largest update norm {conf['max_update_norm_on_corrupt_batches']:.3g} "
-                        f"(configured) vs {base['max_update_norm_on_corrupt_batches']:.3g} "
-                        "(baseline)"
-                    ),
-                )
-            )
+    return checks
+
+
+def _remedy_checks(p: LossSpikesParams, m: Measured, arm: Arms) -> list[Check]:
+    """The configured arm against the baseline, and finite weights under low precision."""
+    base, conf = arm["baseline"], arm["configured"]
+    checks = []
     if not m.identical:
         checks += [
             Check(
@@ -302,9 +319,35 @@ def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
                 ),
             )
         )
+    return checks
 
+
+def checks_of(p: LossSpikesParams, m: Measured, arm: Arms) -> list[Check]:
+    return [
+        Check(
+            name="the flagged steps are those whose loss is above k × the running median "
+            "or NaN/inf",
+            passed=all(_flags_match(p, log) for log in (m.baseline, m.configured)),
+            detail=f"k = {p.spike_k:g}, window = {p.median_window}, recomputed from the losses",
+        ),
+        Check(
+            name=f"{PROBE:g} overflows to inf in fp16 but stays finite in bf16",
+            passed=math.isinf(m.fp16_of_probe) and math.isfinite(m.bf16_of_probe),
+            detail=f"fp16: {m.fp16_of_probe}, bf16: {m.bf16_of_probe:g} (fp16 max {FP16_MAX:g})",
+        ),
+        *_corrupt_checks(p, arm),
+        *_remedy_checks(p, m, arm),
+    ]
+
+
+def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
+    """Figures named for the claims feature, checks, charts and the conclusion."""
+    arm = arms_of(p, m)
     return DemoResult(
-        figures=figures, series=_series(p, m), checks=checks, conclusion=_conclusion(p, m, arm)
+        figures=figures_of(m, arm),
+        series=series_of(p, m),
+        checks=checks_of(p, m, arm),
+        conclusion=conclusion_of(p, m, arm),
     )
 
 
@@ -312,7 +355,7 @@ def _shown(value: float) -> str:
     return "NaN/inf" if value >= NONFINITE_AS else f"{value:.3g}"
 
 
-def _conclusion(p: LossSpikesParams, m: Measured, arm: dict[str, dict[str, float]]) -> str:
+def conclusion_of(p: LossSpikesParams, m: Measured, arm: Arms) -> str:
     base, conf = arm["baseline"], arm["configured"]
 
     def outcome(a: dict[str, float]) -> str:
