@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from markdown_it.token import Token
@@ -43,7 +44,12 @@ _NUMBERING = re.compile(r"^\s*\d+(?:\.\d+)*[.、)）](?:\s+|(?=\D))")
 _MARK_TAG = re.compile(r"<(/?)mark\s*>", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>()（）\[\]{}\"'，。、；]+")
 _URL_TRAILING = ".,;:!?，。；：！？"
-_MAX_KEY_TERM = 40
+# A key term is short: at most this wide, a CJK character counting two (ten characters
+# of Chinese, twenty of Latin). Longer bold spans are sentences, not terms.
+_MAX_KEY_TERM = 20
+# A trailing gloss: "LORA (Low-Rank Adaptation)" -> "LORA".
+_GLOSS = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+_QUOTES = "“”\"'‘’「」《》"
 _MATH_TOKENS = frozenset({"math_inline", "math_inline_double", "math_block", "math_block_label"})
 _TEX_OPENERS = re.compile(r"\\[(\[]")
 
@@ -120,8 +126,15 @@ def _heading_text(line: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _key_terms(tokens: list[Token]) -> list[str]:
-    """Bold phrases of the answer, minus labels such as ``**方法**：`` or ``**总结：**``."""
+    """Short bold phrases of the answer: terms, not headings or sentences. Left out:
+    labels such as ``**方法**：`` or ``**总结：**``; a bold span that is its whole line (a
+    heading set in bold, as ``- **矩阵的秩**``) or a question; spans wider than
+    ``_MAX_KEY_TERM`` once a trailing gloss ("LORA (Low-Rank Adaptation)") is dropped."""
     terms: dict[str, str] = {}
     for tok in tokens:
         children = tok.children or [] if tok.type == "inline" else []
@@ -130,7 +143,7 @@ def _key_terms(tokens: list[Token]) -> list[str]:
             if children[i].type != "strong_open":
                 i += 1
                 continue
-            j, parts = i + 1, []
+            start, j, parts = i, i + 1, []
             while j < len(children) and children[j].type != "strong_close":
                 if children[j].type in ("text", "code_inline"):
                     parts.append(children[j].content)
@@ -139,11 +152,33 @@ def _key_terms(tokens: list[Token]) -> list[str]:
                 j += 1
             after = children[j + 1].content if j + 1 < len(children) else ""
             i = j + 1
+            whole_line = not _plain_around(children[:start], before=True) and not _plain_around(
+                children[i:], before=False
+            )
             term = _NUMBERING.sub("", re.sub(r"\s+", " ", "".join(parts))).strip()
             is_label = term.endswith((":", "：")) or after.lstrip().startswith((":", "："))
-            if term and not is_label and len(term) <= _MAX_KEY_TERM:
+            term = _GLOSS.sub("", term).strip(_QUOTES + " ")
+            if (
+                term
+                and not is_label
+                and not whole_line
+                and not term.endswith(("?", "？"))
+                and _width(term) <= _MAX_KEY_TERM
+            ):
                 terms.setdefault(fold(term), term)
     return list(terms.values())
+
+
+def _plain_around(children: list[Token], *, before: bool) -> str:
+    """The visible text on the bold span's own line: of ``children`` before it (after
+    the last line break) or after it (up to the first)."""
+    text: list[str] = []
+    for child in reversed(children) if before else children:
+        if child.type in ("softbreak", "hardbreak"):
+            break
+        if child.type in ("text", "code_inline", "math_inline", "html_inline"):
+            text.append(child.content)
+    return "".join(text).strip()
 
 
 def _links(tokens: list[Token]) -> list[str]:

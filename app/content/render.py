@@ -117,6 +117,9 @@ def sanitize_html(html: str) -> str:
     return _CLEANER.clean(html).strip()
 
 
+_PRIME_MI = re.compile(r"<mi>([′″‴]|&#x0?203[234];)</mi>")
+
+
 @lru_cache(maxsize=8192)
 def _mathml(tex: str, display: bool) -> str:
     """MathML for one formula; a bank repeats formulas, so conversions are cached.
@@ -130,7 +133,10 @@ def _mathml(tex: str, display: bool) -> str:
         element = convert_to_element(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises many types; a bad formula must not stop import
         return f'<code class="math-error">{escapeHtml(tex)}</code>'
-    return _ESCAPED_CHARREF.sub(r"&\1", tostring(element, encoding="unicode"))
+    mathml = _ESCAPED_CHARREF.sub(r"&\1", tostring(element, encoding="unicode"))
+    # latex2mathml writes the prime of W' as an identifier, which browsers set upright
+    # and apart from the letter; as an operator without spacing it sits against it.
+    return _PRIME_MI.sub(r'<mo lspace="0" rspace="0">\1</mo>', mathml)
 
 
 def _escape_raw_mathml(html: str) -> str:
@@ -328,8 +334,54 @@ class _TexRenderer(_Renderer):
 _RENDERERS: dict[str, _Renderer] = {"mathml": _Renderer(), "tex": _TexRenderer()}
 
 
+_BARE_URL = re.compile(r"https?://[^\s<>\"'，。；、）)\]]+")
+
+
+def _link_text(content: str) -> list[Token]:
+    """``content`` with each bare http(s) URL made a link (its text the URL)."""
+    out: list[Token] = []
+    pos = 0
+    for m in _BARE_URL.finditer(content):
+        url = m.group().rstrip(".,;:!?")
+        if m.start() > pos:
+            out.append(Token("text", "", 0, content=content[pos : m.start()]))
+        out.append(Token("link_open", "a", 1, attrs={"href": url}))
+        out.append(Token("text", "", 0, content=url))
+        out.append(Token("link_close", "a", -1))
+        pos = m.start() + len(url)
+    if pos < len(content):
+        out.append(Token("text", "", 0, content=content[pos:]))
+    return out
+
+
+def _links_and_bold_lines(tokens: list[Token]) -> None:
+    """Make bare URLs links, and start a bold line that follows another line on its own
+    line (``参考链接：URL`` then ``**Prompt Tuning**`` must not read as one run)."""
+    for tok in tokens:
+        if tok.type != "inline" or not tok.children:
+            continue
+        children: list[Token] = []
+        in_link = False
+        for child in tok.children:
+            in_link = child.type == "link_open" or (in_link and child.type != "link_close")
+            if child.type == "text" and not in_link and _BARE_URL.search(child.content):
+                children.extend(_link_text(child.content))
+            else:
+                children.append(child)
+        seen = [c for c in children if c.type != "text" or c.content.strip()]
+        for i, child in enumerate(seen[:-1]):
+            if child.type == "softbreak" and seen[i + 1].type == "strong_open":
+                rest = seen[i + 1 :]
+                end = next((k for k, c in enumerate(rest) if c.type == "strong_close"), None)
+                after = rest[end + 1] if end is not None and end + 1 < len(rest) else None
+                if end is not None and (after is None or after.type in ("softbreak", "hardbreak")):
+                    child.type, child.tag = "hardbreak", "br"
+        tok.children = children
+
+
 def _html(tokens: list[Token], math: MathOutput) -> str:
     _carry_marks(tokens)
+    _links_and_bold_lines(tokens)
     html = _RENDERERS[math].render(tokens, markdown_parser().options, {})
     return sanitize_html(html)
 

@@ -72,8 +72,9 @@ _SPACES = re.compile(r"\s+")
 _FRONT = '<div class="front">{{Front}}</div>'
 _BACK = (
     "{{FrontSide}}\n<hr id=answer>\n"
+    # The takeaway is highlighted in the answer (Back): not repeated under it. The
+    # Takeaway field stays, for searching and sorting in Anki.
     '<div class="back">{{Back}}</div>\n'
-    '{{#Takeaway}}<div class="takeaway"><mark>{{Takeaway}}</mark></div>{{/Takeaway}}\n'
     '<div class="source">{{Source}}</div>'
 )
 _CSS = """\

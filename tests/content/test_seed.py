@@ -73,8 +73,11 @@ def test_seed_answers_takeaways_terms_and_links(seed: ParsedFile) -> None:
     assert first.takeaway is not None and first.takeaway.startswith(
         "**总结**：Prompt Tuning 极简轻量"
     )
-    # Bold phrases are key terms; bold labels ("**方法**：") are not.
-    assert {"Prompt Tuning", "Prefix Tuning", "Adapter", "成千上万小任务"} <= set(first.key_terms)
+    # Short bold phrases are key terms; bold labels ("**方法**：") are not.
+    assert {"大规模任务快速适配", "成千上万小任务"} <= set(first.key_terms)
+    # A bold line is a heading, not a term; a whole sentence is not a term either.
+    assert not {"Prompt Tuning", "Prefix Tuning", "Adapter"} & set(first.key_terms)
+    assert "需要更强控制力的生成类任务" not in first.key_terms
     assert "方法" not in first.key_terms and "总结" not in first.key_terms
     # The only question without a <mark> takeaway.
     assert by_title["LORA的原理"].takeaway is None
