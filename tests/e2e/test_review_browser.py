@@ -76,7 +76,8 @@ def test_ticking_recalled_points_suggests_a_rating(server: Server, browser: Any)
     page = browser.new_page(locale="en-US")
     page.goto(server.url + "/review")
     page.keyboard.press("Enter")
-    boxes = page.locator("#back input.recall")
+    page.locator("#recall summary").click()  # the checklist is folded
+    boxes = page.locator("#back input.recall-box")
     assert boxes.count() >= 2, "the answer's top-level points become a checklist"
     suggested = page.locator("#ratings button.suggested")
     boxes.nth(0).check()
