@@ -16,11 +16,20 @@ Grammar (``and`` binds tighter than ``or``; arithmetic has the usual precedence)
     sum        := product (("+" | "-") product)*
     product    := unary (("*" | "/") unary)*
     unary      := "-" unary | "(" sum ")" | NUMBER | FIGURE | "abs" "(" sum ")"
+                | AGG "(" sum ")"                          AGG: mean sd min max
+    FIGURE     := name | setting "." name                  ("n": the number of seeds)
+
+A claim may stand on several runs (``app.claims.spread.Evidence``: one row of figures per
+seed, a setting's figures prefixed by its name). An aggregate evaluates its term in each
+row and returns the mean, the sample SD (n − 1; :class:`TooFewRuns` under two runs), the
+min or the max; a figure outside an aggregate is its mean over the rows (its value, with
+one run). Aggregates don't nest.
 
 A tolerance widens a comparison: ``a == b ± t`` holds when |a − b| ≤ t, ``a <= b ± t``
 when a ≤ b + t, ``a >= b ± t`` when a ≥ b − t (``%`` makes t relative to |b|). The rule
 is parsed into a tree once, at import; nothing is ever ``eval``-ed. Evaluating against
-figures that lack a name (or hold NaN) raises :class:`MissingFigure`.
+figures that lack a name (or hold NaN) raises :class:`MissingFigure`; an SD of fewer than
+two runs raises :class:`TooFewRuns` (the check is then undecided).
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from app.claims.spread import AGGREGATES, Aggregate, Evidence, TooFewRuns, aggregate
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 
@@ -50,6 +61,23 @@ class MissingFigure(LookupError):
         self.name = name
 
 
+Row = Mapping[str, Any]
+Figures = Mapping[str, Any] | Evidence  # what a condition is evaluated against
+
+
+def evidence_of(figures: Figures) -> Evidence:
+    return figures if isinstance(figures, Evidence) else Evidence.single(figures)
+
+
+def _number(row: Row, name: str, n: int) -> float:
+    value = row.get(name)
+    if value is None and name == "n":
+        return float(n)  # the number of seeds, unless the demo has a figure "n"
+    if not isinstance(value, int | float) or math.isnan(value):
+        raise MissingFigure(name)
+    return float(value)
+
+
 # ---- the tree -------------------------------------------------------------------------
 
 
@@ -57,7 +85,7 @@ class MissingFigure(LookupError):
 class Number:
     value: float
 
-    def value_in(self, figures: Mapping[str, float]) -> float:
+    def value_in(self, ev: Evidence, row: Row | None) -> float:
         return self.value
 
     def __str__(self) -> str:
@@ -68,11 +96,10 @@ class Number:
 class Figure:
     name: str
 
-    def value_in(self, figures: Mapping[str, float]) -> float:
-        value = figures.get(self.name)
-        if value is None or not isinstance(value, int | float) or math.isnan(value):
-            raise MissingFigure(self.name)
-        return float(value)
+    def value_in(self, ev: Evidence, row: Row | None) -> float:
+        if row is not None:
+            return _number(row, self.name, ev.n)
+        return aggregate("mean", [_number(r, self.name, ev.n) for r in ev.rows])
 
     def __str__(self) -> str:
         return self.name
@@ -93,8 +120,8 @@ class Arithmetic:
     left: Term
     right: Term
 
-    def value_in(self, figures: Mapping[str, float]) -> float:
-        return _ARITHMETIC[self.op](self.left.value_in(figures), self.right.value_in(figures))
+    def value_in(self, ev: Evidence, row: Row | None) -> float:
+        return _ARITHMETIC[self.op](self.left.value_in(ev, row), self.right.value_in(ev, row))
 
     def __str__(self) -> str:
         return f"({self.left} {self.op} {self.right})"
@@ -104,8 +131,8 @@ class Arithmetic:
 class Negative:
     operand: Term
 
-    def value_in(self, figures: Mapping[str, float]) -> float:
-        return -self.operand.value_in(figures)
+    def value_in(self, ev: Evidence, row: Row | None) -> float:
+        return -self.operand.value_in(ev, row)
 
     def __str__(self) -> str:
         return f"-{self.operand}"
@@ -115,14 +142,26 @@ class Negative:
 class Abs:
     operand: Term
 
-    def value_in(self, figures: Mapping[str, float]) -> float:
-        return abs(self.operand.value_in(figures))
+    def value_in(self, ev: Evidence, row: Row | None) -> float:
+        return abs(self.operand.value_in(ev, row))
 
     def __str__(self) -> str:
         return f"abs({self.operand})"
 
 
-Term = Number | Figure | Arithmetic | Negative | Abs
+@dataclass(frozen=True)
+class Aggregated:
+    func: Aggregate
+    operand: Term
+
+    def value_in(self, ev: Evidence, row: Row | None) -> float:
+        return aggregate(self.func, [self.operand.value_in(ev, r) for r in ev.rows])
+
+    def __str__(self) -> str:
+        return f"{self.func}({self.operand})"
+
+
+Term = Number | Figure | Arithmetic | Negative | Abs | Aggregated
 
 
 @dataclass(frozen=True)
@@ -133,8 +172,12 @@ class Comparison:
     tolerance: float = 0.0
     relative: bool = False  # the tolerance is a percentage of |right|
 
-    def holds(self, figures: Mapping[str, float]) -> bool:
-        a, b = self.left.value_in(figures), self.right.value_in(figures)
+    def values(self, figures: Figures) -> tuple[float, float]:
+        ev = evidence_of(figures)
+        return self.left.value_in(ev, None), self.right.value_in(ev, None)
+
+    def holds(self, figures: Figures) -> bool:
+        a, b = self.values(figures)
         t = self.tolerance * abs(b) / 100 if self.relative else self.tolerance
         match self.op:
             case "<":
@@ -159,7 +202,7 @@ class Comparison:
 class Not:
     operand: Condition
 
-    def holds(self, figures: Mapping[str, float]) -> bool:
+    def holds(self, figures: Figures) -> bool:
         return not self.operand.holds(figures)
 
     def __str__(self) -> str:
@@ -171,7 +214,7 @@ class Both:
     left: Condition
     right: Condition
 
-    def holds(self, figures: Mapping[str, float]) -> bool:
+    def holds(self, figures: Figures) -> bool:
         return self.left.holds(figures) and self.right.holds(figures)
 
     def __str__(self) -> str:
@@ -183,7 +226,7 @@ class Either:
     left: Condition
     right: Condition
 
-    def holds(self, figures: Mapping[str, float]) -> bool:
+    def holds(self, figures: Figures) -> bool:
         return self.left.holds(figures) or self.right.holds(figures)
 
     def __str__(self) -> str:
@@ -200,7 +243,7 @@ def figure_names(node: Condition | Term) -> set[str]:
             return {name}
         case Number():
             return set()
-        case Negative(operand=x) | Abs(operand=x) | Not(operand=x):
+        case Negative(operand=x) | Abs(operand=x) | Not(operand=x) | Aggregated(operand=x):
             return figure_names(x)
         case Arithmetic(left=a, right=b) | Comparison(left=a, right=b):
             return figure_names(a) | figure_names(b)
@@ -209,17 +252,43 @@ def figure_names(node: Condition | Term) -> set[str]:
     raise TypeError(node)  # pragma: no cover - the match is exhaustive
 
 
+def comparisons(node: Condition) -> list[Comparison]:
+    """The comparisons of a condition, left to right (to show their values)."""
+    match node:
+        case Comparison():
+            return [node]
+        case Not(operand=x):
+            return comparisons(x)
+        case Both(left=a, right=b) | Either(left=a, right=b):
+            return comparisons(a) + comparisons(b)
+    raise TypeError(node)  # pragma: no cover
+
+
+def shown_values(node: Condition, figures: Figures) -> str:
+    """Each comparison of ``node`` with its two sides' values, e.g.
+    ``abs(mean(gap)) = 0.012 < 2 * sd(gap) = 0.08``; a side that can't be computed shows ?."""
+    out = []
+    for c in comparisons(node):
+        try:
+            a, b = c.values(figures)
+            out.append(f"{c.left} = {a:.3g} {c.op} {c.right} = {b:.3g}")
+        except (MissingFigure, TooFewRuns):
+            out.append(f"{c.left} {c.op} {c.right} (?)")
+    return "; ".join(out)
+
+
 # ---- the parser -----------------------------------------------------------------------
 
 _TOKEN = re.compile(
     r"\s*(?:"
     r"(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?)"
     r"|(?P<op><=|>=|==|!=|\+-|[<>±()%*/+-])"
     r")"
 )
 _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 _KEYWORDS = {"and", "or", "not", "abs"}
+_AGGREGATE_NAMES: set[str] = set(AGGREGATES)
 
 
 @dataclass(frozen=True)
@@ -250,6 +319,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.i = 0
+        self.in_aggregate = False
 
     @property
     def token(self) -> _Token:
@@ -351,6 +421,21 @@ class _Parser:
             node = self.sum()
             self.expect(")", "')'")
             return node
+        if (
+            token.kind == "name"
+            and token.text in _AGGREGATE_NAMES
+            and self.tokens[self.i + 1].text == "("
+        ):
+            if self.in_aggregate:
+                raise RuleError(f"{token.text}() inside another aggregate", token.column)
+            self.i += 2
+            self.in_aggregate = True
+            try:
+                node = self.sum()
+            finally:
+                self.in_aggregate = False
+            self.expect(")", "')'")
+            return Aggregated(token.text, node)  # type: ignore[arg-type]
         if token.kind == "number":
             self.i += 1
             return Number(float(token.text))

@@ -1,13 +1,16 @@
-"""A claim's verdict from one run's figures, and the sentence that shows them.
+"""A claim's verdict from its runs' figures, and the sentence that shows them.
 
-``supported`` and ``refuted`` are conditions in the rule language (``app.claims.rules``);
-the verdict is the one whose condition holds, ``nuanced`` when neither (or, for a claim
-whose author wrote both too loosely, both) holds. A figure the rule needs that the run
-lacks makes no verdict at all: the claim shows the reason instead of guessing.
+``undecided``, ``supported`` and ``refuted`` are conditions in the rule language
+(``app.claims.rules``). ``undecided`` is read first: when it holds (the effect is inside
+the spread) or a spread can't be measured (one run), the check is undecided and says why.
+Otherwise the verdict is the one whose condition holds, ``nuanced`` when neither (or, for
+a claim whose author wrote both too loosely, both) holds. A figure the rule needs that a
+run lacks makes no verdict at all: the claim shows the reason instead of guessing.
 
-Explanations are templates with ``{figure}`` or ``{figure:.3g}`` fields. Only a figure
-name and a plain format spec are allowed (no attribute access, no indexing), so a content
-file cannot reach into Python objects the way ``str.format`` would let it.
+Explanations are templates with ``{figure}``, ``{figure:.3g}``, ``{setting.figure}``,
+``{mean(figure):.3f}`` (mean, sd, min, max) or ``{n}`` fields. Only these forms and a plain
+format spec are allowed (no attribute access, no indexing), so a content file cannot reach
+into Python objects the way ``str.format`` would let it.
 """
 
 from __future__ import annotations
@@ -17,14 +20,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from app.claims.rules import Condition, MissingFigure, figure_names
+from app.claims.rules import (
+    Aggregated,
+    Condition,
+    Figure,
+    Figures,
+    MissingFigure,
+    Term,
+    evidence_of,
+    figure_names,
+    shown_values,
+)
+from app.claims.spread import TooFewRuns
 
-Verdict = Literal["supported", "refuted", "nuanced"]
+Verdict = Literal["supported", "refuted", "nuanced", "undecided"]
+VERDICTS: tuple[Verdict, ...] = ("supported", "refuted", "nuanced", "undecided")
 # What a page shows: a verdict, or why there is none yet.
-Status = Literal["supported", "refuted", "nuanced", "pending", "failed"]
-STATUSES: tuple[Status, ...] = ("supported", "refuted", "nuanced", "pending", "failed")
+Status = Literal["supported", "refuted", "nuanced", "undecided", "pending", "error"]
+STATUSES: tuple[Status, ...] = ("supported", "refuted", "nuanced", "undecided", "pending", "error")
 
-_FIELD_BODY = re.compile(r"(?P<name>[a-z_][a-z0-9_]*)(?::(?P<spec>[^{}]*))?")
+_NAME = r"[a-z_][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?"
+_FIELD_BODY = re.compile(
+    rf"(?:(?P<func>mean|sd|min|max)\((?P<inner>{_NAME})\)|(?P<name>{_NAME}))"
+    r"(?::(?P<spec>[^{}]*))?"
+)
 # Python's format mini-language for numbers, without nested fields.
 _SPEC = re.compile(r"[<>^=]?[+\- ]?#?0?\d{0,3}[,_]?(?:\.\d{1,2})?[eEfFgG%]?")
 
@@ -36,13 +55,30 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class Judgement:
     verdict: Verdict
-    note: str = ""  # set when both conditions held
+    note: str = ""  # why: both conditions held, the effect is inside the spread, too few runs
 
 
 def judge(
-    *, supported: Condition | None, refuted: Condition | None, figures: Mapping[str, float]
+    *,
+    supported: Condition | None,
+    refuted: Condition | None,
+    figures: Figures,
+    undecided: Condition | None = None,
 ) -> Judgement:
-    """The verdict of ``figures``; :class:`MissingFigure` when one is absent."""
+    """The verdict of ``figures`` (one run's, or an ``Evidence`` of several);
+    :class:`MissingFigure` when one is absent."""
+    try:
+        if undecided is not None and undecided.holds(figures):
+            return Judgement(
+                "undecided",
+                f"the effect is inside the spread: {shown_values(undecided, figures)}",
+            )
+        return _judge(supported, refuted, figures)
+    except TooFewRuns as exc:
+        return Judgement("undecided", str(exc))
+
+
+def _judge(supported: Condition | None, refuted: Condition | None, figures: Figures) -> Judgement:
     is_supported = supported is not None and supported.holds(figures)
     is_refuted = refuted is not None and refuted.holds(figures)
     if is_supported and is_refuted:
@@ -54,7 +90,7 @@ def judge(
     return Judgement("nuanced")
 
 
-Piece = str | tuple[str, str]  # literal text, or (figure name, format spec)
+Piece = str | tuple[str, str]  # literal text, or (field, format spec): "x", "mean(fp16.x)"
 
 
 def parse_template(template: str) -> list[Piece]:
@@ -83,31 +119,47 @@ def parse_template(template: str) -> list[Piece]:
         spec = body.group("spec") or ""
         if not _SPEC.fullmatch(spec):
             raise TemplateError(f"{template[i : end + 1]}: {spec!r} is not a number format")
-        pieces.extend(["".join(literal), (body.group("name"), spec)])
+        field = body.group("name") or f"{body.group('func')}({body.group('inner')})"
+        pieces.extend(["".join(literal), (field, spec)])
         literal = []
         i = end + 1
     pieces.append("".join(literal))
     return [p for p in pieces if p != ""]
 
 
+def _field_term(field: str) -> Term:
+    if "(" in field:
+        func, _, inner = field.partition("(")
+        return Aggregated(func, Figure(inner.rstrip(")")))  # type: ignore[arg-type]
+    return Figure(field)
+
+
+def _field_name(field: str) -> str:
+    return field.partition("(")[2].rstrip(")") if "(" in field else field
+
+
 def template_fields(template: str) -> set[str]:
     """The figure names a template shows; :class:`TemplateError` for a malformed field."""
-    return {piece[0] for piece in parse_template(template) if isinstance(piece, tuple)}
+    return {_field_name(p[0]) for p in parse_template(template) if isinstance(p, tuple)}
 
 
-def explain(template: str, figures: Mapping[str, float]) -> str:
-    """``template`` with each field replaced by its figure, formatted; a figure missing
-    from ``figures`` shows as ``?`` (the template was checked at import)."""
+def explain(template: str, figures: Figures) -> str:
+    """``template`` with each field replaced by its value, formatted; a figure missing
+    from ``figures`` (or an SD of one run) shows as ``?``."""
+    ev = evidence_of(figures)
     out: list[str] = []
     for piece in parse_template(template):
         if isinstance(piece, str):
             out.append(piece)
             continue
-        name, spec = piece
-        value = figures.get(name)
-        if value is None:
+        field, spec = piece
+        try:
+            value = _field_term(field).value_in(ev, None)
+        except (MissingFigure, TooFewRuns):
             out.append("?")
             continue
+        if field == "n" and value == int(value) and not spec:
+            spec = ".0f"
         try:
             out.append(format(value, spec or "g"))
         except ValueError:
@@ -133,6 +185,7 @@ def used_figures(
 
 __all__ = [
     "STATUSES",
+    "VERDICTS",
     "Judgement",
     "MissingFigure",
     "Status",

@@ -94,7 +94,9 @@ def test_division_by_zero_is_infinite_not_an_error() -> None:
         ("a > 1 and", 10, "figure or a number"),
         ("__import__('os') > 1", 12, 'unexpected character "\'"'),
         ("__import__ > 1 or open(x) > 1", 23, "comparison"),
-        ("a.b > 1", 2, "unexpected character '.'"),
+        ("a.b.c > 1", 4, "unexpected character '.'"),
+        ("a._b > 1", 2, "unexpected character '.'"),
+        ("mean(sd(a)) > 1", 6, "inside another aggregate"),
     ],
 )
 def test_bad_rules_name_the_column(rule: str, column: int, words: str) -> None:
