@@ -284,3 +284,17 @@ def test_no_undo_is_offered_after_relearn(client: TestClient) -> None:
     page = soup(client.get("/review"))
     # Undo would fail (the card was reset since): the page does not offer it.
     assert page.select_one("#undo") is None
+
+
+def test_custom_study_is_reached_from_browse_and_coverage_cells(client: TestClient) -> None:
+    browse = soup(client.get("/questions?company=阿里"))
+    link = browse.select_one("a#practise-these")
+    assert link is not None and "ahead=1" in str(link["href"]) and "company=" in str(link["href"])
+    cell = soup(client.get("/stats")).select_one(
+        "#coverage-company td.cov[data-row] a.cov-practise"
+    )
+    assert cell is not None
+    page = soup(client.get(str(cell["href"])))
+    # With nothing learned yet, the cell's new questions are practised, limit or not.
+    assert page.select_one("#card") is not None
+    assert page.select_one("#practise-note") is not None
