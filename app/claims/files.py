@@ -7,12 +7,19 @@ A claim, as an author writes it::
     - id: qlora-4x-smaller                # unique across all claim files: [a-z0-9-]+
       question: llm-sft-1a2b3c4d          # the question's id (shown on its page)
       quote: "4-bit 权重比 FP16 小 4 倍"    # exactly as in the answer's markdown
+      kind: measured                      # measured | definition | cited | not-measurable-here
       demo: nf4                           # a demo of the catalogue
       params: {block_size: 64}            # checked against the demo's bounds
-      supported: "compression_vs_fp16 >= 3.9"     # rules over the run's figures
-      refuted: "compression_vs_fp16 < 3.8"        # (app.claims.rules); neither: nuanced
-      explanation: "NF4 stores {bits_per_param_nf4:.3g} bits per weight"
+      seeds: [0, 1, 2]                    # optional: one run per seed; runs: named settings
+      undecided: "abs(mean(gap)) < 2*sd(gap)"     # read first (app.claims.rules)
+      supported: "compression_vs_fp16 >= 3.9"     # rules over the runs' figures
+      refuted: "compression_vs_fp16 < 3.8"        # neither: nuanced
+      explanation: {en: "NF4 stores {bits_per_param_nf4:.3g} bits", zh: "…"}
       sources: ["Dettmers et al. 2023, QLoRA, §3"]   # optional
+      parts: [...]                        # or: halves, each a check of its own
+
+The full format is in the README ("Claims, checked"); the checks are read by
+``app.claims.checks``.
 
 Nothing here runs a demo: the verdict always comes from a stored run (app.claims.service).
 """
@@ -27,19 +34,18 @@ from typing import Any
 
 import yaml
 
+from app.claims.checks import CHECK_KEYS, CheckReader
 from app.claims.highlight import find_quote
-from app.claims.rules import Condition, RuleError, figure_names, parse_rule
-from app.claims.verdict import TemplateError, template_fields
+from app.claims.spec import CheckSpec, ClaimChecks
+from app.claims.texts import pick
 from app.content.loader import display_path
 from app.content.model import Diagnostic
-from app.demos import registry
-from app.demos.base import validate_params
-from app.errors import Unprocessable
 
 CLAIMS_DIR = "claims"
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
-REQUIRED = ("id", "question", "quote", "demo", "explanation")
-OPTIONAL = ("params", "supported", "refuted", "sources")
+REQUIRED = ("id", "question", "quote")
+KEYS = ("id", "question", "quote", "summary", "parts", *CHECK_KEYS)
+PART_KEYS = ("label", *CHECK_KEYS)
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,10 @@ class ClaimSpec:
     id: str
     question_id: str
     quote: str
+    # The first check's demo, params, rules and the English explanation (kept in the
+    # claims table's columns); ``checks`` holds the whole claim.
     demo: str
-    params: dict[str, Any]  # validated and complete (defaults filled in)
+    params: dict[str, Any]
     supported: str | None
     refuted: str | None
     explanation: str
@@ -58,6 +66,11 @@ class ClaimSpec:
     source_file: str
     line: int
     position: int
+    checks: ClaimChecks = field(default_factory=lambda: ClaimChecks([]))
+
+    @property
+    def kind(self) -> str:
+        return self.checks.kind
 
 
 @dataclass
@@ -165,20 +178,27 @@ class _FileChecker:
             if spec is not None:
                 self.claims.append(spec)
 
+    def warn(self, line: int, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.shown, line, "warning", message))
+
+    def errors(self) -> int:
+        return sum(d.level == "error" for d in self.diagnostics)
+
     def claim(self, item: _Mapping, source_file: str, position: int) -> ClaimSpec | None:
-        errors_before = len(self.diagnostics)
+        errors_before = self.errors()
         at = item.lines
-        unknown = [k for k in item.values if k not in REQUIRED + OPTIONAL]
+        unknown = [k for k in item.values if k not in KEYS]
         for key in unknown:
-            allowed = ", ".join(REQUIRED + OPTIONAL)
-            self.error(at[key], f"unknown key {key!r} (a claim has: {allowed})")
+            self.error(at[key], f"unknown key {key!r} (a claim has: {', '.join(KEYS)})")
         missing = [k for k in REQUIRED if k not in item.values]
+        if "parts" not in item.values and "explanation" not in item.values:
+            missing.append("explanation")
         if missing:
             self.error(item.line, f"the claim lacks {', '.join(missing)}")
             return None
-        strings = {k: item.plain(k) for k in (*REQUIRED, "supported", "refuted")}
+        strings = {k: item.plain(k) for k in REQUIRED}
         for key, value in strings.items():
-            if value is not None and not isinstance(value, str):
+            if not isinstance(value, str):
                 self.error(at[key], f"{key} must be text, not {type(value).__name__}")
                 return None
 
@@ -199,95 +219,73 @@ class _FileChecker:
                 at["quote"],
                 f"the quote {strings['quote']!r} is not in the answer of {question_id}",
             )
-
-        params = self.params(item)
-        produced = self.produced(item, strings["demo"], params)
-        rules: dict[str, Condition | None] = {}
-        for key in ("supported", "refuted"):
-            rules[key] = self.rule(item, key, strings[key], produced)
-        if strings["supported"] is None and strings["refuted"] is None:
-            self.error(item.line, "the claim needs a 'supported' or a 'refuted' rule (or both)")
-        try:
-            shown = template_fields(strings["explanation"])
-        except TemplateError as exc:
-            self.error(at["explanation"], f"explanation: {exc}")
-        else:
-            self.unknown_figures(at["explanation"], "explanation", shown, produced)
-        sources = item.plain("sources") or []
-        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            self.error(at.get("sources", item.line), "sources must be a list of texts")
-            sources = []
-
-        if len(self.diagnostics) > errors_before or params is None:
+        reader = CheckReader(self.error, self.warn, self.errors)
+        summary = reader.text(item, "summary")
+        checks = self.checks(reader, item)
+        if self.errors() > errors_before or checks is None:
             return None
+        first = checks.checks[0]
         return ClaimSpec(
             id=claim_id,
             question_id=question_id,
             quote=strings["quote"],
-            demo=strings["demo"],
-            params=params,
-            supported=strings["supported"],
-            refuted=strings["refuted"],
-            explanation=strings["explanation"],
-            sources=sources,
+            demo=first.demo or "",
+            params=first.runs[0].params if first.runs else {},
+            supported=first.supported,
+            refuted=first.refuted,
+            explanation=pick(checks.explanation or first.explanation, "en"),
+            sources=_sources(item, checks),
             source_file=source_file,
             line=item.line,
             position=position,
+            checks=ClaimChecks(
+                checks=checks.checks,
+                parts=checks.parts,
+                summary=summary,
+                explanation=checks.explanation,
+            ),
         )
 
-    def params(self, item: _Mapping) -> dict[str, Any] | None:
-        raw = item.values.get("params")
-        if raw is None:
-            raw = _Mapping({}, {}, item.line)
-        if not isinstance(raw, _Mapping):
-            self.error(item.lines["params"], "params must be a mapping of name: value")
+    def checks(self, reader: CheckReader, item: _Mapping) -> ClaimChecks | None:
+        """The claim's checks: one for the whole quote, or one per half (``parts``)."""
+        if "parts" not in item.values:
+            check = reader.check(item, None, None)
+            if check is None:
+                return None
+            return ClaimChecks([check], explanation=check.explanation)
+        for key in ("supported", "refuted", "undecided", "verdict", "needs"):
+            if key in item.values:
+                self.error(item.lines[key], f"a claim with parts has {key} in each part")
+        raw = item.values["parts"]
+        if not isinstance(raw, list) or len(raw) < 2:
+            self.error(item.lines["parts"], "parts is a list of at least two halves")
             return None
-        demo = registry().get(item.plain("demo"))
-        if demo is None:
-            return None  # reported by produced()
-        try:
-            return validate_params(demo, raw.plain_values()).model_dump(mode="json")
-        except Unprocessable as exc:
-            line = raw.lines.get(exc.field or "", item.lines.get("params", item.line))
-            self.error(line, f"params of demo {demo.name!r}: {exc}")
-            return None
+        checks: list[CheckSpec] = []
+        for part, line in raw:
+            if not isinstance(part, _Mapping):
+                self.error(line, "each part is a mapping with label, kind, rules, explanation")
+                continue
+            for key in part.values:
+                if key not in PART_KEYS:
+                    allowed = ", ".join(PART_KEYS)
+                    self.error(part.lines[key], f"unknown key {key!r} (a part has: {allowed})")
+            label = part.plain("label")
+            if not isinstance(label, str) or not 0 < len(label.strip()) <= 200:
+                self.error(part.lines.get("label", line), "a part needs a label (1–200 chars)")
+                continue
+            check = reader.check(part, item, label.strip())
+            if check is not None:
+                checks.append(check)
+        explanation = reader.text(item, "explanation")
+        return ClaimChecks(checks, parts=True, explanation=explanation)
 
-    def produced(self, item: _Mapping, demo_name: str, params: dict[str, Any] | None) -> set[str]:
-        demos = registry()
-        demo = demos.get(demo_name)
-        if demo is None:
-            known = ", ".join(demos)
-            self.error(item.lines["demo"], f"no demo is named {demo_name!r} (there are: {known})")
-            return set()
-        if demo.figure_names is None:
-            self.error(item.lines["demo"], f"demo {demo_name!r} does not declare its figures")
-            return set()
-        if params is None:
-            return set()
-        return set(demo.figure_names(demo.params.model_validate(params)))
 
-    def rule(
-        self, item: _Mapping, key: str, text: str | None, produced: set[str]
-    ) -> Condition | None:
-        if text is None:
-            return None
-        try:
-            condition = parse_rule(text)
-        except RuleError as exc:
-            self.error(item.lines[key], f"{key}: {exc}")
-            return None
-        self.unknown_figures(item.lines[key], key, figure_names(condition), produced)
-        return condition
-
-    def unknown_figures(self, line: int, key: str, used: set[str], produced: set[str]) -> None:
-        if not produced:
-            return  # the demo or its params are wrong: already reported
-        for name in sorted(used - produced):
-            self.error(
-                line,
-                f"{key}: the demo does not produce a figure {name!r} with these params "
-                f"(it produces: {', '.join(sorted(produced))})",
-            )
+def _sources(item: _Mapping, checks: ClaimChecks) -> list[str]:
+    sources = item.plain("sources") or []
+    seen = list(sources) if isinstance(sources, list) else []
+    for check in checks.checks:
+        seen += [s for s in check.sources if s not in seen]
+    return seen
 
 
 def read_claim_files(

@@ -47,11 +47,13 @@ def store_claims(session: Session, claims: Sequence[ClaimSpec], *, now: dt.datet
         row.quote = spec.quote
         row.demo = spec.demo
         row.params = spec.params
-        row.params_hash = params_hash(spec.params)
+        row.params_hash = params_hash(spec.params) if spec.demo else ""
         row.supported_rule = spec.supported
         row.refuted_rule = spec.refuted
         row.explanation = spec.explanation
         row.sources = spec.sources
+        row.kind = spec.kind
+        row.spec = spec.checks.to_json()
         row.source_file = spec.source_file
         row.source_line = spec.line
         row.position = spec.position

@@ -130,7 +130,8 @@ def test_a_claim_removed_from_its_file_is_archived_and_comes_back(
         ),
         (("rank <= min_dim", "rank <= min_rank"), 6, "does not produce a figure 'min_rank'"),
         (("rank > min_dim", "rank >> min_dim"), 7, "refuted: expected a figure"),
-        (("{rank:.0f} of", "{rank.real} of"), 8, "not a figure field"),
+        (("{rank:.0f} of", "{rank.__class__} of"), 8, "not a figure field"),
+        (("{rank:.0f} of", "{rank.real} of"), 8, "does not produce a figure 'rank.real'"),
         (('  supported: "rank <= r"\n', ""), 10, "needs a 'supported' or a 'refuted'"),
         (
             ('  explanation: "rank {rank:.0f}, r', '  explain: "rank {rank:.0f}, r'),
@@ -170,7 +171,7 @@ def test_each_problem_is_an_error_at_its_line_and_nothing_is_imported(
         ("- id: a\n  quote: [unclosed\n", 3, "flow sequence at line 2"),
         ("id: a\nquestion: q-rank\n", 1, "a claim file is a list"),
         ("- just text\n", 1, "each claim is a mapping"),
-        ("- id: a\n  question: q-rank\n", 1, "lacks quote, demo, explanation"),
+        ("- id: a\n  question: q-rank\n", 1, "lacks quote, explanation"),
         (
             "- id: 12\n  question: q-rank\n  quote: x\n  demo: rank\n  explanation: x\n",
             1,
