@@ -16,9 +16,8 @@ from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.nf4 import DEMO as NF4_DEMO
 from app.demos.nf4.formats import e2m1_value, fp4_code, int4_code
+from app.demos.nf4.formulas import DQ_BLOCK, bits_per_param_formula, stored_bytes_formula
 from app.demos.nf4.quant import (
-    DQ_BLOCK,
-    bits_per_param_formula,
     dequantize_absmax,
     dequantize_blockwise,
     double_quantize,
@@ -26,7 +25,6 @@ from app.demos.nf4.quant import (
     nf4_code,
     pack_4bit,
     quantize_blockwise,
-    stored_bytes_formula,
     unpack_4bit,
 )
 from app.errors import Unprocessable

@@ -16,12 +16,12 @@ from torch import nn
 
 from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
+from app.demos.nf4.formulas import stored_bytes_formula
 from app.demos.nf4.quant import (
     dequantize_blockwise,
     half_max_gap,
     nf4_code,
     quantize_blockwise,
-    stored_bytes_formula,
 )
 from app.demos.qlora import DEMO as QLORA_DEMO
 from app.demos.qlora.layers import Linear4bit, LoRALinear, full_precision_copies

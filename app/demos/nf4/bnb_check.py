@@ -9,13 +9,13 @@ the demo reports ``bnb_available = 0`` with the comparisons as NaN (not measured
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from types import ModuleType
 
 import torch
 
 from app.demos.nf4.formats import fp4_code
 from app.demos.nf4.quant import Packed4bit, dequantize_blockwise, unpack_4bit
+from app.demos.nf4.report import BnbComparison
 
 NAN = math.nan
 
@@ -28,21 +28,6 @@ def load_bnb() -> ModuleType | None:
     except Exception:  # ImportError, or a broken native library: the demo goes on
         return None
     return bnb_functional
-
-
-@dataclass
-class BnbComparison:
-    available: bool = False
-    code_max_abs_diff: float = NAN  # our NF4 table vs bitsandbytes' quant_state.code
-    code_mismatches: float = NAN  # elements whose 4-bit index differs
-    absmax_max_abs_diff: float = NAN
-    dequant_max_abs_diff: float = NAN
-    packed_equal: float = NAN  # 1.0 when the packed bytes are identical
-    bits_per_param_dq: float = NAN  # from the tensors of its compress_statistics state
-    dq_absmax_max_rel_err: float = NAN  # its double-quantized absmax vs the true one
-    fp4_code_max_abs_diff: float = NAN  # its "fp4" table vs E2M1 / 6
-    mse_fp4: float = NAN  # its fp4 round trip on the same tensor
-    error: str = ""
 
 
 def compare_with_bnb(

@@ -13,19 +13,11 @@ machinery (``nf4.quantize_blockwise``): only the 16 values differ.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
+from app.demos.nf4.params import Format
 from app.demos.nf4.quant import nf4_code
 
-Format = Literal["nf4", "int4", "fp4"]
-FORMATS: tuple[Format, ...] = ("nf4", "int4", "fp4")
-FORMAT_TITLES: dict[Format, str] = {
-    "nf4": "NF4",
-    "int4": "INT4 (symmetric absmax, 15 levels)",
-    "fp4": "FP4 (E2M1)",
-}
 INT4_LEVELS = 7  # k/7 for k = −7 … 7
 
 

@@ -8,17 +8,15 @@ and on a small MLP trained here, and the bitsandbytes cross-check.
 from __future__ import annotations
 
 import copy
-import math
-from dataclasses import dataclass, field
 
 import torch
 
 from app.demos.base import RunContext
-from app.demos.nf4.bnb_check import BnbComparison, compare_with_bnb, load_bnb
-from app.demos.nf4.formats import FORMATS, Format, code_of
+from app.demos.nf4.bnb_check import compare_with_bnb, load_bnb
+from app.demos.nf4.formats import code_of
 from app.demos.nf4.model import MLP, make_task, train
 from app.demos.nf4.model import evaluate as evaluate_model
-from app.demos.nf4.params import NF4Params
+from app.demos.nf4.params import FORMATS, NF4Params
 from app.demos.nf4.quant import (
     NF4_REFERENCE,
     block_absmax,
@@ -30,46 +28,14 @@ from app.demos.nf4.quant import (
     quantize_blockwise,
     unpack_4bit,
 )
+from app.demos.nf4.report import BLOCKSIZES, Histogram, NF4Measured
 
-BLOCKSIZES = (32, 64, 128, 256)  # the bits and error sweeps (every allowed block size)
 D_IN = 8  # the MLP's input features
 CLASSES = 4
 DEPTH = 2  # hidden layers: weights d_in×h, h×h, h×classes
 N_TRAIN = 4096  # full-batch training rows
 N_TEST = 2048
 HIST_BINS = 61
-
-
-@dataclass
-class Histogram:
-    centers: list[float]
-    share: list[float]  # fraction of all weights in each bin
-    typical_absmax: float  # the median block absmax: the codes are drawn at this scale
-
-
-@dataclass
-class NF4Measured:
-    n_normal: int
-    codes: dict[Format, list[float]] = field(default_factory=dict)
-    code_diff_reference: float = math.nan
-    packed_bytes: int = 0
-    packed_dtype_uint8: bool = False
-    pack_roundtrip_ok: bool = False
-    error_over_bound: float = math.nan  # max |x − x̂| / (absmax · half the largest code gap)
-    bits: dict[tuple[int, bool], float] = field(default_factory=dict)  # (B, dq) -> measured
-    dq_absmax_max_rel_err: float = math.nan
-    mse_normal: dict[str, float] = field(default_factory=dict)  # format (and nf4_dq) -> MSE
-    mse_by_blocksize: dict[Format, list[float]] = field(default_factory=dict)
-    variance_normal: float = math.nan
-    mse_trained: dict[Format, float] = field(default_factory=dict)
-    variance_trained: float = math.nan
-    kurtosis_trained: float = math.nan
-    train_curve: list[float] = field(default_factory=list)
-    loss: dict[str, float] = field(default_factory=dict)  # fp32 and each format
-    accuracy: dict[str, float] = field(default_factory=dict)
-    hist_normal: Histogram | None = None
-    hist_trained: Histogram | None = None
-    bnb: BnbComparison = field(default_factory=BnbComparison)
 
 
 def histogram(weights: torch.Tensor, typical_absmax: float) -> Histogram:

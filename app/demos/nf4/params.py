@@ -13,6 +13,15 @@ from pydantic import BeforeValidator, Field
 
 from app.demos.base import DemoParams
 
+# The 4-bit formats compared (their code tables are in ``formats``).
+Format = Literal["nf4", "int4", "fp4"]
+FORMATS: tuple[Format, ...] = ("nf4", "int4", "fp4")
+FORMAT_TITLES: dict[Format, str] = {
+    "nf4": "NF4",
+    "int4": "INT4 (symmetric absmax, 15 levels)",
+    "fp4": "FP4 (E2M1)",
+}
+
 
 def _int_from_text(value: object) -> object:
     """The web form and ``--set`` send "64"; pydantic converts that for an int field but

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import torch
 
+from app.demos.nf4.formulas import DQ_BLOCK
+
 # QLoRA's offset: the mean of 1 − 1/(2·15) and 1 − 1/(2·16), the probabilities at which the
 # largest code value sits for 15 and 16 quantiles; it keeps ±1 off the infinite tails.
 NF4_OFFSET = 0.9677083
@@ -39,7 +41,6 @@ NF4_REFERENCE = (
     0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
     0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
 )  # fmt: skip
-DQ_BLOCK = 256  # double quantization: absmax constants per 8-bit block
 INT8_MAX = 127  # symmetric int8 for the double-quantized absmax: levels −127 … 127
 
 
@@ -104,24 +105,6 @@ class Packed4bit:
 
     def bits_per_param(self) -> float:
         return 8 * self.stored_bytes() / self.numel
-
-
-def bits_per_param_formula(blocksize: int, double_quant: bool) -> float:
-    """QLoRA's per-parameter cost: 4 + 32/B, or with double quantization
-    4 + 8/B + 32/(256·B). It leaves out the one fp32 mean per tensor (32/numel bits)."""
-    if double_quant:
-        return 4 + 8 / blocksize + 32 / (DQ_BLOCK * blocksize)
-    return 4 + 32 / blocksize
-
-
-def stored_bytes_formula(numel: int, blocksize: int, double_quant: bool) -> int:
-    """The exact byte count for any size: ceil(n/2) packed bytes, then an fp32 absmax per
-    block, or an int8 per block + an fp32 scale per 256 blocks + the fp32 mean."""
-    n_blocks = math.ceil(numel / blocksize)
-    packed = math.ceil(numel / 2)
-    if double_quant:
-        return packed + n_blocks + 4 * math.ceil(n_blocks / DQ_BLOCK) + 4
-    return packed + 4 * n_blocks
 
 
 def pack_4bit(q: torch.Tensor) -> torch.Tensor:

@@ -1,21 +1,69 @@
-"""The NF4 demo's result from its measurements: named figures, charts, checks and the
-conclusion. (Imported inside ``nf4_demo.run``; ``nf4`` imports torch.)"""
+"""The NF4 demo's report: what ``measure`` measured (plain numbers: ``NF4Measured``), turned
+into named figures, charts, checks and the conclusion. No torch here."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
-from app.demos.nf4.formats import FORMAT_TITLES, FORMATS
-from app.demos.nf4.measure import BLOCKSIZES, Histogram, NF4Measured
-from app.demos.nf4.params import NF4Params
-from app.demos.nf4.quant import bits_per_param_formula
+from app.demos.nf4.formulas import bits_per_param_formula
+from app.demos.nf4.params import FORMAT_TITLES, FORMATS, Format, NF4Params
+
+BLOCKSIZES = (32, 64, 128, 256)  # the bits and error sweeps (every allowed block size)
 
 GB = 10**9  # decimal gigabytes, as the figure names say
 FP16_BITS = 16
 FORMAT_AXIS = "format: " + ", ".join(f"{i} {FORMAT_TITLES[f]}" for i, f in enumerate(FORMATS))
 LOSS_KEYS = ("fp32", *FORMATS)
 LOSS_AXIS = "weights: " + ", ".join(f"{i} {k.upper()}" for i, k in enumerate(LOSS_KEYS))
+
+
+@dataclass
+class BnbComparison:
+    available: bool = False
+    code_max_abs_diff: float = math.nan  # our NF4 table vs bitsandbytes' quant_state.code
+    code_mismatches: float = math.nan  # elements whose 4-bit index differs
+    absmax_max_abs_diff: float = math.nan
+    dequant_max_abs_diff: float = math.nan
+    packed_equal: float = math.nan  # 1.0 when the packed bytes are identical
+    bits_per_param_dq: float = math.nan  # from the tensors of its compress_statistics state
+    dq_absmax_max_rel_err: float = math.nan  # its double-quantized absmax vs the true one
+    fp4_code_max_abs_diff: float = math.nan  # its "fp4" table vs E2M1 / 6
+    mse_fp4: float = math.nan  # its fp4 round trip on the same tensor
+    error: str = ""
+
+
+@dataclass
+class Histogram:
+    centers: list[float]
+    share: list[float]  # fraction of all weights in each bin
+    typical_absmax: float  # the median block absmax: the codes are drawn at this scale
+
+
+@dataclass
+class NF4Measured:
+    n_normal: int
+    codes: dict[Format, list[float]] = field(default_factory=dict)
+    code_diff_reference: float = math.nan
+    packed_bytes: int = 0
+    packed_dtype_uint8: bool = False
+    pack_roundtrip_ok: bool = False
+    error_over_bound: float = math.nan  # max |x − x̂| / (absmax · half the largest code gap)
+    bits: dict[tuple[int, bool], float] = field(default_factory=dict)  # (B, dq) -> measured
+    dq_absmax_max_rel_err: float = math.nan
+    mse_normal: dict[str, float] = field(default_factory=dict)  # format (and nf4_dq) -> MSE
+    mse_by_blocksize: dict[Format, list[float]] = field(default_factory=dict)
+    variance_normal: float = math.nan
+    mse_trained: dict[Format, float] = field(default_factory=dict)
+    variance_trained: float = math.nan
+    kurtosis_trained: float = math.nan
+    train_curve: list[float] = field(default_factory=list)
+    loss: dict[str, float] = field(default_factory=dict)  # fp32 and each format
+    accuracy: dict[str, float] = field(default_factory=dict)
+    hist_normal: Histogram | None = None
+    hist_trained: Histogram | None = None
+    bnb: BnbComparison = field(default_factory=BnbComparison)
 
 
 def figures_of(p: NF4Params, m: NF4Measured) -> dict[str, float]:
@@ -85,32 +133,28 @@ def _histogram_series(name: str, hist: Histogram, m: NF4Measured, chart: str) ->
     return series
 
 
-def series_of(p: NF4Params, m: NF4Measured) -> list[Series]:
-    assert m.hist_normal is not None and m.hist_trained is not None
-    blocksizes = [float(b) for b in BLOCKSIZES]
+def _mse_series(m: NF4Measured) -> list[Series]:
+    """Each format's MSE over the weights' variance (N(0, 1) and the trained MLP's), and
+    its MSE on N(0, 1) by block size."""
     series = [
-        *_histogram_series("N(0, 1) weights", m.hist_normal, m, "histogram_normal"),
-        *_histogram_series("trained MLP weights", m.hist_trained, m, "histogram_trained"),
-    ]
-    for label, mse, variance in (
-        ("N(0, 1) weights", m.mse_normal, m.variance_normal),
-        ("trained MLP weights", m.mse_trained, m.variance_trained),
-    ):
-        series.append(
-            Series(
-                name=label,
-                x=[float(i) for i in range(len(FORMATS))],
-                y=[mse[f] / variance for f in FORMATS],
-                kind="bar",
-                x_label=FORMAT_AXIS,
-                y_label="MSE / variance of the weights",
-                chart="mse",
-            )
+        Series(
+            name=label,
+            x=[float(i) for i in range(len(FORMATS))],
+            y=[mse[f] / variance for f in FORMATS],
+            kind="bar",
+            x_label=FORMAT_AXIS,
+            y_label="MSE / variance of the weights",
+            chart="mse",
         )
-    series += [
+        for label, mse, variance in (
+            ("N(0, 1) weights", m.mse_normal, m.variance_normal),
+            ("trained MLP weights", m.mse_trained, m.variance_trained),
+        )
+    ]
+    return series + [
         Series(
             name=FORMAT_TITLES[fmt],
-            x=blocksizes,
+            x=[float(b) for b in BLOCKSIZES],
             y=m.mse_by_blocksize[fmt],
             x_label="block size B",
             y_label="MSE on N(0, 1) weights",
@@ -119,6 +163,11 @@ def series_of(p: NF4Params, m: NF4Measured) -> list[Series]:
         )
         for fmt in FORMATS
     ]
+
+
+def _bits_series(m: NF4Measured) -> list[Series]:
+    """Bits per parameter by block size, measured from the stored bytes and by formula."""
+    blocksizes, series = [float(b) for b in BLOCKSIZES], []
     for dq, label in ((False, "NF4"), (True, "NF4 + double quantization")):
         series.append(
             Series(
@@ -139,7 +188,12 @@ def series_of(p: NF4Params, m: NF4Measured) -> list[Series]:
                 chart="bits",
             )
         )
-    series.append(
+    return series
+
+
+def _loss_series(m: NF4Measured) -> list[Series]:
+    """The MLP's test loss per weight format, and its fp32 training curve."""
+    return [
         Series(
             name="test loss",
             x=[float(i) for i in range(len(LOSS_KEYS))],
@@ -148,9 +202,7 @@ def series_of(p: NF4Params, m: NF4Measured) -> list[Series]:
             x_label=LOSS_AXIS,
             y_label="test cross-entropy of the MLP",
             chart="loss",
-        )
-    )
-    series.append(
+        ),
         Series(
             name="training loss (fp32)",
             x=[float(s) for s in range(len(m.train_curve))],
@@ -159,17 +211,28 @@ def series_of(p: NF4Params, m: NF4Measured) -> list[Series]:
             y_label="cross-entropy",
             log_y=True,
             chart="training",
-        )
-    )
-    return series
+        ),
+    ]
 
 
-def checks_of(p: NF4Params, m: NF4Measured, figures: dict[str, float]) -> list[Check]:
+def series_of(p: NF4Params, m: NF4Measured) -> list[Series]:
+    assert m.hist_normal is not None and m.hist_trained is not None
+    return [
+        *_histogram_series("N(0, 1) weights", m.hist_normal, m, "histogram_normal"),
+        *_histogram_series("trained MLP weights", m.hist_trained, m, "histogram_trained"),
+        *_mse_series(m),
+        *_bits_series(m),
+        *_loss_series(m),
+    ]
+
+
+def _storage_checks(p: NF4Params, m: NF4Measured, figures: dict[str, float]) -> list[Check]:
+    """The code table, the packing, the error bound and the bits per parameter."""
     n = m.n_normal
     B = p.blocksize
     mean_bits = 32 / n  # the one fp32 mean per tensor that the per-parameter formula omits
     dq_gap = figures["bits_per_param_nf4_dq"] - figures["bits_per_param_formula_nf4_dq"]
-    checks = [
+    return [
         Check(
             name="NF4 code = QLoRA's published table",
             passed=m.code_diff_reference <= 1e-6,
@@ -198,6 +261,11 @@ def checks_of(p: NF4Params, m: NF4Measured, figures: dict[str, float]) -> list[C
             f"{figures['bits_per_param_formula_nf4_dq']:.6f} formula + {mean_bits:.6f}",
         ),
     ]
+
+
+def _error_checks(m: NF4Measured, figures: dict[str, float]) -> list[Check]:
+    """NF4 against INT4: MSE on both weight sets, and the MLP's test loss."""
+    checks = []
     for where, key in (("N(0, 1) weights", "normal"), ("the trained MLP's weights", "trained")):
         nf4, int4 = figures[f"mse_nf4_{key}"], figures[f"mse_int4_{key}"]
         checks.append(
@@ -214,22 +282,31 @@ def checks_of(p: NF4Params, m: NF4Measured, figures: dict[str, float]) -> list[C
             detail=", ".join(f"{k} {m.loss[k]:.4f}" for k in LOSS_KEYS),
         )
     )
-    b = m.bnb
-    if b.available and not b.error:
-        checks += [
-            Check(
-                name="NF4 code = bitsandbytes' quant_state.code",
-                passed=b.code_max_abs_diff <= 1e-6,
-                detail=f"largest difference {b.code_max_abs_diff:.1e} (tolerance 1e-6)",
-            ),
-            Check(
-                name="Our 4-bit codes and absmax equal bitsandbytes' quantize_4bit (nf4)",
-                passed=b.code_mismatches == 0 and b.absmax_max_abs_diff == 0,
-                detail=f"{b.code_mismatches:.0f} of {n:,} codes differ; absmax differs by "
-                f"{b.absmax_max_abs_diff:.1e}; packed bytes identical: {b.packed_equal == 1}",
-            ),
-        ]
     return checks
+
+
+def _bnb_checks(m: NF4Measured) -> list[Check]:
+    """Against bitsandbytes, where it ran."""
+    b = m.bnb
+    if not b.available or b.error:
+        return []
+    return [
+        Check(
+            name="NF4 code = bitsandbytes' quant_state.code",
+            passed=b.code_max_abs_diff <= 1e-6,
+            detail=f"largest difference {b.code_max_abs_diff:.1e} (tolerance 1e-6)",
+        ),
+        Check(
+            name="Our 4-bit codes and absmax equal bitsandbytes' quantize_4bit (nf4)",
+            passed=b.code_mismatches == 0 and b.absmax_max_abs_diff == 0,
+            detail=f"{b.code_mismatches:.0f} of {m.n_normal:,} codes differ; absmax differs by "
+            f"{b.absmax_max_abs_diff:.1e}; packed bytes identical: {b.packed_equal == 1}",
+        ),
+    ]
+
+
+def checks_of(p: NF4Params, m: NF4Measured, figures: dict[str, float]) -> list[Check]:
+    return [*_storage_checks(p, m, figures), *_error_checks(m, figures), *_bnb_checks(m)]
 
 
 def conclusion_of(p: NF4Params, figures: dict[str, float], m: NF4Measured) -> str:
