@@ -1,15 +1,16 @@
 """Claims with their verdicts (keyword-only services; they own the SQL).
 
-A claim's evidence is the newest run of its demo with its parameters at the demo's
-current code version. The verdict is computed from that run's figures each time it is
-asked for, so it follows the run: a rerun with other figures gives another verdict, and
-a demo whose code changed shows ``pending`` until its new run finishes. Queueing the runs
+A claim's evidence is the newest run of each (seed × setting) its checks need at the
+demo's current code version (``app.claims.evidence``). The verdict is computed from those
+runs' figures each time it is asked for, so it follows the runs: a rerun with other
+figures gives another verdict, and a demo whose code changed shows ``pending`` until its
+new runs finish. Queueing the runs
 that claims lack is a run's life, so it lives above, in ``app.runs.claims``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -17,16 +18,55 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.claims.rules import MissingFigure, parse_rule
-from app.claims.verdict import Status, explain, judge, used_figures
-from app.content.answers import demo_inputs
+from app.claims.evidence import (
+    CheckResult,
+    RunKey,
+    all_languages,
+    claim_checks,
+    combine,
+    evidence_runs,
+    judge_check,
+)
+from app.claims.spread import Spread
+from app.claims.texts import LANGUAGES, Text, pick
+from app.claims.verdict import Status
 from app.demos import registry
-from app.demos.base import run_version
 from app.errors import NotFound
+from app.i18n import current_language
 from app.models import Claim, DemoRun, Question, QuestionTag, Tag
-from app.models.runs import IN_FLIGHT, RunStatus
 
-RunKey = tuple[str, str, str]  # demo, params hash, code version
+
+@dataclass(frozen=True)
+class PartView:
+    """One half of a claim's quote (or the whole quote) with its verdict."""
+
+    label: str | None
+    kind: str  # as shown: measured, definition, cited, not-measurable-here
+    status: Status
+    reason: str
+    explanations: Text
+    spreads: list[Spread]
+    sources: list[str]
+    rules: dict[str, str]
+    run_ids: list[int]
+
+    @property
+    def explanation(self) -> str:
+        return pick(self.explanations, current_language())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "kind": self.kind,
+            "verdict": self.status,
+            "reason": self.reason or None,
+            "explanation": self.explanation,
+            "explanations": self.explanations,
+            "figures": [s.as_dict() for s in self.spreads],
+            "rules": self.rules,
+            "sources": self.sources,
+            "run_ids": self.run_ids,
+        }
 
 
 @dataclass(frozen=True)
@@ -44,20 +84,41 @@ class ClaimView:
     refuted_rule: str | None
     sources: list[str]
     status: Status
-    explanation: str  # with the run's figures, or the reason there is no verdict
+    kind: str = "measured"  # the claim's; "mixed" when its halves differ
+    explanations: Text = field(default_factory=dict)
+    summaries: Text = field(default_factory=dict)
     note: str = ""
-    figures: dict[str, float] = field(default_factory=dict)
+    parts: list[PartView] = field(default_factory=list)
+    has_parts: bool = False
     run_id: int | None = None
-    run_status: str | None = None
+    run_ids: list[int] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        """In the reader's language (the other one when it lacks it)."""
+        return pick(self.explanations, current_language())
+
+    @property
+    def summary(self) -> str:
+        return pick(self.summaries, current_language())
+
+    @property
+    def spreads(self) -> list[Spread]:
+        return [s for p in self.parts for s in p.spreads]
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """Each figure's value (its mean over the runs)."""
+        return {s.name: s.mean for s in self.spreads}
 
     @property
     def demo_url(self) -> str:
         """The demo's page with the claim's parameters filled in, ready to run or vary."""
-        return f"/demos/{self.demo}?{urlencode(self.params)}"
+        return f"/demos/{self.demo}?{urlencode(self.params)}" if self.demo else ""
 
     @property
     def has_verdict(self) -> bool:
-        return self.status in ("supported", "refuted", "nuanced")
+        return self.status in ("supported", "refuted", "nuanced", "undecided")
 
     def as_dict(self) -> dict[str, Any]:
         """What ``GET /api/claims`` and ``claims check --format json`` give per claim."""
@@ -65,94 +126,91 @@ class ClaimView:
             "id": self.id,
             "question_id": self.question_id,
             "quote": self.quote,
+            "kind": self.kind,
             "verdict": self.status,
             "explanation": self.explanation,
+            "explanations": self.explanations,
+            "summary": self.summaries or None,
             "note": self.note or None,
             "figures": self.figures,
+            "spread": [s.as_dict() for s in self.spreads],
+            "parts": [p.as_dict() for p in self.parts] if self.has_parts else [],
             "run_id": self.run_id,
-            "demo": self.demo,
+            "run_ids": self.run_ids,
+            "demo": self.demo or None,
             "params": self.params,
-            "demo_url": self.demo_url,
+            "demo_url": self.demo_url or None,
             "sources": self.sources,
         }
 
 
-def run_key(claim: Claim) -> RunKey | None:
-    """The run a claim's verdict reads: its demo and parameters at the demo's current code
-    version (None for a demo the registry doesn't know)."""
-    demo = registry().get(claim.demo)
-    return (
-        None
-        if demo is None
-        else (claim.demo, claim.params_hash, run_version(demo, demo_inputs(demo.inputs)))
-    )
-
-
-def evidence_runs(session: Session, claims: Iterable[Claim]) -> dict[RunKey, DemoRun]:
-    """For each claim's (demo, params, code version): the newest succeeded run, else the
-    newest one queued or running, else the newest that failed."""
-    keys = {key for c in claims if (key := run_key(c)) is not None}
-    if not keys:
-        return {}
-    rows = session.scalars(
-        select(DemoRun)
-        .where(
-            DemoRun.demo.in_({k[0] for k in keys}),
-            DemoRun.params_hash.in_({k[1] for k in keys}),
+def _part(result: CheckResult) -> PartView:
+    check = result.check
+    rules = {
+        k: v
+        for k, v in (
+            ("undecided", check.undecided),
+            ("supported", check.supported),
+            ("refuted", check.refuted),
         )
-        .order_by(DemoRun.id.desc())
-    )
-    rank: dict[str, int] = {RunStatus.SUCCEEDED: 0, RunStatus.QUEUED: 1, RunStatus.RUNNING: 1}
-    best: dict[RunKey, DemoRun] = {}
-    for run in rows:
-        key = (run.demo, run.params_hash, run.code_version)
-        if key not in keys:
-            continue
-        current = best.get(key)
-        if current is None or rank.get(run.status, 2) < rank.get(current.status, 2):
-            best[key] = run
-    return best
-
-
-def _view(claim: Claim, title: str, run: DemoRun | None) -> ClaimView:
-    demo = registry().get(claim.demo)
-    base: dict[str, Any] = {
-        "id": claim.id,
-        "question_id": claim.question_id,
-        "question_title": title,
-        "quote": claim.quote,
-        "demo": claim.demo,
-        "demo_title": demo.title if demo else claim.demo,
-        "params": claim.params,
-        "supported_rule": claim.supported_rule,
-        "refuted_rule": claim.refuted_rule,
-        "sources": list(claim.sources),
+        if v
     }
-    if run is None:
-        return ClaimView(**base, status="pending", explanation="no run of its demo yet")
-    base |= {"run_id": run.id, "run_status": run.status}
-    if run.status in IN_FLIGHT:
-        return ClaimView(**base, status="pending", explanation=f"run #{run.id} is {run.status}")
-    if run.status != RunStatus.SUCCEEDED or not run.result:
-        reason = f"run #{run.id} {run.status}" + (f": {run.error}" if run.error else "")
-        return ClaimView(**base, status="failed", explanation=reason)
-    figures: dict[str, float] = run.result.get("figures", {})
-    supported = parse_rule(claim.supported_rule) if claim.supported_rule else None
-    refuted = parse_rule(claim.refuted_rule) if claim.refuted_rule else None
-    try:
-        judgement = judge(supported=supported, refuted=refuted, figures=figures)
-    except MissingFigure as exc:
-        return ClaimView(
-            **base,
-            status="failed",
-            explanation=f"run #{run.id} has no figure {exc.name!r}",
+    return PartView(
+        label=check.label,
+        kind=result.shown_kind,
+        status=result.status,
+        reason=result.reason,
+        explanations=result.explanation,
+        spreads=result.spreads,
+        sources=check.sources,
+        rules=rules,
+        run_ids=result.run_ids,
+    )
+
+
+def _view(claim: Claim, title: str, runs: dict[RunKey, DemoRun]) -> ClaimView:
+    checks = claim_checks(claim)
+    results = [judge_check(check, runs) for check in checks.checks]
+    status, reason = combine(results, parts=checks.parts)
+    parts = [_part(r) for r in results]
+    demo = registry().get(claim.demo) if claim.demo else None
+    if checks.parts:
+        explanations = all_languages(
+            [checks.explanation]
+            + [
+                {
+                    lang: f"[{p.label} — {p.status}] {pick(p.explanations, lang)}"
+                    for lang in LANGUAGES
+                }
+                for p in parts
+            ]
         )
+    else:
+        explanations = parts[0].explanations
+    if status in ("pending", "error") and not checks.parts:
+        explanations = dict.fromkeys(LANGUAGES, reason)
+    run_ids = [i for r in results for i in r.run_ids]
+    kinds = {p.kind for p in parts}
     return ClaimView(
-        **base,
-        status=judgement.verdict,
-        note=judgement.note,
-        explanation=explain(claim.explanation, figures),
-        figures=used_figures([supported, refuted], claim.explanation, figures),
+        id=claim.id,
+        question_id=claim.question_id,
+        question_title=title,
+        quote=claim.quote,
+        demo=claim.demo,
+        demo_title=demo.title if demo else claim.demo,
+        params=claim.params,
+        supported_rule=claim.supported_rule,
+        refuted_rule=claim.refuted_rule,
+        sources=list(claim.sources),
+        status=status,
+        kind=kinds.pop() if len(kinds) == 1 else "mixed",
+        explanations=explanations,
+        summaries=checks.summary,
+        note="" if status in ("pending", "error") and not checks.parts else reason,
+        parts=parts,
+        has_parts=checks.parts,
+        run_id=run_ids[-1] if run_ids else None,
+        run_ids=run_ids,
     )
 
 
@@ -179,11 +237,8 @@ def claim_views(
             Claim.question_id.in_(select(QuestionTag.question_id).join(Tag).where(Tag.key == tag))
         )
     rows = session.execute(stmt).all()
-    runs = evidence_runs(session, [claim for claim, _ in rows])
-    views = []
-    for claim, title in rows:
-        key = run_key(claim)
-        views.append(_view(claim, title, runs.get(key) if key else None))
+    runs = evidence_runs(session, [c for claim, _ in rows for c in claim_checks(claim).checks])
+    views = [_view(claim, title, runs) for claim, title in rows]
     return [v for v in views if status is None or v.status == status]
 
 

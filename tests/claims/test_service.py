@@ -127,7 +127,7 @@ def test_a_failed_run_or_a_missing_figure_gives_no_verdict_and_the_reason(
         )
         session.commit()
     failed = views(session_factory)["rank-bound"]
-    assert failed.status == "failed" and "worker died" in failed.explanation
+    assert failed.status == "error" and "worker died" in failed.explanation
     with session_factory() as session:
         [retry] = queue_claim_runs(session=session, now=T0)  # a failed run is retried
     execute(retry, engine=engine, worker_host="test")
@@ -136,7 +136,7 @@ def test_a_failed_run_or_a_missing_figure_gives_no_verdict_and_the_reason(
         figures = {k: v for k, v in (run.result or {})["figures"].items() if k != "min_dim"}
     add_run(session_factory, run, figures)
     missing = views(session_factory)["rank-bound"]
-    assert missing.status == "failed" and "no figure 'min_dim'" in missing.explanation
+    assert missing.status == "error" and "no figure 'min_dim'" in missing.explanation
 
 
 @pytest.mark.usefixtures("bank")

@@ -1,0 +1,231 @@
+"""The runs behind each check of a claim, and the check's verdict from them.
+
+A check needs one run per seed × setting (``CheckSpec.runs``); its verdict reads the
+newest succeeded run of each at the demo's current code version and is ``pending`` until
+all exist, ``error`` when one failed or lacks a figure. A ``cited`` check's verdict is its
+file's; a ``not-measurable-here`` check is judged from GPU runs when it names a demo and
+every run it needs ran on cuda, else it says what would measure it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.claims.rules import MissingFigure, figure_names, parse_rule
+from app.claims.spec import CheckSpec, ClaimChecks, RunSpec
+from app.claims.spread import Evidence, Spread, spread_of
+from app.claims.texts import LANGUAGES, Text, read_text
+from app.claims.verdict import Status, explain, judge, template_fields
+from app.content.answers import demo_inputs
+from app.demos import registry
+from app.demos.base import run_version
+from app.models import Claim, DemoRun
+from app.models.runs import IN_FLIGHT, RunStatus
+
+# demo, params hash, code version, and "cuda" when only runs that ran on a GPU count
+RunKey = tuple[str, str, str, str]
+
+
+def claim_checks(claim: Claim) -> ClaimChecks:
+    """The claim's checks; a row imported before kinds existed is one measured run."""
+    if claim.spec:
+        return ClaimChecks.from_json(claim.spec)
+    run = RunSpec("", None, dict(claim.params), claim.params_hash)
+    check = CheckSpec(
+        kind="measured",
+        demo=claim.demo,
+        runs=[run],
+        supported=claim.supported_rule,
+        refuted=claim.refuted_rule,
+        explanation=read_text(claim.explanation),
+        sources=list(claim.sources),
+    )
+    return ClaimChecks([check], explanation=check.explanation)
+
+
+def _version(demo_name: str) -> str | None:
+    demo = registry().get(demo_name)
+    return None if demo is None else run_version(demo, demo_inputs(demo.inputs))
+
+
+def check_keys(check: CheckSpec) -> list[RunKey] | None:
+    """The run keys of a check's runs, in order (None: its demo is unknown now)."""
+    if check.demo is None or not check.runs:
+        return []
+    version = _version(check.demo)
+    if version is None:
+        return None
+    device = "cuda" if check.device == "gpu" else ""
+    return [(check.demo, r.params_hash, version, device) for r in check.runs]
+
+
+def evidence_runs(session: Session, checks: Iterable[CheckSpec]) -> dict[RunKey, DemoRun]:
+    """For each run key: the newest succeeded run, else the newest queued or running,
+    else the newest that failed."""
+    keys = {key for c in checks for key in (check_keys(c) or [])}
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(DemoRun)
+        .where(
+            DemoRun.demo.in_({k[0] for k in keys}),
+            DemoRun.params_hash.in_({k[1] for k in keys}),
+        )
+        .order_by(DemoRun.id.desc())
+    )
+    rank: dict[str, int] = {RunStatus.SUCCEEDED: 0, RunStatus.QUEUED: 1, RunStatus.RUNNING: 1}
+    best: dict[RunKey, DemoRun] = {}
+    for run in rows:
+        for device in ("", "cuda") if run.device == "cuda" else ("",):
+            key = (run.demo, run.params_hash, run.code_version, device)
+            if key not in keys:
+                continue
+            current = best.get(key)
+            if current is None or rank.get(run.status, 2) < rank.get(current.status, 2):
+                best[key] = run
+    return best
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A check's verdict (or why there is none), in both languages."""
+
+    check: CheckSpec
+    status: Status
+    shown_kind: str  # the check's kind, "measured" for a GPU-measured not-measurable-here
+    reason: str = ""  # why undecided / nuanced by both rules / pending / error
+    explanation: Text = field(default_factory=dict)
+    spreads: list[Spread] = field(default_factory=list)
+    run_ids: list[int] = field(default_factory=list)
+
+    @property
+    def figures(self) -> dict[str, float]:
+        return {s.name: s.mean for s in self.spreads}
+
+
+def _texts(text: Text, evidence: Evidence | None) -> Text:
+    if evidence is None:
+        return dict(text)
+    return {lang: explain(t, evidence) for lang, t in text.items()}
+
+
+def judge_check(check: CheckSpec, runs: Mapping[RunKey, DemoRun]) -> CheckResult:
+    if check.kind == "cited":
+        verdict: Status = check.verdict or "undecided"  # type: ignore[assignment]
+        return CheckResult(check, verdict, "cited", explanation=dict(check.explanation))
+    keys = check_keys(check)
+    if keys is None:
+        return CheckResult(check, "error", check.kind, f"no demo is named {check.demo!r}")
+    found = [runs.get(k) for k in keys]
+    if check.kind == "not-measurable-here":
+        complete = keys and all(r is not None and r.status == RunStatus.SUCCEEDED for r in found)
+        if not complete:
+            verdict = check.verdict or "undecided"  # type: ignore[assignment]
+            needs = " / ".join(check.needs.values())
+            return CheckResult(
+                check, verdict, check.kind, needs, explanation=dict(check.explanation)
+            )
+    return _measured(check, found)
+
+
+def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
+    kind = "measured" if check.kind == "not-measurable-here" else check.kind
+    run_ids = [r.id for r in found if r is not None]
+    missing = sum(r is None for r in found)
+    if missing:
+        reason = (
+            "no run of its demo yet"
+            if missing == len(found)
+            else f"{missing} of {len(found)} runs not made yet"
+        )
+        return CheckResult(check, "pending", kind, reason, run_ids=run_ids)
+    runs = [r for r in found if r is not None]
+    for run in runs:
+        if run.status in IN_FLIGHT:
+            return CheckResult(
+                check, "pending", kind, f"run #{run.id} is {run.status}", run_ids=run_ids
+            )
+    for run in runs:
+        if run.status != RunStatus.SUCCEEDED or not run.result:
+            reason = f"run #{run.id} {run.status}" + (f": {run.error}" if run.error else "")
+            return CheckResult(check, "error", kind, reason, run_ids=run_ids)
+    evidence = _evidence(check, runs)
+    rules = {
+        key: parse_rule(text) if text else None
+        for key, text in (
+            ("supported", check.supported),
+            ("refuted", check.refuted),
+            ("undecided", check.undecided),
+        )
+    }
+    try:
+        judgement = judge(figures=evidence, **rules)
+    except MissingFigure as exc:
+        return CheckResult(
+            check, "error", kind, f"a run has no figure {exc.name!r}", run_ids=run_ids
+        )
+    names: set[str] = set()
+    for condition in rules.values():
+        if condition is not None:
+            names |= figure_names(condition)
+    for template in check.explanation.values():
+        names |= template_fields(template)
+    spreads = [s for n in sorted(names - {"n"}) if (s := spread_of(n, evidence)) is not None]
+    return CheckResult(
+        check,
+        judgement.verdict,
+        kind,
+        judgement.note,
+        _texts(check.explanation, evidence),
+        spreads,
+        run_ids,
+    )
+
+
+def _evidence(check: CheckSpec, runs: list[DemoRun]) -> Evidence:
+    """One row per seed; a setting's figures under ``setting.name``."""
+    seeds: list[int | None] = list(check.seeds) or [None]
+    rows: list[dict[str, Any]] = [{} for _ in seeds]
+    run_ids: dict[str, list[int]] = {}
+    for spec, run in zip(check.runs, runs, strict=True):
+        figures: dict[str, Any] = (run.result or {}).get("figures", {})
+        row = rows[seeds.index(spec.seed)]
+        prefix = f"{spec.setting}." if spec.setting else ""
+        row.update({prefix + k: v for k, v in figures.items()})
+        run_ids.setdefault(spec.setting, []).append(run.id)
+    return Evidence(tuple(rows), run_ids)
+
+
+def combine(results: list[CheckResult], *, parts: bool) -> tuple[Status, str]:
+    """A claim's status from its checks' (halves'), and the reason for a mixed one."""
+    if not parts:
+        return results[0].status, results[0].reason
+    statuses = [r.status for r in results]
+    blocking: tuple[Status, ...] = ("error", "pending", "undecided")
+    for status in blocking:
+        if status in statuses:
+            labels = [r.check.label or "" for r in results if r.status == status]
+            return status, f"{status}: {'; '.join(labels)}"
+    if all(s == "supported" for s in statuses):
+        return "supported", ""
+    if all(s == "refuted" for s in statuses):
+        return "refuted", ""
+    holds = [r.check.label or "" for r in results if r.status == "supported"]
+    fails = [r.check.label or "" for r in results if r.status != "supported"]
+    return "nuanced", f"holds: {'; '.join(holds) or '—'} · does not hold: {'; '.join(fails)}"
+
+
+def all_languages(texts: Iterable[Text]) -> Text:
+    """Texts joined per language (each in the other language where one lacks it)."""
+    out: Text = {}
+    items = [t for t in texts if t]
+    for lang in LANGUAGES:
+        pieces = [t.get(lang) or next(iter(t.values())) for t in items]
+        if pieces:
+            out[lang] = " ".join(pieces)
+    return out
