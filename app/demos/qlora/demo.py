@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.qlora.params import QLoRAParams
-
-PAGED_OPTIMIZERS = ("adamw", "adamw8bit", "paged_adamw8bit")  # as in paged.OPTIMIZERS
+from app.demos.qlora.report import OPTIMIZERS as PAGED_OPTIMIZERS
 
 FIGURES = (
     "loss_qlora_final",

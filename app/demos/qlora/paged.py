@@ -16,26 +16,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
+from app.demos.qlora.report import PagedMeasured
+
 PAGED_WIDTH = 4096
 PAGED_LAYERS = 4
 PAGED_BATCH = 64
 PAGED_STEPS = 3
-OPTIMIZERS = ("adamw", "adamw8bit", "paged_adamw8bit")
 GB = 10**9
-
-
-@dataclass
-class PagedMeasured:
-    measured: bool = False
-    reason: str = ""
-    peak_gb: dict[str, float] = field(default_factory=lambda: dict.fromkeys(OPTIMIZERS, math.nan))
-    state_gb: dict[str, float] = field(default_factory=lambda: dict.fromkeys(OPTIMIZERS, math.nan))
 
 
 def _state_bytes(optimizer: torch.optim.Optimizer) -> int:

@@ -1,15 +1,50 @@
-"""The QLoRA demo's result from its measurements: named figures, charts, checks and the
-conclusion. (Imported inside ``qlora_demo.run``.)"""
+"""The QLoRA demo's report: what ``measure`` measured (plain numbers: ``QLoRAMeasured``),
+turned into named figures, charts, checks and the conclusion. No torch here."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+
 from app.demos.base import Check, DemoResult, Series
-from app.demos.qlora.measure import QLoRAMeasured
-from app.demos.qlora.paged import OPTIMIZERS
 from app.demos.qlora.params import QLoRAParams
 
 CLOSE_TO_FP = 0.10  # "close to LoRA on the full-precision base": within 10% of its loss
 BYTES_AXIS = "base weights stored as: 0 fp32, 1 fp16, 2 NF4"
+OPTIMIZERS = ("adamw", "adamw8bit", "paged_adamw8bit")
+
+
+@dataclass
+class PagedMeasured:
+    """Paged 8-bit AdamW against AdamW (``paged.measure_paged``; a GPU run only)."""
+
+    measured: bool = False
+    reason: str = ""
+    peak_gb: dict[str, float] = field(default_factory=lambda: dict.fromkeys(OPTIMIZERS, math.nan))
+    state_gb: dict[str, float] = field(default_factory=lambda: dict.fromkeys(OPTIMIZERS, math.nan))
+
+
+@dataclass
+class QLoRAMeasured:
+    """What ``measure`` measured, as plain numbers."""
+
+    compute_bits: int = 32  # of the dtype the 4-bit layers actually used
+    adapter_bits: int = 32  # of the adapters' dtype
+    layers: int = 0
+    pretrain_curve: list[float] = field(default_factory=list)
+    curves: dict[str, list[float]] = field(default_factory=dict)  # "qlora", "lora_fp"
+    loss: dict[str, float] = field(default_factory=dict)
+    accuracy: dict[str, float] = field(default_factory=dict)
+    base_weight_params: int = 0
+    base_bytes_nf4: int = 0
+    full_precision_copies: dict[str, int] = field(default_factory=dict)
+    base_tensors_with_grad: int = -1
+    base_tensors_requiring_grad: int = -1
+    adapter_grad_norm: float = math.nan
+    adapter_params: int = 0
+    dequant_calls_per_forward: float = math.nan
+    dequant_calls_per_step: float = math.nan
+    paged: PagedMeasured = field(default_factory=PagedMeasured)
 
 
 def figures_of(p: QLoRAParams, m: QLoRAMeasured) -> dict[str, float]:
@@ -34,8 +69,8 @@ def figures_of(p: QLoRAParams, m: QLoRAMeasured) -> dict[str, float]:
         "base_bits_per_param_nf4": 8 * nf4_bytes / n,
         "base_compression_vs_fp16": 2 * n / nf4_bytes,
         "adapter_params": float(m.adapter_params),
-        "adapter_bits": float(8 * m.adapter_dtype.itemsize),
-        "compute_bits": float(8 * m.compute_dtype.itemsize),
+        "adapter_bits": float(m.adapter_bits),
+        "compute_bits": float(m.compute_bits),
         "four_bit_layers": float(m.layers),
         "full_precision_base_tensors": float(m.full_precision_copies["qlora"]),
         "full_precision_base_tensors_lora_fp": float(m.full_precision_copies["lora_fp"]),
