@@ -28,7 +28,9 @@ def status_label(status: str) -> str:
         "refuted": gettext("refuted"),
         "nuanced": gettext("nuanced"),
         "pending": gettext("pending"),
+        "undecided": gettext("undecided"),
         "failed": gettext("no verdict"),
+        "error": gettext("no verdict"),
     }
     return labels.get(status, status)
 

@@ -83,6 +83,9 @@ ALLOWED_LATIN = {
     "enter",
     "esc",
     "ok",
+    "utc",
+    "pytorch",
+    "mathjax",
 }
 
 
