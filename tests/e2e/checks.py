@@ -83,6 +83,7 @@ ALLOWED_LATIN = {
     "enter",
     "esc",
     "ok",
+    "english",  # the language switch names English in English
     "utc",
     "pytorch",
     "mathjax",
