@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from app.claims.service import claim_views
+from app.claims.service import ClaimView, claim_views
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, migrate
 from app.models import Claim, DemoRun
@@ -31,7 +31,25 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-STYLE = {"supported": "green", "refuted": "red", "nuanced": "yellow", "pending": "dim"}
+STYLE = {
+    "supported": "green",
+    "refuted": "red",
+    "nuanced": "yellow",
+    "undecided": "cyan",
+    "pending": "dim",
+    "error": "red",
+}
+
+
+def spread_line(view: ClaimView) -> str:
+    """Each figure's mean ± sd over its runs, e.g. ``gap 0.42 ± 0.06 (n=5)``."""
+    out = []
+    for s in view.spreads:
+        if s.sd is None:
+            out.append(f"{s.name} {s.mean:.4g}")
+        else:
+            out.append(f"{s.name} {s.mean:.4g} ± {s.sd:.2g} (n={s.n})")
+    return "; ".join(out)
 
 
 @claims_cli.command("check")
@@ -74,16 +92,18 @@ def check_command(
     if output is OutputFormat.json:
         typer.echo(json.dumps([v.as_dict() for v in views], ensure_ascii=False, indent=2))
     else:
-        table = Table("claim", "verdict", "evidence", "run", title="Claims")
+        table = Table("claim", "kind", "verdict", "evidence", "spread", "runs", title="Claims")
         for v in views:
             style = STYLE.get(v.status, "red")
             table.add_row(
                 v.id,
+                v.kind if not v.has_parts else " + ".join(p.kind for p in v.parts),
                 f"[{style}]{v.status}[/{style}]",
                 v.explanation + (f" ({v.note})" if v.note else ""),
-                f"#{v.run_id}" if v.run_id else "",
+                spread_line(v),
+                ", ".join(f"#{i}" for i in v.run_ids),
             )
         Console().print(table)
-    counts = {s: sum(v.status == s for v in views) for s in STYLE | {"failed": ""}}
+    counts = {s: sum(v.status == s for v in views) for s in STYLE}
     err.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    raise typer.Exit(1 if any(v.status in ("failed", "pending") for v in views) else 0)
+    raise typer.Exit(1 if any(v.status in ("error", "pending") for v in views) else 0)

@@ -154,6 +154,16 @@ def test_claims_check_runs_what_is_missing_and_prints_json(
     assert bound["verdict"] == "supported" and bound["question_id"] == "q-rank"
     assert bound["quote"] == "秩 ≤ min(行数, 列数)"
     assert bound["figures"] == {"rank": 3.0, "min_dim": 8.0}
+    # Kind, every figure with its per-run values and spread, both languages, sources.
+    assert bound["kind"] == "measured"
+    assert {f["name"]: (f["values"], f["mean"], f["sd"], f["n"]) for f in bound["spread"]} == {
+        "rank": ([3.0], 3.0, None, 1),
+        "min_dim": ([8.0], 8.0, None, 1),
+    }
+    assert set(bound["spread"][0]) == {"name", "values", "run_ids", "mean", "sd", "min", "max", "n"}
+    assert bound["explanations"] == {"en": "rank 3 of a 8-column matrix"}
+    assert bound["explanation"] == "rank 3 of a 8-column matrix"
+    assert bound["sources"] == ["any linear algebra text"] and bound["parts"] == []
     with session_factory() as session:
         runs = session.scalars(select(DemoRun)).all()
         assert [r.status for r in runs] == ["succeeded"] and bound["run_id"] == runs[0].id
