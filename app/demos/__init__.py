@@ -13,7 +13,9 @@ from app.demos import (
     lora,
     loss_spikes,
     mla,
+    mla_cost,
     nf4,
+    paged_optimizer,
     peft_count,
     peft_latency,
     qlora,
@@ -34,6 +36,8 @@ _REGISTRY: dict[str, Demo] = register(
         loss_spikes.DEMO,
         peft_latency.DEMO,
         mla.DEMO,
+        mla_cost.DEMO,
+        paged_optimizer.DEMO,
     ]
 )
 
