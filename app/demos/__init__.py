@@ -13,7 +13,6 @@ from app.demos import (
     lora,
     loss_spikes,
     mla,
-    mla_cost,
     nf4,
     paged_optimizer,
     peft_count,
@@ -36,7 +35,6 @@ _REGISTRY: dict[str, Demo] = register(
         loss_spikes.DEMO,
         peft_latency.DEMO,
         mla.DEMO,
-        mla_cost.DEMO,
         paged_optimizer.DEMO,
     ]
 )

@@ -112,13 +112,6 @@ CHEAP: dict[str, dict[str, int]] = {
         "repeats": 3,
     },
     "paged_optimizer": {"width": 512, "layers": 2, "steps": 3},
-    "mla_cost": {
-        "conv_d_model": 12,
-        "conv_heads": 2,
-        "conv_head_dim": 4,
-        "train_steps": 10,
-        "ft_steps": 3,
-    },
     "mla_kv_cache": {
         "layer_d_model": 24,
         "layer_heads": 3,
@@ -249,8 +242,6 @@ ALLOWED = {
     "loss_spikes/model.py:build_model": _SEEDED + "; the model is moved after",
     "loss_spikes/model.py:draw_batches": "batches are built on the CPU and moved per step",
     "mla/layers.py:measure_layer": _SEEDED,
-    "mla_cost/layers.py:count_decode_flops": _SEEDED,
-    "mla_cost/convert.py:convert": _SEEDED,
     "nf4/measure.py:measure": _SEEDED,
     "nf4/measure.py:measure_normal": "the published NF4 table, compared on the CPU",
     "nf4/formats.py:fp4_code": "code tables, built once on the CPU and moved where used",
@@ -259,7 +250,7 @@ ALLOWED = {
     "peft_latency/measure.py:build_models": _SEEDED,
     "qlora/measure.py:measure": _SEEDED,
     "qlora/layers.py:__init__": "A drawn on the CPU from the run's generator, then moved",
-    "peft_count/meta_model.py:_attach_ia3": "counts parameters on the meta device, never runs",
+    "peft_count/meta_model.py:apply_method": "counts parameters on the meta device, never runs",
 }
 
 
