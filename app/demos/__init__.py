@@ -13,6 +13,7 @@ from app.demos import (
     lora,
     loss_spikes,
     mla,
+    mla_cost,
     nf4,
     paged_optimizer,
     peft_count,
@@ -35,6 +36,7 @@ _REGISTRY: dict[str, Demo] = register(
         loss_spikes.DEMO,
         peft_latency.DEMO,
         mla.DEMO,
+        mla_cost.DEMO,
         paged_optimizer.DEMO,
     ]
 )

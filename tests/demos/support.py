@@ -44,6 +44,16 @@ SMALL: dict[str, list[dict[str, Any]]] = {
         }
     ],
     "paged_optimizer": [{"width": 256, "layers": 1, "cap_gb": 0.5, "steps": 2}],
+    "mla_cost": [
+        {"train_steps": 20, "ft_steps": 3, "conv_d_model": 8, "conv_heads": 2, "conv_head_dim": 2},
+        {
+            "preset": "custom",
+            "custom_q_latent": 0,
+            "train_steps": 0,
+            "ft_steps": 2,
+            "conv_d_model": 8,
+        },
+    ],
     "mla_kv_cache": [
         {"layer_seq_len": 4},
         {"preset": "custom", "custom_d_rope": 0, "layer_seq_len": 4},

@@ -112,6 +112,13 @@ CHEAP: dict[str, dict[str, int]] = {
         "repeats": 3,
     },
     "paged_optimizer": {"width": 512, "layers": 2, "steps": 3},
+    "mla_cost": {
+        "conv_d_model": 12,
+        "conv_heads": 2,
+        "conv_head_dim": 4,
+        "train_steps": 10,
+        "ft_steps": 3,
+    },
     "mla_kv_cache": {
         "layer_d_model": 24,
         "layer_heads": 3,
@@ -242,6 +249,8 @@ ALLOWED = {
     "loss_spikes/model.py:build_model": _SEEDED + "; the model is moved after",
     "loss_spikes/model.py:draw_batches": "batches are built on the CPU and moved per step",
     "mla/layers.py:measure_layer": _SEEDED,
+    "mla_cost/layers.py:count_decode_flops": _SEEDED,
+    "mla_cost/convert.py:convert": _SEEDED,
     "nf4/measure.py:measure": _SEEDED,
     "nf4/measure.py:measure_normal": "the published NF4 table, compared on the CPU",
     "nf4/formats.py:fp4_code": "code tables, built once on the CPU and moved where used",

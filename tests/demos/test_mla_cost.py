@@ -1,0 +1,111 @@
+"""mla_cost: the FLOP formulas against PyTorch's FLOP counter on a real decode step, the
+DeepSeek-V2 numbers by hand, the SVD conversion exact at full rank and lossy below it,
+seeded determinism, the cross-field rule, and a default-size run."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import pytest
+
+from app.demos.base import DemoResult, RunContext, validate_params
+from app.demos.mla_cost import DEMO
+from app.demos.mla_cost.formulas import costs, crossover, formula_figures
+from app.demos.mla_cost.params import CHECK_SHAPE, DEEPSEEK_V2, CostShape
+from app.errors import Unprocessable
+
+SMALL: dict[str, Any] = {
+    "train_steps": 30, "ft_steps": 5, "conv_d_model": 8, "conv_heads": 2, "conv_head_dim": 4,
+}  # fmt: skip
+
+
+def run(**raw: Any) -> DemoResult:
+    return DEMO.run(validate_params(DEMO, raw), RunContext(device="cpu", report=lambda *a: None))
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        CHECK_SHAPE,
+        dataclasses.replace(CHECK_SHAPE, q_latent=0),
+        CostShape(24, 3, 8, 5, 7, 4),  # odd sizes: no term hides behind a coincidence
+        CostShape(16, 2, 4, 3, 0, 2),
+    ],
+)
+def test_formulas_equal_the_flop_counter_on_a_real_decode_step(shape: CostShape) -> None:
+    from app.demos.mla_cost.layers import count_decode_flops
+
+    counted = count_decode_flops(shape, (2, 5, 17), seed=3, device="cpu")
+    for scheme, cost in costs(shape).items():
+        for T in (2, 5, 17):
+            assert counted[f"{scheme}_ctx{T}"] == cost.at(T), (scheme, T)
+    assert counted["naive_vs_absorbed_max_abs_diff"] < 1e-12
+
+
+def test_deepseek_v2_numbers_by_hand() -> None:
+    f = formula_figures(DEEPSEEK_V2, 8, "bf16", [1024, 32768])
+    assert f["kv_bytes_per_token_mha"] == 2 * 128 * 128 * 2 == 65536
+    assert f["kv_bytes_per_token_mla"] == (512 + 64) * 2 == 1152
+    assert f["kv_bytes_per_token_gqa"] == 2 * 8 * 128 * 2
+    assert f["flops_proj_per_token_mha"] == 4 * 2 * 5120 * 16384
+    assert f["flops_attn_per_ctx_token_mha"] == 4 * 128 * 128
+    assert f["flops_attn_per_ctx_token_mla_absorbed"] == 2 * 128 * (2 * 512 + 64) == 278528
+    assert f["flops_attn_per_ctx_token_mla_naive"] == 4 * 128 * 128 * 512 + 2 * 128 * (256 + 64)
+    proj = 2 * (5120 * 1536 + 1536 * 128 * 192 + 5120 * 576 + 2 * 16384 * 512 + 16384 * 5120)
+    assert f["flops_proj_per_token_mla_absorbed"] == proj
+    assert f["flops_crossover_context"] == pytest.approx(1749.54, abs=0.01)
+    assert f["flops_ratio_mla_absorbed_over_mha_ctx32768"] == pytest.approx(3.34, abs=0.01)
+
+
+def test_crossover_of_parallel_lines_is_negative() -> None:
+    from app.demos.mla_cost.formulas import Cost
+
+    assert crossover(Cost(1, 2), Cost(3, 2)) == -1.0
+    assert crossover(Cost(10, 1), Cost(4, 3)) == 3.0
+
+
+def test_svd_at_full_rank_reproduces_the_layer_and_truncation_costs() -> None:
+    result = run(**SMALL)
+    f = result.figures
+    full = int(f["conv_full_rank"])
+    assert full == 8
+    for arm in ("random", "trained"):
+        assert f[f"svd_rel_error_{arm}_dc{full}"] < 1e-12
+        assert f[f"kv_energy_kept_{arm}_dc{full}"] == pytest.approx(1.0)
+        errors = [f[f"svd_rel_error_{arm}_dc{k}"] for k in (1, 2, 4)]
+        assert all(e > 0.01 for e in errors)
+        assert errors == sorted(errors, reverse=True)  # a larger latent loses less
+    assert all(check.passed for check in result.checks), result.checks
+
+
+def test_fine_tuning_recovers_some_of_the_error() -> None:
+    f = run(**SMALL | {"ft_steps": 40}).figures
+    for arm in ("random", "trained"):
+        assert f[f"svd_rel_error_after_ft_{arm}_dc2"] < f[f"svd_rel_error_{arm}_dc2"]
+
+
+def test_same_seed_same_figures_other_seed_other_conversion() -> None:
+    a, b, c = run(**SMALL), run(**SMALL), run(**SMALL | {"seed": 1})
+    assert a.figures == b.figures
+    assert a.figures["svd_rel_error_trained_dc2"] != c.figures["svd_rel_error_trained_dc2"]
+
+
+def test_gqa_groups_must_divide_the_heads_named_field() -> None:
+    with pytest.raises(Unprocessable) as refused:
+        validate_params(DEMO, {"gqa_kv_heads": 3})
+    assert refused.value.field == "gqa_kv_heads"
+    with pytest.raises(Unprocessable):
+        validate_params(DEMO, {"preset": "custom", "custom_heads": 6, "gqa_kv_heads": 4})
+    validate_params(DEMO, {"preset": "custom", "custom_heads": 6, "gqa_kv_heads": 3})
+
+
+@pytest.mark.slow
+def test_default_run_is_fast_and_its_checks_pass() -> None:
+    start = time.perf_counter()
+    result = run()
+    elapsed = time.perf_counter() - start
+    assert all(check.passed for check in result.checks)
+    assert result.figures["flop_check_max_rel_diff"] == 0.0
+    assert elapsed < DEMO.time_limit_s
