@@ -255,6 +255,48 @@ else
     line SKIP paged-probe "needs cuda and bitsandbytes' GPU kernels"
 fi
 
+# --- the paged optimizer under a cap on PyTorch's memory (demo paged_optimizer) ---------
+# Its default run above (demo:paged_optimizer) is read back: per optimizer, completed or
+# "OOM at step k", step time, PyTorch's peak, device-wide used memory and state bytes.
+if [ -s "$WORK/paged_optimizer.json" ]; then
+    capped=$("$PYTHON" - "$WORK/paged_optimizer.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["figures"]
+def num(key):
+    v = f.get(key)
+    return float("nan") if v is None else float(v)
+arms = []
+for arm in ("adamw", "adamw8bit", "paged_adamw8bit", "paged_adamw32bit"):
+    done = num(f"completed_{arm}")
+    if done != done:
+        arms.append(f"{arm}: not measured")
+        continue
+    head = (f"completed {num(f'steps_done_{arm}'):.0f} steps {num(f'step_time_ms_{arm}'):.1f} ms/step"
+            if done == 1 else f"OOM at step {num(f'oom_step_{arm}'):.0f}")
+    arms.append(f"{arm}: {head}, torch_peak={num(f'torch_peak_gb_{arm}'):.3f} "
+                f"device_used={num(f'device_used_gb_{arm}'):.3f} state={num(f'state_gb_{arm}'):.3f} "
+                f"paged={num(f'paged_state_gb_{arm}'):.3f} GB")
+ok = (num("measured") == 1 and num("completed_adamw8bit") == 0
+      and num("completed_paged_adamw8bit") == 1 and num("completed_paged_adamw32bit") == 1)
+detail = "; ".join(arms) if num("measured") == 1 else d["conclusion"][:300]
+print(int(num("measured") == 1), int(ok), f"cap {num('cap_gb'):g} GB; {detail}")
+PY
+)
+    measured=${capped%% *}; rest=${capped#* }; ok=${rest%% *}; detail=${rest#* }
+    if [ "$measured" = 1 ] && [ "$ok" = 1 ]; then
+        line PASS paged-cap "$detail"
+    elif [ "$measured" = 1 ]; then
+        line FAIL paged-cap "expected 8-bit AdamW OOM and both paged optimizers to complete: $detail"
+    elif [ "$MODE" = cpu ]; then
+        line SKIP paged-cap "not measured on the CPU (needs cuda and bitsandbytes)"
+    else
+        line FAIL paged-cap "not measured on the GPU: $detail"
+    fi
+else
+    line FAIL paged-cap "no paged_optimizer result"
+fi
+
 # --- a `--queue gpu` Celery worker takes one run -----------------------------------------
 celery_check() {
     local redis_bin="" redis_env="" port url
