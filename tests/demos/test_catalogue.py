@@ -259,7 +259,7 @@ ALLOWED = {
     "peft_latency/measure.py:build_models": _SEEDED,
     "qlora/measure.py:measure": _SEEDED,
     "qlora/layers.py:__init__": "A drawn on the CPU from the run's generator, then moved",
-    "peft_count/meta_model.py:apply_method": "counts parameters on the meta device, never runs",
+    "peft_count/meta_model.py:_attach_ia3": "counts parameters on the meta device, never runs",
 }
 
 

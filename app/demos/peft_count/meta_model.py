@@ -82,6 +82,65 @@ def _layers(root: nn.Module) -> list[nn.Module]:
     return list(root.get_submodule("model.layers").children())
 
 
+def _attach_lora(root: nn.Module, p: PeftParams) -> None:
+    """ΔW = B A with A (r × d_in) and B (d_out × r), no biases. QLoRA trains the same A and
+    B; only the frozen base is stored in 4 bits."""
+    from torch import nn
+
+    for layer in _layers(root):
+        for target in p.targets:
+            base = _projection(layer, target)
+            base.add_module("lora_A", nn.Linear(base.in_features, p.lora_r, bias=False))
+            base.add_module("lora_B", nn.Linear(p.lora_r, base.out_features, bias=False))
+
+
+def _prefix_encoder(arch: Architecture, p: PeftParams) -> nn.Module:
+    from torch import nn
+
+    n, e, L, kv = p.prefix_virtual_tokens, p.prefix_encoder_hidden, arch.layers, arch.kv_dim
+    if p.prefix_projection:
+        # Trained through an MLP for stability (Li & Liang 2021); only its output, the
+        # n × 2·L·kv prefix, is kept for inference.
+        transform = nn.Sequential(nn.Linear(kv, e), nn.Tanh(), nn.Linear(e, L * 2 * kv))
+        return nn.ModuleDict({"embedding": nn.Embedding(n, kv), "transform": transform})
+    return nn.ModuleDict({"embedding": nn.Embedding(n, L * 2 * kv)})
+
+
+def _ptuning_encoder(arch: Architecture, p: PeftParams) -> nn.Module:
+    from torch import nn
+
+    h, n, e = arch.hidden, p.ptuning_virtual_tokens, p.ptuning_encoder_hidden
+    mlp_head = nn.Sequential(
+        nn.Linear(h, e), nn.ReLU(), nn.Linear(e, e), nn.ReLU(), nn.Linear(e, h)
+    )
+    return nn.ModuleDict({"embedding": nn.Embedding(n, h), "mlp_head": mlp_head})
+
+
+def _attach_adapters(root: nn.Module, arch: Architecture, method: str, p: PeftParams) -> None:
+    """Houlsby: after attention and after the MLP; Pfeiffer: after the MLP only."""
+    from torch import nn
+
+    h, m = arch.hidden, p.adapter_bottleneck
+    places = ("attn", "mlp") if method == "adapter_houlsby" else ("mlp",)
+    for layer in _layers(root):
+        for place in places:
+            adapter = nn.Sequential(nn.Linear(h, m), nn.GELU(), nn.Linear(m, h))
+            layer.add_module(f"adapter_{place}", adapter)
+
+
+def _attach_ia3(root: nn.Module) -> None:
+    import torch
+    from torch import nn
+
+    for layer in _layers(root):
+        for target in IA3_TARGETS:
+            base = _projection(layer, target)
+            # PEFT's shapes: (1, d_in) scales a feed-forward input, (d_out, 1) an output;
+            # both start at ones so the model is unchanged at step 0.
+            shape = (1, base.in_features) if target in IA3_FEEDFORWARD else (base.out_features, 1)
+            base.register_parameter("ia3_l", nn.Parameter(torch.ones(shape)))
+
+
 def apply_method(root: nn.Module, arch: Architecture, method: str, p: PeftParams) -> None:
     """Freeze the base (except for full fine-tuning) and attach what ``method`` trains, as
     PEFT does: new modules are created trainable, base parameters are frozen."""
@@ -91,63 +150,19 @@ def apply_method(root: nn.Module, arch: Architecture, method: str, p: PeftParams
     if method == "full":
         return
     root.requires_grad_(False)
-    h, L, kv = arch.hidden, arch.layers, arch.kv_dim
     with torch.device("meta"):
         if method in ("lora", "qlora"):
-            # ΔW = B A with A (r × d_in) and B (d_out × r), no biases. QLoRA trains the
-            # same A and B; only the frozen base is stored in 4 bits.
-            for layer in _layers(root):
-                for target in p.targets:
-                    base = _projection(layer, target)
-                    base.add_module("lora_A", nn.Linear(base.in_features, p.lora_r, bias=False))
-                    base.add_module("lora_B", nn.Linear(p.lora_r, base.out_features, bias=False))
+            _attach_lora(root, p)
         elif method == "prompt":
-            root.add_module("prompt_encoder", nn.Embedding(p.prompt_virtual_tokens, h))
+            root.add_module("prompt_encoder", nn.Embedding(p.prompt_virtual_tokens, arch.hidden))
         elif method == "prefix":
-            n, e = p.prefix_virtual_tokens, p.prefix_encoder_hidden
-            if p.prefix_projection:
-                # Trained through an MLP for stability (Li & Liang 2021); only its
-                # output, the n × 2·L·kv prefix, is kept for inference.
-                encoder = nn.ModuleDict(
-                    {
-                        "embedding": nn.Embedding(n, kv),
-                        "transform": nn.Sequential(
-                            nn.Linear(kv, e), nn.Tanh(), nn.Linear(e, L * 2 * kv)
-                        ),
-                    }
-                )
-            else:
-                encoder = nn.ModuleDict({"embedding": nn.Embedding(n, L * 2 * kv)})
-            root.add_module("prompt_encoder", encoder)
+            root.add_module("prompt_encoder", _prefix_encoder(arch, p))
         elif method == "ptuning":
-            n, e = p.ptuning_virtual_tokens, p.ptuning_encoder_hidden
-            mlp_head = nn.Sequential(
-                nn.Linear(h, e), nn.ReLU(), nn.Linear(e, e), nn.ReLU(), nn.Linear(e, h)
-            )
-            root.add_module(
-                "prompt_encoder",
-                nn.ModuleDict({"embedding": nn.Embedding(n, h), "mlp_head": mlp_head}),
-            )
+            root.add_module("prompt_encoder", _ptuning_encoder(arch, p))
         elif method in ("adapter_houlsby", "adapter_pfeiffer"):
-            m = p.adapter_bottleneck
-            # Houlsby: after attention and after the MLP; Pfeiffer: after the MLP only.
-            places = ("attn", "mlp") if method == "adapter_houlsby" else ("mlp",)
-            for layer in _layers(root):
-                for place in places:
-                    adapter = nn.Sequential(nn.Linear(h, m), nn.GELU(), nn.Linear(m, h))
-                    layer.add_module(f"adapter_{place}", adapter)
+            _attach_adapters(root, arch, method, p)
         elif method == "ia3":
-            for layer in _layers(root):
-                for target in IA3_TARGETS:
-                    base = _projection(layer, target)
-                    # PEFT's shapes: (1, d_in) scales a feed-forward input, (d_out, 1) an
-                    # output; both start at ones so the model is unchanged at step 0.
-                    shape = (
-                        (1, base.in_features)
-                        if target in IA3_FEEDFORWARD
-                        else (base.out_features, 1)
-                    )
-                    base.register_parameter("ia3_l", nn.Parameter(torch.ones(shape)))
+            _attach_ia3(root)
         else:
             raise ValueError(f"unknown method {method!r}")
 
