@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.claims.annotate import annotate, evidence_id
 from app.claims.service import ClaimView, claim_views
+from app.claims.spread import Spread
 from app.claims.verdict import STATUSES, Status
+from app.content.render import render_inline
 from app.i18n import gettext
 from app.models import Claim, QuestionTag, Tag
 from app.web.deps import SessionDep, TemplatesDep
@@ -35,6 +37,30 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def kind_label(kind: str) -> str:
+    """How a verdict was reached, in the reader's language."""
+    labels = {
+        "measured": gettext("measured"),
+        "definition": gettext("by definition"),
+        "cited": gettext("cited"),
+        "not-measurable-here": gettext("not measurable here"),
+        "mixed": gettext("in parts"),
+    }
+    return labels.get(kind, kind)
+
+
+def spread_text(spread: Spread) -> str:
+    """``0.42 ± 0.06 over 5 runs`` (one run: the value alone)."""
+    if spread.sd is None:
+        return f"{spread.mean:.4g}"
+    return f"{spread.mean:.4g} ± {spread.sd:.2g} " + gettext("over %(n)s runs") % {"n": spread.n}
+
+
+def quote_html(quote: str) -> Markup:
+    """A claim's quote rendered as inline markdown and math (sanitised by the renderer)."""
+    return Markup(render_inline(quote))  # noqa: S704
+
+
 def answer_with_claims(
     session: Session, question_id: str, answer_html: str
 ) -> tuple[Markup, list[ClaimView]]:
@@ -45,7 +71,14 @@ def answer_with_claims(
 
 
 def claim_context(views: list[ClaimView]) -> dict[str, Any]:
-    return {"claims": views, "status_label": status_label, "evidence_id": evidence_id}
+    return {
+        "claims": views,
+        "status_label": status_label,
+        "kind_label": kind_label,
+        "spread_text": spread_text,
+        "quote_html": quote_html,
+        "evidence_id": evidence_id,
+    }
 
 
 @router.get("/claims", response_class=HTMLResponse)

@@ -66,15 +66,22 @@ class ClaimPublic(BaseModel):
     id: str
     question_id: str
     quote: str
-    # supported, refuted, nuanced; pending (no finished run yet) or failed (no verdict).
+    # measured, definition, cited, not-measurable-here; "mixed" for halves of kinds.
+    kind: str
+    # supported, refuted, nuanced, undecided; pending (runs not finished) or error.
     verdict: str
-    explanation: str
+    explanation: str  # in the request's language
+    explanations: dict[str, str]  # {"en": ..., "zh": ...}
+    summary: dict[str, str] | None
     note: str | None
-    figures: dict[str, float]
+    figures: dict[str, float]  # each figure's mean over its runs
+    spread: list[dict[str, Any]]  # name, values, run_ids, mean, sd, min, max, n
+    parts: list[dict[str, Any]]  # halves: label, kind, verdict, explanation, figures
     run_id: int | None
-    demo: str
+    run_ids: list[int]
+    demo: str | None
     params: dict[str, Any]
-    demo_url: str
+    demo_url: str | None
     sources: list[str]
 
 
