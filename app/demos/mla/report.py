@@ -60,8 +60,8 @@ def layer_figures(p: MLAParams, m: LayerMeasured) -> dict[str, float]:
     }
 
 
-def checks_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check]:
-    tol = TOLERANCE * max(1.0, m.output_scale)
+def _cache_size_checks(p: MLAParams, f: dict[str, float]) -> list[Check]:
+    """The formulas: MLA's cache against MHA's, DeepSeek-V2's against GQA's and 67B's."""
     s = p.shape()
     checks = [
         Check(
@@ -85,14 +85,22 @@ def checks_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check
     six_bit = f["deepseek_v2_vs_67b_reduction_pct_6bit"]
     same = f["deepseek_v2_vs_67b_reduction_pct_same_precision"]
     v2 = kv_elements_per_token(PRESETS["deepseek-v2"], 1)["mla"]
-    checks += [
+    checks.append(
         Check(
             name="The paper's 93.3% (vs DeepSeek 67B) is MLA plus 6-bit elements, not MLA alone",
             passed=round(six_bit, 1) == 93.3 and round(same, 1) != 93.3,
             detail=f"DeepSeek-V2's {v2:,} elements at "
             f"{DEPLOYED_BITS} bits vs 67B's {DEEPSEEK_67B_ELEMENTS:,} at {BASELINE_BITS}: "
             f"{six_bit:.2f}% less; at equal precision {same:.2f}% less",
-        ),
+        )
+    )
+    return checks
+
+
+def _layer_checks(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check]:
+    """The layer built here: what it caches, and that every form computes the same output."""
+    tol = TOLERANCE * max(1.0, m.output_scale)
+    return [
         Check(
             name="The layer's cache holds only c_KV and k^R: measured bytes per token = "
             "(d_c + d_h^R) × bytes per element",
@@ -127,7 +135,10 @@ def checks_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check
             f"full rank {f['key_projection_full_rank']:.0f}",
         ),
     ]
-    return checks
+
+
+def checks_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check]:
+    return _cache_size_checks(p, f) + _layer_checks(p, f, m)
 
 
 def series_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Series]:
