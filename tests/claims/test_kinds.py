@@ -244,3 +244,62 @@ def test_explanations_follow_the_readers_language(
         "en": "The paper measured otherwise.",
         "zh": "论文的测量结果相反。",
     }
+
+
+BASE = f"""
+- id: a
+  question: q-rank
+  quote: "{QUOTE}"
+  demo: coin
+  supported: "gap > 0"
+  explanation: {{en: "gap", zh: "差"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (("  demo: coin", "  kind: guessed\n  demo: coin"), 4, "kind must be one of"),
+        (("  demo: coin", "  seeds: [1, 1]\n  demo: coin"), 4, "distinct non-negative"),
+        (("  demo: coin", "  seeds: 3\n  demo: coin"), 4, "seeds must be a list"),
+        (("  demo: coin", "  demo: coin\n  runs: {Bad-Name: {bias: 1}}"), 5, "must be named"),
+        (("  demo: coin", "  demo: coin\n  runs: {hi: {bias: 99}}"), 5, "setting hi"),
+        (("  demo: coin", "  demo: coin\n  runs: {hi: {bias: 1}}"), 6, "figure 'gap'"),
+        (('{en: "gap"', '{fr: "gap"'), 6, "languages are en and zh"),
+        (("  demo: coin", "  demo: coin\n  verdict: supported"), 5, "comes from its runs"),
+        (
+            ('  demo: coin\n  supported: "gap > 0"', "  kind: cited\n  verdict: refuted"),
+            1,
+            "a cited claim needs sources",
+        ),
+        (("  demo: coin", "  kind: cited\n  verdict: refuted\n  demo: coin"), 6, "has no demo"),
+        (("  demo: coin", "  kind: not-measurable-here\n  demo: coin"), 1, "lacks needs"),
+        (("gap > 0", "sd(mean(gap)) > 0"), 5, "inside another aggregate"),
+        (("explanation: {", "parts: [{label: x}]\n  explanation: {"), 6, "at least two"),
+    ],
+)
+def test_bad_new_fields_are_errors_at_their_line(
+    session_factory: sessionmaker[Session],
+    content_dir: Path,
+    write_md: WriteMd,
+    edit: tuple[str, str],
+    line: int,
+    message: str,
+) -> None:
+    old, new = edit
+    assert BASE.count(old) == 1, old
+    problems = load(session_factory, content_dir, write_md, BASE.replace(old, new))
+    assert any(f"bank.yaml:{line}: error:" in p and message in p for p in problems), problems
+
+
+def test_a_text_in_one_language_is_a_warning_and_still_imports(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    problems = load(
+        session_factory, content_dir, write_md, BASE.replace('{en: "gap", zh: "差"}', '"gap"')
+    )
+    assert len(problems) == 1
+    assert problems[0].endswith(
+        "bank.yaml:6: warning: explanation has no zh text (write {en: ..., zh: ...})"
+    )
+    assert set(views(session_factory)) == {"a"}
