@@ -10,14 +10,17 @@ from typing import Any
 
 import pytest
 from pydantic import Field
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import app.demos
 from app.bank import import_bank
 from app.claims.service import ClaimView, claim_views
-from app.demos.base import Demo, DemoParams, DemoResult, RunContext
+from app.demos.base import Demo, DemoParams, DemoResult, RunContext, run_version
 from app.i18n import current_language, set_language
+from app.models import DemoRun
+from app.models.runs import params_hash
+from app.runs import lifecycle
 from app.runs.claims import queue_claim_runs
 from app.worker.execute import execute
 from tests.claims.test_files import BANK, write_claims
@@ -303,3 +306,41 @@ def test_a_text_in_one_language_is_a_warning_and_still_imports(
         "bank.yaml:6: warning: explanation has no zh text (write {en: ..., zh: ...})"
     )
     assert set(views(session_factory)) == {"a"}
+
+
+def test_a_gpu_claim_is_not_queued_and_becomes_measured_from_a_cuda_run(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd, engine: Engine
+) -> None:
+    claims = f"""
+    - id: gpu
+      question: q-rank
+      quote: "{QUOTE}"
+      kind: not-measurable-here
+      needs: {{en: "a GPU worker", zh: "需要 GPU"}}
+      device: gpu
+      demo: coin
+      supported: "gap > -100"
+      explanation: {{en: "gap {{gap:.2f}}", zh: "差 {{gap:.2f}}"}}
+    """
+    assert load(session_factory, content_dir, write_md, claims) == []
+    assert run_all(session_factory, engine) == []  # no CPU worker can measure it
+    assert views(session_factory)["gpu"].status == "undecided"
+    with session_factory() as session:
+        queued = lifecycle.queue_unowned_run(
+            session=session,
+            demo="coin",
+            params=CoinParams().model_dump(mode="json"),
+            params_hash=params_hash(CoinParams().model_dump(mode="json")),
+            code_version=run_version(COIN, {}),
+            now=T0,
+        )
+        session.commit()
+    assert execute(queued, engine=engine, worker_host="test") == "succeeded"
+    # A CPU run does not count for a GPU claim ...
+    assert views(session_factory)["gpu"].status == "undecided"
+    with session_factory() as session:
+        session.execute(update(DemoRun).where(DemoRun.id == queued).values(device="cuda"))
+        session.commit()
+    # ... a run on cuda does: the claim is measured from it.
+    gpu = views(session_factory)["gpu"]
+    assert gpu.status == "supported" and gpu.kind == "measured" and gpu.run_ids == [queued]
