@@ -63,3 +63,19 @@ def test_demo_run_rejects_a_bad_parameter_naming_it() -> None:
     assert "m" in result.output and "512" in result.output
     result = runner.invoke(cli, ["demo", "run", "rank", "--set", "oops"])
     assert result.exit_code != 0
+
+
+def test_demo_run_refuses_a_cross_field_rule_in_one_line_naming_the_field() -> None:
+    """Every value is inside its bounds; r > min(m, n) is refused before the run."""
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "demo", "run", "rank"]
+        + ["--set", "m=4", "--set", "n=4", "--set", "r=8"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["r: must be at most min(m, n) = 4 (got '8')"]
