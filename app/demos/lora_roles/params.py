@@ -1,0 +1,73 @@
+"""The lora_roles demo's parameters and fixed sizes. No torch here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from app.demos.base import DemoParams
+
+D_IN = 8  # input features, as in the lora demo
+CLASSES = 4
+N_TRAIN = 1024  # full-batch training set per task
+N_TEST = 2048  # held out for the reported losses
+PRETRAIN_LR = 1e-2
+SHIFT_STRENGTH = 1.0  # ‖a task's change to fc2‖_F relative to ‖fc2‖_F
+
+# The LoRA initialisations compared: PEFT's (A random, B = 0), both random, A = 0 and
+# B random; "lora_fa" is PEFT's init with A frozen (LoRA-FA).
+InitName = Literal["standard", "both_random", "a_zero"]
+INITS: tuple[InitName, ...] = ("standard", "both_random", "a_zero")
+ARMS = (*INITS, "lora_fa")
+
+
+def _at_most_hidden(value: int, info: ValidationInfo) -> int:
+    hidden = info.data.get("hidden")
+    if hidden is not None and value > hidden:
+        raise ValueError(f"must be at most hidden = {hidden}")
+    return value
+
+
+# The upper bounds keep the slowest run (hidden 64, 600 + 5 × 300 steps) near 10 s.
+class LoRARolesParams(DemoParams):
+    hidden: int = Field(
+        default=32, ge=4, le=64, description="Hidden width; fc2 (hidden×hidden) is adapted"
+    )
+    pretrain_steps: int = Field(
+        default=300, ge=10, le=600, description="Full-batch Adam steps on task 1"
+    )
+    steps: int = Field(default=150, ge=10, le=300, description="Adaptation steps per arm")
+    r: int = Field(default=4, ge=1, le=64, description="LoRA rank (at most hidden)")
+    alpha: float = Field(
+        default=16.0, gt=0, le=256, allow_inf_nan=False, description="LoRA scaling is alpha/r"
+    )
+    lr: float = Field(
+        default=1e-2,
+        gt=0,
+        le=0.3,
+        allow_inf_nan=False,
+        description="Adam learning rate, the same for every arm",
+    )
+    shift_rank: int = Field(
+        default=4, ge=1, le=64, description="Rank of each task's change to fc2 (at most hidden)"
+    )
+    task_separation: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=4.0,
+        allow_inf_nan=False,
+        description="Distance between the input domains of the two added tasks (0: same inputs)",
+    )
+    target_fraction: float = Field(
+        default=0.9,
+        ge=0.1,
+        le=1.0,
+        allow_inf_nan=False,
+        description="Target loss: this share of the way from the base's loss to the best arm's",
+    )
+
+    @field_validator("r", "shift_rank")
+    @classmethod
+    def at_most_hidden(cls, value: int, info: ValidationInfo) -> int:
+        return _at_most_hidden(value, info)

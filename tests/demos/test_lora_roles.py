@@ -1,0 +1,106 @@
+"""lora_roles on small CPU sizes: with B = 0 the step-0 loss is the base's exactly and ∇A
+is zero (with A = 0, ∇B is), LoRA-FA leaves A unchanged and trains half the parameters,
+the A/B figures and interference are what their formulas say, adding two task LoRAs is
+W + ΔW₂ + ΔW₃, seeded determinism, and the cross-field rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from app.demos import registry
+from app.demos.base import DemoResult, RunContext, validate_params
+from app.demos.lora.layers import MLP
+from app.demos.lora_roles import DEMO
+from app.demos.lora_roles.model import combine
+from app.demos.lora_roles.report import Measured, interference_pct, steps_to
+from app.errors import Unprocessable
+from tests.demos.support import Recorder
+
+SMALL: dict[str, Any] = {"hidden": 8, "pretrain_steps": 30, "steps": 20}
+
+
+def run(**raw: Any) -> DemoResult:
+    params = validate_params(DEMO, raw)
+    return DEMO.run(params, RunContext(device="cpu", report=Recorder()))
+
+
+@pytest.fixture(scope="module")
+def small() -> DemoResult:
+    return run(**SMALL)
+
+
+def test_is_registered_and_uses_the_lora_package() -> None:
+    assert registry()["lora_roles"] is DEMO
+    assert DEMO.uses == ("app.demos.lora",)
+
+
+def test_b_zero_starts_exactly_at_the_base_and_only_b_gets_a_gradient(small: DemoResult) -> None:
+    f = small.figures
+    assert f["step0_loss_standard"] == f["loss_base_train"]
+    assert f["step0_loss_diff_standard"] == 0.0
+    assert f["step0_grad_a_norm_standard"] == 0.0 and f["step0_grad_b_norm_standard"] > 0
+    # A = 0 also gives ΔW = 0, with the roles of the gradients swapped.
+    assert f["step0_loss_diff_a_zero"] == 0.0
+    assert f["step0_grad_b_norm_a_zero"] == 0.0 and f["step0_grad_a_norm_a_zero"] > 0
+    # Both random: the model has moved before any training.
+    assert f["step0_loss_diff_both_random"] > 0
+
+
+def test_lora_fa_leaves_a_unchanged_and_trains_only_b(small: DemoResult) -> None:
+    f = small.figures
+    assert f["lora_fa_a_max_abs_change"] == 0.0
+    assert f["trainable_params_lora_fa"] == 8 * 4 == f["trainable_params_standard"] / 2
+    assert f["loss_lora_fa_minus_standard"] == pytest.approx(f["loss_lora_fa"] - f["loss_standard"])
+    assert f["step0_loss_lora_fa"] == f["step0_loss_standard"]  # the same start
+    assert all(c.passed for c in small.checks), small.checks
+
+
+def test_a_and_b_figures_are_in_range(small: DemoResult) -> None:
+    f = small.figures
+    assert f["a_relative_change"] > 0 and -1 <= f["a_cosine"] <= 1
+    assert f["b_final_norm"] > 0 and f["delta_w_norm"] > 0
+    assert f["delta_w_a_change_share"] >= 0
+    for arm in ("standard", "both_random", "a_zero", "lora_fa"):
+        assert f[f"reached_target_{arm}"] in (0.0, 1.0)
+        assert 0 <= f[f"steps_to_target_{arm}"] <= SMALL["steps"]
+
+
+def test_steps_to_and_interference_follow_their_definitions() -> None:
+    assert steps_to([3.0, 2.0, 1.0, 0.5], 1.0) == 2
+    assert steps_to([3.0, 2.0], 1.0) is None
+    m = Measured(loss_base_train=0.0)
+    m.arithmetic = {"loss_base_task2": 2.0, "loss_alone_task2": 1.0, "loss_sum_task2": 1.25}
+    assert interference_pct(m, "task2") == pytest.approx(25.0)  # a quarter of the gain lost
+
+
+def test_adding_two_task_loras_is_w_plus_both_deltas() -> None:
+    base = MLP(3, 4, 2, torch.Generator().manual_seed(0))
+    d2, d3 = torch.ones(4, 4), 2 * torch.eye(4)
+    both = combine(base, [d2, d3])
+    assert isinstance(both.fc2, nn.Linear) and isinstance(base.fc2, nn.Linear)
+    assert torch.equal(both.fc2.weight, base.fc2.weight + d2 + d3)
+
+
+def test_same_seed_same_figures_and_another_seed_differs(small: DemoResult) -> None:
+    assert run(**SMALL).figures == small.figures
+    assert run(**SMALL, seed=1).figures["loss_standard"] != small.figures["loss_standard"]
+
+
+@pytest.mark.parametrize("field", ["r", "shift_rank"])
+def test_rank_above_hidden_is_refused_naming_the_field(field: str) -> None:
+    with pytest.raises(Unprocessable) as refused:
+        validate_params(DEMO, {"hidden": 4, field: 8})
+    assert refused.value.field == field
+
+
+@pytest.mark.slow  # the default-size run: ~2 s alone on one core
+def test_default_run_passes_every_check() -> None:
+    result = run()
+    assert all(c.passed for c in result.checks), result.checks
+    f = result.figures
+    # Separated task domains: adding the other task's ΔW costs some of each task's gain.
+    assert f["loss_sum_task2"] > f["loss_alone_task2"]

@@ -1,0 +1,120 @@
+"""lora_vs_full on small CPU sizes: removing the adapter gives back the base exactly,
+merge/unmerge restores W, both methods adapt the same matrix, the lr is picked per method
+from the grid, LoRA at r ≥ shift_rank gets close to full fine-tuning while r below it does
+not, seeded determinism, the charts, and the cross-field rule."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from app.demos import registry
+from app.demos.base import DemoResult, RunContext, validate_params
+from app.demos.lora_vs_full import DEMO
+from app.demos.lora_vs_full.params import LR_GRID, RANKS
+from app.errors import Unprocessable
+from tests.demos.support import Recorder
+
+SMALL: dict[str, Any] = {"hidden": 8, "pretrain_steps": 20, "steps": 15}
+# Big enough for training to separate the ranks (about 3 s on one core).
+MEDIUM: dict[str, Any] = {"hidden": 16, "shift_rank": 2, "steps": 100, "pretrain_steps": 200}
+
+
+def run(recorder: Recorder | None = None, **raw: Any) -> DemoResult:
+    params = validate_params(DEMO, raw)
+    return DEMO.run(params, RunContext(device="cpu", report=recorder or Recorder()))
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[DemoResult, Recorder]:
+    recorder = Recorder()
+    return run(recorder, **SMALL), recorder
+
+
+@pytest.fixture(scope="module")
+def medium() -> DemoResult:
+    return run(**MEDIUM)
+
+
+def test_is_registered_and_uses_the_lora_package() -> None:
+    assert registry()["lora_vs_full"] is DEMO
+    assert DEMO.uses == ("app.demos.lora",)
+
+
+def test_removing_the_adapter_gives_back_the_base_exactly(
+    small: tuple[DemoResult, Recorder],
+) -> None:
+    f = small[0].figures
+    assert f["adapter_removed_max_abs_diff"] == 0.0
+    assert f["adapter_removed_task1_loss_diff"] == 0.0
+    assert 0.0 <= f["unmerge_max_abs_diff"] < 1e-5
+    checks = {c.name: c.passed for c in small[0].checks}
+    assert checks["removing the adapter gives back the base exactly (W never trains)"]
+    assert checks["merge then unmerge restores W (fp32)"]
+
+
+def test_full_and_lora_train_the_same_matrix_and_pick_their_lr_from_the_grid(
+    small: tuple[DemoResult, Recorder],
+) -> None:
+    f = small[0].figures
+    assert f["trainable_params_full"] == 8 * 8  # fc2's weight only, as LoRA adapts
+    for r in (1, 2, 4, 8):
+        assert f[f"trainable_params_lora_r{r}"] == 2 * r * 8
+        assert f[f"lr_lora_r{r}"] in LR_GRID
+        assert f[f"gap_full_minus_lora_r{r}"] == pytest.approx(
+            f["loss_full"] - f[f"loss_lora_r{r}"]
+        )
+        assert f[f"forgetting_lora_r{r}"] == pytest.approx(
+            f[f"task1_loss_after_lora_r{r}"] - f["task1_loss_base"]
+        )
+    assert f["lr_full"] in LR_GRID
+    assert "loss_lora_r16" not in f  # ranks are capped at hidden
+
+
+def test_charts_draw_one_curve_per_arm_and_the_rank_sweep(
+    small: tuple[DemoResult, Recorder],
+) -> None:
+    result, recorder = small
+    curves = [s for s in result.series if s.chart == "loss_curves"]
+    assert len(curves) == 1 + 4 and all(len(s.y) == 15 for s in curves)
+    assert curves[0].name.startswith("full fine-tuning")
+    sweep = {s.name: s for s in result.series if s.chart == "rank_sweep"}
+    assert sweep["LoRA"].x == [1.0, 2.0, 4.0, 8.0]
+    assert sweep["LoRA"].y == [result.figures[f"loss_lora_r{r}"] for r in (1, 2, 4, 8)]
+    steps = [step for step, _, _ in recorder.reports]
+    assert steps == sorted(set(steps)) and steps[-1] == recorder.reports[-1][1]
+
+
+def test_lora_at_or_above_the_shift_rank_gets_close_to_full_and_below_it_does_not(
+    medium: DemoResult,
+) -> None:
+    f = medium.figures
+    at_or_above = [f[f"relative_gap_lora_r{r}"] for r in RANKS if r >= 2]
+    assert min(at_or_above) < 0.1  # some rank ≥ shift_rank is within 10% of full
+    assert f["relative_gap_lora_r1"] > 3 * min(at_or_above) + 0.1
+    assert f["loss_full"] < f["loss_base"]  # adapting helps at all
+
+
+def test_same_seed_same_figures_and_another_seed_differs() -> None:
+    a, b = run(**SMALL), run(**SMALL)
+    assert a.figures == b.figures
+    assert run(**SMALL, seed=1).figures["loss_full"] != a.figures["loss_full"]
+
+
+def test_shift_rank_above_hidden_is_refused_naming_it() -> None:
+    with pytest.raises(Unprocessable) as refused:
+        validate_params(DEMO, {"hidden": 4, "shift_rank": 8})
+    assert refused.value.field == "shift_rank"
+    assert "at most hidden = 4" in refused.value.message
+
+
+@pytest.mark.slow  # the default-size run: ~5 s alone on one core, longer on a busy box
+def test_default_run_passes_every_check_and_reports_its_time() -> None:
+    start = time.perf_counter()
+    result = run()
+    elapsed = time.perf_counter() - start
+    assert all(c.passed for c in result.checks), result.checks
+    assert set(result.figures) == set(DEMO.figure_names(validate_params(DEMO, {})))  # type: ignore[misc]
+    assert elapsed < DEMO.time_limit_s
