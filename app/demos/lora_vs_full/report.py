@@ -197,7 +197,8 @@ def conclusion_of(p: LoRAVsFullParams, m: Measured, figures: dict[str, float]) -
         f"held-out loss: before {m.loss_base:.3f} (accuracy {m.accuracy_base:.0%}); "
         f"full fine-tuning {full.loss:.3f} ({full.trainable:.0f} parameters, forgetting of "
         f"task 1: its loss {m.task1_loss_base:.3f} → {full.task1_loss:.3f}); LoRA "
-        f"{per_rank}. Removing the adapter gives back the base exactly (max |W − W₀| {m.adapter_removed_diff:.1e}); merging then "
+        f"{per_rank}. Removing the adapter gives back the base exactly (max |W − W₀| "
+        f"{m.adapter_removed_diff:.1e}); merging then "
         f"unmerging leaves {m.unmerge_diff:.1e}. One seed ({p.seed}): compare seeds before "
         "reading a small gap."
     )
