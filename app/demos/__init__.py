@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from app.demos import (
     lora,
+    lora_roles,
+    lora_vs_full,
     loss_spikes,
     mla,
     mla_cost,
@@ -30,6 +32,8 @@ _REGISTRY: dict[str, Demo] = register(
         rank.DEMO,
         peft_count.DEMO,
         lora.DEMO,
+        lora_vs_full.DEMO,
+        lora_roles.DEMO,
         nf4.DEMO,
         qlora.DEMO,
         qlora_memory.DEMO,

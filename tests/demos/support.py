@@ -23,6 +23,11 @@ SMALL: dict[str, list[dict[str, Any]]] = {
     "rank": [{"m": 8, "n": 6, "r": 2}],
     "peft_params": [{}, {"preset": "qwen2.5-3b", "lora_r": 16}],
     "lora": [{"hidden": 8, "pretrain_steps": 10, "steps": 10}, {"hidden": 4, "steps": 10}],
+    "lora_vs_full": [
+        {"hidden": 8, "pretrain_steps": 10, "steps": 10},
+        {"hidden": 4, "pretrain_steps": 10, "steps": 10, "shift_rank": 2, "domain_shift": 0.0},
+    ],
+    "lora_roles": [{"hidden": 8, "pretrain_steps": 10, "steps": 10}],
     "qlora_memory": [{}, {"preset": "llama-65b", "gpu_gb": 48}, {"preset": "gpt3-175b"}],
     "nf4": [{"hidden": 16, "steps": 10}],
     "qlora": [{"hidden": 16, "pretrain_steps": 10, "steps": 10}],

@@ -91,6 +91,8 @@ CHEAP: dict[str, dict[str, int]] = {
     "rank": {"m": 12, "n": 12, "r": 14},
     "peft_params": {},
     "lora": {"hidden": 12, "pretrain_steps": 12, "steps": 12, "shift_rank": 14},
+    "lora_vs_full": {"hidden": 12, "pretrain_steps": 12, "steps": 12, "shift_rank": 14},
+    "lora_roles": {"hidden": 12, "pretrain_steps": 12, "steps": 12, "r": 14, "shift_rank": 14},
     "nf4": {"hidden": 20, "steps": 12},
     "qlora": {"hidden": 20, "pretrain_steps": 12, "steps": 12, "r": 24},
     "qlora_memory": {},
