@@ -219,12 +219,38 @@ def test_two_concurrent_answers_record_the_first(
         assert second.correct is True  # the first answer stands
 
 
+# Two more questions with a key term (short bold) inside their takeaway, so a quiz of
+# clozes has more than the seed's one.
+CLOZE_FILE = """# 训练技巧
+
+## 1. 稳定
+
+### Q. 训练发散时先做什么？
+> **Company**: 美团 | **Round**: 一面 | **Date**: 2025-08-31 | **Tags**: [训练]
+
+先用 **学习率预热** 让前几百步的更新变小。
+
+<mark>发散时先加学习率预热。</mark>
+
+### Q. 显存不够时先做什么？
+> **Company**: 快手 | **Round**: 一面 | **Date**: 2025-09-01 | **Tags**: [训练]
+
+可以用 **激活重计算** 换掉一部分显存。
+
+<mark>显存不够就用激活重计算。</mark>
+"""
+
+
 def test_a_near_miss_in_a_cloze_rates_hard_and_never_resets_the_card(
-    session: Session, user: User
+    session: Session, user: User, content_dir: Path
 ) -> None:
+    (content_dir / "tricks.md").write_text(CLOZE_FILE, encoding="utf-8")
+    with session.begin():
+        import_paths(session, paths=[content_dir], content_dir=content_dir, now=T0)
     quiz = service.create_quiz(
         session=session, user=user, spec=spec(count=3, types=("cloze",)), now=T0, seed=2
     )
+    assert len(quiz.items) == 3 and {i.type for i in quiz.items} == {"cloze"}
     near, wrong = quiz.items[0], quiz.items[1]
     answer = str(near.payload["answer"])
     slip = answer[:-1] + ("x" if answer[-1] != "x" else "y")  # one character off
