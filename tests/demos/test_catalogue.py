@@ -181,7 +181,7 @@ def one_thread() -> Iterator[None]:
 
 
 # Validation is cheap and running is not: each demo validates many draws (refusals are
-# about half of them for a demo with cross-field rules, 25-60% of draws run) and runs only
+# 2-77% of them for a demo with cross-field rules, measured at 60 draws) and runs only
 # a few of those accepted, the ones that set the most fields. A strategy whose draws are
 # (almost) all refused fails here, so its CHEAP caps must be biased until some run.
 VALIDATED_DRAWS = 60
