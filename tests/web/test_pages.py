@@ -74,8 +74,12 @@ def test_question_page_renders_math_and_takeaway(client: TestClient) -> None:
     assert answer is not None
     assert answer.select("math"), "math should render as MathML"
     assert "\\mathbb" not in answer.get_text()
-    assert page.select_one("aside.takeaway") is not None
-    assert page.select_one("section.answer mark") is not None
+    # The takeaway shows once: highlighted where the answer has it, never repeated.
+    takeaway = "LORA 就是利用低秩分解来高效近似权重更新"
+    [mark] = page.select("section.answer mark")
+    assert takeaway in mark.get_text()
+    assert page.get_text().count(takeaway) == 1
+    assert page.select_one("aside.takeaway") is None
     assert page.select_one("p.source code").get_text().startswith("llm-sft.md:")  # type: ignore[union-attr]
 
 
