@@ -23,6 +23,7 @@ from app.demos import (
     qlora,
     qlora_memory,
     rank,
+    spike_remedies,
 )
 from app.demos.base import Demo, register
 from app.errors import NotFound
@@ -41,6 +42,7 @@ _REGISTRY: dict[str, Demo] = register(
         peft_latency.DEMO,
         mla.DEMO,
         mla_cost.DEMO,
+        spike_remedies.DEMO,
         paged_optimizer.DEMO,
     ]
 )

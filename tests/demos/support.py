@@ -59,6 +59,10 @@ SMALL: dict[str, list[dict[str, Any]]] = {
             "conv_d_model": 8,
         },
     ],
+    "spike_remedies": [
+        {"steps": 20, "corrupt_step": 10, "rewind_steps": 2},
+        {"steps": 20, "corrupt_step": 0, "compare_init": False, "compare_rewind": False},
+    ],
     "mla_kv_cache": [
         {"layer_seq_len": 4},
         {"preset": "custom", "custom_d_rope": 0, "layer_seq_len": 4},

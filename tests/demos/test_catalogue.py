@@ -121,6 +121,7 @@ CHEAP: dict[str, dict[str, int]] = {
         "train_steps": 10,
         "ft_steps": 3,
     },
+    "spike_remedies": {"steps": 24, "corrupt_step": 24, "rewind_steps": 24, "median_window": 10},
     "mla_kv_cache": {
         "layer_d_model": 24,
         "layer_heads": 3,
@@ -266,6 +267,7 @@ ALLOWED = {
     "mla/layers.py:measure_layer": _SEEDED,
     "mla_cost/layers.py:count_decode_flops": _SEEDED,
     "mla_cost/convert.py:convert": _SEEDED,
+    "spike_remedies/demo.py:run": _SEEDED + "; the corpus ids index the CPU batches",
     "nf4/measure.py:measure": _SEEDED,
     "nf4/measure.py:measure_normal": "the published NF4 table, compared on the CPU",
     "nf4/formats.py:fp4_code": "code tables, built once on the CPU and moved where used",

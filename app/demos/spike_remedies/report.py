@@ -1,0 +1,234 @@
+"""The spike_remedies report: per-arm figures, Adam's second moment around the bad batch,
+what clipping did to each optimizer's updates, the fp16 softmax check; checks, charts and
+a conclusion quoting the numbers. No torch here."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+
+from app.demos.base import Check, DemoResult, Series
+from app.demos.loss_spikes.report import NONFINITE_AS
+from app.demos.spike_remedies.params import AFTER, SpikeRemediesParams
+
+FP16_MAX = 65504.0
+
+
+@dataclass
+class ArmLog:
+    losses: list[float] = field(default_factory=list)  # measured before each update
+    spikes: list[bool] = field(default_factory=list)
+    update_norms: list[float] = field(default_factory=list)  # ‖θ_after − θ_before‖
+    v_rms: list[float] = field(default_factory=list)  # √mean(Adam's v) after the step
+    rewinds: int = 0
+    skipped_batches: int = 0
+    weights_finite: bool = True
+
+
+@dataclass
+class SoftmaxCheck:
+    naive_finite: bool
+    stable_finite: bool
+    stable_max_abs_err: float
+    logsumexp_finite: bool
+    exp_max_logit_fp16: float  # exp(12) in fp16: inf
+
+
+@dataclass
+class Measured:
+    logs: dict[str, ArmLog]  # arm name -> its log, in p.arms() order
+    softmax: SoftmaxCheck
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else NONFINITE_AS
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(_finite(v) for v in values) if values else 0.0
+
+
+def arm_figures(p: SpikeRemediesParams, name: str, log: ArmLog) -> dict[str, float]:
+    tail = max(1, len(log.losses) // 10)
+    bad = p.corrupt_step - 1  # 0-based; -1 when none
+    clean = [s for i, s in enumerate(log.spikes) if i != bad]
+    # The bad batch's own loss is high whatever the arm: the max is over clean batches.
+    clean_losses = [_finite(x) for i, x in enumerate(log.losses) if i != bad]
+    f = {
+        "max_loss_over_initial": _finite(max(clean_losses) / log.losses[0]),
+        "final_loss": _mean(log.losses[-tail:]),
+        "spikes": float(sum(log.spikes)),
+        "spikes_on_clean_batches": float(sum(clean)),
+        "max_update_norm": max(_finite(u) for u in log.update_norms),
+        "weights_finite": float(log.weights_finite),
+    }
+    if p.corrupt_step:
+        before, after = log.losses[max(0, bad - AFTER) : bad], log.losses[bad + 1 : bad + 1 + AFTER]
+        f["post_bad_batch_loss_ratio"] = _finite(_mean(after) / _mean(before))
+    return {f"{key}_{name}": value for key, value in f.items()}
+
+
+def adam_figures(p: SpikeRemediesParams, log: ArmLog) -> dict[str, float]:
+    """The reference AdamW arm around the bad batch: v jumps at it and decays slowly
+    (β2 = 0.999), so the updates after it shrink."""
+    bad = p.corrupt_step - 1
+    v_before = log.v_rms[bad - 1]
+    later = min(len(log.v_rms) - 1, bad + AFTER)
+    before = log.update_norms[max(0, bad - AFTER) : bad]
+    after = log.update_norms[bad + 1 : bad + 1 + AFTER]
+    return {
+        "adam_v_rms_before_bad_batch": v_before,
+        "adam_v_rms_after_bad_batch": log.v_rms[bad],
+        "adam_v_inflation": _finite(log.v_rms[bad] / v_before),
+        f"adam_v_inflation_after_{AFTER}_steps": _finite(log.v_rms[later] / v_before),
+        "update_norm_ratio_after_bad_batch": _finite(_mean(after) / _mean(before)),
+    }
+
+
+def figures_of(p: SpikeRemediesParams, m: Measured) -> dict[str, float]:
+    f: dict[str, float] = {}
+    for name, log in m.logs.items():
+        f |= arm_figures(p, name, log)
+    if p.corrupt_step:
+        f |= adam_figures(p, m.logs["adamw"])
+    for opt in ("adamw", "sgd"):
+        if f"{opt}_clip" in m.logs:
+            f[f"update_norm_clip_ratio_{opt}"] = (
+                f[f"max_update_norm_{opt}_clip"] / f[f"max_update_norm_{opt}"]
+            )
+    if "adamw_rewind" in m.logs:
+        f["rewinds_adamw_rewind"] = float(m.logs["adamw_rewind"].rewinds)
+        f["skipped_batches_adamw_rewind"] = float(m.logs["adamw_rewind"].skipped_batches)
+    s = m.softmax
+    f |= {
+        "fp16_max": FP16_MAX,
+        "fp16_exp12_overflows": float(math.isinf(s.exp_max_logit_fp16)),
+        "fp16_naive_softmax_finite": float(s.naive_finite),
+        "fp16_stable_softmax_finite": float(s.stable_finite),
+        "fp16_stable_softmax_max_abs_err": s.stable_max_abs_err,
+        "fp16_logsumexp_finite": float(s.logsumexp_finite),
+    }
+    return f
+
+
+def checks_of(p: SpikeRemediesParams, f: dict[str, float], m: Measured) -> list[Check]:
+    checks = [
+        Check(
+            name="exp(12) overflows fp16 (max 65504): naive softmax turns NaN, the "
+            "max-subtracted one stays finite",
+            passed=f["fp16_exp12_overflows"] == 1
+            and f["fp16_naive_softmax_finite"] == 0
+            and f["fp16_stable_softmax_finite"] == 1,
+            detail=f"stable softmax within {f['fp16_stable_softmax_max_abs_err']:.1e} of fp64",
+        ),
+    ]
+    if "adamw_rewind" in m.logs:
+        checks.append(
+            Check(
+                name="rewind-and-skip rewound on each spike it saw",
+                passed=(f["rewinds_adamw_rewind"] > 0) == (f["spikes_adamw"] > 0)
+                or f["rewinds_adamw_rewind"] > 0,
+                detail=f"{f['rewinds_adamw_rewind']:g} rewinds, "
+                f"{f['skipped_batches_adamw_rewind']:g} batches skipped",
+            )
+        )
+    return checks
+
+
+def series_of(p: SpikeRemediesParams, m: Measured) -> list[Series]:
+    series = []
+    for name, log in m.logs.items():
+        steps = [float(i) for i, v in enumerate(log.losses, 1) if math.isfinite(v)]
+        series.append(
+            Series(
+                name=name,
+                x=steps,
+                y=[v for v in log.losses if math.isfinite(v)],
+                x_label="step",
+                y_label="loss",
+                chart="loss",
+            )  # fmt: skip
+        )
+    if "adamw" in m.logs:
+        log = m.logs["adamw"]
+        x = [float(i) for i in range(1, len(log.v_rms) + 1)]
+        series.append(
+            Series(
+                name="√mean v (AdamW)",
+                x=x,
+                y=log.v_rms,
+                x_label="step",
+                y_label="√v",
+                log_y=min(log.v_rms, default=0) > 0,
+                chart="adam_v",
+            )  # fmt: skip
+        )
+    return series
+
+
+def conclusion_of(p: SpikeRemediesParams, f: dict[str, float], m: Measured) -> str:
+    parts = []
+    for name in m.logs:
+        parts.append(
+            f"{name}: max loss {f[f'max_loss_over_initial_{name}']:.2f}× the initial, final "
+            f"{f[f'final_loss_{name}']:.3g}, {f[f'spikes_on_clean_batches_{name}']:g} spikes on "
+            "clean batches"
+        )
+    text = f"At AdamW lr {p.lr:g} (SGD {p.sgd_lr:g}) over {p.steps} steps — " + "; ".join(parts)
+    text += "."
+    if "update_norm_clip_ratio_sgd" in f:
+        text += (
+            f" Clipping at {p.clip:g} scaled SGD's largest update by "
+            f"{f['update_norm_clip_ratio_sgd']:.2f}× and AdamW's by "
+            f"{f['update_norm_clip_ratio_adamw']:.2f}× (Adam divides by √v, undoing most of it)."
+        )
+    if p.corrupt_step:
+        text += (
+            f" After the bad batch at step {p.corrupt_step}, Adam's √v rose "
+            f"{f['adam_v_inflation']:.2f}× and was still "
+            f"{f[f'adam_v_inflation_after_{AFTER}_steps']:.2f}× "
+            f"{AFTER} steps later; the next {AFTER} updates were "
+            f"{f['update_norm_ratio_after_bad_batch']:.2f}× the size of the {AFTER} before."
+        )
+    if "rewinds_adamw_rewind" in f:
+        text += (
+            f" Rewind-and-skip rewound {f['rewinds_adamw_rewind']:g} times "
+            f"({f['skipped_batches_adamw_rewind']:g} batches skipped)."
+        )
+    text += (
+        " In fp16, exp(12) is inf, so a naive softmax gives NaN; subtracting the max first "
+        "keeps it finite."
+    )
+    return text
+
+
+def result_of(p: SpikeRemediesParams, m: Measured) -> DemoResult:
+    f = figures_of(p, m)
+    return DemoResult(
+        figures=f, series=series_of(p, m), checks=checks_of(p, f, m),
+        conclusion=conclusion_of(p, f, m),
+    )  # fmt: skip
+
+
+def figure_names(p: SpikeRemediesParams) -> list[str]:
+    per_arm = ["max_loss_over_initial", "final_loss", "spikes", "spikes_on_clean_batches",
+               "max_update_norm", "weights_finite"]  # fmt: skip
+    if p.corrupt_step:
+        per_arm.append("post_bad_batch_loss_ratio")
+    arms = [a.name for a in p.arms()]
+    names = [f"{key}_{arm}" for arm in arms for key in per_arm]
+    if p.corrupt_step:
+        names += [
+            "adam_v_rms_before_bad_batch", "adam_v_rms_after_bad_batch", "adam_v_inflation",
+            f"adam_v_inflation_after_{AFTER}_steps", "update_norm_ratio_after_bad_batch",
+        ]  # fmt: skip
+    if p.compare_optimizers:
+        names += ["update_norm_clip_ratio_adamw", "update_norm_clip_ratio_sgd"]
+    if p.compare_rewind:
+        names += ["rewinds_adamw_rewind", "skipped_batches_adamw_rewind"]
+    names += [
+        "fp16_max", "fp16_exp12_overflows", "fp16_naive_softmax_finite",
+        "fp16_stable_softmax_finite", "fp16_stable_softmax_max_abs_err", "fp16_logsumexp_finite",
+    ]  # fmt: skip
+    return names
