@@ -105,8 +105,45 @@ def test_a_coverage_cell_reviews_and_quizzes_exactly_its_questions(client: TestC
     assert fold(topic) in [fold(t) for t in asked["tags"]]
     quiz = str(td.select_one("a.cov-quiz")["href"])  # type: ignore[index]
     assert urlsplit(quiz).path == "/quizzes" and parse_qs(urlsplit(quiz).query)["tag"] == [topic]
-    form = soup(client.get(quiz))
-    assert form.select_one(f"select[name=company] option[value='{company}'][selected]")
+    form = soup(client.get(quiz)).select_one("form.quiz-new")
+    assert form is not None
+    # The facet chips preselect exactly that cell: its company and its topic.
+    ticked = {
+        (str(box["name"]), str(box["value"]))
+        for box in form.select("details.facet input[type=checkbox][checked]")
+    }
+    assert ticked == {("company", company), ("tag", topic)}
+    # Submitted as it stands, the form quizzes that cell's questions and no others.
+    data = submitted(form)
+    started = client.post("/quizzes", data=data, follow_redirects=False)
+    assert started.status_code == 303, started.text
+    quiz_id = started.headers["location"].rstrip("/").split("/")[-1]
+    items = client.get(f"/api/quizzes/{quiz_id}").json()["items"]
+    # Every kind is ticked (recall fits any question): each of the cell's questions.
+    assert len(items) == min(int(str(td["data-questions"])), int(data["count"])) > 0
+    for item in items:
+        asked = question(client, item["question_id"])
+        assert company in [a["company"] for a in asked["asked"]]
+        assert fold(topic) in [fold(t) for t in asked["tags"]]
+
+
+def submitted(form: Any) -> dict[str, Any]:
+    """What a browser posts for ``form`` as shown: every named input's value, checkboxes
+    and radio buttons only when checked (the same name's values as a list)."""
+    data: dict[str, Any] = {}
+    for field in form.select("input[name]"):
+        kind = str(field.get("type", "text"))
+        if kind in ("checkbox", "radio") and not field.has_attr("checked"):
+            continue
+        name, value = (
+            str(field["name"]),
+            str(field.get("value", "on" if kind == "checkbox" else "")),
+        )
+        if name in data and kind == "checkbox":
+            data[name] = [*([data[name]] if isinstance(data[name], str) else data[name]), value]
+        else:
+            data[name] = value
+    return data
 
 
 def test_reviews_show_in_the_overview_and_a_cards_history(client: TestClient) -> None:
