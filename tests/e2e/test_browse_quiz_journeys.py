@@ -135,9 +135,14 @@ def test_a_quiz_of_each_kind_in_chinese(claims_server: Server, browser: Any, siz
         assert seen and set(seen) == {kind}, seen  # only the ticked kind
         check_page(page, f"{kind} results {size}", chinese=True)
         mistakes = page.locator("li.mistake")
-        if mistakes.count():
-            assert mistakes.first.locator("dd.given").count() == 1
-            assert mistakes.first.locator("dd.expected").count() == 1
+        for i in range(mistakes.count()):
+            mistake = mistakes.nth(i)
+            assert mistake.locator("dd.given").count() == 1
+            # What was right beside it: the answer, or for written recall the key terms
+            # (a question may have none) and always the reference answer.
+            assert mistake.locator("section.answer").count() == 1
+            if kind != "recall":
+                assert mistake.locator("dd.expected").count() == 1
         if kind == "truefalse":
             assert page.locator("li.mistake dd.statement").count() >= 1
         screenshot(page, f"quiz-results-{kind}-zh-{size}")
