@@ -4,7 +4,7 @@
 # .po files directly (no compile step). tests/web/test_i18n.py fails on a missing one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
+.venv/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -k t --no-location \
   --omit-header -o app/locale/messages.pot .
 for lang in zh; do
   po="app/locale/$lang/LC_MESSAGES/messages.po"

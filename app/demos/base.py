@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.demos.text import Table, Text, Unit
 from app.errors import Unprocessable
 
 NAME_PATTERN = re.compile(r"[a-z0-9_]+")
@@ -35,36 +36,47 @@ class DemoParams(BaseModel):
 
 
 class Series(BaseModel):
-    """One line, bar set or scatter on a chart; series sharing ``chart`` are drawn together."""
+    """One line, bar set or scatter on a chart; series sharing ``chart`` are drawn together.
+    Phases of a training run (pre-training, fine-tuning, each rank) are separate series."""
 
-    name: str
+    name: str | Text
     x: list[float]
     y: list[float]
     kind: Literal["line", "bar", "scatter"] = "line"
-    x_label: str = ""
-    y_label: str = ""
+    x_label: str | Text = ""
+    y_label: str | Text = ""
     log_y: bool = False
     chart: str = "main"
     # Bars of the series sharing ``chart`` are stacked (a memory breakdown, say).
     stacked: bool = False
+    # Named categories of a categorical x axis: x value i is labelled categories[i].
+    categories: list[Text | str] | None = None
+    # How the y values (ticks, tooltips) are formatted.
+    unit: Unit | None = None
 
 
 class Check(BaseModel):
     """A statement the demo tested on its own numbers."""
 
-    name: str
+    name: str | Text
     passed: bool
-    detail: str = ""
+    detail: str | Text = ""
 
 
 class DemoResult(BaseModel):
     """What a run returns: named figures (claims' rules read these), charts, checks and
-    a short conclusion with the measured numbers."""
+    a short conclusion with the measured numbers; the page opens with ``headline`` (the
+    answer in one or two sentences) and the ``summary`` table."""
 
     figures: dict[str, float]
     series: list[Series] = []
     checks: list[Check] = []
-    conclusion: str
+    conclusion: str | Text
+    headline: Text | None = None
+    summary: Table | None = None
+    # How each figure is formatted, and its label, in the details table.
+    figure_units: dict[str, Unit] = {}
+    figure_labels: dict[str, Text] = {}
 
 
 class ProgressReporter(Protocol):
@@ -130,8 +142,8 @@ class Demo:
     """A registered demo. ``run(params, ctx)`` receives validated ``params``."""
 
     name: str  # unique, lowercase [a-z0-9_]+
-    title: str
-    summary: str  # one paragraph
+    title: str  # an English msgid (N_("...")), translated on pages
+    summary: str  # one paragraph; an English msgid too
     claims: tuple[str, ...]  # free-text claims it can check
     params: type[DemoParams]
     run: Callable[[Any, RunContext], DemoResult]
@@ -148,6 +160,12 @@ class Demo:
     # rules are checked against them at import; a demo without it can't back a claim.
     # tests/demos/test_figure_names.py runs every demo to keep this honest.
     figure_names: Callable[[Any], Collection[str]] | None = None
+    # False for a demo whose progress is a count, not a curve: the run page shows a
+    # progress bar instead of a live chart.
+    live_chart: bool = True
+    # Bank topic tags the demo bears on (("LoRA", "QLoRA")), matched case-insensitively
+    # against question tags for the related-demos lists.
+    topics: tuple[str, ...] = ()
 
     @property
     def package(self) -> str:

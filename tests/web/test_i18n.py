@@ -77,6 +77,11 @@ def test_every_interface_string_has_a_chinese_translation(tmp_path: Path) -> Non
             "gettext",
             "-k",
             "ngettext:1,2",
+            # Demo text (app/demos/text.py): titles, labels, headlines, checks.
+            "-k",
+            "N_",
+            "-k",
+            "t",
             "-o",
             pot,
             ".",
