@@ -4,6 +4,7 @@ one error means nothing is imported, and a good file's claims are stored and upd
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.bank import BankReport, import_bank
 from app.models import Claim, Question
-from tests.conftest import WriteMd
+from tests.conftest import REPO_ROOT, SEED, WriteMd
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 T1 = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
@@ -219,3 +220,57 @@ def test_quotes_of_questions_outside_this_import_are_found_in_the_database(
         report = import_bank(session, paths=[other], content_dir=content_dir, now=T1)
     assert report.ok, errors(report)
     assert bank.exists() and len(report.claims.claims) == 2
+
+
+# --- The shipped claims (content/claims/llm-sft.yaml) --------------------------------------
+
+SHIPPED_CLAIMS = REPO_ROOT / "content" / "claims" / "llm-sft.yaml"
+# The ids of the claims shipped before issue 15: the same statements keep their ids.
+OLD_IDS = {
+    "prompt-tuning-under-0-1-percent", "adapter-between-prefix-and-lora",
+    "prefix-more-parameters-than-prompt", "lora-memory-above-prompt-prefix",
+    "lora-orders-of-magnitude-fewer", "rank-at-most-min-dim", "product-of-low-rank-factors",
+    "updates-have-low-rank-structure", "zero-b-starts-at-the-base-model",
+    "only-b-gets-a-gradient-first", "seven-b-fp16-is-14-gb", "nf4-four-times-smaller",
+    "sixty-five-b-on-24-gb", "double-quantization-saves-memory", "lora-r-d-plus-k",
+    "low-rank-saves-training-memory", "mla-low-rank-like-lora", "mla-shrinks-the-kv-cache",
+    "nf4-more-precise-than-int4", "dequantized-on-the-fly", "qlora-close-to-lora",
+    "paged-optimizer-avoids-oom", "large-lr-blows-up-the-loss", "warmup-tames-a-large-lr",
+    "clipping-limits-the-blow-up", "bf16-does-not-overflow", "gradscaler-handles-fp16-overflow",
+    "bad-batch-makes-a-spike", "skipping-bad-batches-helps", "adapters-add-latency",
+    "prefix-barely-adds-compute",
+}  # fmt: skip
+
+
+def test_the_shipped_claims_are_complete_in_both_languages_and_judged_over_seeds(
+    session_factory: sessionmaker[Session], content_dir: Path
+) -> None:
+    shutil.copy(SEED, content_dir / SEED.name)
+    (content_dir / "claims").mkdir()
+    shutil.copy(SHIPPED_CLAIMS, content_dir / "claims" / SHIPPED_CLAIMS.name)
+    with session_factory() as session:
+        report = import_bank(
+            session, paths=[content_dir], content_dir=content_dir, now=T0, dry_run=True
+        )
+    assert report.ok, errors(report)
+    assert not report.claims.diagnostics, [str(d) for d in report.claims.diagnostics]
+    claims = {c.id: c for c in report.claims.claims}
+    assert OLD_IDS <= claims.keys() and len(claims) >= 60
+    for claim in claims.values():
+        assert set(claim.checks.summary) == {"en", "zh"}, claim.id
+        for check in claim.checks.checks:
+            assert set(check.explanation) == {"en", "zh"}, claim.id
+            if check.kind == "cited":
+                assert check.verdict and check.sources, claim.id
+            if check.kind == "not-measurable-here":
+                assert set(check.needs) == {"en", "zh"}, claim.id
+            if check.kind == "measured" and check.seeds:
+                # Training claims: five seeds, and an effect inside the spread is undecided.
+                assert check.seeds == [0, 1, 2, 3, 4] and check.undecided, claim.id
+    # Two-half quotes are judged half by half; identities are not measurements.
+    for two_halves in ("prefix-more-parameters-than-prompt", "lora-memory-above-prompt-prefix"):
+        assert claims[two_halves].checks.parts and len(claims[two_halves].checks.checks) == 2
+    for identity in ("rank-at-most-min-dim", "zero-b-starts-at-the-base-model", "lora-r-d-plus-k"):
+        assert claims[identity].kind == "definition"
+    assert claims["paged-optimizer-avoids-oom"].kind == "not-measurable-here"
+    assert claims["paged-optimizer-avoids-oom"].checks.checks[0].device == "gpu"
