@@ -9,6 +9,7 @@ import pytest
 
 from app.demos import get_demo
 from app.demos.base import DemoResult, RunContext, validate_params
+from tests.demos.english import english, msgid
 from tests.demos.support import Recorder
 
 
@@ -19,7 +20,7 @@ def run_rank(recorder: Recorder | None = None, **raw: Any) -> DemoResult:
 
 
 def checks_of(result: DemoResult) -> dict[str, bool]:
-    return {check.name: check.passed for check in result.checks}
+    return {msgid(check.name): check.passed for check in result.checks}
 
 
 @pytest.mark.parametrize(("m", "n", "r"), [(12, 9, 3), (9, 12, 1), (8, 8, 8), (2, 2, 1)])
@@ -30,7 +31,7 @@ def test_product_of_rank_r_factors_has_rank_r(m: int, n: int, r: int) -> None:
     assert result.figures["r"] == r
     assert result.figures["error_rank_r"] < 1e-12
     assert all(checks_of(result).values()), result.checks
-    assert "rank(UV) ≤ r" in checks_of(result)
+    assert r"$\mathrm{rank}(UV) \le r$" in checks_of(result)
 
 
 def test_noise_makes_the_matrix_full_rank_but_close_to_rank_r() -> None:
@@ -39,7 +40,7 @@ def test_noise_makes_the_matrix_full_rank_but_close_to_rank_r() -> None:
     assert 0 < result.figures["error_rank_r"] < 0.1
     assert result.figures["sigma_r_plus_1"] < result.figures["sigma_r"] / 10
     # The rank-r checks only apply without noise.
-    assert "rank(UV) ≤ r" not in checks_of(result)
+    assert r"$\mathrm{rank}(UV) \le r$" not in checks_of(result)
     assert all(checks_of(result).values()), result.checks
 
 
@@ -47,14 +48,14 @@ def test_noise_makes_the_matrix_full_rank_but_close_to_rank_r() -> None:
 def test_eckart_young_matches_the_truncated_svd(noise: float) -> None:
     result = run_rank(m=16, n=10, r=4, noise=noise)
     assert result.figures["max_eckart_young_gap"] < 1e-8
-    by_name = {series.name: series for series in result.series}
-    errors = by_name["‖A − A_k‖_F (truncated SVD)"]
-    tail = by_name["√(Σ_{i>k} σ_i²) (Eckart–Young)"]
+    by_name = {msgid(series.name): series for series in result.series}
+    errors = by_name["error of the truncated SVD"]
+    tail = by_name["Eckart–Young prediction"]
     assert errors.x == tail.x == [float(k) for k in range(11)]
     assert errors.chart == tail.chart
     assert errors.y == pytest.approx(tail.y, abs=1e-8 * errors.y[0])
     assert tail.y[-1] == 0.0
-    sigmas = by_name["singular values σ_i"].y
+    sigmas = by_name["singular values"].y
     assert sigmas == sorted(sigmas, reverse=True)
     assert result.figures["sigma_1"] == sigmas[0]
     assert result.figures["sigma_r"] == sigmas[3]
@@ -93,6 +94,13 @@ def test_progress_steps_increase_and_end_at_total() -> None:
 
 def test_result_is_json_ready_and_concludes_with_the_numbers() -> None:
     result = run_rank(m=12, n=9, r=3)
-    assert "rank 3" in result.conclusion
-    assert "Eckart–Young" in result.conclusion
+    conclusion = english(result.conclusion)
+    assert "rank 3" in conclusion
+    assert "Eckart–Young" in conclusion
+    # The page opens with the answer: rank and exactness, and a table of the numbers.
+    assert result.headline is not None and result.summary is not None
+    headline = english(result.headline)
+    assert "12 × 9 matrix built from rank-3 factors has rank 3" in headline
+    assert [english(row[0]) for row in result.summary.rows][0] == "rank of A"
+    assert set(result.figure_units) == set(result.figures)
     DemoResult.model_validate_json(result.model_dump_json())

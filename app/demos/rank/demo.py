@@ -15,6 +15,7 @@ from __future__ import annotations
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.rank.params import RankParams
 from app.demos.rank.report import figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: RankParams, ctx: RunContext) -> DemoResult:
@@ -25,15 +26,15 @@ def run(params: RankParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="rank",
-    title="Matrix rank and low-rank approximation",
-    summary=(
-        "Builds an m×n matrix A as the product of random Gaussian factors U (m×r) and "
-        "V (r×n), optionally plus noise, and measures its rank and singular values. For "
-        "each k it forms the best rank-k approximation A_k from the truncated SVD and "
-        "compares its error ‖A − A_k‖_F with the Eckart–Young theorem's prediction, the "
-        "root of the sum of the squared singular values past k. Without noise the rank is "
-        "exactly r and the error drops to zero at k = r; with noise the matrix becomes full "
-        "rank, but the singular values past r stay small."
+    title=N_("Matrix rank and low-rank approximation"),
+    summary=N_(
+        "Builds an $m \\times n$ matrix $A = UV$ from random Gaussian factors $U$ "
+        "($m \\times r$) and $V$ ($r \\times n$), optionally plus noise, and measures its rank "
+        "and singular values. For each $k$ it forms the best rank-$k$ approximation $A_k$ "
+        "from the truncated SVD and compares its error $\\|A - A_k\\|_F$ with the "
+        "Eckart–Young theorem's prediction $\\sqrt{\\sum_{i>k} \\sigma_i^2}$. Without noise "
+        "the rank is exactly $r$ and the error drops to zero at $k = r$; with noise the matrix "
+        "becomes full rank, but the singular values past $r$ stay small."
     ),
     claims=(
         "rank(A) ≤ min(m, n)",
@@ -46,4 +47,7 @@ DEMO = Demo(
     run=run,
     time_limit_s=60.0,
     figure_names=figure_names,
+    # Milliseconds of linear algebra: its progress is a count of k, not a curve to watch.
+    live_chart=False,
+    topics=("LoRA", "PEFT", "参数高效微调"),
 )

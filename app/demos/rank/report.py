@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.rank.params import RankParams
+from app.demos.text import Cell, Table, Text, Unit, q, t
 
 
 @dataclass(frozen=True)
@@ -43,87 +44,151 @@ def checks_of(p: RankParams, m: Measured) -> list[Check]:
     rank, min_dim, max_gap = m.rank, min(p.m, p.n), m.max_gap
     checks = [
         Check(
-            name="rank ≤ min(m, n)",
+            name=t(r"$\mathrm{rank}(A) \le \min(m, n)$"),
             passed=rank <= min_dim,
-            detail=f"rank {rank}, min({p.m}, {p.n}) = {min_dim}",
+            detail=t(r"rank %(rank)s; $\min(m, n)$ = %(min_dim)s", rank=rank, min_dim=min_dim),
         ),
         Check(
-            name="Eckart–Young: ‖A − A_k‖_F = √(Σ_{i>k} σ_i²) for every k",
+            name=t(r"Eckart–Young: $\|A - A_k\|_F = \sqrt{\sum_{i>k} \sigma_i^2}$ for every $k$"),
             passed=max_gap < 1e-8,
-            detail=f"largest gap {max_gap:.2e} of ‖A‖_F (tolerance 1e-8)",
+            detail=t(
+                r"largest gap %(gap)s $\|A\|_F$ (tolerance %(tol)s $\|A\|_F$)",
+                gap=q(max_gap, "plain"),
+                tol=q(1e-8, "plain"),
+            ),
         ),
     ]
     if p.noise == 0:
+        detail = t("rank %(rank)s, $r$ = %(r)s", rank=rank, r=p.r)
         checks += [
+            Check(name=t(r"$\mathrm{rank}(UV) \le r$"), passed=rank <= p.r, detail=detail),
+            # Gaussian factors are full rank with probability 1, so equality holds.
             Check(
-                name="rank(UV) ≤ r",
-                passed=rank <= p.r,
-                detail=f"rank {rank}, r = {p.r}",
-            ),
-            Check(
-                # Gaussian factors are full rank with probability 1, so equality holds.
-                name="rank(UV) = r for Gaussian factors",
+                name=t(r"$\mathrm{rank}(UV) = r$ for Gaussian factors"),
                 passed=rank == p.r,
-                detail=f"rank {rank}, r = {p.r}",
+                detail=detail,
             ),
         ]
-
     return checks
+
+
+def _error_series(name: Text, ks: list[float], y: list[float], kind: str) -> Series:
+    """One line of the approximation-error chart (error against the rank k kept)."""
+    return Series(
+        name=name,
+        x=ks,
+        y=y,
+        kind="scatter" if kind == "scatter" else "line",
+        x_label=t("rank k of the approximation"),
+        y_label=t("Frobenius error"),
+        chart="approximation_error",
+        unit="plain",
+    )
 
 
 def series_of(p: RankParams, m: Measured) -> list[Series]:
     min_dim, sigmas, errors, tail = min(p.m, p.n), m.sigmas, m.errors, m.tail
     ks = [float(k) for k in range(min_dim + 1)]
-    series = [
+    return [
         Series(
-            name="singular values σ_i",
+            name=t("singular values"),
             x=[float(i) for i in range(1, min_dim + 1)],
             y=sigmas,
             kind="bar",
-            x_label="i",
-            y_label="σ_i",
+            x_label=t("index i (largest first)"),
+            y_label=t("singular value"),
             # Log scale shows the cliff after σ_r; it cannot draw an exact zero.
             log_y=min(sigmas) > 0,
             chart="singular_values",
+            unit="plain",
         ),
-        Series(
-            name="‖A − A_k‖_F (truncated SVD)",
-            x=ks,
-            y=errors,
-            x_label="k",
-            y_label="Frobenius error",
-            chart="approximation_error",
-        ),
-        Series(
-            name="√(Σ_{i>k} σ_i²) (Eckart–Young)",
-            x=ks,
-            y=tail,
-            kind="scatter",
-            x_label="k",
-            y_label="Frobenius error",
-            chart="approximation_error",
-        ),
+        _error_series(t("error of the truncated SVD"), ks, errors, "line"),
+        _error_series(t("Eckart–Young prediction"), ks, tail, "scatter"),
     ]
 
-    return series
 
-
-def conclusion_of(p: RankParams, m: Measured) -> str:
-    rank, min_dim, max_gap = m.rank, min(p.m, p.n), m.max_gap
-    error_rank_r = m.errors[p.r] / m.norm_A
-    source = f"A {p.m}×{p.n} product of rank-{p.r} factors"
+def headline_of(p: RankParams, m: Measured) -> Text:
+    error_rank_r = q(m.errors[p.r] / m.norm_A, "ratio")
     if p.noise == 0:
-        first = f"{source} has rank {rank} (r = {p.r})."
+        return t(
+            "A %(m)s × %(n)s matrix built from rank-%(r)s factors has rank %(rank)s: its best "
+            r"rank-%(r)s approximation (the truncated SVD) is exact, and at every $k$ the error "
+            r"$\|A - A_k\|_F$ equals the singular values' tail $\sqrt{\sum_{i>k} \sigma_i^2}$ "
+            "(Eckart–Young).",
+            m=p.m, n=p.n, r=p.r, rank=m.rank,
+        )  # fmt: skip
+    return t(
+        "A %(m)s × %(n)s product of rank-%(r)s factors plus noise of std %(noise)s has rank "
+        "%(rank)s (of at most %(min_dim)s), yet its best rank-%(r)s approximation leaves only "
+        r"%(error)s of $\|A\|_F$: noise makes a matrix full rank, not far from low rank.",
+        m=p.m, n=p.n, r=p.r, noise=q(p.noise, "plain"), rank=m.rank,
+        min_dim=min(p.m, p.n), error=error_rank_r,
+    )  # fmt: skip
+
+
+def summary_of(p: RankParams, m: Measured) -> Table:
+    f = figures_of(p, m)
+    rows: list[list[Cell]] = [
+        [t(r"rank of $A$"), q(f["rank"], "count")],
+        [t(r"largest possible rank, $\min(m, n)$"), q(f["min_dim"], "count")],
+        [t(r"largest singular value $\sigma_1$"), q(f["sigma_1"], "plain")],
+        [t(r"$\sigma_r$, the last one the factors allow"), q(f["sigma_r"], "plain")],
+        [t(r"$\sigma_{r+1}$, the first past them"), q(f["sigma_r_plus_1"], "plain")],
+        [t(r"error of the best rank-$r$ approximation, of $\|A\|_F$"),
+         q(f["error_rank_r"], "ratio")],
+        [t(r"largest gap to Eckart–Young, of $\|A\|_F$"),
+         q(f["max_eckart_young_gap"], "ratio")],
+    ]  # fmt: skip
+    return Table(columns=[t("Quantity"), t("Value")], rows=rows)
+
+
+def conclusion_of(p: RankParams, m: Measured) -> Text:
+    min_dim = min(p.m, p.n)
+    if p.noise == 0:
+        first = t(
+            "A %(m)s × %(n)s product of rank-%(r)s factors has rank %(rank)s ($r$ = %(r)s).",
+            m=p.m, n=p.n, r=p.r, rank=m.rank,
+        )  # fmt: skip
     else:
-        first = (
-            f"{source} plus noise of std {p.noise:g} has rank {rank} (min(m, n) = {min_dim}), "
-            f"yet its best rank-{p.r} approximation leaves only {error_rank_r:.3g} of ‖A‖_F."
-        )
-    conclusion = (
-        f"{first} The best rank-k error ‖A − A_k‖_F equals the tail of the singular values "
-        f"√(Σ_{{i>k}} σ_i²) at every k to within {max_gap:.1e} of ‖A‖_F (Eckart–Young)."
+        first = t(
+            "A %(m)s × %(n)s product of rank-%(r)s factors plus noise of std %(noise)s has "
+            "rank %(rank)s ($\\min(m, n)$ = %(min_dim)s), yet its best rank-%(r)s "
+            r"approximation leaves only %(error)s of $\|A\|_F$.",
+            m=p.m, n=p.n, r=p.r, noise=q(p.noise, "plain"), rank=m.rank, min_dim=min_dim,
+            error=q(m.errors[p.r] / m.norm_A, "ratio"),
+        )  # fmt: skip
+    return t(
+        r"%(first)s The best rank-$k$ error $\|A - A_k\|_F$ equals the tail of the singular "
+        r"values $\sqrt{\sum_{i>k} \sigma_i^2}$ at every $k$ to within %(gap)s "
+        r"$\|A\|_F$ (Eckart–Young).",
+        first=first,
+        gap=q(m.max_gap, "plain"),
     )
-    return conclusion
+
+
+FIGURE_UNITS: dict[str, Unit] = {
+    "rank": "count",
+    "min_dim": "count",
+    "r": "count",
+    "sigma_1": "plain",
+    "sigma_r": "plain",
+    "sigma_r_plus_1": "plain",
+    "error_rank_r": "ratio",
+    "max_eckart_young_gap": "ratio",
+}
+
+
+def figure_labels() -> dict[str, Text]:
+    return {
+        "rank": t(r"rank of $A$"),
+        "min_dim": t(r"$\min(m, n)$"),
+        "r": t(r"rank of the factors $r$"),
+        "sigma_1": t(r"largest singular value $\sigma_1$"),
+        "sigma_r": t(r"singular value $\sigma_r$"),
+        "sigma_r_plus_1": t(r"singular value $\sigma_{r+1}$ (0 when $r = \min(m, n)$)"),
+        "error_rank_r": t(r"error of the best rank-$r$ approximation, of $\|A\|_F$"),
+        "max_eckart_young_gap": t(r"largest gap to Eckart–Young over $k$, of $\|A\|_F$"),
+    }
 
 
 def result_of(p: RankParams, m: Measured) -> DemoResult:
@@ -132,6 +197,10 @@ def result_of(p: RankParams, m: Measured) -> DemoResult:
         series=series_of(p, m),
         checks=checks_of(p, m),
         conclusion=conclusion_of(p, m),
+        headline=headline_of(p, m),
+        summary=summary_of(p, m),
+        figure_units=FIGURE_UNITS,
+        figure_labels=figure_labels(),
     )
 
 
