@@ -7,7 +7,8 @@ Four kinds of item:
 - ``takeaway``: pick the question's takeaway among four, the others taken from the most
   related questions (most topic tags in common, then the same chapter, then any), so
   the wrong ones are about the same thing and can't be ruled out by topic alone;
-- ``cloze``: the takeaway with one key term blanked out; type the term;
+- ``cloze``: the takeaway with one term blanked out (a key term or a bold span of the
+  takeaway, else a salient term of it: see ``app.quiz.cloze``); type the term;
 - ``truefalse``: a statement quoted from the answer whose claim a demo run supported or
   refuted (``app.claims``): true or false?
 
@@ -20,28 +21,29 @@ Everything random comes from the ``rng`` passed in, so a seed reproduces a quiz.
 from __future__ import annotations
 
 import random
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.content.render import render_inline
 from app.content.tags import fold
+from app.quiz.cloze import BLANK_HTML, MATH, cloze_options, pick_cloze
 from app.quiz.grade import normalize
 
-__all__ = ["ALL_TYPES", "ClaimFact", "ItemSpec", "QuestionType", "QuizQuestion", "build_items"]
+__all__ = [
+    "ALL_TYPES",
+    "BLANK_HTML",
+    "ClaimFact",
+    "ItemSpec",
+    "QuestionType",
+    "QuizQuestion",
+    "build_items",
+]
 
 QuestionType = Literal["recall", "takeaway", "cloze", "truefalse"]
 ALL_TYPES: tuple[QuestionType, ...] = ("recall", "takeaway", "cloze", "truefalse")
 
 DISTRACTORS = 3
-BLANK_HTML = '<span class="blank" aria-label="blank">＿＿＿</span>'
-_SENTINEL = "CLOZEBLANK"
-# Math as the renderer reads it ($$..$$, $..$, \(..\), \[..\]): a term inside a formula
-# is not blanked, since the formula would no longer render.
-_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
-_SHORTEST, _LONGEST = 2, 20  # cloze terms outside this length are a last resort
 
 
 @dataclass(frozen=True)
@@ -88,92 +90,7 @@ def _distinct_terms(question: QuizQuestion) -> list[str]:
 
 def _recall_terms(question: QuizQuestion) -> list[str]:
     # A term holding a formula can't be matched against typed prose: it is left out.
-    return [t for t in _distinct_terms(question) if not _MATH.search(t) and normalize(t)]
-
-
-def _folded(text: str) -> tuple[str, list[int]]:
-    """``text`` folded like ``app.content.tags.fold`` (NFKC, casefold, runs of spaces as
-    one), with the index in ``text`` each folded character comes from, so a match in the
-    folded text maps back to the text as written."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        if char.isspace():
-            if chars and chars[-1] == " ":
-                continue
-            piece = " "
-        else:
-            piece = unicodedata.normalize("NFKC", char).casefold()
-        chars.extend(piece)
-        origin.extend([index] * len(piece))
-    return "".join(chars), origin
-
-
-def _is_word_char(char: str) -> bool:
-    folded = unicodedata.normalize("NFKC", char)
-    return folded.isascii() and folded.isalnum()
-
-
-def _occurrence(text: str, term: str) -> tuple[int, int] | None:
-    """Where ``term`` first appears in ``text`` (case and width folded), outside math and
-    not inside a longer Latin word (``LoRA`` is not blanked inside ``QLoRA``)."""
-    needle = fold(term)
-    if not needle:
-        return None
-    haystack, origin = _folded(text)
-    math = [m.span() for m in _MATH.finditer(text)]
-    pos = haystack.find(needle)
-    while pos != -1:
-        end = pos + len(needle)
-        start, stop = origin[pos], origin[end - 1] + 1
-        # A match must cover whole characters of the text (NFKC can expand one into many).
-        whole = (pos == 0 or origin[pos - 1] != start) and (
-            end == len(haystack) or origin[end] != stop - 1
-        )
-        in_math = any(start < hi and stop > lo for lo, hi in math)
-        splits_word = (
-            start > 0 and _is_word_char(text[start]) and _is_word_char(text[start - 1])
-        ) or (stop < len(text) and _is_word_char(text[stop - 1]) and _is_word_char(text[stop]))
-        if whole and not in_math and not splits_word:
-            return start, stop
-        pos = haystack.find(needle, pos + 1)
-    return None
-
-
-def _cloze_payloads(question: QuizQuestion) -> list[dict[str, Any]]:
-    """Every cloze the question's takeaway allows, one per eligible key term."""
-    text = question.takeaway
-    if not text or not text.strip():
-        return []
-    sentinel = _SENTINEL
-    while fold(sentinel) in fold(text):  # never confuse the sentinel with the text
-        sentinel += "X"
-    payloads: list[dict[str, Any]] = []
-    for term in _distinct_terms(question):
-        span = _occurrence(text, term)
-        if span is None:
-            continue
-        answer = text[span[0] : span[1]]
-        if not normalize(answer):
-            continue
-        html = render_inline(text[: span[0]] + sentinel + text[span[1] :])
-        # Markdown could swallow or duplicate the sentinel (say, inside a link target):
-        # then this blank can't be shown faithfully, so the term is skipped.
-        if html.count(sentinel) != 1:
-            continue
-        payloads.append(
-            {
-                "html": html.replace(sentinel, BLANK_HTML, 1),
-                "answer": answer,
-                "hint_length": len(answer),
-            }
-        )
-    return payloads
-
-
-def _build_cloze(options: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
-    preferred = [p for p in options if _SHORTEST <= p["hint_length"] <= _LONGEST]
-    return dict(rng.choice(preferred or options))
+    return [t for t in _distinct_terms(question) if not MATH.search(t) and normalize(t)]
 
 
 def _distractor_tiers(
@@ -244,7 +161,11 @@ def _build_one(
     """An item of a random kind among ``types`` that can be built for ``question``;
     None when none can."""
     terms = _recall_terms(question)
-    clozes = _cloze_payloads(question) if "cloze" in types else []
+    clozes = (
+        cloze_options(question.takeaway, _distinct_terms(question), question.title)
+        if "cloze" in types
+        else []
+    )
     buildable: dict[QuestionType, bool] = {
         "recall": bool(terms),
         "takeaway": "takeaway" in types and _can_build_takeaway(question, pool),
@@ -261,7 +182,7 @@ def _build_one(
     if kind == "takeaway":
         payload = _build_takeaway(question, pool, rng)
     elif kind == "cloze":
-        payload = _build_cloze(clozes, rng)
+        payload = pick_cloze(clozes, rng)
     elif kind == "truefalse":
         payload = _build_truefalse(question, rng)
     else:

@@ -29,6 +29,8 @@ __all__ = [
 Verdict = Literal["correct", "near", "wrong", "empty"]
 
 _MARKERS = str.maketrans("", "", "*_`")
+# A blank may sit between quotes (“照着做”): typing the quotes too is still right.
+_QUOTES = "\"'“”‘’「」『』《》"
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,11 @@ def grade_truefalse(payload: Mapping[str, Any], choice: int | None) -> Grade:
 
 
 def grade_cloze(payload: Mapping[str, Any], typed: str) -> Grade:
-    """Fill in the blank: equal after ``normalize`` is correct, one character off near."""
+    """Fill in the blank: equal after ``normalize`` (and without quotes around it) is
+    correct, one character off near."""
     raw = payload.get("answer")
     expected = raw if isinstance(raw, str) else ""
-    given, wanted = normalize(typed), normalize(expected)
+    given, wanted = normalize(typed).strip(_QUOTES), normalize(expected).strip(_QUOTES)
     if not given:
         return Grade("empty", False, expected)
     if given == wanted:

@@ -8,8 +8,8 @@ import random
 import pytest
 
 from app.content.render import render_inline
-from app.content.tags import fold
 from app.quiz.build import ALL_TYPES, BLANK_HTML, ItemSpec, QuestionType, QuizQuestion, build_items
+from app.quiz.grade import plain_text
 from tests.quiz import seed_questions
 
 BANK = seed_questions()
@@ -20,8 +20,7 @@ FIRST = BANK[0]  # Prompt Tuning / Prefix Tuning / LoRA / Adapter
 MLA = BY_TITLE["MLA 和 LoRA 有哪些相似之处？"]
 NO_TERMS = BY_TITLE["为什么在参数高效微调中使用低秩矩阵分解？"]
 LOSS = BY_TITLE["LLM 训练中遇到 Loss 突增如何解决？"]  # "梯度裁剪" is in its takeaway
-# Key terms are short bold terms of the answer; a cloze needs one inside the takeaway.
-CLOZABLE = [q for q in BANK if q.takeaway and any(t in q.takeaway for t in q.key_terms)]
+MATH_TEXT = set("$\\{}^=")  # what formula source holds
 
 
 def one(question: QuizQuestion, types: tuple[QuestionType, ...], seed: int = 0) -> ItemSpec:
@@ -102,37 +101,100 @@ SEVERAL = synthetic(
 )
 
 
-@pytest.mark.parametrize("question", [*CLOZABLE, SEVERAL], ids=lambda q: q.id)
-def test_cloze_blanks_one_occurrence_of_a_key_term(question: QuizQuestion) -> None:
+WITH_TAKEAWAY = [q for q in BANK if q.takeaway]
+
+
+def check_cloze(question: QuizQuestion, item: ItemSpec) -> str:
+    """The blank is one occurrence of a substring of the takeaway, never math, and
+    putting it back gives the takeaway as rendered; returns the answer."""
     assert question.takeaway is not None
     whole = render_inline(question.takeaway)
-    answers = set()
-    for seed in range(12):
-        item = one(question, ("cloze",), seed)
-        assert item.type == "cloze"
-        html, answer = item.payload["html"], item.payload["answer"]
-        answers.add(answer)
-        assert html.count(BLANK_HTML) == 1
-        assert answer in question.takeaway
-        assert fold(answer) in {fold(t) for t in question.key_terms}
-        assert item.payload["hint_length"] == len(answer)
-        # Exactly one occurrence went: putting the term back gives the takeaway itself.
-        assert html.count(answer) == whole.count(answer) - 1
-        assert html.replace(BLANK_HTML, answer) == whole
+    assert item.type == "cloze"
+    html, answer = item.payload["html"], item.payload["answer"]
+    assert html.count(BLANK_HTML) == 1
+    assert answer in question.takeaway and answer.strip() != question.takeaway.strip()
+    assert not MATH_TEXT & set(answer)
+    assert item.payload["hint_length"] == len(answer)
+    # Exactly one occurrence went: putting the term back gives the takeaway itself.
+    assert html.count(answer) == whole.count(answer) - 1
+    assert html.replace(BLANK_HTML, answer) == whole
+    # At least 40% of the takeaway's text stays visible.
+    visible = len(plain_text(html.replace(BLANK_HTML, "")))
+    assert visible >= 0.4 * len(plain_text(whole))
+    return str(answer)
+
+
+@pytest.mark.parametrize("question", [*WITH_TAKEAWAY, SEVERAL], ids=lambda q: q.id)
+def test_cloze_blanks_one_occurrence_of_a_term_of_the_takeaway(question: QuizQuestion) -> None:
+    answers = {check_cloze(question, one(question, ("cloze",), seed)) for seed in range(12)}
     if question is SEVERAL:  # the rng varies the term; one not in the takeaway never
         assert answers == {"先降学习率", "梯度裁剪", "混合精度"}
 
 
-def test_the_seed_has_a_cloze_only_where_a_key_term_is_in_the_takeaway() -> None:
-    assert [q.id for q in CLOZABLE] == [LOSS.id]
-    assert one(LOSS, ("cloze",)).payload["answer"] == "梯度裁剪"
+def test_most_seed_questions_offer_a_cloze() -> None:
     items = build_items(BANK, BANK, ("cloze",), random.Random(0))
-    assert [(i.question_id, i.type) for i in items] == [(LOSS.id, "cloze")]
-    # With recall ticked too, the others are asked as recall: none is lost, none crashes.
+    assert len(items) >= 7 and {i.type for i in items} == {"cloze"}
+    # Every question with a takeaway; only the one without is left out.
+    assert [i.question_id for i in items] == [q.id for q in WITH_TAKEAWAY]
+    # With recall ticked too, all are asked: none is lost, none crashes.
     for seed in range(5):
         mixed = build_items(BANK, BANK, ("recall", "cloze"), random.Random(seed))
         assert [i.question_id for i in mixed] == [q.id for q in BANK]
-        assert {i.question_id for i in mixed if i.type == "cloze"} <= {LOSS.id}
+
+
+def test_the_authors_terms_come_before_salient_ones() -> None:
+    # A key term in the takeaway, or a bold span of it, is always the blank.
+    for seed in range(8):
+        assert one(LOSS, ("cloze",), seed).payload["answer"] == "梯度裁剪"
+        assert one(MLA, ("cloze",), seed).payload["answer"] == "在低秩子空间中高效表示"
+    # Otherwise a salient term: a quoted phrase, a Latin name, a term the title names
+    # too; never the bold label "**总结**" and never a clause.
+    seen = {one(FIRST, ("cloze",), s).payload["answer"] for s in range(30)}
+    assert {"Prompt Tuning", "LoRA", "加前缀影响注意力"} <= seen and "总结" not in seen
+    titled = {one(NO_TERMS, ("cloze",), s).payload["answer"] for s in range(30)}
+    assert "低秩矩阵分解" in titled and titled <= {"低秩矩阵分解", "低秩矩阵", "高效微调"}
+    for question in WITH_TAKEAWAY:
+        for seed in range(6):
+            answer = one(question, ("cloze",), seed).payload["answer"]
+            cjk = sum("\u4e00" <= c <= "\u9fff" for c in answer)
+            assert (cjk and len(answer) <= 12) or (not cjk and len(answer.split()) <= 3)
+
+
+def test_the_same_seed_gives_the_same_clozes() -> None:
+    runs = [build_items(BANK, BANK, ("cloze",), random.Random(s)) for s in (7, 7, 8, 9)]
+    assert runs[0] == runs[1]
+    assert len({tuple(i.payload["answer"] for i in r) for r in runs[1:]}) > 1
+
+
+@pytest.mark.parametrize(
+    "takeaway",
+    [
+        "更新 $W = BA$ 时 **$\\Delta W$** 的秩很低，“$r$” 很小",
+        "LoRA 的更新 W = BA 很简单，$\\mathrm{QLoRA}$ 更省显存",
+        "低秩分解的核心是 \\(\\mathrm{LoRA}\\) 和 $$\\text{低秩矩阵分解}$$",
+    ],
+)
+def test_a_formula_is_never_blanked(takeaway: str) -> None:
+    question = synthetic("math", takeaway, ("W", "QLoRA", "BA"), title="低秩矩阵分解为何有效")
+    answers = set()
+    for seed in range(12):
+        for item in build_items([question], [question], ("cloze",), random.Random(seed)):
+            answers.add(check_cloze(question, item))
+    assert not answers & {"W", "BA", "QLoRA", "r", "\\Delta W", "\\mathrm{LoRA}"}
+    assert all("$" not in a and "\\" not in a for a in answers)
+
+
+def test_a_blank_leaves_at_least_forty_percent_of_the_takeaway() -> None:
+    for takeaway, terms in [
+        ("梯度裁剪", ("梯度裁剪",)),  # the whole takeaway
+        ("**在低秩子空间中高效表示**。", ()),  # a bold span that is nearly all of it
+        ("“做得更符合人类想要的样子”", ()),
+        ("就是 Prompt Tuning", ()),
+    ]:
+        question = synthetic("short", takeaway, terms)
+        assert build_items([question], [question], ("cloze",), random.Random(0)) == []
+    fits = synthetic("ok", "“照着做”是 SFT 的核心", ())
+    assert {one(fits, ("cloze",), s).payload["answer"] for s in range(12)} == {"照着做", "SFT"}
 
 
 def test_cloze_skips_math_and_parts_of_words_and_folds_width_and_case() -> None:
@@ -164,7 +226,9 @@ def test_a_question_no_ticked_type_fits_is_left_out() -> None:
     # Only cloze ticked, no takeaway to blank: the question is skipped, never recall.
     assert build_items([NO_TAKEAWAY], BANK, ("cloze",), random.Random(0)) == []
     # Recall ticked: it can always be asked, self-graded (here with no key terms).
-    assert one(NO_TERMS, ("recall", "cloze")).type == "recall"
+    assert one(NO_TAKEAWAY, ("recall", "cloze")) == ItemSpec(
+        NO_TAKEAWAY.id, "recall", {"key_terms": []}
+    )
     bare = synthetic("b", None)
     assert build_items([bare], [bare], ("takeaway",), random.Random(0)) == []
     assert build_items([bare], [bare], ("recall",), random.Random(0)) == [

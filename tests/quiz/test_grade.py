@@ -57,16 +57,25 @@ def test_cloze_empty_answers(typed: str) -> None:
 
 def test_cloze_built_from_the_seed_grades_its_own_answer() -> None:
     bank = seed_questions()
-    # Every cloze the seed allows (one question has a key term in its takeaway).
-    items = build_items(bank, bank, ("cloze",), random.Random(0))
-    assert items
-    for seed in range(6):
+    # The clozes the seed allows: key terms, bold spans, quoted phrases, Latin names and
+    # terms the title shares, Chinese and Latin, up to 12 characters or 3 words.
+    items = []
+    for seed in range(12):
         items += build_items(bank, bank, ("cloze",), random.Random(seed))
+    answers = {item.payload["answer"] for item in items}
+    assert {"梯度裁剪", "在低秩子空间中高效表示", "Prompt Tuning"} <= answers
     for item in items:
         answer = item.payload["answer"]
         assert grade_cloze(item.payload, answer).correct
         assert grade_cloze(item.payload, answer.upper() + " ").correct
+        assert grade_cloze(item.payload, f"“{answer}”").correct  # quotes typed too
         assert grade_cloze(item.payload, answer[:-1]).verdict == "near"
+        slip = answer[:-1] + ("错" if answer[-1] != "错" else "对")
+        assert grade_cloze(item.payload, slip).verdict == "near"
+        assert grade_cloze(item.payload, "完全不相干的答案").verdict == "wrong"
+    long = {"answer": "在低秩子空间中高效表示"}
+    assert grade_cloze(long, "在低秩子空间中高效表达").verdict == "near"
+    assert grade_cloze(long, "在低秩空间中表示").verdict == "wrong"
     chinese = {"answer": "矩阵的秩"}
     assert grade_cloze(chinese, "矩阵的值").verdict == "near"
     assert grade_cloze(chinese, "矩阵 的秩").verdict == "correct"

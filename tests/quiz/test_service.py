@@ -219,8 +219,8 @@ def test_two_concurrent_answers_record_the_first(
         assert second.correct is True  # the first answer stands
 
 
-# Two more questions with a key term (short bold) inside their takeaway, so a quiz of
-# clozes has more than the seed's one.
+# Two more questions with a key term (short bold) inside their takeaway, blanked before
+# any salient term of it.
 CLOZE_FILE = """# 训练技巧
 
 ## 1. 稳定
