@@ -27,6 +27,7 @@ from app.demos.nf4.quant import (
     quantize_blockwise,
     unpack_4bit,
 )
+from app.demos.text import Text
 from app.errors import Unprocessable
 
 bnb_functional = pytest.importorskip("bitsandbytes.functional")
@@ -233,12 +234,12 @@ def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
     assert NF4_DEMO.figure_names is not None
     assert set(f) == set(NF4_DEMO.figure_names(validate_params(NF4_DEMO, TINY)))
     assert all(check.passed for check in tiny_run.checks), tiny_run.checks
-    assert len(tiny_run.checks) == 10
+    assert len(tiny_run.checks) == 9
     assert f["bits_per_param_nf4"] == 4.5 and f["packed_bytes_per_weight"] == 0.5
     assert f["compression_vs_fp16"] == 16 / 4.5
     assert math.isclose(f["dq_bits_saved_per_param_formula"], 24 / 64 - 32 / (256 * 64))
-    assert math.isclose(f["dq_gb_saved_65b"], 65e9 * f["dq_bits_saved_per_param_formula"] / 8e9)
-    assert f["weights_gb_7b_fp16"] == 14
+    # LLaMA-2-7B's real 6,738,415,616 parameters in fp16, not a nominal 7e9.
+    assert f["weights_gb_7b_fp16"] == 2 * 6_738_415_616 / 1e9
     assert f["bnb_available"] == 1 and f["bnb_code_mismatches"] == 0
     assert f["bnb_absmax_max_abs_diff"] == 0 and f["bnb_packed_equal"] == 1
     assert f["bnb_bits_per_param_dq"] == f["bits_per_param_nf4_dq"]
@@ -252,6 +253,33 @@ def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
     assert [s.kind for s in hist] == ["line", "scatter", "scatter", "scatter"]
     assert math.isclose(sum(hist[0].y), 1, rel_tol=0.05)  # nearly all weights in range
     DemoResult.model_validate_json(tiny_run.model_dump_json())
+
+
+def test_model_sizes_equal_qlora_memorys(tiny_run: DemoResult) -> None:
+    """Issue 15: the real LLaMA shapes with embeddings and lm_head kept in 16 bit, so a
+    reader sees one size for one model on both demos (at QLoRA's block size, 64)."""
+    f = tiny_run.figures
+
+    def memory(preset: str) -> dict[str, float]:
+        demo = registry()["qlora_memory"]
+        params = validate_params(demo, {"preset": preset})
+        return demo.run(params, RunContext(device="cpu", report=lambda s, t, m: None)).figures
+
+    seven, sixty_five = memory("llama-2-7b"), memory("llama-65b")
+    assert f["weights_gb_7b_fp16"] == seven["weights_gb_fp16"]
+    assert f["weights_gb_7b_nf4_dq"] == seven["weights_gb_nf4_dq"]
+    assert f["weights_gb_65b_nf4_dq"] == sixty_five["weights_gb_nf4_dq"]
+    assert f["dq_gb_saved_65b"] == sixty_five["dq_saved_gb"]
+    assert {"app.demos.qlora_memory", "app.demos.peft_count"} <= set(NF4_DEMO.uses)
+    # The compression figure is the quantized layers' own: 16 / 4.5 bits, labelled so.
+    assert "quantized layers only" in tiny_run.figure_labels["compression_vs_fp16"].msg
+
+
+def test_test_loss_is_reported_not_checked(tiny_run: DemoResult) -> None:
+    """NF4's edge over INT4 in the MLP's test loss is ~1 % and flips with the seed and
+    the device (an H200 gave NF4 0.5490, INT4 0.5374): reported, never a pass/fail."""
+    assert not any("loss" in str(check.name).lower() for check in tiny_run.checks)
+    assert {"loss_nf4", "loss_int4", "loss_fp4", "loss_fp32"} <= set(tiny_run.figures)
 
 
 def test_same_seed_same_figures(tiny_run: DemoResult) -> None:
@@ -268,7 +296,8 @@ def test_without_bitsandbytes_the_run_goes_on(
     # Another seed, other weights (and so other errors).
     assert f["mse_nf4_normal"] != tiny_run.figures["mse_nf4_normal"]
     assert f["bnb_available"] == 0 and math.isnan(f["bnb_code_mismatches"])
-    assert "bitsandbytes is not installed" in result.conclusion
+    assert isinstance(result.conclusion, Text)
+    assert "bitsandbytes is not installed" in str(result.conclusion.args["bnb"])
     # The two bitsandbytes checks are left out; the demo's own checks are all there.
     assert len(result.checks) == len(tiny_run.checks) - 2
     assert not any("bitsandbytes" in check.name for check in result.checks)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.nf4.params import NF4Params
+from app.demos.text import N_
 
 FIGURES = (
     "nf4_code_max_abs_diff_reference",
@@ -96,8 +97,8 @@ def run(params: NF4Params, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="nf4",
-    title="NF4 quantization, byte by byte",
-    summary=(
+    title=N_("NF4 quantization, byte by byte"),
+    summary=N_(
         "Builds QLoRA's 4-bit NormalFloat code from quantiles of the normal distribution, "
         "quantizes weights block-wise (one absmax per block, nearest code value), packs two "
         "4-bit codes per byte in a uint8 tensor, and measures the bits per parameter from "
@@ -108,9 +109,12 @@ DEMO = Demo(
         "and the model's test loss after quantization. When bitsandbytes is installed, "
         "our codes and absmax are compared with its quantize_4bit."
     ),
+    topics=("QLoRA", "PEFT", "参数高效微调"),
     claims=tuple(CLAIM_FIGURES),
     params=NF4Params,
     run=run,
     time_limit_s=120.0,
+    # model_size counts LLaMA's weights with qlora_memory's formulas and peft_count's presets.
+    uses=("app.demos.qlora_memory", "app.demos.peft_count"),
     figure_names=figure_names,
 )
