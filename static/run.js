@@ -5,43 +5,132 @@
   const box = document.getElementById("run");
   if (!box) return;
   const runId = box.dataset.run;
+  const zh = (document.documentElement.lang || "").startsWith("zh");
+
+  // Okabe–Ito: distinct for colour-blind readers, the same in light and dark (black,
+  // invisible on a dark page, is replaced by grey).
+  const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9",
+    "#F0E442", "#999999"];
+  const colour = (i) => PALETTE[i % PALETTE.length];
+
+  // Chart text follows the page's colours (readable in dark mode).
+  function themeChartDefaults() {
+    if (typeof Chart === "undefined") return;
+    const css = getComputedStyle(document.documentElement);
+    const fg = css.getPropertyValue("--fg").trim() || "#1b1f24";
+    const line = css.getPropertyValue("--line").trim() || "#d1d9e0";
+    Chart.defaults.color = fg;
+    Chart.defaults.borderColor = line;
+    Chart.defaults.font.size = 13;
+  }
+
+  const SUP = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+
+  // The same rules as app/web/demo_text.py: no exponent notation, three significant digits.
+  function sig(v, digits = 3) {
+    if (!Number.isFinite(v)) return String(v);
+    if (v === 0) return "0";
+    const mag = Math.floor(Math.log10(Math.abs(v)));
+    if (mag < -3 || mag >= 15) {
+      const m = Number((v / 10 ** mag).toFixed(digits - 1));
+      return `${m}×10${String(mag).split("").map((c) => SUP[c]).join("")}`;
+    }
+    const decimals = Math.max(digits - 1 - mag, 0);
+    return Number(v.toFixed(decimals)).toLocaleString("en-US", { maximumFractionDigits: decimals });
+  }
+
+  function compact(v) {
+    const steps = zh ? [[1e12, "万亿"], [1e8, "亿"], [1e4, "万"]]
+      : [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+    for (const [size, suffix] of steps) {
+      if (Math.abs(v) >= size) return `${sig(v / size)} ${suffix}`;
+    }
+    return sig(v);
+  }
+
+  function format(v, unit) {
+    switch (unit) {
+      case "count": case "params": case "flops": return compact(v);
+      case "bytes": {
+        for (const [size, s] of [[1e12, "TB"], [1e9, "GB"], [1e6, "MB"], [1e3, "KB"]]) {
+          if (Math.abs(v) >= size) return `${sig(v / size)} ${s}`;
+        }
+        return `${sig(v)} B`;
+      }
+      case "gb": return `${sig(v)} GB`;
+      case "gib": return `${sig(v)} GiB`;
+      case "mb": return `${sig(v)} MB`;
+      case "pct": return `${sig(v)} %`;
+      case "ratio": return `${sig(v * 100)} %`;
+      case "x": return `${sig(v)}×`;
+      case "s": return `${sig(v)} s`;
+      case "ms": return `${sig(v)} ms`;
+      case "us": return `${sig(v)} µs`;
+      case "loss": return sig(v, 4);
+      default: return sig(v);
+    }
+  }
+
+  function resultChart(canvas, spec) {
+    const cats = spec.categories;
+    const kind = spec.kind === "scatter" ? "scatter" : spec.kind;
+    const categorical = kind === "bar";
+    const labelOf = (x) => (cats && Number.isInteger(x) && cats[x] !== undefined ? cats[x] : sig(x));
+    const yTicks = {
+      maxTicksLimit: spec.log_y ? 6 : 8,
+      callback: (v) => format(Number(v), spec.unit),
+    };
+    new Chart(canvas, {
+      type: kind,
+      data: {
+        labels: categorical ? spec.datasets[0].x.map(labelOf) : undefined,
+        datasets: spec.datasets.map((s, i) => ({
+          label: s.name,
+          data: categorical ? s.y : s.x.map((x, j) => ({ x, y: s.y[j] })),
+          showLine: s.kind !== "scatter",
+          pointRadius: s.x.length > 60 ? 0 : 2,
+          borderColor: colour(i),
+          backgroundColor: colour(i),
+          borderWidth: 2,
+        })),
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        parsing: categorical ? undefined : false,
+        plugins: {
+          legend: { display: true, position: "bottom" },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${format(c.parsed.y, spec.unit)}` } },
+        },
+        scales: {
+          x: categorical
+            ? { stacked: spec.stacked, title: { display: !!spec.x_label, text: spec.x_label },
+                ticks: { autoSkip: false, maxRotation: 60 } }
+            : { type: "linear", title: { display: !!spec.x_label, text: spec.x_label },
+                ticks: { maxTicksLimit: 8, callback: (v) => (cats ? labelOf(Number(v)) : sig(Number(v))) } },
+          y: { type: spec.log_y ? "logarithmic" : "linear", stacked: spec.stacked,
+               title: { display: !!spec.y_label, text: spec.y_label }, ticks: yTicks,
+               afterBuildTicks: spec.log_y ? (axis) => {
+                 // A log axis: only powers of ten (few, readable ticks).
+                 const decades = axis.ticks.filter((t) => Number.isInteger(Math.log10(t.value)));
+                 if (decades.length >= 2) axis.ticks = decades;
+               } : undefined },
+        },
+      },
+    });
+  }
 
   function drawResultCharts() {
     const data = document.getElementById("series-data");
     if (!data || typeof Chart === "undefined") return;
-    const series = JSON.parse(data.textContent);
-    document.querySelectorAll("canvas.result-chart").forEach((canvas) => {
-      const group = series.filter((s) => s.chart === canvas.dataset.chart);
-      const first = group[0];
-      const kind = first.kind === "scatter" ? "scatter" : first.kind;
-      new Chart(canvas, {
-        type: kind,
-        data: {
-          labels: kind === "bar" ? first.x : undefined,
-          datasets: group.map((s) => ({
-            label: s.name,
-            data: kind === "bar" ? s.y : s.x.map((x, i) => ({ x, y: s.y[i] })),
-            // A scatter series on a line chart (code values on a histogram) stays points.
-            showLine: s.kind !== "scatter",
-            pointRadius: s.x.length > 60 ? 0 : 2,
-          })),
-        },
-        options: {
-          animation: false,
-          parsing: kind === "bar" ? undefined : false,
-          scales: {
-            x: kind === "bar"
-              ? { stacked: !!first.stacked, title: { display: !!first.x_label, text: first.x_label } }
-              : { type: "linear", title: { display: !!first.x_label, text: first.x_label } },
-            y: { type: first.log_y ? "logarithmic" : "linear", stacked: !!first.stacked,
-                 title: { display: !!first.y_label, text: first.y_label },
-                 ticks: first.log_y ? { callback: (v) => Number(v).toExponential(0) } : {} },
-          },
-        },
-      });
-    });
+    const charts = JSON.parse(data.textContent);
+    for (const spec of charts) {
+      const canvas = document.getElementById(spec.id);
+      if (canvas) resultChart(canvas, spec);
+    }
   }
 
+  themeChartDefaults();
   if (box.dataset.finished === "true") {
     drawResultCharts();
     return;
@@ -49,7 +138,7 @@
   const bar = document.getElementById("progress");
   const text = document.getElementById("progress-text");
   const status = document.getElementById("status");
-  const canvas = document.getElementById("live-chart");
+  const canvas = document.getElementById("live-chart");  // absent for a count demo
   let live = null;
   const events = new EventSource(`/api/runs/${runId}/events`);
   events.addEventListener("progress", (event) => {
@@ -59,17 +148,26 @@
     text.textContent = `${p.step}/${p.total}`;
     status.textContent = status.dataset.running || "running";
     const names = Object.keys(p.metrics || {});
-    if (!names.length || typeof Chart === "undefined") return;
+    if (!canvas || !names.length || typeof Chart === "undefined") return;
     if (!live) {
       live = new Chart(canvas, {
         type: "line",
-        data: { datasets: names.map((n) => ({ label: n, data: [], pointRadius: 0 })) },
-        options: { animation: false, parsing: false, scales: { x: { type: "linear" } } },
+        data: { datasets: [] },
+        options: { animation: false, parsing: false, maintainAspectRatio: false,
+                   plugins: { legend: { display: true, position: "bottom" } },
+                   scales: { x: { type: "linear" }, y: { ticks: { callback: (v) => sig(Number(v)) } } } },
       });
     }
-    live.data.datasets.forEach((d) => {
-      if (p.metrics[d.label] !== undefined) d.data.push({ x: p.step, y: p.metrics[d.label] });
-    });
+    // A metric first seen later (the next phase of a run) is a series of its own.
+    for (const name of names) {
+      let d = live.data.datasets.find((s) => s.label === name);
+      if (!d) {
+        const i = live.data.datasets.length;
+        d = { label: name, data: [], pointRadius: 0, borderColor: colour(i), backgroundColor: colour(i) };
+        live.data.datasets.push(d);
+      }
+      d.data.push({ x: p.step, y: p.metrics[name] });
+    }
     live.update("none");
   });
   events.addEventListener("done", () => {

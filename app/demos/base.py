@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.demos.text import Table, Text, Unit
+from app.demos.text import N_, Table, Text, Unit
 from app.errors import Unprocessable
 
 NAME_PATTERN = re.compile(r"[a-z0-9_]+")
@@ -32,7 +32,13 @@ class DemoParams(BaseModel):
     # (field validators reading ``info.data``) run on defaulted fields too.
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Random seed")
+    seed: int = Field(
+        default=0,
+        ge=0,
+        le=2**31 - 1,
+        description=N_("Random seed"),
+        json_schema_extra={"group": "advanced", "label": N_("Random seed")},
+    )
 
 
 class Series(BaseModel):
@@ -260,7 +266,7 @@ def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def params_schema(demo: Demo) -> list[dict[str, Any]]:
     """One entry per parameter, for the web form and ``demo list --format json``:
     name, type (integer, number, boolean, string or enum), default, minimum, maximum,
-    choices (for an enum), description. An exclusive bound (``gt``/``lt``) is given as
+    choices (for an enum), description, group, label, unit and show_if. An exclusive bound (``gt``/``lt``) is given as
     minimum/maximum with ``exclusive_minimum``/``exclusive_maximum`` set."""
     schema = demo.params.model_json_schema()
     defs: dict[str, Any] = schema.get("$defs", {})
@@ -282,6 +288,13 @@ def params_schema(demo: Demo) -> list[dict[str, Any]]:
                 "exclusive_maximum": "exclusiveMaximum" in prop,
                 "choices": choices,
                 "description": prop.get("description", ""),
+                # From ``Field(json_schema_extra=...)``: the form's group ("model",
+                # "method", "training" or "advanced"), the label and unit in words
+                # (English msgids) and ``show_if`` ({other field: [values]}).
+                "group": prop.get("group", "advanced" if name == "seed" else "training"),
+                "label": prop.get("label", ""),
+                "unit": prop.get("unit"),
+                "show_if": prop.get("show_if"),
             }
         )
     # The inherited seed comes first in the model; a form reads better with it last.

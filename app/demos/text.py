@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 # How a number is formatted: "count"/"params" compact (3.41 M; 341 万 in Chinese),
 # "bytes" a size from a byte count (6.8 MB), "gb"/"gib"/"mb" a size already in that unit,
@@ -88,6 +88,25 @@ def q(value: float, unit: Unit) -> Quantity:
     return Quantity(value=float(value), unit=unit)
 
 
+Group = Literal["model", "method", "training", "advanced"]
+
+
+def field_extra(
+    group: Group,
+    label: str,
+    unit: str | None = None,
+    show_if: dict[str, list[str | int | float | bool]] | None = None,
+) -> dict[str, JsonValue]:
+    """``json_schema_extra`` of a parameter: its form group, its label and unit in words
+    (write them as ``N_("...")``) and ``show_if`` ({other field: [values]})."""
+    extra: dict[str, JsonValue] = {"group": group, "label": label}
+    if unit:
+        extra["unit"] = unit
+    if show_if:
+        extra["show_if"] = {k: list(v) for k, v in show_if.items()}
+    return extra
+
+
 class Table(BaseModel):
     """A compact summary table: ≤ ~10 rows and ≤ 5 columns read at a glance."""
 
@@ -97,4 +116,16 @@ class Table(BaseModel):
     rows: list[list[Cell]]
 
 
-__all__ = ["Arg", "Cell", "N_", "Quantity", "Table", "Text", "Unit", "q", "t"]
+__all__ = [
+    "Arg",
+    "Cell",
+    "Group",
+    "N_",
+    "field_extra",
+    "Quantity",
+    "Table",
+    "Text",
+    "Unit",
+    "q",
+    "t",
+]

@@ -8,18 +8,67 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.content.answers import demo_inputs
 from app.demos import get_demo, registry
 from app.demos.base import params_schema, run_version
-from app.errors import AppError
+from app.errors import AppError, Unprocessable
+from app.models import DemoRun
 from app.runs import service
 from app.runs.dispatch import dispatch
 from app.web.csrf import verify_csrf
+from app.web.demo_view import chart_table, params_list, parse_result, result_view
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep, TemplatesDep
+from app.web.related import related_questions
 
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
+# The form's field groups, in order; "advanced" is collapsed.
+GROUPS = ("model", "method", "training", "advanced")
+
+
+def gpu_seen(session: Session) -> bool | None:
+    """Whether the workers have a GPU, as the latest run that could have used one shows
+    (the web process never imports torch): a run that asked for a GPU or "auto" of a demo
+    that uses one ran on cuda exactly when its worker had one. None: no such run yet."""
+    gpu_demos = [name for name, demo in registry().items() if demo.uses_gpu]
+    latest = session.scalars(
+        select(DemoRun.device)
+        .where(
+            DemoRun.demo.in_(gpu_demos),
+            DemoRun.device_requested != "cpu",
+            DemoRun.device.is_not(None),
+        )
+        .order_by(DemoRun.started_at.desc().nulls_last(), DemoRun.id.desc())
+        .limit(1)
+    ).first()
+    return None if latest is None else latest == "cuda"
+
+
+def _applies(param: dict[str, Any], form: Any) -> bool:
+    """A field with ``show_if`` applies only when the other fields hold one of its values."""
+    show_if: dict[str, list[Any]] = param.get("show_if") or {}
+    return all(str(form.get(other, "")) in map(str, allowed) for other, allowed in show_if.items())
+
+
+def form_params(demo: Any, form: Any) -> dict[str, Any]:
+    """The raw parameters of a submitted form: a field that doesn't apply (``show_if``)
+    is ignored, an emptied field that has a default is an error, not the default."""
+    raw: dict[str, Any] = {}
+    schema = params_schema(demo)
+    for param in schema:
+        key = param["name"]
+        if not _applies(param, form):
+            continue
+        if param["type"] == "boolean":
+            raw[key] = form.get(key) == "true"
+        elif key in form and str(form[key]).strip() != "":
+            raw[key] = str(form[key])  # pydantic converts "12" to 12 and "0.5" to 0.5
+        elif key in form and param["default"] is not None:
+            raise Unprocessable(f"{key}: must not be empty", field=key)
+    return raw
 
 
 @router.get("/demos", response_class=HTMLResponse)
@@ -40,9 +89,13 @@ def _demo_page(
     demo = get_demo(name)
     schema = params_schema(demo)
     current = {p["name"]: p.get("default") for p in schema} | (values or {})
+    groups = [(g, [p for p in schema if p["group"] == g]) for g in GROUPS]
     context = {
         "demo": demo,
         "schema": schema,
+        "groups": [(g, entries) for g, entries in groups if entries],
+        "gpu_seen": gpu_seen(session),
+        "related_questions": related_questions(session=session, demo=demo),
         "values": current,
         "error": error,
         "error_field": error_field,
@@ -72,13 +125,8 @@ async def run_form(
     form = await request.form()
     demo = get_demo(name)
     raw: dict[str, Any] = {}
-    for param in params_schema(demo):
-        key = param["name"]
-        if param["type"] == "boolean":
-            raw[key] = form.get(key) == "true"
-        elif key in form and str(form[key]) != "":
-            raw[key] = str(form[key])  # pydantic converts "12" to 12 and "0.5" to 0.5
     try:
+        raw = form_params(demo, form)
         run, cached = service.create_run(
             session=session,
             user=user,
@@ -92,8 +140,9 @@ async def run_form(
         )
     except AppError as exc:
         session.rollback()
+        values = raw or {k: str(v) for k, v in form.items() if k != "csrf_token"}
         return _demo_page(
-            request, templates, session, name, raw, exc.text, exc.field, exc.status_code
+            request, templates, session, name, values, exc.text, exc.field, exc.status_code
         )
     if not cached:
         dispatch(request.app.state.dispatcher, request.app.state.engine, run.id)
@@ -107,9 +156,15 @@ def run_page(
 ) -> Response:
     run = service.get_run(session=session, run_id=run_id)
     demo = get_demo(run.demo)
+    result = parse_result(run.result)
     context = {
         "run": run,
         "demo": demo,
+        "view": result_view(result) if result else None,
+        "params": params_list(demo, run.params),
+        "chart_table": chart_table,
+        # A GPU was asked for but the worker had none: the run page says so.
+        "no_gpu": run.device_requested == "gpu" and run.device == "cpu",
         "cached": bool(cached),
         "finished": run.status in service.FINISHED,
         "stale": run.code_version != run_version(demo, demo_inputs(demo.inputs)),

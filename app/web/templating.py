@@ -17,6 +17,8 @@ from app.content.filters import QuestionFilter
 from app.i18n import LANGUAGES, current_language, gettext, ngettext
 from app.web import assets
 from app.web.csrf import csrf_token
+from app.web.demo_text import demo_text, plain_text, translate
+from app.web.related import related_demos
 
 
 def filter_url(path: str, flt: QuestionFilter, **extra: str | int) -> str:
@@ -69,6 +71,11 @@ def make_templates() -> Jinja2Templates:
         csrf_token=csrf_token,
         filter_url=filter_url,
         assets=assets,
+        related_demos=related_demos,
     )
     env.filters["short_date"] = short_date
+    # Demo text (app/demos/text.py): translated, numbers formatted, math rendered.
+    env.filters["demo_text"] = demo_text
+    env.filters["plain_text"] = plain_text
+    env.filters["translate"] = translate
     return Jinja2Templates(env=env)

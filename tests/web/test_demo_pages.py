@@ -47,13 +47,10 @@ def test_a_run_from_queued_to_its_result_page(client: TestClient) -> None:
     page = soup(client.get(body["permalink"]))
     assert page.select_one("#status").get_text() == "succeeded"  # type: ignore[union-attr]
     figures = {
-        th.get_text(): td.get_text()
-        for th, td in (
-            (tr.select_one("th"), tr.select_one("td")) for tr in page.select("#figures tr")
-        )
-        if th and td
+        str(tr["data-figure"]): tr.select_one("td").get_text()  # type: ignore[union-attr]
+        for tr in page.select("#figures tr")
     }
-    assert float(figures["rank"]) == 3
+    assert figures["rank"] == "3"  # formatted for people: no "3.00000"
     assert page.select("canvas.result-chart")
     assert json.loads(page.select_one("#series-data").get_text())  # type: ignore[union-attr]
 
@@ -127,3 +124,57 @@ def test_a_queued_run_can_be_cancelled(client: TestClient) -> None:
     assert run_now(client, run["id"]) == "cancelled"  # a worker won't start it
     again = client.post(f"/api/runs/{run['id']}/cancel")
     assert again.status_code == 409
+
+
+def test_an_emptied_field_is_an_error_and_a_hidden_field_is_ignored(client: TestClient) -> None:
+    page = soup(client.get("/demos/rank"))
+    form = {"csrf_token": csrf(page), "m": "", "n": "10", "r": "3", "noise": "0", "seed": "0"}
+    response = client.post("/demos/rank/runs", data=form)
+    assert response.status_code == 422  # not silently the default m
+    marked = soup(response).select_one("label.invalid input")
+    assert marked is not None and marked["name"] == "m"
+    # lora's "Distribution of A" applies only to the standard and both_random inits: with
+    # both_zero the form hides it and the server ignores whatever it holds.
+    lora = soup(client.get("/demos/lora"))
+    label = lora.select_one("label[data-show-if]:has(select[name=init_a])")
+    assert label is not None and json.loads(str(label["data-show-if"])) == {
+        "init": ["standard", "both_random"]
+    }
+    fields = {
+        str(el["name"]): str(el.get("value") or "")
+        for el in lora.select("form.demo-form input[name]")
+        if el.get("type") != "checkbox"
+    }
+    fields |= {"init": "both_zero", "init_a": "not-a-distribution"}
+    created = client.post("/demos/lora/runs", data=fields, follow_redirects=False)
+    assert created.status_code == 303, soup(created).select_one("#run-error")
+    run = client.get("/api" + created.headers["location"].split("?")[0]).json()
+    assert run["params"]["init_a"] == "kaiming_uniform"
+
+
+def test_the_result_page_reads_for_people_in_chinese(make_client: MakeClient) -> None:
+    client = make_client(language="zh-CN")
+    created = client.post("/api/demos/rank/runs", json={"params": SMALL, "device": "gpu"})
+    assert run_now(client, created.json()["id"]) == "succeeded"
+    run = client.get(f"/api/runs/{created.json()['id']}").json()
+    page = soup(client.get(run["permalink"]))
+    text = page.get_text(" ")
+    assert "e+0" not in text and '{"' not in text  # no exponent, no raw JSON
+    params = {
+        dt.get_text(): dd.get_text()
+        for dt, dd in zip(page.select("#params dt"), page.select("#params dd"), strict=True)
+    }
+    assert params["随机种子"] == "1"
+    assert page.select_one("#status").get_text() == "成功"  # type: ignore[union-attr]
+    if run["device"] == "cpu":  # no GPU here: the page and the form say so
+        assert "没有 GPU" in page.select_one("#device-notice").get_text()  # type: ignore[union-attr]
+        assert soup(client.get("/demos/rank")).select_one("#gpu-unavailable") is not None
+
+
+def test_questions_and_demos_link_each_other_by_topic(client: TestClient) -> None:
+    # The seed bank has no claims on rank: the link comes from its topics and the tags.
+    page = soup(client.get("/demos/rank"))
+    questions = page.select("#related-questions a")
+    assert questions, "the rank demo lists no question"
+    question = soup(client.get(str(questions[0]["href"])))
+    assert "/demos/rank" in [a["href"] for a in question.select("#related-demos a")]

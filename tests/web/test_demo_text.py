@@ -1,0 +1,60 @@
+"""Demo text on pages: numbers formatted for people in each language (never ``e+06``),
+messages translated with their arguments filled in, math rendered, plain strings of
+old results escaped."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.demos.text import q, t
+from app.i18n import set_language
+from app.web.demo_text import demo_text, format_number, format_quantity, plain_text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "en", "zh"),
+    [
+        (3.40787e6, "params", "3.41 M", "341 万"),
+        (7e9, "count", "7 B", "70 亿"),
+        (512, "count", "512", "512"),
+        (0.0468, "pct", "0.0468 %", "0.0468 %"),
+        (0.25, "ratio", "25 %", "25 %"),
+        (6.8e6, "bytes", "6.8 MB", "6.8 MB"),
+        (13.5, "gb", "13.5 GB", "13.5 GB"),
+        (2.345, "x", "2.35×", "2.35×"),
+        (0.012, "s", "12 ms", "12 ms"),
+        (1.3e-5, "loss", "1.3×10⁻⁵", "1.3×10⁻⁵"),
+        (4.127, "bits", "4.13 bits", "4.13 比特"),
+    ],
+)
+def test_quantities_read_like_people_write_them(value: float, unit: str, en: str, zh: str) -> None:
+    assert format_quantity(value, unit, "en") == en  # type: ignore[arg-type]
+    set_language("zh")
+    assert format_quantity(value, unit, "zh") == zh  # type: ignore[arg-type]
+    set_language("en")
+
+
+def test_no_exponent_notation_for_any_magnitude() -> None:
+    for exponent in range(-12, 16):
+        for unit in ("plain", "loss", "count", "bytes", "pct"):
+            text = format_quantity(1.2345 * 10**exponent, unit, "en")  # type: ignore[arg-type]
+            assert "e+" not in text and "e-" not in text, text
+    assert format_number(3) == "3" and format_number(12345.0) == "12,345"
+
+
+def test_a_text_is_translated_filled_and_rendered() -> None:
+    # "Random seed" is a catalogue msgid (app/demos/base.py); args nest.
+    text = t("%(label)s: **%(n)s**, $\\|A\\|_F$", label=t("Random seed"), n=q(3.4e6, "params"))
+    set_language("zh")
+    html = str(demo_text(text.model_dump()))  # a stored result is JSON
+    assert "随机种子: <strong>340 万</strong>" in html and "<math" in html
+    assert plain_text(text) == "随机种子: 340 万, ‖A‖F"
+    set_language("en")
+    assert "Random seed: <strong>3.4 M</strong>" in str(demo_text(text))
+
+
+def test_old_plain_strings_are_escaped_and_bad_args_fall_back() -> None:
+    assert str(demo_text("<b>old</b> 3.40787e+06")) == "&lt;b&gt;old&lt;/b&gt; 3.40787e+06"
+    assert "<script" not in str(demo_text(t("x %(a)s", a="<script>alert(1)</script>")))
+    # A placeholder the args lack does not break the page: the msgid shows.
+    assert str(demo_text(t("missing %(b)s", a=1))) == "missing %(b)s"
