@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -20,6 +21,7 @@ from app.db import make_engine, make_sessionmaker, migrate
 from tests.conftest import SEED
 
 T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+MATHML = {"math", "mrow", "mi", "mo", "mn", "msup", "msub", "msubsup", "mfrac", "mtext", "mspace"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -98,3 +100,27 @@ def test_a_snippet_marks_each_word_and_escapes_the_rest() -> None:
     assert snippet("没有匹配", ["lora"]) is None
     evil = snippet("<script>alert(1)</script> lora", ["lora"])
     assert evil is not None and "<script" not in evil
+
+
+def test_a_snippet_shows_math_rendered_never_as_tex(session: Session) -> None:
+    # The seed's answers write "$W \\in \\mathbb{R}^{d \\times k}$" and "\\(r \\ll ..\\)".
+    _, found = list_questions(session=session, flt=QuestionFilter(q="冻结 低秩"))
+    shown = [BeautifulSoup(str(q.snippet_html), "html.parser") for q in found if q.snippet_html]
+    with_math = [page for page in shown if page.find("math")]
+    assert with_math, "a snippet of an answer with math"
+    for page in shown:
+        text = page.get_text()
+        assert "\\" not in text and "mathbb" not in text and "$" not in text, text
+        assert {tag.name for tag in page.find_all(True)} - MATHML <= {"mark"}
+        assert page.find("mark") is not None
+    # A formula is shown whole in place, a display one inline; a word of its TeX is never
+    # marked, and the text around it stays escaped.
+    html = snippet(
+        "设 $W \\in \\mathbb{R}^{d \\times k}$ 与 $$r \\ll d$$，x<y & LoRA in",
+        ["lora", "in"],
+    )
+    page = BeautifulSoup(str(html), "html.parser")
+    assert [m.get("display") for m in page.find_all("math")] == ["inline", "inline"]
+    assert [m.get_text() for m in page.find_all("mark")] == ["LoRA", "in"]
+    assert "ℝ" in page.get_text() and "\\" not in page.get_text()
+    assert "x&lt;y &amp; <mark>LoRA</mark>" in str(html)

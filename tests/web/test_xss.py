@@ -37,7 +37,11 @@ REVIEWED_SAFE = {
 # Python code that marks a string safe for the templates, by file.
 REVIEWED_MARKUP = {
     "app/web/claims_pages.py": "the bank's answer HTML with claim badges (escaped labels)",
-    "app/content/snippets.py": "search snippet: every piece escaped, <mark> around escaped text",
+    "app/web/demo_text.py": "a demo's Text rendered by render_inline (sanitised); Markup('')",
+    "app/content/snippets.py": (
+        "search snippet: every piece escaped, <mark> around escaped text, and each formula"
+        " rendered alone by render_inline (sanitised MathML)"
+    ),
 }
 _SAFE = re.compile(r"\{\{\s*([\w.\[\]'\"]+)\s*\|\s*safe\b")
 _ANY_SAFE = re.compile(r"\|\s*safe\b")
@@ -81,6 +85,25 @@ def test_a_search_snippet_shows_markup_in_the_answer_as_text() -> None:
     assert [tag.name for tag in page.find_all(True)] == ["mark", "mark"]
     assert "&lt;img src=x onerror=<mark>alert</mark>(1)" in html
     assert "a &lt; b &amp; c" in html
+
+
+def test_a_search_snippet_with_math_renders_it_and_keeps_hostile_text_inert() -> None:
+    script = "<script>alert(1)</script>"
+    tag = '<img src=x onerror=alert(1) title="' + "x" * 40 + '">'  # stays, as text
+    answer = (
+        f"LoRA 的 $W \\in \\mathbb{{R}}^{{d}}$ 与 $\\text{{{script}}}$ 及 "
+        f"\\({PAYLOAD}\\) 和 a < b & c {tag}"
+    )
+    html = str(snippet(answer, ["lora", "alert", "script"]))
+    page = BeautifulSoup(html, "html.parser")
+    tags = {t.name for t in page.find_all(True)}
+    assert "math" in tags and not tags & {"script", "img"}, tags
+    assert not any(t.attrs.keys() - {"xmlns", "display", "stretchy"} for t in page.find_all(True))
+    assert "\\" not in page.get_text() and "mathbb" not in page.get_text()
+    # Marks are only on the text around the formulas, never inside one.
+    assert [mark.get_text() for mark in page.find_all("mark")] == ["LoRA", "alert"]
+    assert all(mark.find_parent("math") is None for mark in page.find_all("mark"))
+    assert "a &lt; b &amp; c &lt;img src=x onerror=<mark>alert</mark>(1)" in html
 
 
 def _quiz(position_items: list[dict[str, Any]]) -> dict[str, Any]:
