@@ -18,6 +18,7 @@ from __future__ import annotations
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.qlora.params import QLoRAParams
 from app.demos.qlora.report import OPTIMIZERS as PAGED_OPTIMIZERS
+from app.demos.text import N_
 
 FIGURES = (
     "loss_qlora_final",
@@ -90,8 +91,8 @@ def run(params: QLoRAParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="qlora",
-    title="QLoRA: LoRA on a frozen 4-bit base",
-    summary=(
+    title=N_("QLoRA: LoRA on a frozen 4-bit base"),
+    summary=N_(
         "Pretrains a small MLP in fp32, stores its frozen weights in NF4 (packed 4-bit codes "
         "and absmax constants, optionally double-quantized; no full-precision copy) and "
         "dequantizes them on the fly in every forward and backward pass, in bf16 or fp32. "
@@ -107,5 +108,6 @@ DEMO = Demo(
     time_limit_s=120.0,
     # The NF4 quantizer and the task MLP are nf4's: its code is part of this demo.
     uses=("app.demos.nf4",),
+    topics=("QLoRA", "LoRA", "PEFT", "参数高效微调"),
     figure_names=figure_names,
 )

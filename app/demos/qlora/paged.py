@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from app.demos.qlora.report import PagedMeasured
+from app.demos.text import N_
 
 PAGED_WIDTH = 4096
 PAGED_LAYERS = 4
@@ -41,7 +42,7 @@ def _state_bytes(optimizer: torch.optim.Optimizer) -> int:
 
 def measure_paged(device: str, generator: torch.Generator) -> PagedMeasured:
     if device != "cuda":
-        return PagedMeasured(reason="needs a CUDA GPU (this run is on the CPU)")
+        return PagedMeasured(reason=N_("needs a CUDA GPU (this run is on the CPU)"))
     try:
         import bitsandbytes.optim
 

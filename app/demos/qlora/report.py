@@ -8,9 +8,16 @@ from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.qlora.params import QLoRAParams
+from app.demos.qlora.summary import (
+    FIGURE_LABELS,
+    conclusion_of,
+    figure_units,
+    headline_of,
+    summary_of,
+)
+from app.demos.text import q, t
 
 CLOSE_TO_FP = 0.10  # "close to LoRA on the full-precision base": within 10% of its loss
-BYTES_AXIS = "base weights stored as: 0 fp32, 1 fp16, 2 NF4"
 OPTIMIZERS = ("adamw", "adamw8bit", "paged_adamw8bit")
 
 
@@ -87,125 +94,145 @@ def figures_of(p: QLoRAParams, m: QLoRAMeasured) -> dict[str, float]:
 
 def series_of(m: QLoRAMeasured, figures: dict[str, float]) -> list[Series]:
     labels = {
-        "qlora": "QLoRA: LoRA on the NF4 base",
-        "lora_fp": "LoRA on the fp32 base",
+        "qlora": t("QLoRA: LoRA on the NF4 base"),
+        "lora_fp": t("LoRA on the fp32 base"),
     }
     series = [
         Series(
             name=labels[key],
             x=[float(s) for s in range(len(m.curves[key]))],
             y=m.curves[key],
-            x_label="step",
-            y_label="training cross-entropy on task 2",
+            x_label=t("step"),
+            y_label=t("training cross-entropy on task 2"),
             log_y=True,
             chart="adaptation",
+            unit="loss",
         )
         for key in ("qlora", "lora_fp")
     ]
     series.append(
         Series(
-            name="pretraining on task 1 (fp32, all weights)",
+            name=t("pretraining on task 1 (fp32, all weights)"),
             x=[float(s) for s in range(len(m.pretrain_curve))],
             y=m.pretrain_curve,
-            x_label="step",
-            y_label="cross-entropy",
+            x_label=t("step"),
+            y_label=t("cross-entropy"),
             log_y=True,
             chart="pretraining",
+            unit="loss",
         )
     )
     series.append(
         Series(
-            name="stored bytes of the base weights",
+            name=t("stored bytes of the base weights"),
             x=[0.0, 1.0, 2.0],
             y=[figures["base_bytes_fp32"], figures["base_bytes_fp16"], figures["base_bytes_nf4"]],
             kind="bar",
-            x_label=BYTES_AXIS,
-            y_label="bytes",
+            x_label=t("base weights stored as"),
+            y_label=t("bytes"),
             chart="bytes",
+            categories=["fp32", "fp16", "NF4"],
+            unit="bytes",
         )
     )
     return series
 
 
-def checks_of(p: QLoRAParams, m: QLoRAMeasured, f: dict[str, float]) -> list[Check]:
-    checks = [
+def _base_checks(m: QLoRAMeasured, f: dict[str, float]) -> list[Check]:
+    """The frozen 4-bit base: no float copy, no gradient, dequantized per forward."""
+    return [
         Check(
-            name="No full-precision copy of a base weight is kept (parameters and buffers)",
+            name=t("No full-precision copy of a base weight is kept (parameters and buffers)"),
             passed=f["full_precision_base_tensors"] == 0
             and f["full_precision_base_tensors_lora_fp"] == m.layers,
-            detail=f"{f['full_precision_base_tensors']:.0f} weight-shaped float tensors in the "
-            f"QLoRA model; the same count finds {f['full_precision_base_tensors_lora_fp']:.0f} "
-            f"in LoRA on the fp32 base",
+            detail=t(
+                "%(qlora)s weight-shaped float tensors in the QLoRA model; the same count finds "
+                "%(lora)s in LoRA on the fp32 base",
+                qlora=q(f["full_precision_base_tensors"], "count"),
+                lora=q(f["full_precision_base_tensors_lora_fp"], "count"),
+            ),
         ),
         Check(
-            name="The base gets no gradient; the adapters do",
+            name=t("The base gets no gradient; the adapters do"),
             passed=f["base_tensors_with_grad"] == 0
             and f["base_tensors_requiring_grad"] == 0
             and f["adapter_grad_norm"] > 0,
-            detail=f"{f['base_tensors_with_grad']:.0f} base tensors with a gradient, "
-            f"{f['base_tensors_requiring_grad']:.0f} requiring one; adapter gradient norm "
-            f"{f['adapter_grad_norm']:.2e}",
+            detail=t(
+                "%(grads)s base tensors with a gradient, %(requiring)s requiring one; adapter "
+                "gradient norm %(norm)s",
+                grads=q(f["base_tensors_with_grad"], "count"),
+                requiring=q(f["base_tensors_requiring_grad"], "count"),
+                norm=q(f["adapter_grad_norm"], "plain"),
+            ),
         ),
         Check(
-            name="Weights are dequantized on the fly: once per 4-bit layer per forward",
+            name=t("Weights are dequantized on the fly: once per 4-bit layer per forward"),
             passed=f["dequant_calls_per_forward"] == m.layers,
-            detail=f"{f['dequant_calls_per_forward']:.0f} dequantizations per forward for "
-            f"{m.layers} layers; {f['dequant_calls_per_step']:.0f} per training step "
-            f"(the backward dequantizes again instead of keeping W)",
+            detail=t(
+                "%(forward)s dequantizations per forward for %(layers)s layers; %(step)s per "
+                "training step (the backward dequantizes again instead of keeping $W$)",
+                forward=q(f["dequant_calls_per_forward"], "count"),
+                layers=q(m.layers, "count"),
+                step=q(f["dequant_calls_per_step"], "count"),
+            ),
         ),
+    ]
+
+
+def checks_of(p: QLoRAParams, m: QLoRAMeasured, f: dict[str, float]) -> list[Check]:
+    checks = [
+        *_base_checks(m, f),
         Check(
-            name=f"The adapters are {p.adapter_dtype} and the base computes in {p.compute_dtype}",
+            name=t(
+                "The adapters are %(adapter)s and the base computes in %(compute)s",
+                adapter=p.adapter_dtype,
+                compute=p.compute_dtype,
+            ),
             passed=f["adapter_bits"] == (16 if p.adapter_dtype == "bf16" else 32)
             and f["compute_bits"] == (16 if p.compute_dtype == "bf16" else 32),
-            detail=f"adapters {f['adapter_bits']:.0f}-bit, compute {f['compute_bits']:.0f}-bit",
+            detail=t(
+                "adapters %(adapter)s-bit, compute %(compute)s-bit",
+                adapter=f"{f['adapter_bits']:.0f}",
+                compute=f"{f['compute_bits']:.0f}",
+            ),
         ),
         Check(
-            name="QLoRA's training loss decreases",
+            name=t("QLoRA's training loss decreases"),
             passed=f["train_loss_qlora_last"] < f["train_loss_qlora_first"],
-            detail=f"{f['train_loss_qlora_first']:.4f} → {f['train_loss_qlora_last']:.4f}",
+            detail=t(
+                "%(first)s → %(last)s",
+                first=q(f["train_loss_qlora_first"], "loss"),
+                last=q(f["train_loss_qlora_last"], "loss"),
+            ),
         ),
         Check(
-            name=f"QLoRA's test loss is within {CLOSE_TO_FP:.0%} of LoRA's on the fp32 base",
+            name=t(
+                "QLoRA's test loss is within %(close)s of LoRA's on the fp32 base",
+                close=q(CLOSE_TO_FP, "ratio"),
+            ),
             passed=f["loss_gap_relative"] <= CLOSE_TO_FP,
-            detail=f"{f['loss_qlora_final']:.4f} vs {f['loss_lora_fp_final']:.4f} "
-            f"({f['loss_gap_relative']:+.1%})",
+            detail=t(
+                "%(qlora)s vs %(lora)s (%(gap)s)",
+                qlora=q(f["loss_qlora_final"], "loss"),
+                lora=q(f["loss_lora_fp_final"], "loss"),
+                gap=q(f["loss_gap_relative"], "ratio"),
+            ),
         ),
     ]
     if m.paged.measured:
         checks.append(
             Check(
-                name="8-bit AdamW's optimizer state is smaller than AdamW's",
+                name=t("8-bit AdamW's optimizer state is smaller than AdamW's"),
                 passed=f["optimizer_state_gb_adamw8bit"] < f["optimizer_state_gb_adamw"],
-                detail=", ".join(
-                    f"{name}: state {f[f'optimizer_state_gb_{name}']:.3f} GB, peak "
-                    f"{f[f'peak_memory_gb_{name}']:.3f} GB"
-                    for name in OPTIMIZERS
+                detail=t(
+                    "state: AdamW %(s1)s, 8-bit AdamW %(s2)s, paged 8-bit AdamW %(s3)s",
+                    s1=q(f["optimizer_state_gb_adamw"], "gb"),
+                    s2=q(f["optimizer_state_gb_adamw8bit"], "gb"),
+                    s3=q(f["optimizer_state_gb_paged_adamw8bit"], "gb"),
                 ),
             )
         )
     return checks
-
-
-def conclusion_of(p: QLoRAParams, m: QLoRAMeasured, f: dict[str, float]) -> str:
-    text = (
-        f"LoRA (r = {p.r}, {f['adapter_bits']:.0f}-bit adapters) on the frozen NF4 base "
-        f"({f['base_bits_per_param_nf4']:.2f} bits per weight, "
-        f"{f['base_compression_vs_fp16']:.2f}× smaller than fp16, dequantized to "
-        f"{f['compute_bits']:.0f}-bit for each matmul) reached a test loss of "
-        f"{f['loss_qlora_final']:.4f}, against {f['loss_lora_fp_final']:.4f} on the fp32 base "
-        f"(gap {f['loss_gap']:+.4f}); quantizing the base alone moved its task-1 loss from "
-        f"{f['loss_task1_fp32_base']:.4f} to {f['loss_task1_nf4_base']:.4f}. "
-        f"The QLoRA model holds {f['full_precision_base_tensors']:.0f} full-precision copies "
-        f"of base weights and its base got {f['base_tensors_with_grad']:.0f} gradients. "
-    )
-    if not m.paged.measured:
-        return text + f"Paged 8-bit AdamW was not measured: {m.paged.reason}."
-    return text + (
-        f"Peak GPU memory: AdamW {f['peak_memory_gb_adamw']:.3f} GB, 8-bit AdamW "
-        f"{f['peak_memory_gb_adamw8bit']:.3f} GB, paged 8-bit AdamW "
-        f"{f['peak_memory_gb_paged_adamw8bit']:.3f} GB (its state lives in unified memory, "
-        f"outside PyTorch's allocator)."
-    )
 
 
 def result_of(p: QLoRAParams, m: QLoRAMeasured) -> DemoResult:
@@ -214,5 +241,9 @@ def result_of(p: QLoRAParams, m: QLoRAMeasured) -> DemoResult:
         figures=figures,
         series=series_of(m, figures),
         checks=checks_of(p, m, figures),
-        conclusion=conclusion_of(p, m, figures),
+        conclusion=conclusion_of(p, figures, m.paged.measured, m.paged.reason),
+        headline=headline_of(p, figures),
+        summary=summary_of(figures),
+        figure_units=figure_units(figures),
+        figure_labels=FIGURE_LABELS,
     )
