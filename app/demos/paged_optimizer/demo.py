@@ -18,6 +18,7 @@ from __future__ import annotations
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.paged_optimizer.params import PagedOptimizerParams
 from app.demos.paged_optimizer.report import figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: PagedOptimizerParams, ctx: RunContext) -> DemoResult:
@@ -28,8 +29,8 @@ def run(params: PagedOptimizerParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="paged_optimizer",
-    title="Paged optimizer under a memory cap",
-    summary=(
+    title=N_("Paged optimizer under a memory cap"),
+    summary=N_(
         "Trains the same model (12 layers of 4096², 201M parameters by default) with AdamW, "
         "8-bit AdamW and bitsandbytes' paged AdamW in 8 and 32 bit while PyTorch's allocator "
         "may hold only a chosen number of GB. Without paging the optimizer states are "
@@ -51,4 +52,5 @@ DEMO = Demo(
     time_limit_s=120.0,
     uses_gpu=True,
     figure_names=figure_names,
+    topics=("QLoRA",),
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.paged_optimizer.params import ARMS, GB, PagedOptimizerParams, weights_and_grads_bytes
+from app.demos.paged_optimizer.summary import figure_units, headline_of, summary_of
 
 NAN = math.nan
 PER_ARM = (
@@ -244,4 +245,7 @@ def result_of(p: PagedOptimizerParams, m: Measured) -> DemoResult:
         series=series_of(p, m, figures),
         checks=checks_of(p, m, figures),
         conclusion=conclusion_of(p, m, figures),
+        headline=headline_of(p, figures),
+        summary=summary_of(figures),
+        figure_units=figure_units(figures),
     )

@@ -1,0 +1,82 @@
+"""The paged-optimizer demo's headline, summary table and figure units: what a reader sees
+first (issue 16). No torch here."""
+
+from __future__ import annotations
+
+import math
+
+from app.demos.paged_optimizer.params import ARMS, PagedOptimizerParams
+from app.demos.text import N_, Cell, Table, Text, Unit, q, t
+
+ARM_TITLES: dict[str, str] = {
+    "adamw": "AdamW",
+    "adamw8bit": N_("8-bit AdamW"),
+    "paged_adamw8bit": N_("paged 8-bit AdamW"),
+    "paged_adamw32bit": N_("paged 32-bit AdamW"),
+}
+_UNITS: dict[str, Unit] = {
+    "completed": "count",
+    "steps_done": "count",
+    "oom_step": "count",
+    "step_time_ms": "ms",
+    "params": "params",
+    "measured": "count",
+}
+
+
+def figure_units(figures: dict[str, float]) -> dict[str, Unit]:
+    """GB for every *_gb figure, else by the figure's stem."""
+    units: dict[str, Unit] = {}
+    for name in figures:
+        stem = next((s for s in _UNITS if name == s or name.startswith(s + "_")), "")
+        units[name] = "gb" if "_gb" in name or name.endswith("gb") else _UNITS.get(stem, "plain")
+    return units
+
+
+def _outcome(arm: str, f: dict[str, float]) -> Text:
+    if math.isnan(f[f"completed_{arm}"]):
+        return t("not measured")
+    if f[f"completed_{arm}"] == 1:
+        return t("completed %(steps)s steps", steps=q(f[f"steps_done_{arm}"], "count"))
+    return t("out of memory at step %(step)s", step=q(f[f"oom_step_{arm}"], "count"))
+
+
+def headline_of(p: PagedOptimizerParams, f: dict[str, float]) -> Text:
+    if f["measured"] != 1:
+        return t(
+            "Not measured here: paging is a GPU effect, so this demo needs a CUDA GPU with "
+            "bitsandbytes. Expected: under a %(cap)s cap, AdamW and 8-bit AdamW run out of "
+            "memory while the paged optimizers complete.",
+            cap=q(p.cap_gb, "gb"),
+        )
+    return t(
+        "Under the same %(cap)s cap on PyTorch's allocator, 8-bit AdamW: %(plain)s; paged 8-bit "
+        "AdamW: %(paged)s (its states live in CUDA unified memory, outside the cap).",
+        cap=q(p.cap_gb, "gb"),
+        plain=_outcome("adamw8bit", f),
+        paged=_outcome("paged_adamw8bit", f),
+    )
+
+
+def summary_of(f: dict[str, float]) -> Table:
+    """One row per optimizer: outcome, PyTorch's peak, device-wide use, optimizer state."""
+    rows: list[list[Cell]] = [
+        [
+            Text(msg=ARM_TITLES[arm]),
+            _outcome(arm, f),
+            q(f[f"torch_peak_gb_{arm}"], "gb"),
+            q(f[f"device_used_gb_{arm}"], "gb"),
+            q(f[f"state_gb_{arm}"], "gb"),
+        ]
+        for arm in ARMS
+    ]
+    return Table(
+        columns=[
+            t("Optimizer"),
+            t("Outcome"),
+            t("PyTorch peak"),
+            t("Device-wide used"),
+            t("Optimizer state"),
+        ],
+        rows=rows,
+    )
