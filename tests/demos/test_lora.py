@@ -17,6 +17,8 @@ from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.lora import DEMO
 from app.demos.lora.layers import LoRALinear
 from app.demos.lora.params import RANKS
+from app.demos.lora.words import PHASES, method_name
+from app.demos.text import Text, q
 from tests.demos.support import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +34,12 @@ def run_lora(*, recorder: Recorder | None = None, **raw: Any) -> DemoResult:
     return DEMO.run(params, RunContext(device="cpu", report=recorder or Recorder()))
 
 
+def msgid(text: str | Text) -> str:
+    return text.msg if isinstance(text, Text) else text
+
+
 def checks_of(result: DemoResult) -> dict[str, bool]:
-    return {check.name: check.passed for check in result.checks}
+    return {msgid(check.name): check.passed for check in result.checks}
 
 
 def make_layer(
@@ -167,7 +173,10 @@ def test_default_run_names_every_figure_and_passes_every_check(
     # Adapting helps: every method ends above the pretrained student on task 2.
     assert f["accuracy_full"] > f["accuracy_base"]
     assert f[f"accuracy_lora_r{RANKS[-1]}"] > f["accuracy_base"]
-    assert "bytes of parameters, gradients and Adam states" in result.conclusion
+    assert isinstance(result.conclusion, Text)
+    assert result.conclusion.args["memory_kind"] == Text(
+        msg="bytes of parameters, gradients and Adam states, CPU"
+    )
     DemoResult.model_validate_json(result.model_dump_json())
 
 
@@ -177,15 +186,55 @@ def test_default_run_draws_the_loss_curves_on_one_chart(
 ) -> None:
     result, recorder = default_run
     curves = [series for series in result.series if series.chart == "loss_curves"]
-    assert [series.name for series in curves] == ["full fine-tuning"] + [
-        f"LoRA r={k}" for k in RANKS
+    assert [series.name for series in curves] == [method_name("full")] + [
+        method_name(f"lora_r{k}") for k in RANKS
     ]
     assert all(len(series.x) == len(series.y) == 200 for series in curves)
     sigma = next(s for s in result.series if s.chart == "delta_w_singular_values")
     assert sigma.y == sorted(sigma.y, reverse=True) and len(sigma.y) == 64
     steps = [step for step, _, _ in recorder.reports]
     assert steps == sorted(set(steps)) and steps[-1] == recorder.reports[-1][1]
-    assert all("loss" in metrics for _, _, metrics in recorder.reports)
+    assert {name for _, _, metrics in recorder.reports for name in metrics} == set(PHASES.values())
+
+
+def test_the_live_loss_is_one_series_per_phase() -> None:
+    """Pre-training (task 1), full fine-tuning and each rank (task 2) report their loss
+    under their own names, in that order, each ending at its phase's last step: the
+    switch to task 2 is a new line on the live chart, not a spike in one line."""
+    recorder = Recorder()
+    run_lora(recorder=recorder, **TINY)
+    names = [next(iter(metrics)) for _, _, metrics in recorder.reports]
+    assert all(len(metrics) == 1 for _, _, metrics in recorder.reports)
+    phases = list(dict.fromkeys(names))
+    assert phases == [
+        PHASES[key] for key in ("pretrain", "full", *(f"lora_r{k}" for k in (1, 2, 4, 8)))
+    ]
+    steps = {
+        name: [step for (step, _, _), n in zip(recorder.reports, names, strict=True) if n == name]
+        for name in phases
+    }
+    pretrain, full = steps[PHASES["pretrain"]], steps[PHASES["full"]]
+    assert pretrain[-1] == TINY["pretrain_steps"] and full[0] == TINY["pretrain_steps"] + 1
+    assert full[-1] == TINY["pretrain_steps"] + TINY["steps"]
+    assert recorder.reports[-1][0] == recorder.reports[-1][1]
+
+
+def test_the_page_opens_with_the_answer_and_a_summary_table() -> None:
+    result = run_lora(**TINY)
+    f = result.figures
+    assert result.headline is not None and result.summary is not None
+    best = min((1, 2, 4, 8), key=lambda r: f[f"loss_lora_r{r}"])
+    assert result.headline.args["r"] == best
+    assert result.headline.args["n_full"] == q(f["trainable_params_full"], "params")
+    assert len(result.summary.columns) == 5 and len(result.summary.rows) == 6  # base, full, 4 ranks
+    assert result.summary.rows[1][0] == method_name("full")
+    assert result.summary.rows[1][2] == q(f["accuracy_full"], "ratio")
+    assert set(result.figure_units) == set(f)
+    assert result.figure_units["peak_memory_bytes_full"] == "bytes"
+    assert result.figure_units["latency_ratio_merged_vs_base"] == "x"
+    rank_chart = [s for s in result.series if s.chart == "loss_by_rank"]
+    assert rank_chart[0].categories == [method_name(f"lora_r{r}") for r in (1, 2, 4, 8)]
+    assert [s.name for s in rank_chart] == [Text(msg="LoRA"), Text(msg="full fine-tuning")]
 
 
 def test_ranks_are_capped_by_the_layer_size() -> None:
@@ -201,7 +250,9 @@ def test_both_zero_run_never_learns() -> None:
     assert f["step0_grad_a_norm"] == 0.0 and f["step0_grad_b_norm"] == 0.0
     assert f["grad_b_nonzero_at_step0"] == 0.0
     assert all(f[f"loss_lora_r{k}"] == f["loss_base"] for k in (1, 2, 4, 8))
-    assert checks_of(result)["A = B = 0: nothing ever learns (ΔW stays 0, the loss does not move)"]
+    assert checks_of(result)[
+        r"With $A = B = 0$ nothing ever learns ($\Delta W$ stays 0, the loss does not move)"
+    ]
     assert all(checks_of(result).values()), result.checks
 
 

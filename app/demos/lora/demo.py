@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.lora.params import LoRAParams
-from app.demos.lora.report import figure_names, result_of
+from app.demos.lora.report import figure_names
+from app.demos.lora.result import result_of
+from app.demos.text import N_
 
 
 def run(params: LoRAParams, ctx: RunContext) -> DemoResult:
@@ -27,27 +29,29 @@ def run(params: LoRAParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="lora",
-    title="LoRA, step by step",
-    summary=(
+    title=N_("LoRA, step by step"),
+    summary=N_(
         "Pretrains a tiny MLP on a synthetic classification task set by a random teacher, "
         "then adapts it to a second task whose teacher differs by a low-rank change to its "
         "hidden layer. Shows LoRA's initialisation at step 0 (A random and B zero: the "
         "output is unchanged and only B gets a gradient; or the two ways it goes wrong), "
         "trains full fine-tuning against LoRA at ranks 1–16 on the hidden layer (loss "
         "curves, trainable parameters, accuracy, memory), measures how much of full "
-        "fine-tuning's update lies in its top singular directions, and merges W + (alpha/r)·BA "
-        "into the weight, comparing outputs and forward latency merged, unmerged and bare."
+        "fine-tuning's update lies in its top singular directions, and merges the scaled "
+        "product BA into the weight, comparing outputs and forward time merged, unmerged "
+        "and bare."
     ),
     claims=(
-        "LoRA trains O(r(d+k)) parameters instead of O(dk)",
-        "B = 0 at initialisation makes ΔW = 0, so training starts at the pretrained model",
-        "With B = 0 only B gets a gradient at the first step",
-        "Fine-tuning updates lie close to a low-rank subspace",
-        "A merged LoRA adds no inference latency",
-        "LoRA needs less training memory than full fine-tuning",
+        N_("LoRA trains O(r(d+k)) parameters instead of O(dk)"),
+        N_("B = 0 at initialisation makes ΔW = 0, so training starts at the pretrained model"),
+        N_("With B = 0 only B gets a gradient at the first step"),
+        N_("Fine-tuning updates lie close to a low-rank subspace"),
+        N_("A merged LoRA adds no inference latency"),
+        N_("LoRA needs less training memory than full fine-tuning"),
     ),
     params=LoRAParams,
     run=run,
     time_limit_s=60.0,
     figure_names=figure_names,
+    topics=("LoRA", "PEFT", "参数高效微调"),
 )

@@ -26,20 +26,25 @@ from app.demos.lora.layers import (
 )
 from app.demos.lora.params import CLASSES, D_IN, N_TEST, N_TRAIN, RANKS, SHIFT_STRENGTH, LoRAParams
 from app.demos.lora.report import LATENCY_REPEATS, Measured
+from app.demos.lora.words import PHASES
 
 
 class Progress:
-    """Counts the run's training steps across every method and reports every 10th (the
-    page redraws; every 10 steps is plenty) and the last."""
+    """Counts the run's training steps across every phase and reports every 10th step of a
+    phase and its last (the page redraws; every 10 steps is plenty). Each phase reports its
+    loss under its own name (``words.PHASES``), so the live chart draws pre-training, full
+    fine-tuning and each rank as separate lines: the switch to task 2 is not a spike."""
 
     def __init__(self, ctx: RunContext, total: int) -> None:
         self.ctx, self.total, self.done = ctx, total, 0
 
-    def __call__(self, **metrics: float) -> Callable[[int, float], None]:
+    def __call__(self, phase: str, steps: int) -> Callable[[int, float], None]:
+        name = PHASES[phase]
+
         def on_step(step: int, loss: float) -> None:
             self.done += 1
-            if step % 10 == 0 or self.done == self.total:
-                self.ctx.progress(self.done, self.total, loss=loss, **metrics)
+            if step % 10 == 0 or step == steps - 1 or self.done == self.total:
+                self.ctx.progress(self.done, self.total, **{name: loss})
 
         return on_step
 
@@ -85,7 +90,7 @@ def pretrain(
     base = MLP(D_IN, p.hidden, CLASSES, gen).to(device)
     train(
         base, base.parameters(), tasks.X_train, tasks.y_1[:N_TRAIN],
-        steps=p.pretrain_steps, lr=p.lr, on_step=progress(),
+        steps=p.pretrain_steps, lr=p.lr, on_step=progress("pretrain", p.pretrain_steps),
     )  # fmt: skip
     base.requires_grad_(False)
     m = Measured(
@@ -127,7 +132,7 @@ def fine_tune_full(
     m.trainable["full"] = float(sum(q.numel() for q in full.parameters()))
     m.curves["full"], optimizer = train(
         full, full.parameters(), tasks.X_train, tasks.y2_train,
-        steps=p.steps, lr=p.lr, on_step=progress(full=1),
+        steps=p.steps, lr=p.lr, on_step=progress("full", p.steps),
     )  # fmt: skip
     finish(m, "full", full, optimizer, before, tasks)
     return (full.adapted_weight() - base.adapted_weight()).detach()  # (hidden, hidden)
@@ -160,7 +165,7 @@ def adapt_lora(
 
     m.curves[key], optimizer = train(
         lora, [layer.lora_A, layer.lora_B], tasks.X_train, tasks.y2_train,
-        steps=p.steps, lr=p.lr, on_step=progress(rank=r),
+        steps=p.steps, lr=p.lr, on_step=progress(f"lora_r{r}", p.steps),
     )  # fmt: skip
     finish(m, key, lora, optimizer, before, tasks)
     m.delta_norms[r] = layer.delta_weight().norm().item()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from app.demos.base import DemoParams
+from app.demos.text import N_
 
 LoRAInit = Literal["standard", "both_random", "both_zero"]
 InitA = Literal["kaiming_uniform", "gaussian"]
@@ -19,35 +21,79 @@ RANKS = (1, 2, 4, 8, 16)  # capped by min(d_in, d_out) = hidden of the adapted l
 SHIFT_STRENGTH = 1.0  # ‖teacher 2's fc2 change‖_F relative to ‖W‖_F: enough to relabel
 
 
+def ui(
+    group: str, label: str, unit: str | None = None, show_if: JsonDict | None = None
+) -> JsonDict:
+    """The form's group, label and unit of a field (English msgids, translated on pages),
+    and the values of other fields under which it applies."""
+    extra: JsonDict = {"group": group, "label": label, "unit": unit}
+    return extra if show_if is None else {**extra, "show_if": show_if}
+
+
 # The upper bounds keep the slowest run (hidden 128, 600 + 6 × 400 steps) near 15 s on two
 # CPU cores and a few MB; bench/demos_bench.py measures the default run.
 class LoRAParams(DemoParams):
     hidden: int = Field(
-        default=64, ge=4, le=128, description="Hidden width; fc2 (hidden×hidden) is adapted"
+        default=64,
+        ge=4,
+        le=128,
+        description=N_(
+            "Hidden width of the MLP; its hidden layer fc2 (hidden × hidden) is adapted"
+        ),
+        json_schema_extra=ui("model", N_("Hidden width"), N_("units")),
     )
     pretrain_steps: int = Field(
-        default=300, ge=10, le=600, description="Full-batch Adam steps on task 1"
+        default=300,
+        ge=10,
+        le=600,
+        description=N_("Full-batch Adam steps on task 1, before adapting"),
+        json_schema_extra=ui("training", N_("Pre-training steps"), N_("steps")),
     )
     steps: int = Field(
-        default=200, ge=10, le=400, description="Adaptation steps on task 2, per method"
+        default=200,
+        ge=10,
+        le=400,
+        description=N_("Adaptation steps on task 2, for each method"),
+        json_schema_extra=ui("training", N_("Adaptation steps"), N_("steps")),
     )
     lr: float = Field(
-        default=1e-2, gt=0, le=0.1, allow_inf_nan=False, description="Adam learning rate"
+        default=1e-2,
+        gt=0,
+        le=0.1,
+        allow_inf_nan=False,
+        description=N_("Adam learning rate, the same for every method"),
+        json_schema_extra=ui("training", N_("Learning rate")),
     )
     alpha: float = Field(
-        default=16.0, gt=0, le=256, allow_inf_nan=False, description="LoRA scaling is alpha/r"
+        default=16.0,
+        gt=0,
+        le=256,
+        allow_inf_nan=False,
+        description=N_(r"LoRA's update is scaled by $\alpha / r$"),
+        json_schema_extra=ui("method", N_("LoRA alpha")),
     )
     init: LoRAInit = Field(
         default="standard",
-        description="standard: A random, B zero (PEFT); both_random; both_zero",
+        description=N_(
+            "standard: $A$ random, $B = 0$ (PEFT's default); both_random: $A$ and $B$ "
+            "random; both_zero: $A = B = 0$"
+        ),
+        json_schema_extra=ui("method", N_("LoRA initialisation")),
     )
     init_a: InitA = Field(
         default="kaiming_uniform",
-        description="How A is drawn: Kaiming-uniform (PEFT's default) or N(0, 1/r²)",
+        description=N_("How $A$ is drawn: Kaiming-uniform (PEFT's default) or $N(0, 1/r^2)$"),
+        json_schema_extra=ui(
+            "advanced", N_("Distribution of A"), show_if={"init": ["standard", "both_random"]}
+        ),
     )
     shift_rank: int = Field(
         default=4,
         ge=1,
         le=128,
-        description="Rank of the change between the two teachers (capped at hidden)",
+        description=N_(
+            "Rank of the change between the two teachers' hidden layers (capped at the "
+            "hidden width)"
+        ),
+        json_schema_extra=ui("model", N_("Rank of the task change")),
     )

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.demos.base import Check, DemoResult, Series
+from app.demos.base import Check, Series
 from app.demos.lora.params import RANKS, LoRAParams
+from app.demos.lora.words import method_name
+from app.demos.text import Text, q, t
 
 LATENCY_REPEATS = 25  # forward passes per model; the median resists scheduler noise
 
@@ -89,24 +91,50 @@ def _identity_checks(p: LoRAParams, m: Measured) -> list[Check]:
     # fp32 rounding is relative: the tolerances scale with the values once they pass 1.
     merge_tol = 1e-4 * max(1.0, m.output_scale)
     unmerge_tol = 1e-5 * max(1.0, m.weight_scale)
+    counts = ", ".join(f"r = {r}: {m.trainable[f'lora_r{r}']:.0f}" for r in m.ranks)
     return [
         Check(
-            name="merged W + (alpha/r)·BA gives the unmerged outputs (fp32)",
+            name=t(r"Merged $W + \frac{\alpha}{r} BA$ gives the unmerged outputs (fp32)"),
             passed=m.merge_diff < merge_tol,
-            detail=f"max |difference| {m.merge_diff:.2e} at r = {m.ranks[-1]} "
-            f"(tolerance {merge_tol:.1e})",
+            detail=t(
+                "Largest difference %(diff)s at $r$ = %(r)s (tolerance %(tol)s)",
+                diff=q(m.merge_diff, "plain"), r=m.ranks[-1], tol=q(merge_tol, "plain"),
+            ),
         ),
         Check(
-            name="unmerge restores the pretrained W",
+            name=t("Unmerging restores the pretrained $W$"),
             passed=m.unmerge_diff < unmerge_tol,
-            detail=f"max |W − W₀| {m.unmerge_diff:.2e} after merge then unmerge "
-            f"(tolerance {unmerge_tol:.1e})",
+            detail=t(
+                "Largest $|W - W_0|$ after merging then unmerging: %(diff)s (tolerance %(tol)s)",
+                diff=q(m.unmerge_diff, "plain"), tol=q(unmerge_tol, "plain"),
+            ),
         ),
         Check(
-            name="LoRA trains r·(d_in + d_out) parameters per adapted matrix",
+            name=t(r"LoRA trains $r \cdot (d_{in} + d_{out})$ parameters per adapted matrix"),
             passed=m.formula_ok,
-            detail=", ".join(f"r={r}: {m.trainable[f'lora_r{r}']:.0f}" for r in m.ranks)
-            + f" (d_in = d_out = {p.hidden})",
+            detail=t(
+                "%(counts)s ($d_{in} = d_{out}$ = %(d)s)", counts=counts, d=p.hidden
+            ),
+        ),
+    ]  # fmt: skip
+
+
+def _standard_checks(diff0: float, grad_a0: float, grad_b0: float) -> list[Check]:
+    return [
+        Check(
+            name=t("With $B = 0$ the adapted model's output equals the base model's at step 0"),
+            passed=diff0 == 0.0,
+            detail=t("Largest difference over all ranks: %(diff)s", diff=q(diff0, "plain")),
+        ),
+        Check(
+            name=t("With $B = 0$ the gradient of $A$ is exactly zero at step 0"),
+            passed=grad_a0 == 0.0,
+            detail=t(r"Largest $\|\nabla A\|$: %(g)s", g=q(grad_a0, "plain")),
+        ),
+        Check(
+            name=t("With $A$ random the gradient of $B$ is nonzero at step 0"),
+            passed=grad_b0 > 0.0,
+            detail=t(r"Smallest $\|\nabla B\|$: %(g)s", g=q(grad_b0, "plain")),
         ),
     ]
 
@@ -115,44 +143,38 @@ def _init_checks(p: LoRAParams, m: Measured) -> list[Check]:
     """What the chosen init implies at step 0 (and, for A = B = 0, ever after)."""
     diff0, grad_a0, grad_b0 = _step0(m)
     if p.init == "standard":
-        return [
-            Check(
-                name="B = 0: the adapted model's output equals the base model's at step 0",
-                passed=diff0 == 0.0,
-                detail=f"max |difference| {diff0:.2e} over all ranks",
-            ),
-            Check(
-                name="B = 0: the gradient of A is exactly zero at step 0",
-                passed=grad_a0 == 0.0,
-                detail=f"largest ‖∇A‖ {grad_a0:.2e}",
-            ),
-            Check(
-                name="A random: the gradient of B is nonzero at step 0",
-                passed=grad_b0 > 0.0,
-                detail=f"smallest ‖∇B‖ {grad_b0:.2e}",
-            ),
-        ]
+        return _standard_checks(diff0, grad_a0, grad_b0)
     if p.init == "both_random":
         return [
             Check(
-                name="A and B random: the output already changes at step 0",
+                name=t("With $A$ and $B$ random the output already changes at step 0"),
                 passed=diff0 > 0.0,
-                detail=f"max |difference| from the base model {diff0:.3g}",
+                detail=t(
+                    "Largest difference from the base model: %(diff)s", diff=q(diff0, "plain")
+                ),
             )
         ]
     delta_norm = max(m.delta_norms.values())
     return [
         Check(
-            name="A = B = 0: both gradients are zero at step 0",
+            name=t("With $A = B = 0$ both gradients are zero at step 0"),
             passed=grad_a0 == 0.0 and max(b for _, _, b in m.step0.values()) == 0.0,
-            detail=f"‖∇A‖ {grad_a0:.2e}, ‖∇B‖ {grad_b0:.2e}",
+            detail=t(
+                r"Gradient norms: $\|\nabla A\|$ %(a)s, $\|\nabla B\|$ %(b)s",
+                a=q(grad_a0, "plain"), b=q(grad_b0, "plain"),
+            ),
         ),
         Check(
-            name="A = B = 0: nothing ever learns (ΔW stays 0, the loss does not move)",
+            name=t(
+                r"With $A = B = 0$ nothing ever learns ($\Delta W$ stays 0, the loss does not move)"
+            ),
             passed=delta_norm == 0.0 and all(m.stuck.values()),
-            detail=f"‖ΔW‖_F {delta_norm:.2e} after {p.steps} steps",
+            detail=t(
+                r"After %(steps)s steps $\|\Delta W\|_F$ is %(norm)s",
+                norm=q(delta_norm, "plain"), steps=p.steps,
+            ),
         ),
-    ]
+    ]  # fmt: skip
 
 
 def checks_of(p: LoRAParams, m: Measured) -> list[Check]:
@@ -160,19 +182,39 @@ def checks_of(p: LoRAParams, m: Measured) -> list[Check]:
 
 
 def _curve_series(p: LoRAParams, m: Measured) -> list[Series]:
+    """One training-loss line per method (full fine-tuning, each rank)."""
     stride = max(1, p.steps // 200)  # at most ~200 points per curve for the page
     xs = [float(i + 1) for i in range(0, p.steps, stride)]
     return [
         Series(
-            name="full fine-tuning" if key == "full" else f"LoRA r={key.removeprefix('lora_r')}",
+            name=method_name(key),
             x=xs,
             y=curve[::stride],
-            x_label="adaptation step",
-            y_label="training cross-entropy (task 2)",
+            x_label=t("adaptation step"),
+            y_label=t("training loss (cross-entropy, task 2)"),
             chart="loss_curves",
+            unit="loss",
         )
         for key, curve in m.curves.items()
     ]
+
+
+def _rank_series(m: Measured) -> list[Series]:
+    """Held-out loss per rank (bars), full fine-tuning's as a line across them."""
+    categories: list[Text | str] = [method_name(f"lora_r{r}") for r in m.ranks]
+    xs = [float(i) for i in range(len(m.ranks))]
+    lora = [m.losses[f"lora_r{r}"] for r in m.ranks]
+    return [
+        Series(
+            name=name, x=xs, y=y, kind=kind, x_label=t("LoRA rank"),
+            y_label=t("held-out loss (task 2)"), chart="loss_by_rank", categories=categories,
+            unit="loss",
+        )
+        for name, y, kind in (
+            (t("LoRA"), lora, "bar"),
+            (t("full fine-tuning"), [m.losses["full"]] * len(m.ranks), "line"),
+        )
+    ]  # fmt: skip
 
 
 def series_of(p: LoRAParams, m: Measured) -> list[Series]:
@@ -181,90 +223,77 @@ def series_of(p: LoRAParams, m: Measured) -> list[Series]:
     return [
         *_curve_series(p, m),
         Series(
-            name="singular values of full fine-tuning's ΔW (fc2)",
-            x=[float(i) for i in range(1, len(m.sigma) + 1)],
+            name=t(r"singular values of full fine-tuning's $\Delta W$ (fc2)"),
+            x=[float(i) for i in range(len(m.sigma))],
             y=m.sigma,
             kind="bar",
-            x_label="i",
-            y_label="σ_i",
+            x_label=t("index $i$ (largest first)"),
+            y_label=t(r"singular value $\sigma_i$"),
             log_y=len(positive) == len(m.sigma),  # a log axis cannot draw an exact zero
             chart="delta_w_singular_values",
+            categories=[str(i) for i in range(1, len(m.sigma) + 1)],
+            unit="plain",
         ),
-        Series(
-            name="LoRA rank r",
-            x=[float(r) for r in m.ranks],
-            y=[m.losses[f"lora_r{r}"] for r in m.ranks],
-            kind="scatter",
-            x_label="rank r",
-            y_label="held-out cross-entropy (task 2)",
-            chart="loss_by_rank",
-        ),
-        Series(
-            name="full fine-tuning",
-            x=[float(r) for r in m.ranks],
-            y=[m.losses["full"]] * len(m.ranks),
-            x_label="rank r",
-            y_label="held-out cross-entropy (task 2)",
-            chart="loss_by_rank",
-        ),
+        *_rank_series(m),
     ]
 
 
-def _init_words(p: LoRAParams, m: Measured) -> str:
+def _init_words(p: LoRAParams, m: Measured) -> Text:
     diff0, grad_a0, grad_b0 = _step0(m)
     if p.init == "standard":
-        return (
-            f"With A random and B = 0 the adapted model starts at the base model "
-            f"(max |output difference| {diff0:.1e}), ‖∇A‖ = {grad_a0:.1e} and ‖∇B‖ ≥ {grad_b0:.2e} "
-            "at step 0."
+        return t(
+            r"With $A$ random and $B = 0$ the adapted model starts at the base model (largest "
+            r"output difference %(diff)s), $\|\nabla A\|$ = %(a)s and $\|\nabla B\| \ge$ "
+            "%(b)s at step 0.",
+            diff=q(diff0, "plain"),
+            a=q(grad_a0, "plain"),
+            b=q(grad_b0, "plain"),
         )
     if p.init == "both_random":
-        return (
-            f"With A and B both random the output moves before any training "
-            f"(max |output difference| {diff0:.3g})."
+        return t(
+            "With $A$ and $B$ both random the output moves before any training (largest "
+            "output difference %(diff)s).",
+            diff=q(diff0, "plain"),
         )
-    return (
-        f"With A = B = 0 both gradients are {grad_a0:.1e} and {grad_b0:.1e} at step 0 and "
-        f"‖ΔW‖_F is still {max(m.delta_norms.values()):.1e} after {p.steps} steps: nothing learns."
-    )
+    return t(
+        r"With $A = B = 0$ both gradients are %(a)s and %(b)s at step 0 and $\|\Delta W\|_F$ "
+        "is still %(norm)s after %(steps)s steps: nothing learns.",
+        a=q(grad_a0, "plain"), b=q(grad_b0, "plain"),
+        norm=q(max(m.delta_norms.values()), "plain"), steps=p.steps,
+    )  # fmt: skip
 
 
-def conclusion_of(p: LoRAParams, m: Measured, figures: dict[str, float]) -> str:
+def conclusion_of(p: LoRAParams, m: Measured, figures: dict[str, float]) -> Text:
     memory_kind = (
-        "CUDA allocator peak above the memory live before each method"
+        t("the CUDA allocator's peak above the memory live before each method")
         if m.on_cuda
-        else "bytes of parameters, gradients and Adam states (CPU)"
+        else t("bytes of parameters, gradients and Adam states, CPU")
     )
     r_max = m.ranks[-1]
     best = min(m.ranks, key=lambda r: m.losses[f"lora_r{r}"])
     k_top = max(k for k in m.ranks if k <= p.shift_rank)  # the rank nearest the true shift
-    return (
-        f"{_init_words(p, m)} Adapting the pretrained student (task-1 accuracy "
-        f"{m.pretrain_acc:.1%}) "
-        f"to task 2 (the teachers agree on {m.agreement:.0%} of inputs): before adapting, "
-        f"accuracy {m.acc_base:.1%}; full fine-tuning reaches {m.accs['full']:.1%} "
-        f"(held-out loss {m.losses['full']:.3f}) training {m.trainable['full']:.0f} parameters; "
-        f"LoRA's best, r = {best}, reaches {m.accs[f'lora_r{best}']:.1%} "
-        f"(loss {m.losses[f'lora_r{best}']:.3f}) with {m.trainable[f'lora_r{best}']:.0f}; "
-        f"r = 1 reaches {m.accs['lora_r1']:.1%}. Full fine-tuning's ΔW of fc2 holds "
-        f"{m.energy_top[k_top]:.1%} of its energy in its top {k_top} singular "
-        f"direction(s). Memory ({memory_kind}): full {m.memory['full']:.0f} B, LoRA r = {r_max} "
-        f"{m.memory[f'lora_r{r_max}']:.0f} B. Merging changes outputs by at most "
-        f"{m.merge_diff:.1e}; forward latency relative to the base model: unmerged "
-        f"{figures['latency_ratio_unmerged_vs_base']:.2f}×, merged "
-        f"{figures['latency_ratio_merged_vs_base']:.2f}× (median of {LATENCY_REPEATS})."
-    )
-
-
-def result_of(p: LoRAParams, m: Measured) -> DemoResult:
-    """Figures named for the claims feature, checks per identity, charts, conclusion."""
-    figures = figures_of(m)
-    return DemoResult(
-        figures=figures,
-        series=series_of(p, m),
-        checks=checks_of(p, m),
-        conclusion=conclusion_of(p, m, figures),
-    )
+    return t(
+        "%(init)s Adapting the pretrained student (task-1 accuracy %(pre)s) to task 2 (the "
+        "teachers agree on %(agree)s of inputs): before adapting, accuracy %(acc_base)s; full "
+        "fine-tuning reaches %(acc_full)s (held-out loss %(loss_full)s) training %(n_full)s "
+        "parameters; LoRA's best, $r$ = %(best)s, reaches %(acc_best)s (loss %(loss_best)s) "
+        "with %(n_best)s; $r$ = 1 reaches %(acc_r1)s. Full fine-tuning's $\\Delta W$ of fc2 "
+        "holds %(energy)s of its energy in its top %(k)s singular directions. Memory "
+        "(%(memory_kind)s): full %(mem_full)s, LoRA $r$ = %(r_max)s %(mem_lora)s. Merging "
+        "changes outputs by at most %(merge)s; forward time relative to the base model: "
+        "unmerged %(unmerged)s, merged %(merged)s (median of %(repeats)s).",
+        init=_init_words(p, m), pre=q(m.pretrain_acc, "ratio"), agree=q(m.agreement, "ratio"),
+        acc_base=q(m.acc_base, "ratio"), acc_full=q(m.accs["full"], "ratio"),
+        loss_full=q(m.losses["full"], "loss"), n_full=q(m.trainable["full"], "params"),
+        best=best, acc_best=q(m.accs[f"lora_r{best}"], "ratio"),
+        loss_best=q(m.losses[f"lora_r{best}"], "loss"),
+        n_best=q(m.trainable[f"lora_r{best}"], "params"), acc_r1=q(m.accs["lora_r1"], "ratio"),
+        energy=q(m.energy_top[k_top], "ratio"), k=k_top, memory_kind=memory_kind,
+        mem_full=q(m.memory["full"], "bytes"), r_max=r_max,
+        mem_lora=q(m.memory[f"lora_r{r_max}"], "bytes"), merge=q(m.merge_diff, "plain"),
+        unmerged=q(figures["latency_ratio_unmerged_vs_base"], "x"),
+        merged=q(figures["latency_ratio_merged_vs_base"], "x"), repeats=LATENCY_REPEATS,
+    )  # fmt: skip
 
 
 FIXED_FIGURES = (
