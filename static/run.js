@@ -111,9 +111,16 @@
           y: { type: spec.log_y ? "logarithmic" : "linear", stacked: spec.stacked,
                title: { display: !!spec.y_label, text: spec.y_label }, ticks: yTicks,
                afterBuildTicks: spec.log_y ? (axis) => {
-                 // A log axis: only powers of ten (few, readable ticks).
-                 const decades = axis.ticks.filter((t) => Number.isInteger(Math.log10(t.value)));
+                 // A log axis: powers of ten when there are two, else round values (no
+                 // crowded bound ticks like 0.0077 beside 0.008).
+                 const mantissa = (v) => v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+                 const decades = axis.ticks.filter((t) => Math.abs(mantissa(t.value) - 1) < 1e-9);
+                 const round = axis.ticks.filter((t) => {
+                   const m = mantissa(t.value);
+                   return Math.abs(m - Math.round(m)) < 1e-9;
+                 });
                  if (decades.length >= 2) axis.ticks = decades;
+                 else if (round.length >= 2) axis.ticks = round;
                } : undefined },
         },
       },
