@@ -13,8 +13,10 @@ from app.demos.base import DemoResult, RunContext, params_schema, validate_param
 from app.demos.peft_count import DEMO
 from app.demos.peft_count.formulas import nf4_bytes
 from app.demos.peft_count.params import PeftParams
-from app.demos.peft_count.presets import METHODS, PRESETS, PUBLISHED_TOTALS
+from app.demos.peft_count.presets import METHOD_TITLES, METHODS, PRESETS, PUBLISHED_TOTALS
+from app.demos.text import t
 from app.errors import Unprocessable
+from tests.demos.english import english, msgid
 from tests.demos.support import Recorder
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +28,11 @@ def run_peft(recorder: Recorder | None = None, **raw: Any) -> DemoResult:
 
 
 def failed_checks(result: DemoResult) -> list[str]:
-    return [f"{check.name}: {check.detail}" for check in result.checks if not check.passed]
+    return [
+        f"{english(check.name)}: {english(check.detail)}"
+        for check in result.checks
+        if not check.passed
+    ]
 
 
 @pytest.mark.parametrize(("preset", "total"), sorted(PUBLISHED_TOTALS.items()))
@@ -35,7 +41,7 @@ def test_published_totals_exactly(preset: str, total: int) -> None:
     assert result.figures["total_params"] == total
     assert result.figures["trainable_full"] == total
     assert not failed_checks(result)
-    assert any(check.name.endswith(f"published {total:,}") for check in result.checks)
+    assert any(english(check.name).endswith(f"published {total:,}") for check in result.checks)
 
 
 def test_the_issue_s_totals() -> None:
@@ -96,7 +102,8 @@ def test_trainable_counts_of_other_architectures_printouts() -> None:
 def test_every_meta_count_equals_its_formula(preset: str) -> None:
     result = run_peft(preset=preset, prefix_projection=True, lora_target_modules="q,k,v,o,up,down")
     assert not failed_checks(result)
-    assert sum(check.name.endswith("meta-device count = formula") for check in result.checks) == 9
+    names = [msgid(check.name) for check in result.checks]
+    assert names.count("%(method)s: meta-device count = formula") == 9
 
 
 def test_named_figures_for_the_claims() -> None:
@@ -240,8 +247,35 @@ def test_progress_one_step_per_method() -> None:
 def test_result_is_json_ready_and_states_its_sources() -> None:
     result = run_peft(preset="llama-2-70b")
     DemoResult.model_validate_json(result.model_dump_json())
-    assert "Korthikanti" in result.conclusion
-    assert "68,976,648,192" in result.conclusion
+    conclusion = english(result.conclusion)
+    assert "Korthikanti" in conclusion
+    assert "68,976,648,192" in conclusion
     charts = {series.chart for series in result.series}
     assert charts == {"trainable", "trainable_pct", "adapter_bytes", "train_memory", "inference"}
     assert all(series.log_y for series in result.series if series.chart == "trainable")
+
+
+def test_the_page_opens_with_lora_s_share_and_a_method_table() -> None:
+    """Issue 16: the headline answers "how much does LoRA train?" with people's numbers,
+    the summary table compares every method, and every figure has a unit."""
+    result = run_peft()
+    assert result.headline is not None and result.summary is not None
+    headline = english(result.headline)
+    assert "trains 0.0622 % of LLaMA-2-7B's parameters: 4.19 M of 6.74 B" in headline
+    assert "its adapter is 8.39 MB" in headline and "e+0" not in headline
+    table = result.summary
+    assert len(table.columns) == 5 and len(table.rows) == len(METHODS)
+    assert [english(row[0]) for row in table.rows][:3] == ["Full fine-tuning", "LoRA", "QLoRA"]
+    assert set(result.figure_units) == set(result.figures)
+    # Every bar chart names its methods on the axis.
+    assert all(
+        [english(c) for c in series.categories or []]
+        == [english(t(METHOD_TITLES[m])) for m in METHODS]
+        for series in result.series
+    )
+
+
+def test_lora_alpha_defaults_to_peft_s() -> None:
+    peft = pytest.importorskip("peft")
+    assert PeftParams().lora_alpha == peft.LoraConfig().lora_alpha == 8
+    assert run_peft().figures["lora_alpha_over_r"] == 1.0

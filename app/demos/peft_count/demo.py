@@ -19,6 +19,7 @@ from app.demos.peft_count.meta_model import meta_count
 from app.demos.peft_count.params import PeftParams
 from app.demos.peft_count.presets import METHODS
 from app.demos.peft_count.report import figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: PeftParams, ctx: RunContext) -> DemoResult:
@@ -32,8 +33,8 @@ def run(params: PeftParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="peft_params",
-    title="PEFT parameter counts on real architectures",
-    summary=(
+    title=N_("PEFT parameter counts on real architectures"),
+    summary=N_(
         "Builds LLaMA-2 (7B, 13B, 70B), LLaMA-65B, Mistral-7B, Qwen2.5 (3B, 7B), GPT-3 175B "
         "or a custom decoder on torch's meta device (shapes without memory) and applies "
         "full fine-tuning, LoRA, QLoRA, Prompt Tuning, Prefix Tuning, P-tuning, Houlsby "
@@ -56,4 +57,16 @@ DEMO = Demo(
     time_limit_s=60.0,
     uses_gpu=False,  # nothing is computed on tensors: meta shapes and integer formulas
     figure_names=figure_names,
+    live_chart=False,  # nine counts, not a curve: the run page shows a progress bar
+    topics=(
+        "PEFT",
+        "参数高效微调",
+        "参数高效",
+        "LoRA",
+        "QLoRA",
+        "Prompt Tuning",
+        "Prefix Tuning",
+        "Adapter",
+        "提示学习",
+    ),
 )

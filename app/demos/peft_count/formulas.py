@@ -73,11 +73,12 @@ def base_total_formula(arch: Architecture) -> str:
     h, V, L = arch.hidden, arch.vocab, arch.layers
     projections = sum(lin.numel for lin in layer_linears(arch).values())
     norm = norm_numel(arch)
-    embed = f"V·h = {V}·{h}" if arch.tied_embeddings else f"2·V·h = 2·{V}·{h}"
-    positions = f" + P·h = {arch.positions}·{h}" if arch.positions else ""
+    # TeX: W one layer's projection weights, n one norm's parameters, T learned positions.
+    embed, embed_n = ("Vh", f"{V}·{h}") if arch.tied_embeddings else ("2Vh", f"2·{V}·{h}")
+    positions, positions_n = (" + Th", f" + {arch.positions}·{h}") if arch.positions else ("", "")
     return (
-        f"{embed}{positions} + L·(projections + 2 norms) = {L}·({projections:,} + 2·{norm})"
-        f" + final norm {norm} = {base_total(arch):,}"
+        f"${embed}{positions} + L(W + 2n) + n$ = {embed_n}{positions_n} + "
+        f"{L}·({projections:,} + 2·{norm}) + {norm} = {base_total(arch):,}"
     )
 
 
@@ -90,6 +91,15 @@ class Count:
     total: int
     saved: int
     formula: str
+
+
+# The formulas' symbolic parts, in TeX (the page renders them as math).
+LORA_TEX = r"L \cdot r \cdot \sum (d_\mathrm{in} + d_\mathrm{out})"
+KV_TEX = (
+    r"n \cdot L \cdot 2 \cdot d_\mathrm{kv}",
+    r"n d_\mathrm{kv} + (d_\mathrm{kv} e + e) + (2 e L d_\mathrm{kv} + 2 L d_\mathrm{kv})",
+)
+IA3_TEX = r"L (d_\mathrm{kv} + d_\mathrm{kv} + I)"
 
 
 def lora_r_d_plus_k(p: PeftParams) -> int:
@@ -109,12 +119,12 @@ def prefix_trainable(p: PeftParams) -> tuple[int, str]:
     kv = arch.kv_dim  # PEFT sizes the prefix by the key/value width under GQA
     out = arch.layers * 2 * kv
     if not p.prefix_projection:
-        return n * out, f"n·L·2·kv = {n}·{arch.layers}·2·{kv}"
+        return n * out, f"${KV_TEX[0]}$ = {n}·{arch.layers}·2·{kv}"
     # Embedding (n, kv) → Linear(kv, e) → tanh → Linear(e, L·2·kv), both with bias.
     count = n * kv + (kv * e + e) + (e * out + out)
     return (
         count,
-        f"n·kv + (kv·e + e) + (e·2Lkv + 2Lkv) = {n}·{kv} + ({kv}·{e} + {e}) + ({e}·{out} + {out})",
+        f"${KV_TEX[1]}$ = {n}·{kv} + ({kv}·{e} + {e}) + ({e}·{out} + {out})",
     )
 
 
@@ -123,7 +133,7 @@ def ptuning_trainable(p: PeftParams) -> tuple[int, str]:
     # PEFT's MLP prompt encoder: Linear(h, e) → ReLU → Linear(e, e) → ReLU → Linear(e, h).
     count = n * h + (h * e + e) + (e * e + e) + (e * h + h)
     return count, (
-        f"n·h + (h·e + e) + (e·e + e) + (e·h + h) = {n}·{h} + ({h}·{e} + {e}) + ({e}·{e} + {e}) "
+        f"$nh + (he + e) + (e^2 + e) + (eh + h)$ = {n}·{h} + ({h}·{e} + {e}) + ({e}·{e} + {e}) "
         f"+ ({e}·{h} + {h})"
     )
 
@@ -132,7 +142,10 @@ def adapter_trainable(p: PeftParams, per_layer: int) -> tuple[int, str]:
     h, L, m = p.architecture.hidden, p.architecture.layers, p.adapter_bottleneck
     # Down-projection h→m and up-projection m→h, both with bias (Houlsby et al. 2019).
     count = L * per_layer * (2 * h * m + m + h)
-    return count, f"L·{per_layer}·(2·h·m + m + h) = {L}·{per_layer}·(2·{h}·{m} + {m} + {h})"
+    return (
+        count,
+        f"$L \\cdot {per_layer} \\cdot (2hm + m + h)$ = {L}·{per_layer}·(2·{h}·{m} + {m} + {h})",
+    )
 
 
 def ia3_trainable(p: PeftParams) -> tuple[int, str]:
@@ -140,7 +153,7 @@ def ia3_trainable(p: PeftParams) -> tuple[int, str]:
     # A vector per target: the output width for k and v, the input width for down.
     widths = [linears[t].d_in if t == "down" else linears[t].d_out for t in IA3_TARGETS]
     count = arch.layers * sum(widths)
-    return count, f"L·(kv + kv + I) = {arch.layers}·({' + '.join(map(str, widths))})"
+    return count, f"${IA3_TEX}$ = {arch.layers}·({' + '.join(map(str, widths))})"
 
 
 def method_counts(p: PeftParams) -> dict[str, Count]:
@@ -150,7 +163,7 @@ def method_counts(p: PeftParams) -> dict[str, Count]:
     linears = layer_linears(arch)
     lora = lora_r_d_plus_k(p)
     sums = " + ".join(f"({linears[t].d_in}+{linears[t].d_out})" for t in p.targets)
-    lora_formula = f"L·r·Σ(d_in+d_out) over {', '.join(p.targets)} = {L}·{p.lora_r}·({sums})"
+    lora_formula = f"${LORA_TEX}$ ({', '.join(p.targets)}) = {L}·{p.lora_r}·({sums})"
     prefix, prefix_formula = prefix_trainable(p)
     ptuning, ptuning_formula = ptuning_trainable(p)
     houlsby, houlsby_formula = adapter_trainable(p, 2)
@@ -167,10 +180,10 @@ def method_counts(p: PeftParams) -> dict[str, Count]:
         return Count(trainable, base + trainable, saved_params, f"{formula} = {trainable:,}")
 
     return {
-        "full": Count(base, base, base, f"all base parameters = {base:,}"),
+        "full": Count(base, base, base, f"{base:,}"),
         "lora": added(lora, lora_formula),
         "qlora": added(lora, lora_formula),
-        "prompt": added(n_prompt * h, f"n·h = {n_prompt}·{h}"),
+        "prompt": added(n_prompt * h, f"$nh$ = {n_prompt}·{h}"),
         # PEFT saves the prompt encoder's output, not the reparametrisation MLP.
         "prefix": added(prefix, prefix_formula, saved=n_prefix * L * 2 * arch.kv_dim),
         "ptuning": added(ptuning, ptuning_formula, saved=n_pt * h),
@@ -219,12 +232,12 @@ def activation_bytes(p: PeftParams, method: str) -> tuple[int, str]:
     s_q = s + n  # query length
     s_k = s_q + (p.prefix_virtual_tokens if method == "prefix" else 0)  # key length
     if p.activation_recomputation == "full":
-        return L * 2 * s_q * b * h, "L·2·s·b·h (only each layer's input is kept)"
+        return L * 2 * s_q * b * h, "$2Lsbh$"
     if p.activation_recomputation == "selective":
-        return L * 34 * s_q * b * h, "L·34·s·b·h (attention scores recomputed)"
+        return L * 34 * s_q * b * h, "$34Lsbh$"
     # s·b·h·(34 + 5·a·s/h) = 34·s·b·h + 5·a·s²·b, the second term from the s×s scores.
     per_layer = 34 * s_q * b * h + 5 * a * s_q * s_k * b
-    return L * per_layer, "L·s·b·h·(34 + 5·a·s/h)"
+    return L * per_layer, "$Lsbh(34 + 5as/h)$"
 
 
 def training_memory(p: PeftParams, method: str, count: Count) -> Memory:

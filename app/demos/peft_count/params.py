@@ -9,80 +9,187 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
+from pydantic.config import JsonDict
 
 from app.demos.base import DemoParams
 from app.demos.peft_count.presets import LORA_TARGETS, PRESETS, Architecture, PresetName
+from app.demos.text import N_
 
 SaveDtype = Literal["bf16", "fp16", "fp32"]
 Recomputation = Literal["none", "selective", "full"]
 
 
+def ui(
+    group: str, label: str, unit: str | None = None, show_if: JsonDict | None = None
+) -> JsonDict:
+    """The form's group, label and unit of a field (English msgids, translated on pages),
+    and the values of other fields under which it applies."""
+    extra: JsonDict = {"group": group, "label": label, "unit": unit}
+    return extra if show_if is None else {**extra, "show_if": show_if}
+
+
+CUSTOM: JsonDict = {"preset": ["custom"]}  # the custom_* fields apply only then
+
+
 class PeftParams(DemoParams):
     preset: PresetName = Field(
-        default="llama-2-7b", description="Architecture (published hyperparameters) or custom"
+        default="llama-2-7b",
+        description=N_("Architecture (published hyperparameters) or custom"),
+        json_schema_extra=ui("model", N_("Model")),
     )
     # The custom_* fields describe the architecture when preset is "custom".
-    custom_hidden: int = Field(default=2048, ge=64, le=65536, description="Custom: hidden size h")
-    custom_layers: int = Field(default=16, ge=1, le=256, description="Custom: decoder layers L")
+    custom_hidden: int = Field(
+        default=2048,
+        ge=64,
+        le=65536,
+        description=N_("Custom: hidden size $h$"),
+        json_schema_extra=ui("model", N_("Hidden size $h$"), None, CUSTOM),
+    )
+    custom_layers: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description=N_("Custom: decoder layers $L$"),
+        json_schema_extra=ui("model", N_("Decoder layers $L$"), N_("layers"), CUSTOM),
+    )
     custom_heads: int = Field(
-        default=32, ge=1, le=512, description="Custom: attention heads (must divide hidden)"
+        default=32,
+        ge=1,
+        le=512,
+        description=N_("Custom: attention heads (must divide the hidden size)"),
+        json_schema_extra=ui("model", N_("Attention heads"), N_("heads"), CUSTOM),
     )
     custom_kv_heads: int = Field(
-        default=8, ge=1, le=512, description="Custom: key/value heads (must divide heads)"
+        default=8,
+        ge=1,
+        le=512,
+        description=N_("Custom: key/value heads (must divide the attention heads)"),
+        json_schema_extra=ui("model", N_("Key/value heads"), N_("heads"), CUSTOM),
     )
     custom_intermediate: int = Field(
-        default=8192, ge=1, le=262144, description="Custom: SwiGLU intermediate size I"
+        default=8192,
+        ge=1,
+        le=262144,
+        description=N_("Custom: SwiGLU intermediate size $I$"),
+        json_schema_extra=ui("model", N_("MLP intermediate size $I$"), None, CUSTOM),
     )
     custom_vocab: int = Field(
-        default=128256, ge=1, le=1_000_000, description="Custom: vocabulary size V"
+        default=128256,
+        ge=1,
+        le=1_000_000,
+        description=N_("Custom: vocabulary size $V$"),
+        json_schema_extra=ui("model", N_("Vocabulary size $V$"), N_("tokens"), CUSTOM),
     )
     custom_tied_embeddings: bool = Field(
-        default=True, description="Custom: lm_head shares the token embedding"
+        default=True,
+        description=N_("Custom: lm_head shares the token embedding"),
+        json_schema_extra=ui("model", N_("Tied embeddings"), None, CUSTOM),
     )
-    custom_qkv_bias: bool = Field(default=False, description="Custom: biases on q, k and v")
+    custom_qkv_bias: bool = Field(
+        default=False,
+        description=N_("Custom: biases on q, k and v"),
+        json_schema_extra=ui("model", N_("Biases on q, k, v"), None, CUSTOM),
+    )
 
-    # PEFT's LoraConfig defaults: r=8, alpha=8; q_proj and v_proj for llama-family models.
-    lora_r: int = Field(default=8, ge=1, le=4096, description="LoRA/QLoRA rank r")
+    # PEFT's LoraConfig defaults (peft 0.21): r=8, lora_alpha=8; q_proj and v_proj for
+    # llama-family models. alpha changes no count: only the lora_alpha_over_r figure reads it.
+    lora_r: int = Field(
+        default=8,
+        ge=1,
+        le=4096,
+        description=N_("LoRA/QLoRA rank $r$"),
+        json_schema_extra=ui("method", N_("LoRA rank $r$")),
+    )
     lora_alpha: float = Field(
-        default=16.0,
+        default=8.0,
         gt=0.0,
         le=65536.0,
         allow_inf_nan=False,
-        description="LoRA alpha: scales ΔW = BA by alpha/r (changes no count)",
+        description=N_("LoRA alpha: scales $\\Delta W = BA$ by $\\alpha / r$ (changes no count)"),
+        json_schema_extra=ui("method", N_("LoRA alpha $\\alpha$")),
     )
     lora_target_modules: str = Field(
         default="q,v",
-        description="LoRA/QLoRA targets, comma-separated among q, k, v, o, gate, up, down",
+        description=N_("LoRA/QLoRA targets, comma-separated among q, k, v, o, gate, up, down"),
+        json_schema_extra=ui("method", N_("LoRA target projections")),
     )
     qlora_double_quant: bool = Field(
-        default=True, description="QLoRA: quantize the fp32 absmax constants to 8 bits"
+        default=True,
+        description=N_("QLoRA: quantize the fp32 absmax constants to 8 bits"),
+        json_schema_extra=ui("method", N_("QLoRA double quantization")),
     )
     prompt_virtual_tokens: int = Field(
-        default=20, ge=1, le=4096, description="Prompt Tuning: virtual tokens"
+        default=20,
+        ge=1,
+        le=4096,
+        description=N_("Prompt Tuning: virtual tokens"),
+        json_schema_extra=ui("method", N_("Prompt Tuning virtual tokens"), N_("tokens")),
     )
     prefix_virtual_tokens: int = Field(
-        default=20, ge=1, le=4096, description="Prefix Tuning: virtual tokens"
+        default=20,
+        ge=1,
+        le=4096,
+        description=N_("Prefix Tuning: virtual tokens"),
+        json_schema_extra=ui("method", N_("Prefix Tuning virtual tokens"), N_("tokens")),
     )
     prefix_projection: bool = Field(
-        default=False, description="Prefix Tuning: reparametrise through a two-layer MLP"
+        default=False,
+        description=N_("Prefix Tuning: reparametrise through a two-layer MLP"),
+        json_schema_extra=ui("advanced", N_("Prefix Tuning through an MLP")),
     )
     prefix_encoder_hidden: int = Field(
-        default=512, ge=1, le=65536, description="Prefix Tuning: the MLP's hidden size"
+        default=512,
+        ge=1,
+        le=65536,
+        description=N_("Prefix Tuning: the MLP's hidden size"),
+        json_schema_extra=ui(
+            "advanced", N_("Prefix MLP hidden size"), None, {"prefix_projection": [True]}
+        ),
     )
     ptuning_virtual_tokens: int = Field(
-        default=20, ge=1, le=4096, description="P-tuning: virtual tokens"
+        default=20,
+        ge=1,
+        le=4096,
+        description=N_("P-tuning: virtual tokens"),
+        json_schema_extra=ui("method", N_("P-tuning virtual tokens"), N_("tokens")),
     )
     ptuning_encoder_hidden: int = Field(
-        default=128, ge=1, le=65536, description="P-tuning: hidden size of the MLP prompt encoder"
+        default=128,
+        ge=1,
+        le=65536,
+        description=N_("P-tuning: hidden size of the MLP prompt encoder"),
+        json_schema_extra=ui("advanced", N_("P-tuning encoder hidden size")),
     )
     adapter_bottleneck: int = Field(
-        default=64, ge=1, le=65536, description="Adapters: bottleneck size m"
+        default=64,
+        ge=1,
+        le=65536,
+        description=N_("Adapters: bottleneck size $m$"),
+        json_schema_extra=ui("method", N_("Adapter bottleneck $m$")),
     )
-    save_dtype: SaveDtype = Field(default="bf16", description="dtype of the saved adapter file")
-    batch_size: int = Field(default=4, ge=1, le=4096, description="Training batch size b")
-    seq_len: int = Field(default=512, ge=1, le=131072, description="Training sequence length s")
+    save_dtype: SaveDtype = Field(
+        default="bf16",
+        description=N_("dtype of the saved adapter file"),
+        json_schema_extra=ui("advanced", N_("Saved adapter dtype")),
+    )
+    batch_size: int = Field(
+        default=4,
+        ge=1,
+        le=4096,
+        description=N_("Training batch size $b$"),
+        json_schema_extra=ui("training", N_("Batch size $b$"), N_("sequences")),
+    )
+    seq_len: int = Field(
+        default=512,
+        ge=1,
+        le=131072,
+        description=N_("Training sequence length $s$"),
+        json_schema_extra=ui("training", N_("Sequence length $s$"), N_("tokens")),
+    )
     activation_recomputation: Recomputation = Field(
-        default="none", description="Activation recomputation (Korthikanti et al. 2022)"
+        default="none",
+        description=N_("Activation recomputation (Korthikanti et al. 2022)"),
+        json_schema_extra=ui("training", N_("Activation recomputation")),
     )
 
     @field_validator("custom_heads")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.demos.text import N_
+
 Family = Literal["llama", "gpt3"]
 
 
@@ -102,16 +104,17 @@ METHODS: tuple[str, ...] = (
     "ia3",
 )
 
+# English msgids (N_): the page translates them ("Full fine-tuning" -> 全量微调).
 METHOD_TITLES: dict[str, str] = {
-    "full": "Full fine-tuning",
-    "lora": "LoRA",
-    "qlora": "QLoRA",
-    "prompt": "Prompt Tuning",
-    "prefix": "Prefix Tuning",
-    "ptuning": "P-tuning",
-    "adapter_houlsby": "Adapter (Houlsby)",
-    "adapter_pfeiffer": "Adapter (Pfeiffer)",
-    "ia3": "(IA)³",
+    "full": N_("Full fine-tuning"),
+    "lora": N_("LoRA"),
+    "qlora": N_("QLoRA"),
+    "prompt": N_("Prompt Tuning"),
+    "prefix": N_("Prefix Tuning"),
+    "ptuning": N_("P-tuning"),
+    "adapter_houlsby": N_("Adapter (Houlsby)"),
+    "adapter_pfeiffer": N_("Adapter (Pfeiffer)"),
+    "ia3": N_("(IA)³"),
 }
 
 # Projections LoRA may target, in canonical order; HF names them <name>_proj.
