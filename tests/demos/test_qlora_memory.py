@@ -16,6 +16,7 @@ from app.demos.peft_count.params import PeftParams
 from app.demos.peft_count.presets import PRESETS, Architecture
 from app.demos.qlora_memory import DEMO
 from app.demos.qlora_memory.formulas import (
+    FORMAT_TITLES,
     FORMATS,
     GIB,
     full_finetune_footprint,
@@ -28,7 +29,9 @@ from app.demos.qlora_memory.formulas import (
     weight_bytes,
 )
 from app.demos.qlora_memory.params import GPU_SIZES, Preset
+from app.demos.text import t
 from app.errors import Unprocessable
+from tests.demos.english import english
 
 LLAMA_2_7B_PUBLISHED = 6_738_415_616
 
@@ -221,7 +224,7 @@ def test_default_params_validate_and_run() -> None:
     assert [step for step, _, _ in recorder.reports] == list(range(1, len(FORMATS) + 1))
     assert DEMO.figure_names is not None
     assert set(result.figures) == set(DEMO.figure_names(validate_params(DEMO, {})))
-    assert "13.48 GB in fp16" in result.conclusion
+    assert "13.5 GB in fp16" in english(result.conclusion)
     assert DEMO.time_limit_s == 30 and not DEMO.uses_gpu
 
 
@@ -256,3 +259,20 @@ def test_bounds_give_422_naming_the_field(raw: dict[str, Any], field: str, words
 
 def test_gpu_size_from_form_text() -> None:
     assert validate_params(DEMO, {"gpu_gb": "48"}).model_dump()["gpu_gb"] == 48
+
+
+def test_the_page_opens_with_what_fits() -> None:
+    """Issue 16: the headline says what QLoRA and full fine-tuning need and how many
+    setups fit the GPU; the table has one row per setup with a yes/no and the smallest GPU."""
+    result = run_demo(preset="llama-65b", gpu_gb=48)
+    assert result.headline is not None and result.summary is not None
+    headline = english(result.headline)
+    assert headline.startswith("LLaMA-65B: QLoRA (NF4 + double quantization) fine-tunes in")
+    assert "of the 5 setups fit the 48 GB GPU" in headline
+    rows = [[english(cell) for cell in row] for row in result.summary.rows]
+    assert [row[0] for row in rows] == [english(t(FORMAT_TITLES[f])) for f in FORMATS]
+    fits = [row[3] for row in rows]
+    assert fits == ["yes" if result.figures[f"fits_{f}"] else "no" for f in FORMATS]
+    assert fits[0] == "no" and fits[-1] == "yes"
+    assert set(result.figure_units) == set(result.figures)
+    assert all(series.categories for series in result.series)

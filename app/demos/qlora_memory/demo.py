@@ -34,6 +34,7 @@ from app.demos.qlora_memory.formulas import (
 )
 from app.demos.qlora_memory.params import QloraMemoryParams
 from app.demos.qlora_memory.report import Measured, figure_names, result_of
+from app.demos.text import N_
 
 
 def measure(params: QloraMemoryParams, ctx: RunContext) -> Measured:
@@ -89,8 +90,8 @@ def run(params: QloraMemoryParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="qlora_memory",
-    title="Will it fit? Fine-tuning memory at fp16, int8 and NF4",
-    summary=(
+    title=N_("Will it fit? Fine-tuning memory at fp16, int8 and NF4"),
+    summary=N_(
         "For LLaMA-2 (7B, 13B, 70B), LLaMA-65B, Mistral-7B, Qwen2.5 (3B, 7B) or GPT-3 175B, "
         "stores the frozen base in fp16, int8 (LLM.int8), NF4 and NF4 with double "
         "quantization, adds LoRA's adapters, gradients, optimizer states (AdamW or 8-bit "
@@ -111,4 +112,6 @@ DEMO = Demo(
     # peft_count's presets and formulas count the weights: its code is part of this demo.
     uses=("app.demos.peft_count",),
     figure_names=figure_names,
+    live_chart=False,  # five sums, not a curve: the run page shows a progress bar
+    topics=("QLoRA", "LoRA", "PEFT", "参数高效微调"),
 )

@@ -56,17 +56,25 @@ from app.demos.peft_count.formulas import (
 )
 from app.demos.peft_count.params import PeftParams, Recomputation
 from app.demos.peft_count.presets import Architecture
+from app.demos.text import N_
 
 Format = Literal["full_fp16", "fp16", "int8", "nf4", "nf4_dq"]
 # The x axis of the charts, left to right, and the suffix of every per-format figure.
 FORMATS: tuple[Format, ...] = ("full_fp16", "fp16", "int8", "nf4", "nf4_dq")
 BASE_FORMATS: tuple[Format, ...] = ("fp16", "int8", "nf4", "nf4_dq")  # how the base is stored
+# English msgids (N_): the page translates them.
 FORMAT_TITLES: dict[Format, str] = {
-    "full_fp16": "full fine-tuning in fp16 + AdamW",
-    "fp16": "LoRA on an fp16 base",
-    "int8": "LoRA on an int8 base (LLM.int8)",
-    "nf4": "QLoRA on NF4",
-    "nf4_dq": "QLoRA on NF4 + double quantization",
+    "full_fp16": N_("full fine-tuning in fp16 + AdamW"),
+    "fp16": N_("LoRA on an fp16 base"),
+    "int8": N_("LoRA on an int8 base (LLM.int8)"),
+    "nf4": N_("QLoRA on NF4"),
+    "nf4_dq": N_("QLoRA on NF4 + double quantization"),
+}
+BASE_TITLES: dict[Format, str] = {
+    "fp16": "fp16",
+    "int8": "int8",
+    "nf4": "NF4",
+    "nf4_dq": N_("NF4 + double quantization"),
 }
 
 Optimizer = Literal["adamw_fp32", "paged_adamw_8bit"]
@@ -187,13 +195,13 @@ class Footprint:
 
 
 COMPONENT_TITLES: dict[str, str] = {
-    "weights": "base weights",
-    "adapters": "LoRA adapters",
-    "gradients": "gradients",
-    "master": "fp32 master copy",
-    "moments": "optimizer moments",
-    "activations": "activations + logits",
-    "overhead": "CUDA context + slack",
+    "weights": N_("base weights"),
+    "adapters": N_("LoRA adapters"),
+    "gradients": N_("gradients"),
+    "master": N_("fp32 master copy"),
+    "moments": N_("optimizer moments"),
+    "activations": N_("activations + logits"),
+    "overhead": N_("CUDA context + slack"),
 }
 
 

@@ -7,8 +7,10 @@ from typing import Literal, get_args
 from pydantic import Field, field_validator
 
 from app.demos.base import DemoParams
+from app.demos.peft_count.params import ui
 from app.demos.peft_count.presets import ArchitectureName
 from app.demos.qlora_memory.formulas import AdapterDtype, Optimizer, TargetChoice
+from app.demos.text import N_
 
 # The architectures of peft_count's presets: one Literal shared by both demos.
 Preset = ArchitectureName
@@ -18,46 +20,78 @@ GPU_SIZES: tuple[int, ...] = get_args(GpuSize)
 
 class QloraMemoryParams(DemoParams):
     preset: Preset = Field(
-        default="llama-2-7b", description="Architecture (published hyperparameters)"
+        default="llama-2-7b",
+        description=N_("Architecture (published hyperparameters)"),
+        json_schema_extra=ui("model", N_("Model")),
     )
     gpu_gb: GpuSize = Field(
-        default=24, description="GPU memory as sold: 24, 40, 48 or 80 GB (GiB of device memory)"
+        default=24,
+        description=N_("GPU memory as sold: 24, 40, 48 or 80 GB (GiB of device memory)"),
+        json_schema_extra=ui("model", N_("GPU memory"), N_("GB")),
     )
-    lora_r: int = Field(default=64, ge=1, le=1024, description="LoRA rank r (QLoRA used 64)")
+    lora_r: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        description=N_("LoRA rank $r$ (QLoRA used 64)"),
+        json_schema_extra=ui("method", N_("LoRA rank $r$")),
+    )
     lora_targets: TargetChoice = Field(
         default="all_linear",
-        description=(
+        description=N_(
             "Projections LoRA adapts: q_v (PEFT's llama default), attention (q, k, v, o) or "
             "all_linear (also gate, up, down: QLoRA's recipe)"
         ),
+        json_schema_extra=ui("method", N_("LoRA target projections")),
     )
     batch_size: int = Field(
-        default=1, ge=1, le=256, description="Micro-batch size b (QLoRA: 1, with accumulation)"
+        default=1,
+        ge=1,
+        le=256,
+        description=N_("Micro-batch size $b$ (QLoRA: 1, with accumulation)"),
+        json_schema_extra=ui("training", N_("Batch size $b$"), N_("sequences")),
     )
-    seq_len: int = Field(default=512, ge=1, le=32768, description="Sequence length s (tokens)")
+    seq_len: int = Field(
+        default=512,
+        ge=1,
+        le=32768,
+        description=N_("Sequence length $s$ (tokens)"),
+        json_schema_extra=ui("training", N_("Sequence length $s$"), N_("tokens")),
+    )
     gradient_checkpointing: bool = Field(
-        default=True, description="Keep only each layer's input; recompute the rest"
+        default=True,
+        description=N_("Keep only each layer's input; recompute the rest"),
+        json_schema_extra=ui("training", N_("Gradient checkpointing")),
     )
     flash_attention: bool = Field(
-        default=True, description="FlashAttention/SDPA: the s×s attention scores are not stored"
+        default=True,
+        description=N_("FlashAttention/SDPA: the $s \\times s$ attention scores are not stored"),
+        json_schema_extra=ui("training", N_("FlashAttention")),
     )
     optimizer: Optimizer = Field(
         default="adamw_fp32",
-        description="AdamW with fp32 moments, or bitsandbytes' 8-bit paged AdamW",
+        description=N_("AdamW with fp32 moments, or bitsandbytes' 8-bit paged AdamW"),
+        json_schema_extra=ui("training", N_("Optimizer")),
     )
     adapter_dtype: AdapterDtype = Field(
-        default="bf16", description="dtype of the LoRA weights and their gradients"
+        default="bf16",
+        description=N_("dtype of the LoRA weights and their gradients"),
+        json_schema_extra=ui("advanced", N_("Adapter dtype")),
     )
     fp32_master_copy: bool = Field(
         default=True,
-        description="bf16 adapters: the optimizer updates an fp32 master copy (mixed precision)",
+        description=N_(
+            "bf16 adapters: the optimizer updates an fp32 master copy (mixed precision)"
+        ),
+        json_schema_extra=ui("advanced", N_("fp32 master copy"), None, {"adapter_dtype": ["bf16"]}),
     )
     overhead_gib: float = Field(
         default=1.0,
         ge=0.0,
         le=8.0,
         allow_inf_nan=False,
-        description="Fixed overhead: CUDA context, cuBLAS workspace, allocator slack (GiB)",
+        description=N_("Fixed overhead: CUDA context, cuBLAS workspace, allocator slack (GiB)"),
+        json_schema_extra=ui("advanced", N_("Fixed overhead"), N_("GiB")),
     )
 
     # The web form and the CLI send every value as text; Literal[24, ...] wants the int.

@@ -9,6 +9,7 @@ from app.demos.base import Check, DemoResult, Series
 from app.demos.peft_count.presets import PUBLISHED_TOTALS, Architecture
 from app.demos.qlora_memory.formulas import (
     BASE_FORMATS,
+    BASE_TITLES,
     COMPONENT_TITLES,
     FORMAT_TITLES,
     FORMATS,
@@ -19,12 +20,11 @@ from app.demos.qlora_memory.formulas import (
     quantized_numel,
 )
 from app.demos.qlora_memory.params import GPU_SIZES, QloraMemoryParams
+from app.demos.text import N_, Cell, Table, Text, Unit, q, t
 
 NF4_BITS = 4 + 32 / 64  # 4-bit code + an fp32 absmax per 64 weights
 NF4_DQ_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # 8-bit absmax + an fp32 scale per 256 of them
-FORMAT_AXIS = "format: " + ", ".join(f"{i} {FORMAT_TITLES[f]}" for i, f in enumerate(FORMATS))
-BASE_AXIS = "base format: " + ", ".join(f"{i} {f}" for i, f in enumerate(BASE_FORMATS))
-GIB_LABEL = "GiB (2³⁰ B; GPU sizes are GiB of device memory)"
+GIB_LABEL = N_("GiB ($2^{30}$ B; GPU sizes are GiB of device memory)")
 
 
 @dataclass(frozen=True)
@@ -86,34 +86,42 @@ def figures_of(p: QloraMemoryParams, m: Measured) -> dict[str, float]:
 
 def series_of(p: QloraMemoryParams, m: Measured) -> list[Series]:
     memory, bits, model_bits = m.memory, m.bits, m.model_bits
+    setups: list[Text | str] = [t(FORMAT_TITLES[f]) for f in FORMATS]
+    bases: list[Text | str] = [t(BASE_TITLES[f]) for f in BASE_FORMATS]
 
-    def bars(name: str, y: list[float], chart: str, stacked: bool = False) -> Series:
+    def bars(name: Text, y: list[float], chart: str, stacked: bool = False) -> Series:
         on_formats = chart != "bits"  # the bits chart has no full fine-tuning bar
         return Series(
             name=name,
             x=[float(i) for i in range(len(y))],
             y=y,
             kind="bar",
-            x_label=FORMAT_AXIS if on_formats else BASE_AXIS,
-            y_label=GIB_LABEL if on_formats else "bits per weight",
+            x_label=t("setup") if on_formats else t("base format"),
+            y_label=t(GIB_LABEL) if on_formats else t("bits per weight"),
             chart=chart,
             stacked=stacked,
+            categories=setups if on_formats else bases,
+            unit="gib" if on_formats else "bits",
         )
 
     return [
         *(
-            bars(title, [getattr(memory[f], part) / GIB for f in FORMATS], "memory", True)
+            bars(t(title), [getattr(memory[f], part) / GIB for f in FORMATS], "memory", True)
             for part, title in COMPONENT_TITLES.items()
         ),
-        bars("total (GiB)", [memory[f].total / GIB for f in FORMATS], "vs_gpu"),
-        bars(f"the {p.gpu_gb} GB GPU", [float(p.gpu_gb)] * len(FORMATS), "vs_gpu"),
-        bars("bits per quantized linear weight", [bits[f] for f in BASE_FORMATS], "bits"),
+        bars(t("training total"), [memory[f].total / GIB for f in FORMATS], "vs_gpu"),
+        bars(t("the %(gpu)s GB GPU", gpu=p.gpu_gb), [float(p.gpu_gb)] * len(FORMATS), "vs_gpu"),
+        bars(t("bits per quantized linear weight"), [bits[f] for f in BASE_FORMATS], "bits"),
         bars(
-            "bits per parameter, whole model (embeddings, lm_head, norms in 16 bit)",
+            t("bits per parameter, whole model (embeddings, lm_head, norms in 16 bit)"),
             [model_bits[f] for f in BASE_FORMATS],
             "bits",
         ),
     ]
+
+
+def _gb(value: float) -> str:
+    return f"{value / GB:.3f} GB"
 
 
 def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
@@ -121,7 +129,7 @@ def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
     tensor_sizes, lora_params = m.tensor_sizes, m.lora_params
     checks = [
         Check(
-            name="The stacked components add up to each total",
+            name=t("The stacked components add up to each total"),
             passed=all(
                 sum(getattr(memory[f], part) for part in COMPONENT_TITLES) == memory[f].total
                 for f in FORMATS
@@ -129,32 +137,48 @@ def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
             detail=", ".join(f"{f} {memory[f].total:,} B" for f in FORMATS),
         ),
         Check(
-            name="LoRA tensors sum to peft_count's L·r·Σ(d_in+d_out)",
+            name=t(
+                "LoRA tensors sum to peft_count's "
+                r"$L \cdot r \cdot \sum (d_\mathrm{in} + d_\mathrm{out})$"
+            ),
             passed=sum(tensor_sizes) == lora_params,
-            detail=f"{len(tensor_sizes)} tensors, {sum(tensor_sizes):,} = {lora_params:,}",
+            detail=t(
+                "%(n)s tensors, %(sum)s = %(formula)s",
+                n=len(tensor_sizes),
+                sum=sum(tensor_sizes),
+                formula=lora_params,
+            ),  # fmt: skip
         ),
         Check(
-            name="NF4 stores 4 + 32/64 = 4.5 bits per quantized weight",
+            name=t("NF4 stores $4 + 32/64 = 4.5$ bits per quantized weight"),
             passed=abs(bits["nf4"] - NF4_BITS) < 1e-9,
-            detail=f"8·bytes/weights = {bits['nf4']:.6f}",
+            detail=t("8 × bytes / weights = %(bits)s", bits=f"{bits['nf4']:.6f}"),
         ),
         Check(
-            name="NF4 + double quantization stores 4 + 8/64 + 32/(64·256) ≈ 4.127 bits",
+            name=t(
+                "NF4 + double quantization stores "
+                r"$4 + 8/64 + 32/(64 \cdot 256) \approx 4.127$ bits"
+            ),
             # The ceilings and the one fp32 offset per matrix add far less than 1e-4 bit.
             passed=abs(bits["nf4_dq"] - NF4_DQ_BITS) < 1e-4,
-            detail=f"8·bytes/weights = {bits['nf4_dq']:.6f}; formula {NF4_DQ_BITS:.6f}",
+            detail=t(
+                "8 × bytes / weights = %(bits)s; formula %(formula)s",
+                bits=f"{bits['nf4_dq']:.6f}",
+                formula=f"{NF4_DQ_BITS:.6f}",
+            ),  # fmt: skip
         ),
         Check(
-            name="Weights shrink fp16 > int8 > NF4 > NF4+DQ",
+            name=t("Weights shrink fp16 > int8 > NF4 > NF4 + DQ"),
             passed=weights["fp16"] > weights["int8"] > weights["nf4"] > weights["nf4_dq"],
-            detail=" > ".join(f"{weights[f] / GB:.3f} GB" for f in BASE_FORMATS),
+            detail=" > ".join(_gb(weights[f]) for f in BASE_FORMATS),
         ),
         Check(
-            name="NF4 weights are less than 4× smaller than fp16 (absmax, 16-bit embeddings)",
+            name=t("NF4 weights are less than 4× smaller than fp16 (absmax, 16-bit embeddings)"),
             passed=weights["fp16"] / weights["nf4"] < 4 and weights["fp16"] / weights["nf4_dq"] < 4,
-            detail=(
-                f"{weights['fp16'] / weights['nf4']:.3f}× (NF4), "
-                f"{weights['fp16'] / weights['nf4_dq']:.3f}× (NF4+DQ)"
+            detail=t(
+                "%(nf4)s (NF4), %(dq)s (NF4 + DQ)",
+                nf4=q(weights["fp16"] / weights["nf4"], "x"),
+                dq=q(weights["fp16"] / weights["nf4_dq"], "x"),
             ),
         ),
     ]
@@ -162,39 +186,151 @@ def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
     if published is not None:
         checks.append(
             Check(
-                name=f"fp16 weights = 2 B × the published {published:,} parameters",
+                name=t("fp16 weights = 2 B × the published %(n)s parameters", n=published),
                 passed=weights["fp16"] == 2 * published,
-                detail=f"{weights['fp16']:,} B = {weights['fp16'] / GB:.3f} GB",
+                detail=f"{weights['fp16']:,} B = {_gb(weights['fp16'])}",
             )
         )
     return checks
 
 
-def conclusion_of(p: QloraMemoryParams, m: Measured, figures: dict[str, float]) -> str:
-    arch, n, memory, weights, bits = m.arch, m.n, m.memory, m.weights, m.bits
-    fits = [FORMAT_TITLES[f] for f in FORMATS if figures[f"fits_{f}"]]
-    min_dq = min_gpu_gb(memory["nf4_dq"].total)
-    conclusion = (
-        f"{arch.name} ({n:,} parameters): weights {weights['fp16'] / GB:.2f} GB in fp16 "
-        f"({weights['fp16'] / GIB:.2f} GiB), {weights['int8'] / GB:.2f} GB int8, "
-        f"{weights['nf4'] / GB:.2f} GB NF4, {weights['nf4_dq'] / GB:.2f} GB NF4+DQ: "
-        f"{figures['weights_ratio_fp16_over_nf4']:.2f}× and "
-        f"{figures['weights_ratio_fp16_over_nf4_dq']:.2f}× smaller than fp16 (the linear "
-        f"layers alone {bits['nf4']:.3f} and {bits['nf4_dq']:.3f} bits a weight; embeddings, "
-        f"lm_head and norms stay 16-bit), double quantization saving "
-        f"{figures['dq_saved_gb']:.2f} GB. "
-        f"Training totals with LoRA r={p.lora_r} on {p.lora_targets}, b={p.batch_size}, "
-        f"s={p.seq_len}: "
-        + "; ".join(f"{FORMAT_TITLES[f]} {memory[f].total / GIB:.1f} GiB" for f in FORMATS)
-        + f"; on the {p.gpu_gb} GB GPU "
-        + (f"these fit: {'; '.join(fits)}." if fits else "none fits.")
-        + (
-            f" QLoRA on NF4+DQ needs at least the {min_dq} GB GPU."
-            if min_dq
-            else " QLoRA on NF4+DQ fits none of the 24, 40, 48 and 80 GB GPUs."
-        )
+def _joined(items: list[Text]) -> Text:
+    """``a; b; c`` as nested texts (a translation may use its own separator)."""
+    out = items[0]
+    for item in items[1:]:
+        out = t("%(a)s; %(b)s", a=out, b=item)
+    return out
+
+
+def _fitting(p: QloraMemoryParams, figures: dict[str, float]) -> Text:
+    fits = [t(FORMAT_TITLES[f]) for f in FORMATS if figures[f"fits_{f}"]]
+    if not fits:
+        return t("on the %(gpu)s GB GPU none fits.", gpu=p.gpu_gb)
+    return t("on the %(gpu)s GB GPU these fit: %(names)s.", gpu=p.gpu_gb, names=_joined(fits))
+
+
+def conclusion_of(p: QloraMemoryParams, m: Measured, figures: dict[str, float]) -> Text:
+    weights, bits = m.weights, m.bits
+    min_dq = min_gpu_gb(m.memory["nf4_dq"].total)
+    totals = _joined(
+        [
+            t(
+                "%(setup)s %(total)s",
+                setup=t(FORMAT_TITLES[f]),
+                total=q(m.memory[f].total / GIB, "gib"),
+            )
+            for f in FORMATS
+        ]
     )
-    return conclusion
+    return t(
+        "%(model)s (%(n)s parameters): weights %(fp16)s in fp16 (%(fp16_gib)s), %(int8)s int8, "
+        "%(nf4)s NF4, %(dq)s NF4 + DQ: %(ratio)s and %(ratio_dq)s smaller than fp16 (the linear "
+        "layers alone %(bits)s and %(bits_dq)s a weight; embeddings, lm_head and norms stay "
+        "16-bit), double quantization saving %(saved)s. Training totals with LoRA $r$ = %(r)s "
+        "on %(targets)s, $b$ = %(b)s, $s$ = %(s)s: %(totals)s; %(fitting)s %(smallest)s",
+        model=m.arch.name, n=m.n, fp16=q(weights["fp16"] / GB, "gb"),
+        fp16_gib=q(weights["fp16"] / GIB, "gib"), int8=q(weights["int8"] / GB, "gb"),
+        nf4=q(weights["nf4"] / GB, "gb"), dq=q(weights["nf4_dq"] / GB, "gb"),
+        ratio=q(figures["weights_ratio_fp16_over_nf4"], "x"),
+        ratio_dq=q(figures["weights_ratio_fp16_over_nf4_dq"], "x"),
+        bits=q(bits["nf4"], "bits"), bits_dq=q(bits["nf4_dq"], "bits"),
+        saved=q(figures["dq_saved_gb"], "gb"), r=p.lora_r, targets=p.lora_targets,
+        b=p.batch_size, s=p.seq_len, totals=totals, fitting=_fitting(p, figures),
+        smallest=t("QLoRA on NF4 + DQ needs at least the %(gpu)s GB GPU.", gpu=min_dq)
+        if min_dq
+        else t("QLoRA on NF4 + DQ fits none of the 24, 40, 48 and 80 GB GPUs."),
+    )  # fmt: skip
+
+
+def headline_of(p: QloraMemoryParams, m: Measured, figures: dict[str, float]) -> Text:
+    fits = sum(int(figures[f"fits_{f}"]) for f in FORMATS)
+    return t(
+        "%(model)s: QLoRA (NF4 + double quantization) fine-tunes in %(qlora)s, full "
+        "fine-tuning needs %(full)s; %(fits)s of the %(n)s setups fit the %(gpu)s GB GPU. "
+        "The weights shrink from %(fp16)s in fp16 to %(dq)s, %(ratio)s smaller, not 4×: "
+        "the absmax constants and the 16-bit embeddings stay.",
+        model=m.arch.name, qlora=q(m.memory["nf4_dq"].total / GIB, "gib"),
+        full=q(m.memory["full_fp16"].total / GIB, "gib"), fits=fits, n=len(FORMATS),
+        gpu=p.gpu_gb, fp16=q(m.weights["fp16"] / GB, "gb"), dq=q(m.weights["nf4_dq"] / GB, "gb"),
+        ratio=q(figures["weights_ratio_fp16_over_nf4_dq"], "x"),
+    )  # fmt: skip
+
+
+def summary_of(p: QloraMemoryParams, m: Measured, figures: dict[str, float]) -> Table:
+    columns: list[Text | str] = [
+        t("Setup"), t("Base weights"), t("Training total"),
+        t("Fits the %(gpu)s GB GPU", gpu=p.gpu_gb), t("Smallest GPU that fits"),
+    ]  # fmt: skip
+    rows: list[list[Cell]] = []
+    for f in FORMATS:
+        smallest = int(figures[f"min_gpu_gb_{f}"])
+        rows.append(
+            [
+                t(FORMAT_TITLES[f]),
+                q(m.weights[f] / GB, "gb"),
+                q(m.memory[f].total / GIB, "gib"),
+                t("yes") if figures[f"fits_{f}"] else t("no"),
+                t("%(gpu)s GB", gpu=smallest) if smallest else t("none up to 80 GB"),
+            ]  # fmt: skip
+        )
+    return Table(columns=columns, rows=rows)
+
+
+SHARED_UNITS: dict[str, Unit] = {
+    "total_params": "params",
+    "quantized_params": "params",
+    "kept_16bit_params": "params",
+    "lora_params": "params",
+    "gpu_gb": "gb",
+    "activations_gb": "gb",
+    "lora_train_state_gb": "gb",
+    "dq_saved_gb": "gb",
+}
+PER_FORMAT_UNITS: dict[str, Unit] = {
+    "weights_gb": "gb",
+    "weights_gib": "gib",
+    "total_gb": "gb",
+    "total_gib": "gib",
+    "fits": "plain",
+    "margin_gib": "gib",
+    "min_gpu_gb": "gb",
+}
+PER_FORMAT_LABELS = {
+    "weights_gb": N_("%(setup)s: weights"),
+    "weights_gib": N_("%(setup)s: weights (GiB)"),
+    "total_gb": N_("%(setup)s: training total"),
+    "total_gib": N_("%(setup)s: training total (GiB)"),
+    "fits": N_("%(setup)s: fits the GPU (1 yes, 0 no)"),
+    "margin_gib": N_("%(setup)s: memory left on the GPU"),
+    "min_gpu_gb": N_("%(setup)s: smallest GPU that fits (0: none)"),
+}
+
+
+def figure_units() -> dict[str, Unit]:
+    units = dict(SHARED_UNITS)
+    for f in BASE_FORMATS:
+        units |= {f"linear_bits_per_weight_{f}": "bits", f"model_bits_per_param_{f}": "bits"}
+    for f in ("int8", "nf4", "nf4_dq"):
+        units |= {f"weights_ratio_fp16_over_{f}": "x", f"linear_ratio_fp16_over_{f}": "x"}
+    for f in FORMATS:
+        units |= {f"{name}_{f}": unit for name, unit in PER_FORMAT_UNITS.items()}
+    return units
+
+
+def figure_labels() -> dict[str, Text]:
+    labels = {
+        "total_params": t("parameters of the model"),
+        "lora_params": t("LoRA parameters"),
+        "activations_gb": t("activations + logits"),
+        "lora_train_state_gb": t("LoRA's own training state"),
+        "dq_saved_gb": t("saved by double quantization"),
+    }
+    for f in FORMATS:
+        labels |= {
+            f"{name}_{f}": t(msg, setup=t(FORMAT_TITLES[f]))
+            for name, msg in PER_FORMAT_LABELS.items()
+        }
+    return labels
 
 
 def result_of(p: QloraMemoryParams, m: Measured) -> DemoResult:
@@ -204,6 +340,10 @@ def result_of(p: QloraMemoryParams, m: Measured) -> DemoResult:
         series=series_of(p, m),
         checks=checks_of(p, m),
         conclusion=conclusion_of(p, m, figures),
+        headline=headline_of(p, m, figures),
+        summary=summary_of(p, m, figures),
+        figure_units=figure_units(),
+        figure_labels=figure_labels(),
     )
 
 
