@@ -19,10 +19,10 @@ def test_run_the_rank_demo_from_its_page(server: Server, browser: Any) -> None:
     page.wait_for_url("**/runs/*")
     # The worker processes import torch first: allow them time to start.
     page.wait_for_selector("#status.status-succeeded", timeout=60_000)
-    assert page.locator("#conclusion").inner_text()
+    assert page.locator("#headline").inner_text()
     figures = page.evaluate(
         "() => Object.fromEntries([...document.querySelectorAll('#figures tr')]"
-        ".map(tr => [tr.querySelector('th').textContent, tr.querySelector('td').textContent]))"
+        ".map(tr => [tr.dataset.figure, tr.querySelector('td').textContent]))"
     )
     assert float(figures["rank"]) == 5
     page.wait_for_function(
