@@ -170,6 +170,8 @@ class _FileChecker:
         if not isinstance(document, list):
             self.error(1, "a claim file is a list of claims (each item starts with '- id:')")
             return
+        if self.names_nothing_in_bank(document):
+            return
         for position, (item, line) in enumerate(document):
             if not isinstance(item, _Mapping):
                 self.error(line, "each claim is a mapping of id, question, quote, demo, …")
@@ -177,6 +179,24 @@ class _FileChecker:
             spec = self.claim(item, source_file, position)
             if spec is not None:
                 self.claims.append(spec)
+
+    def names_nothing_in_bank(self, document: list[Any]) -> bool:
+        """A claim file none of whose questions is in the bank belongs to a chapter that
+        is not imported (the shipped claims beside a user's own bank): it is skipped with
+        one warning. A file naming some known questions is checked claim by claim."""
+        named = {
+            item.plain("question")
+            for item, _ in document
+            if isinstance(item, _Mapping) and isinstance(item.plain("question"), str)
+        }
+        if not named or named & set(self.answers):
+            return False
+        self.warn(
+            1,
+            f"skipped: none of the {len(named)} questions it names is in the bank "
+            "(its chapter is not imported)",
+        )
+        return True
 
     def warn(self, line: int, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.shown, line, "warning", message))
