@@ -12,6 +12,7 @@ from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.loss_spikes.corpus import build_corpus
 from app.demos.spike_remedies.params import BATCH, CONTEXT, SpikeRemediesParams
 from app.demos.spike_remedies.report import Measured, figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: SpikeRemediesParams, ctx: RunContext) -> DemoResult:
@@ -46,8 +47,8 @@ def run(params: SpikeRemediesParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="spike_remedies",
-    title="Loss-spike remedies, tested",
-    summary=(
+    title=N_("Loss-spike remedies, tested"),
+    summary=N_(
         "A tiny character-level GPT on the bank's answers, trained from one init on the same "
         "batches (one of random characters, if asked) at a spike-prone learning rate: AdamW "
         "with no remedy against arms that change one thing each — SGD, gradient clipping on "
@@ -68,6 +69,7 @@ DEMO = Demo(
     run=run,
     time_limit_s=120.0,
     uses=("app.demos.loss_spikes",),
+    topics=("Loss 突增", "训练稳定性"),
     inputs=("answers",),
     figure_names=figure_names,
 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from app.demos.base import Check, DemoResult, Series
 from app.demos.loss_spikes.report import NONFINITE_AS
 from app.demos.spike_remedies.params import AFTER, SpikeRemediesParams
+from app.demos.spike_remedies.summary import figure_units, headline_of, summary_of
 
 FP16_MAX = 65504.0
 
@@ -207,7 +208,8 @@ def result_of(p: SpikeRemediesParams, m: Measured) -> DemoResult:
     f = figures_of(p, m)
     return DemoResult(
         figures=f, series=series_of(p, m), checks=checks_of(p, f, m),
-        conclusion=conclusion_of(p, f, m),
+        conclusion=conclusion_of(p, f, m), headline=headline_of(p, f),
+        summary=summary_of(f), figure_units=figure_units(f),
     )  # fmt: skip
 
 
