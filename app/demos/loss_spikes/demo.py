@@ -31,6 +31,7 @@ from app.demos.loss_spikes.params import (
     LossSpikesParams,
 )
 from app.demos.loss_spikes.report import PROBE, Measured, figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: LossSpikesParams, ctx: RunContext) -> DemoResult:
@@ -92,8 +93,8 @@ def run(params: LossSpikesParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="loss_spikes",
-    title="Loss spikes: where they come from and what stops them",
-    summary=(
+    title=N_("Loss spikes: where they come from and what stops them"),
+    summary=N_(
         "Trains a tiny character-level GPT on the question bank's own answers twice from the "
         "same init on the same batches, both at the chosen learning rate and precision (fp32, "
         "bf16, or fp16 with or without a gradient scaler) and with the same batches of random "
@@ -113,5 +114,6 @@ DEMO = Demo(
     run=run,
     time_limit_s=120.0,
     inputs=("answers",),
+    topics=("Loss 突增", "训练稳定性"),
     figure_names=figure_names,
 )

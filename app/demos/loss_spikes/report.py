@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from app.demos.base import Check, DemoResult, Series
 from app.demos.loss_spikes.detector import running_medians
 from app.demos.loss_spikes.params import LossSpikesParams
+from app.demos.loss_spikes.summary import figure_units, headline_of, summary_of
 
 FP16_MAX = 65504.0  # torch.finfo(torch.float16).max: 2^15 · (2 − 2^−10)
 BF16_MAX = 3.3895313892515355e38  # torch.finfo(torch.bfloat16).max: fp32's exponent range
@@ -343,11 +344,15 @@ def checks_of(p: LossSpikesParams, m: Measured, arm: Arms) -> list[Check]:
 def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
     """Figures named for the claims feature, checks, charts and the conclusion."""
     arm = arms_of(p, m)
+    figures = figures_of(m, arm)
     return DemoResult(
-        figures=figures_of(m, arm),
+        figures=figures,
         series=series_of(p, m),
         checks=checks_of(p, m, arm),
         conclusion=conclusion_of(p, m, arm),
+        headline=headline_of(p, figures),
+        summary=summary_of(figures),
+        figure_units=figure_units(figures),
     )
 
 
