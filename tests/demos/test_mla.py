@@ -17,6 +17,7 @@ from app.demos.mla.formulas import arithmetic_figures, deepseek_v2_vs_67b, kv_el
 from app.demos.mla.layers import LatentCache, MLAttention, equivalent_mha, rope
 from app.demos.mla.params import AttentionShape, MLAParams
 from app.errors import Unprocessable
+from tests.demos.english import english, msgid
 from tests.demos.support import Recorder
 
 TINY_LAYER: dict[str, Any] = {
@@ -36,7 +37,7 @@ def run_mla(*, recorder: Recorder | None = None, **raw: Any) -> DemoResult:
 
 
 def checks_of(result: DemoResult) -> dict[str, bool]:
-    return {check.name: check.passed for check in result.checks}
+    return {msgid(check.name): check.passed for check in result.checks}
 
 
 def make_layer(
@@ -258,7 +259,7 @@ def test_default_run_names_every_figure_and_passes_every_check(
     for name in ("mla_vs_mha_max_abs_diff", "absorbed_max_abs_diff", "decode_vs_full_max_abs_diff"):
         assert f[name] < 1e-10
     assert all(isinstance(v, float) and math.isfinite(v) for v in f.values())
-    assert "98.2% less" in result.conclusion
+    assert "98.2 % less" in english(result.conclusion)
     DemoResult.model_validate_json(result.model_dump_json())
 
 
@@ -266,7 +267,7 @@ def test_default_run_draws_the_charts(default_run: tuple[DemoResult, Recorder]) 
     result, recorder = default_run
     charts: dict[str, list[str]] = {}
     for series in result.series:
-        charts.setdefault(series.chart, []).append(series.name)
+        charts.setdefault(series.chart, []).append(english(series.name))
     assert charts["kv_bytes_per_token"] == ["MHA", "GQA", "MQA", "MLA"]
     assert charts["kv_cache_vs_context"] == ["MHA", "GQA", "MQA", "MLA"]
     lines = [s for s in result.series if s.chart == "kv_cache_vs_context"]
@@ -291,8 +292,10 @@ def test_custom_model_where_mla_caches_more_than_mqa_is_reported_honestly() -> N
     result = run_mla(preset="custom", custom_d_latent=1024, gqa_kv_heads=4, **TINY_LAYER)
     f = result.figures
     assert f["mla_reduction_pct_vs_mqa"] < 0 and f["mla_reduction_pct_vs_gqa"] < 0
-    assert "more than MQA" in result.conclusion
-    assert "DeepSeek-V2: (d_c + d_h^R)·l = 9/2·d_h·l" not in " ".join(checks_of(result))
+    conclusion = english(result.conclusion)
+    assert "more than MQA" in conclusion and "more than GQA" in conclusion
+    assert "-" not in conclusion.split("more than MQA")[0].split(",")[-1]  # no "-125 % less"
+    assert not any(name.startswith("DeepSeek-V2") for name in checks_of(result))
     assert all(checks_of(result).values()), result.checks
 
 
@@ -328,3 +331,18 @@ def test_schema_offers_the_preset_and_the_dtypes() -> None:
     assert entries["preset"]["choices"] == ["deepseek-v2", "custom"]
     assert entries["dtype"]["choices"] == ["bf16", "fp16", "fp8", "fp32"]
     assert all(entry["description"] for entry in entries.values())
+
+
+def test_the_page_opens_with_the_cache_saving(default_run: tuple[DemoResult, Recorder]) -> None:
+    """Issue 16: the headline gives MLA's cache against MHA's in people's numbers, and says
+    MQA caches less still as "more than MQA", never as a negative reduction."""
+    result, _ = default_run
+    assert result.headline is not None and result.summary is not None
+    headline = english(result.headline)
+    assert headline.startswith("DeepSeek-V2's MLA caches 34.6 K elements per token, 98.2 % less")
+    assert "2.26 GB instead of 129 GB" in headline
+    assert "GQA with 2.25 groups (125 % more than MQA" in headline and "-125" not in headline
+    rows = [[english(cell) for cell in row] for row in result.summary.rows]
+    assert [row[0] for row in rows] == ["MHA", "GQA, 8 groups", "MQA", "MLA"]
+    assert [row[4] for row in rows] == ["98.2 % less", "71.9 % less", "125 % more", "—"]
+    assert set(result.figure_units) == set(result.figures)

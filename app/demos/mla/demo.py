@@ -20,6 +20,7 @@ from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.mla.formulas import arithmetic_figures
 from app.demos.mla.params import LAYER_BATCH, MLAParams
 from app.demos.mla.report import figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: MLAParams, ctx: RunContext) -> DemoResult:
@@ -45,16 +46,16 @@ def run(params: MLAParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="mla_kv_cache",
-    title="MLA's KV cache: a low-rank latent instead of keys and values",
-    summary=(
+    title=N_("MLA's KV cache: a low-rank latent instead of keys and values"),
+    summary=N_(
         "KV cache per token for MHA, GQA, MQA and Multi-head Latent Attention (DeepSeek-V2's "
-        "Table 1: (d_c + d_h^R)·l elements for MLA), in bytes and in GB for a context and a "
+        "Table 1: $(d_c + d_h^R) l$ elements for MLA), in bytes and in GB for a context and a "
         "batch, with DeepSeek-V2's shape as a preset or a custom one. Then a small MLA layer "
-        "that caches only the latent c_KV and the decoupled RoPE key: its cache is measured, "
-        "token-by-token decoding from it matches the full forward, an ordinary MHA with the "
-        "full projections W_K = W_UK W_DKV and W_V = W_UV W_DKV computes the same output, so "
-        "does the absorbed form that never rebuilds K or V, and the rank of W_K is at most "
-        "d_c, the way LoRA's ΔW = B A has rank at most r."
+        "that caches only the latent $c_{KV}$ and the decoupled RoPE key: its cache is "
+        "measured, token-by-token decoding from it matches the full forward, an ordinary MHA "
+        "with the full projections $W_K = W_{UK} W_{DKV}$ and $W_V = W_{UV} W_{DKV}$ computes "
+        "the same output, so does the absorbed form that never rebuilds $K$ or $V$, and the "
+        "rank of $W_K$ is at most $d_c$, the way LoRA's $\\Delta W = BA$ has rank at most $r$."
     ),
     claims=(
         "MLA, like LoRA, compresses through a low-rank latent",
@@ -69,4 +70,6 @@ DEMO = Demo(
     run=run,
     time_limit_s=60.0,
     figure_names=figure_names,
+    live_chart=False,  # a count of decoding steps, not a curve: a progress bar
+    topics=("MLA", "LoRA"),
 )

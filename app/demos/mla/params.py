@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
+from pydantic.config import JsonDict
 
 from app.demos.base import DemoParams
+from app.demos.text import N_
 
 SCHEMES = ("mha", "gqa", "mqa", "mla")
-SCHEME_TITLES = {"mha": "MHA", "gqa": "GQA", "mqa": "MQA", "mla": "MLA"}
+SCHEME_TITLES = {"mha": "MHA", "gqa": "GQA", "mqa": "MQA", "mla": "MLA"}  # names, not msgids
 BYTES_PER_ELEMENT = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 GB = 1e9  # decimal gigabytes
 LAYER_BATCH = 2  # sequences in the layer experiment
@@ -45,52 +47,138 @@ DEEPSEEK_67B_ELEMENTS = 2 * 8 * 128 * 95  # 2·n_g·d_h·l
 DEPLOYED_BITS, BASELINE_BITS = 6, 16  # the 67B baseline's cache precision is our assumption
 
 
+def ui(
+    group: str, label: str, unit: str | None = None, show_if: JsonDict | None = None
+) -> JsonDict:
+    """The form's group, label and unit of a field (English msgids, translated on pages),
+    and the values of other fields under which it applies."""
+    extra: JsonDict = {"group": group, "label": label, "unit": unit}
+    return extra if show_if is None else {**extra, "show_if": show_if}
+
+
+CUSTOM: JsonDict = {"preset": ["custom"]}  # the custom_* fields apply only then
+
+
 class MLAParams(DemoParams):
     preset: Preset = Field(
         default="deepseek-v2",
-        description="Model for the cache arithmetic: DeepSeek-V2's published shape (the "
-        "custom_* fields are then ignored) or custom",
+        description=N_("Model for the cache arithmetic: DeepSeek-V2's published shape or custom"),
+        json_schema_extra=ui("model", N_("Model")),
     )
     # Defaults are DeepSeek-V2's, so switching to custom starts from the preset's numbers.
-    custom_layers: int = Field(default=60, ge=1, le=512, description="Custom: layers l")
-    custom_d_model: int = Field(default=5120, ge=1, le=65536, description="Custom: hidden d")
-    custom_heads: int = Field(default=128, ge=1, le=1024, description="Custom: heads n_h")
-    custom_head_dim: int = Field(default=128, ge=1, le=1024, description="Custom: head dim d_h")
+    custom_layers: int = Field(
+        default=60,
+        ge=1,
+        le=512,
+        description=N_("Custom: layers $l$"),
+        json_schema_extra=ui("model", N_("Layers $l$"), N_("layers"), CUSTOM),
+    )
+    custom_d_model: int = Field(
+        default=5120,
+        ge=1,
+        le=65536,
+        description=N_("Custom: hidden size $d$"),
+        json_schema_extra=ui("model", N_("Hidden size $d$"), None, CUSTOM),
+    )
+    custom_heads: int = Field(
+        default=128,
+        ge=1,
+        le=1024,
+        description=N_("Custom: heads $n_h$"),
+        json_schema_extra=ui("model", N_("Heads $n_h$"), N_("heads"), CUSTOM),
+    )
+    custom_head_dim: int = Field(
+        default=128,
+        ge=1,
+        le=1024,
+        description=N_("Custom: head dimension $d_h$"),
+        json_schema_extra=ui("model", N_("Head dimension $d_h$"), None, CUSTOM),
+    )
     custom_d_latent: int = Field(
-        default=512, ge=1, le=65536, description="Custom: MLA latent d_c (kv_lora_rank)"
+        default=512,
+        ge=1,
+        le=65536,
+        description=N_("Custom: MLA latent $d_c$ (kv_lora_rank)"),
+        json_schema_extra=ui("model", N_("MLA latent $d_c$"), None, CUSTOM),
     )
     custom_d_rope: int = Field(
-        default=64, ge=0, le=1024, description="Custom: decoupled RoPE key d_h^R (0: none)"
+        default=64,
+        ge=0,
+        le=1024,
+        description=N_("Custom: decoupled RoPE key $d_h^R$ (0: none)"),
+        json_schema_extra=ui("model", N_("Decoupled RoPE key $d_h^R$"), None, CUSTOM),
     )
     gqa_kv_heads: int = Field(
         default=8,
         ge=1,
         le=1024,
-        description="GQA groups n_g compared against (must divide the heads; MQA is 1)",
+        description=N_("GQA groups $n_g$ compared against (must divide the heads; MQA is 1)"),
+        json_schema_extra=ui("method", N_("GQA groups $n_g$")),
     )
     context_len: int = Field(
-        default=32768, ge=1, le=1_048_576, description="Context length for the cache size"
+        default=32768,
+        ge=1,
+        le=1_048_576,
+        description=N_("Context length for the cache size"),
+        json_schema_extra=ui("method", N_("Context length"), N_("tokens")),
     )
-    batch: int = Field(default=1, ge=1, le=4096, description="Sequences cached at once")
+    batch: int = Field(
+        default=1,
+        ge=1,
+        le=4096,
+        description=N_("Sequences cached at once"),
+        json_schema_extra=ui("method", N_("Batch"), N_("sequences")),
+    )
     dtype: Literal["bf16", "fp16", "fp8", "fp32"] = Field(
-        default="bf16", description="Cache element type (fp32 4 bytes, bf16/fp16 2, fp8 1)"
+        default="bf16",
+        description=N_("Cache element type (fp32 4 bytes, bf16/fp16 2, fp8 1)"),
+        json_schema_extra=ui("method", N_("Cache dtype")),
     )
-    layer_d_model: int = Field(default=64, ge=4, le=128, description="Layer: hidden d")
-    layer_heads: int = Field(default=4, ge=1, le=8, description="Layer: heads n_h")
-    layer_head_dim: int = Field(default=16, ge=2, le=32, description="Layer: head dim d_h")
+    layer_d_model: int = Field(
+        default=64,
+        ge=4,
+        le=128,
+        description=N_("Small layer: hidden size $d$"),
+        json_schema_extra=ui("advanced", N_("Small layer: hidden size $d$")),
+    )
+    layer_heads: int = Field(
+        default=4,
+        ge=1,
+        le=8,
+        description=N_("Small layer: heads $n_h$"),
+        json_schema_extra=ui("advanced", N_("Small layer: heads $n_h$")),
+    )
+    layer_head_dim: int = Field(
+        default=16,
+        ge=2,
+        le=32,
+        description=N_("Small layer: head dimension $d_h$"),
+        json_schema_extra=ui("advanced", N_("Small layer: head dimension $d_h$")),
+    )
     layer_d_latent: int = Field(
         default=16,
         ge=1,
         le=127,
-        description="Layer: latent d_c, below min(d, n_h·d_h) so that it compresses",
+        description=N_(
+            "Small layer: latent $d_c$, below $\\min(d, n_h d_h)$ so that it compresses"
+        ),
+        json_schema_extra=ui("advanced", N_("Small layer: latent $d_c$")),
     )
     layer_d_rope: int = Field(
-        default=8, ge=2, le=32, description="Layer: decoupled RoPE key d_h^R (even)"
+        default=8,
+        ge=2,
+        le=32,
+        description=N_("Small layer: decoupled RoPE key $d_h^R$ (even)"),
+        json_schema_extra=ui("advanced", N_("Small layer: RoPE key $d_h^R$")),
     )
     # Decoding that rebuilds K and V costs ~seq²·d_c·n_h·d_h: at the upper bounds (128
     # tokens, d_c 127, n_h·d_h 256) a run took 3.2 s on two heavily loaded CPU cores.
     layer_seq_len: int = Field(
-        default=32, ge=2, le=128, description="Layer: tokens decoded one by one"
+        default=32,
+        ge=2,
+        le=128,
+        description=N_("Small layer: tokens decoded one by one"),
+        json_schema_extra=ui("advanced", N_("Small layer: tokens decoded"), N_("tokens")),
     )
 
     # Field validators (not a model validator) so that the 422 names the field; the fields

@@ -19,6 +19,7 @@ from app.demos.mla.params import (
     TOLERANCE,
     MLAParams,
 )
+from app.demos.text import Cell, Table, Text, Unit, q, t
 
 
 @dataclass
@@ -65,21 +66,32 @@ def _cache_size_checks(p: MLAParams, f: dict[str, float]) -> list[Check]:
     s = p.shape()
     checks = [
         Check(
-            name="MLA caches fewer elements per token than MHA",
+            name=t("MLA caches fewer elements per token than MHA"),
             passed=f["mla_reduction_pct_vs_mha"] > 0,
-            detail=f"{f['kv_elements_per_token_mla']:.0f} vs {f['kv_elements_per_token_mha']:.0f}"
-            f" ({f['mla_reduction_pct_vs_mha']:.2f}% less)",
+            detail=t(
+                "%(mla)s vs %(mha)s (%(pct)s less)",
+                mla=int(f["kv_elements_per_token_mla"]),
+                mha=int(f["kv_elements_per_token_mha"]),
+                pct=q(f["mla_reduction_pct_vs_mha"], "pct"),
+            ),  # fmt: skip
         ),
     ]
     if p.preset == "deepseek-v2":
         checks.append(
             Check(
-                name="DeepSeek-V2: (d_c + d_h^R)·l = 9/2·d_h·l, the cache of GQA with 2.25 groups "
-                "(Table 1)",
+                name=t(
+                    r"DeepSeek-V2: $(d_c + d_h^R) l = \frac{9}{2} d_h l$, the cache of GQA with "
+                    "2.25 groups (Table 1)"
+                ),
                 passed=s.d_latent + s.d_rope == 4.5 * s.head_dim
                 and f["gqa_equivalent_groups"] == 2.25,
-                detail=f"d_c + d_h^R = {s.d_latent + s.d_rope}, d_h = {s.head_dim}, "
-                f"groups {f['gqa_equivalent_groups']:g}",
+                detail=t(
+                    r"latent plus RoPE key $d_c + d_h^R$ = %(sum)s, $d_h$ = %(dh)s, "
+                    "groups %(groups)s",
+                    sum=s.d_latent + s.d_rope,
+                    dh=s.head_dim,
+                    groups=q(f["gqa_equivalent_groups"], "plain"),
+                ),  # fmt: skip
             )
         )
     six_bit = f["deepseek_v2_vs_67b_reduction_pct_6bit"]
@@ -87,11 +99,21 @@ def _cache_size_checks(p: MLAParams, f: dict[str, float]) -> list[Check]:
     v2 = kv_elements_per_token(PRESETS["deepseek-v2"], 1)["mla"]
     checks.append(
         Check(
-            name="The paper's 93.3% (vs DeepSeek 67B) is MLA plus 6-bit elements, not MLA alone",
+            name=t(
+                "The paper's %(pct)s (vs DeepSeek 67B) is MLA plus 6-bit elements, not MLA alone",
+                pct=q(93.3, "pct"),
+            ),
             passed=round(six_bit, 1) == 93.3 and round(same, 1) != 93.3,
-            detail=f"DeepSeek-V2's {v2:,} elements at "
-            f"{DEPLOYED_BITS} bits vs 67B's {DEEPSEEK_67B_ELEMENTS:,} at {BASELINE_BITS}: "
-            f"{six_bit:.2f}% less; at equal precision {same:.2f}% less",
+            detail=t(
+                "DeepSeek-V2's %(v2)s elements at %(bits)s bits vs 67B's %(old)s at "
+                "%(old_bits)s: %(six)s less; at equal precision %(same)s less",
+                v2=v2,
+                bits=DEPLOYED_BITS,
+                old=DEEPSEEK_67B_ELEMENTS,
+                old_bits=BASELINE_BITS,
+                six=q(six_bit, "pct"),
+                same=q(same, "pct"),
+            ),  # fmt: skip
         )
     )
     return checks
@@ -100,39 +122,69 @@ def _cache_size_checks(p: MLAParams, f: dict[str, float]) -> list[Check]:
 def _layer_checks(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check]:
     """The layer built here: what it caches, and that every form computes the same output."""
     tol = TOLERANCE * max(1.0, m.output_scale)
+    shapes = zip(m.cache_names, m.cache_shapes, strict=True)
+    cache = ", ".join(f"{name} {list(shape)}" for name, shape in shapes)
     return [
         Check(
-            name="The layer's cache holds only c_KV and k^R: measured bytes per token = "
-            "(d_c + d_h^R) × bytes per element",
+            name=t(
+                r"The layer's cache holds only $c_{KV}$ and $k^R$: measured bytes per token = "
+                r"$(d_c + d_h^R) \times$ bytes per element"
+            ),
             passed=m.cache_names == ("c_kv", "k_rope")
             and m.cache_bytes_measured == f["cache_bytes_per_token_formula"],
-            detail=f"{dict(zip(m.cache_names, m.cache_shapes, strict=True))}; "
-            f"{m.cache_bytes_measured:g} B measured, {f['cache_bytes_per_token_formula']:g} B "
-            f"formula (MHA: {f['layer_mha_cache_bytes_per_token_formula']:g} B)",
+            detail=t(
+                "%(cache)s; %(measured)s measured, %(formula)s by the formula (MHA: %(mha)s)",
+                cache=cache,
+                measured=q(m.cache_bytes_measured, "bytes"),
+                formula=q(f["cache_bytes_per_token_formula"], "bytes"),
+                mha=q(f["layer_mha_cache_bytes_per_token_formula"], "bytes"),
+            ),  # fmt: skip
         ),
         Check(
-            name="Decoding token by token from the latent cache gives the full forward's output",
+            name=t("Decoding token by token from the latent cache gives the full forward's output"),
             passed=max(m.decode_diff, m.absorbed_decode_diff) <= tol,
-            detail=f"max |Δ| {m.decode_diff:.1e} (K, V rebuilt), {m.absorbed_decode_diff:.1e} "
-            f"(absorbed); tolerance {tol:.0e}",
+            detail=t(
+                r"max $|\Delta|$ %(rebuilt)s (K, V rebuilt), %(absorbed)s (absorbed); "
+                "tolerance %(tol)s",
+                rebuilt=q(m.decode_diff, "plain"),
+                absorbed=q(m.absorbed_decode_diff, "plain"),
+                tol=q(tol, "plain"),
+            ),  # fmt: skip
         ),
         Check(
-            name="MHA with full W_K = W_UK W_DKV and W_V = W_UV W_DKV computes the same output",
+            name=t(
+                r"MHA with full $W_K = W_{UK} W_{DKV}$ and $W_V = W_{UV} W_{DKV}$ computes the "
+                "same output"
+            ),
             passed=m.mha_diff <= tol,
-            detail=f"max |Δ| {m.mha_diff:.1e}, outputs up to {m.output_scale:.2f}",
+            detail=t(
+                r"max $|\Delta|$ %(diff)s, outputs up to %(scale)s",
+                diff=q(m.mha_diff, "plain"),
+                scale=q(m.output_scale, "plain"),
+            ),  # fmt: skip
         ),
         Check(
-            name="Absorbed form (W_UK folded into the queries, W_UV applied after attention, "
-            "as if merged into W_O) computes the same output",
+            name=t(
+                r"Absorbed form ($W_{UK}$ folded into the queries, $W_{UV}$ applied after "
+                r"attention, as if merged into $W_O$) computes the same output"
+            ),
             passed=m.absorbed_diff <= tol,
-            detail=f"max |Δ| {m.absorbed_diff:.1e}",
+            detail=t(r"max $|\Delta|$ %(diff)s", diff=q(m.absorbed_diff, "plain")),
         ),
         Check(
-            name="rank(W_UK W_DKV) = d_c < min(d, n_h·d_h), like LoRA's rank(B A) ≤ r",
+            name=t(
+                r"$\mathrm{rank}(W_{UK} W_{DKV}) = d_c < \min(d, n_h d_h)$, like LoRA's "
+                r"$\mathrm{rank}(BA) \le r$"
+            ),
             passed=m.key_rank == m.value_rank == p.layer_d_latent
             and m.key_rank < f["key_projection_full_rank"],
-            detail=f"key rank {m.key_rank}, value rank {m.value_rank}, d_c {p.layer_d_latent}, "
-            f"full rank {f['key_projection_full_rank']:.0f}",
+            detail=t(
+                r"key rank %(key)s, value rank %(value)s, $d_c$ = %(dc)s, full rank %(full)s",
+                key=m.key_rank,
+                value=m.value_rank,
+                dc=p.layer_d_latent,
+                full=int(f["key_projection_full_rank"]),
+            ),  # fmt: skip
         ),
     ]
 
@@ -144,12 +196,16 @@ def checks_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check
 def series_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Series]:
     s = p.shape()
     grid = sorted({*CONTEXT_GRID, p.context_len})
-    per_token = f"KV cache bytes per token ({s.layers} layers, {p.dtype})"
+    per_token = t(
+        "KV cache per token (%(layers)s layers, %(dtype)s)", layers=s.layers, dtype=p.dtype
+    )
+    schemes: list[Text | str] = [SCHEME_TITLES[k] for k in SCHEMES]
     series = [
         # One series per scheme, so the legend names the bars.
         Series(
             name=SCHEME_TITLES[k], x=[float(i)], y=[f[f"kv_bytes_per_token_{k}"]], kind="bar",
-            x_label="attention scheme", y_label=per_token, log_y=True, chart="kv_bytes_per_token",
+            x_label=t("attention scheme"), y_label=per_token, log_y=True,
+            chart="kv_bytes_per_token", categories=schemes, unit="bytes",
         )
         for i, k in enumerate(SCHEMES)
     ]  # fmt: skip
@@ -157,47 +213,155 @@ def series_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Serie
         Series(
             name=SCHEME_TITLES[k], x=[float(n) for n in grid],
             y=[f[f"kv_bytes_per_token_{k}"] * n * p.batch / GB for n in grid],
-            x_label="context length (tokens)", y_label=f"KV cache, GB (batch {p.batch})",
-            log_y=True, chart="kv_cache_vs_context",
+            x_label=t("context length (tokens)"),
+            y_label=t("KV cache, GB (batch %(batch)s)", batch=p.batch),
+            log_y=True, chart="kv_cache_vs_context", unit="gb",
         )
         for k in SCHEMES
     ]  # fmt: skip
     series.append(
         Series(
-            name="singular values of the implied key projection W_UK W_DKV",
+            name=t("singular values of the implied key projection"),
             x=[float(i) for i in range(1, len(m.key_sigma) + 1)],
             y=m.key_sigma,
             kind="bar",
-            x_label="i",
-            y_label="σ_i",
+            x_label=t("index i (largest first)"),
+            y_label=t("singular value"),
             log_y=min(m.key_sigma) > 0,  # a log axis cannot draw an exact zero
             chart="key_projection_singular_values",
+            unit="plain",
         )
     )
     return series
 
 
-def conclusion_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> str:
+def model_name(p: MLAParams) -> Text | str:
+    return "DeepSeek-V2" if p.preset == "deepseek-v2" else t("The custom model")
+
+
+def _versus(pct: float, scheme: str) -> Text:
+    """MLA's cache against another scheme's, with the sign said in words."""
+    if pct >= 0:
+        return t("%(pct)s less than %(scheme)s", pct=q(pct, "pct"), scheme=scheme)
+    return t("%(pct)s more than %(scheme)s", pct=q(-pct, "pct"), scheme=scheme)
+
+
+def _less_or_more(pct: float) -> Text:
+    if pct >= 0:
+        return t("%(pct)s less", pct=q(pct, "pct"))
+    return t("%(pct)s more", pct=q(-pct, "pct"))
+
+
+def conclusion_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> Text:
     s = p.shape()
-    name = "DeepSeek-V2" if p.preset == "deepseek-v2" else "The custom model"
-    vs_mqa = f["mla_reduction_pct_vs_mqa"]
-    mqa = f"{vs_mqa:.1f}% less than" if vs_mqa >= 0 else f"{-vs_mqa:.1f}% more than"
     worst = max(m.decode_diff, m.absorbed_decode_diff, m.mha_diff, m.absorbed_diff)
-    conclusion = (
-        f"{name} (l = {s.layers}, n_h = {s.n_heads}, d_h = {s.head_dim}, d_c = {s.d_latent}, "
-        f"d_h^R = {s.d_rope}) caches {f['kv_elements_per_token_mla']:,.0f} elements per token "
-        f"with MLA against {f['kv_elements_per_token_mha']:,.0f} with MHA: "
-        f"{f['mla_reduction_pct_vs_mha']:.1f}% less ({f['mla_reduction_pct_vs_gqa']:.1f}% less "
-        f"than GQA with {p.gqa_kv_heads} groups, {mqa} MQA), {f['kv_cache_gb_mla']:.2f} GB "
-        f"instead of {f['kv_cache_gb_mha']:.1f} GB at {p.context_len:,} tokens × {p.batch} in "
-        f"{p.dtype}. The small layer caches only c_KV and k^R "
-        f"({m.cache_bytes_measured:g} B per token, as the formula says); decoding from that "
-        f"cache, the equivalent MHA and the absorbed form all match the full forward to "
-        f"{worst:.0e}. Its implied key projection W_UK W_DKV has rank {m.key_rank} = d_c out of "
-        f"a possible {f['key_projection_full_rank']:.0f}: a low-rank factorisation, as LoRA's "
-        f"ΔW = B A is."
-    )
-    return conclusion
+    return t(
+        r"%(model)s ($l$ = %(l)s, $n_h$ = %(nh)s, $d_h$ = %(dh)s, $d_c$ = %(dc)s, $d_h^R$ = "
+        "%(dr)s) caches %(mla)s elements per token with MLA against %(mha)s with MHA: %(pct)s "
+        "less (%(vs_gqa)s with %(groups)s groups, %(vs_mqa)s), %(gb)s instead of %(mha_gb)s "
+        "at %(context)s tokens × %(batch)s in %(dtype)s. The small layer caches only "
+        r"$c_{KV}$ and $k^R$ (%(bytes)s per token, as the formula says); decoding from that "
+        "cache, the equivalent MHA and the absorbed form all match the full forward to "
+        r"%(worst)s. Its implied key projection $W_{UK} W_{DKV}$ has rank %(rank)s = $d_c$ "
+        r"out of a possible %(full)s: a low-rank factorisation, as LoRA's $\Delta W = BA$ is.",
+        model=model_name(p), l=s.layers, nh=s.n_heads, dh=s.head_dim, dc=s.d_latent,
+        dr=s.d_rope, mla=int(f["kv_elements_per_token_mla"]),
+        mha=int(f["kv_elements_per_token_mha"]), pct=q(f["mla_reduction_pct_vs_mha"], "pct"),
+        vs_gqa=_versus(f["mla_reduction_pct_vs_gqa"], "GQA"), groups=p.gqa_kv_heads,
+        vs_mqa=_versus(f["mla_reduction_pct_vs_mqa"], "MQA"),
+        gb=q(f["kv_cache_gb_mla"], "gb"), mha_gb=q(f["kv_cache_gb_mha"], "gb"),
+        context=p.context_len, batch=p.batch, dtype=p.dtype,
+        bytes=q(m.cache_bytes_measured, "bytes"), worst=q(worst, "plain"), rank=m.key_rank,
+        full=int(f["key_projection_full_rank"]),
+    )  # fmt: skip
+
+
+def headline_of(p: MLAParams, f: dict[str, float]) -> Text:
+    return t(
+        "%(model)s's MLA caches %(mla)s elements per token, %(pct)s less than MHA's %(mha)s: "
+        "%(gb)s instead of %(mha_gb)s at %(context)s tokens in %(dtype)s. MLA's cache equals "
+        "GQA with %(groups)s groups (%(vs_mqa)s, which keeps one key/value head).",
+        model=model_name(p), mla=q(f["kv_elements_per_token_mla"], "count"),
+        pct=q(f["mla_reduction_pct_vs_mha"], "pct"),
+        mha=q(f["kv_elements_per_token_mha"], "count"), gb=q(f["kv_cache_gb_mla"], "gb"),
+        mha_gb=q(f["kv_cache_gb_mha"], "gb"), context=p.context_len,
+        dtype=p.dtype, groups=q(f["gqa_equivalent_groups"], "plain"),
+        vs_mqa=_versus(f["mla_reduction_pct_vs_mqa"], "MQA"),
+    )  # fmt: skip
+
+
+def summary_of(p: MLAParams, f: dict[str, float]) -> Table:
+    titles: dict[str, Text | str] = {"gqa": t("GQA, %(groups)s groups", groups=p.gqa_kv_heads)}
+    rows: list[list[Cell]] = [
+        [
+            titles.get(k, SCHEME_TITLES[k]),
+            q(f[f"kv_elements_per_token_{k}"], "count"),
+            q(f[f"kv_bytes_per_token_{k}"], "bytes"),
+            q(f[f"kv_cache_gb_{k}"], "gb"),
+            t("—") if k == "mla" else _less_or_more(f[f"mla_reduction_pct_vs_{k}"]),
+        ]  # fmt: skip
+        for k in SCHEMES
+    ]
+    columns: list[Text | str] = [
+        t("Scheme"), t("Elements per token"), t("Bytes per token"),
+        t("Cache at %(context)s tokens", context=p.context_len),
+        t("MLA's cache against it"),
+    ]  # fmt: skip
+    return Table(columns=columns, rows=rows)
+
+
+def figure_units() -> dict[str, Unit]:
+    units: dict[str, Unit] = {name: "count" for name in FIGURES if name.startswith("config_")}
+    units["config_bytes_per_element"] = "bytes"
+    for k in SCHEMES:
+        units |= {
+            f"kv_elements_per_token_{k}": "count",
+            f"kv_bytes_per_token_{k}": "bytes",
+            f"kv_cache_gb_{k}": "gb",
+        }
+    units |= {f"mla_reduction_pct_vs_{k}": "pct" for k in ("mha", "gqa", "mqa")}
+    units |= {
+        "gqa_equivalent_groups": "plain",
+        "deepseek_67b_kv_elements_per_token": "count",
+        "deepseek_v2_vs_67b_reduction_pct_same_precision": "pct",
+        "deepseek_v2_vs_67b_reduction_pct_6bit": "pct",
+        "layer_output_max_abs": "plain",
+        "decode_vs_full_max_abs_diff": "plain",
+        "absorbed_decode_vs_full_max_abs_diff": "plain",
+        "absorbed_max_abs_diff": "plain",
+        "mla_vs_mha_max_abs_diff": "plain",
+        "key_projection_rank": "count",
+        "value_projection_rank": "count",
+        "latent_dim": "count",
+        "key_projection_full_rank": "count",
+        "cache_bytes_per_token_measured": "bytes",
+        "cache_bytes_per_token_formula": "bytes",
+        "layer_mha_cache_bytes_per_token_formula": "bytes",
+    }
+    return units
+
+
+def figure_labels() -> dict[str, Text]:
+    labels = {
+        f"mla_reduction_pct_vs_{k}": t(
+            "MLA's cache smaller than %(scheme)s's by (negative: larger)", scheme=SCHEME_TITLES[k]
+        )
+        for k in ("mha", "gqa", "mqa")
+    }
+    labels |= {
+        f"kv_elements_per_token_{k}": t(
+            "%(scheme)s: cache elements per token", scheme=SCHEME_TITLES[k]
+        )
+        for k in SCHEMES
+    }
+    labels |= {
+        "gqa_equivalent_groups": t("GQA groups with MLA's cache size"),
+        "key_projection_rank": t(r"small layer: rank of $W_{UK} W_{DKV}$"),
+        "latent_dim": t(r"small layer: latent $d_c$"),
+        "key_projection_full_rank": t(r"small layer: full rank $\min(d, n_h d_h)$"),
+        "mla_vs_mha_max_abs_diff": t(r"small layer: max $|\Delta|$, MLA vs the equivalent MHA"),
+    }
+    return labels
 
 
 def result_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> DemoResult:
@@ -208,6 +372,10 @@ def result_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> DemoResult
         series=series_of(p, f, m),
         checks=checks_of(p, f, m),
         conclusion=conclusion_of(p, f, m),
+        headline=headline_of(p, f),
+        summary=summary_of(p, f),
+        figure_units=figure_units(),
+        figure_labels=figure_labels(),
     )
 
 
