@@ -12,9 +12,12 @@ import pytest
 
 from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
+from app.demos.lora.words import PHASES
 from app.demos.lora_vs_full import DEMO
 from app.demos.lora_vs_full.params import LR_GRID, RANKS
+from app.demos.text import q
 from app.errors import Unprocessable
+from tests.demos.english import english, msgid
 from tests.demos.support import Recorder
 
 SMALL: dict[str, Any] = {"hidden": 8, "pretrain_steps": 20, "steps": 15}
@@ -50,9 +53,9 @@ def test_removing_the_adapter_gives_back_the_base_exactly(
     assert f["adapter_removed_max_abs_diff"] == 0.0
     assert f["adapter_removed_task1_loss_diff"] == 0.0
     assert 0.0 <= f["unmerge_max_abs_diff"] < 1e-5
-    checks = {c.name: c.passed for c in small[0].checks}
-    assert checks["removing the adapter gives back the base exactly (W never trains)"]
-    assert checks["merge then unmerge restores W (fp32)"]
+    checks = {msgid(c.name): c.passed for c in small[0].checks}
+    assert checks["Removing the adapter gives back the base exactly ($W$ never trains)"]
+    assert checks["Merging then unmerging restores $W$ (fp32)"]
 
 
 def test_full_and_lora_train_the_same_matrix_and_pick_their_lr_from_the_grid(
@@ -79,12 +82,50 @@ def test_charts_draw_one_curve_per_arm_and_the_rank_sweep(
     result, recorder = small
     curves = [s for s in result.series if s.chart == "loss_curves"]
     assert len(curves) == 1 + 4 and all(len(s.y) == 15 for s in curves)
-    assert curves[0].name.startswith("full fine-tuning")
-    sweep = {s.name: s for s in result.series if s.chart == "rank_sweep"}
-    assert sweep["LoRA"].x == [1.0, 2.0, 4.0, 8.0]
+    assert english(curves[0].name).startswith("full fine-tuning (fc2), lr ")
+    sweep = {english(s.name): s for s in result.series if s.chart == "rank_sweep"}
+    assert sweep["LoRA"].x == [0.0, 1.0, 2.0, 3.0]
+    assert [english(c) for c in sweep["LoRA"].categories or []] == [
+        f"LoRA r = {r}" for r in (1, 2, 4, 8)
+    ]
     assert sweep["LoRA"].y == [result.figures[f"loss_lora_r{r}"] for r in (1, 2, 4, 8)]
+    assert sweep["full fine-tuning (fc2)"].y == [result.figures["loss_full"]] * 4
+    tuning = [s for s in result.series if s.chart == "lr_tuning"]
+    assert [english(c) for c in tuning[0].categories or []] == [f"{lr:g}" for lr in LR_GRID]
     steps = [step for step, _, _ in recorder.reports]
     assert steps == sorted(set(steps)) and steps[-1] == recorder.reports[-1][1]
+
+
+def test_the_live_loss_is_one_series_per_phase(small: tuple[DemoResult, Recorder]) -> None:
+    """Pre-training, full fine-tuning and each rank report under their own names, in
+    order: the switch to task 2 starts a new line on the live chart."""
+    _, recorder = small
+    assert all(len(metrics) == 1 for _, _, metrics in recorder.reports)
+    names = list(dict.fromkeys(next(iter(m)) for _, _, m in recorder.reports))
+    keys = ("pretrain", "full", "lora_r1", "lora_r2", "lora_r4", "lora_r8")
+    assert names == [PHASES[key] for key in keys]
+
+
+def test_the_page_opens_with_the_answer_and_a_summary_table(
+    small: tuple[DemoResult, Recorder],
+) -> None:
+    result = small[0]
+    f = result.figures
+    best = int(f["best_lora_rank"])
+    assert result.headline is not None and result.summary is not None
+    assert result.headline.args["r"] == best
+    assert result.headline.args["lora"] == q(f[f"loss_lora_r{best}"], "loss")
+    assert result.headline.args["gap"] == q(abs(f[f"relative_gap_lora_r{best}"]), "ratio")
+    above = "above" in result.headline.msg
+    assert above == (f[f"relative_gap_lora_r{best}"] > 0)
+    rows = result.summary.rows
+    assert len(rows) == 2 + 4 and len(result.summary.columns) == 5
+    assert english(rows[1][0]) == "full fine-tuning (fc2)"
+    assert rows[1][2] == q(f["lr_full"], "plain") and rows[1][4] == q(
+        f["task1_loss_after_full"], "loss"
+    )
+    assert set(result.figure_units) == set(f)
+    assert result.figure_units["relative_gap_lora_r1"] == "ratio"
 
 
 def test_lora_at_or_above_the_shift_rank_gets_close_to_full_and_below_it_does_not(

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.lora_vs_full.params import LoRAVsFullParams
-from app.demos.lora_vs_full.report import figure_names, result_of
+from app.demos.lora_vs_full.report import figure_names
+from app.demos.lora_vs_full.result import result_of
+from app.demos.text import N_
 
 
 def run(params: LoRAVsFullParams, ctx: RunContext) -> DemoResult:
@@ -22,14 +24,10 @@ def run(params: LoRAVsFullParams, ctx: RunContext) -> DemoResult:
     return result_of(params, measure(params, ctx))
 
 
-# TODO(i18n): Demo has no bilingual title/summary yet; these are the Chinese texts for
-# the mechanism another issue adds.
-TITLE = {
-    "en": "LoRA against full fine-tuning, done fairly",
-    "zh": "LoRA 与全量微调的公平对比",
-}
-SUMMARY = {
-    "en": (
+DEMO = Demo(
+    name="lora_vs_full",
+    title=N_("LoRA against full fine-tuning, done fairly"),
+    summary=N_(
         "Pretrains a tiny MLP on a synthetic task, then adapts it to a second task whose "
         "teacher differs by a change of chosen rank to the hidden layer. Full fine-tuning "
         "and LoRA at ranks 1–16 adapt the same matrix for the same steps with the same "
@@ -37,26 +35,15 @@ SUMMARY = {
         "Shows the loss per method and rank, the trainable parameters, how much of the "
         "first task each method forgets, and that removing the adapter restores the base."
     ),
-    "zh": (
-        "先在一个合成任务上预训练一个小 MLP，再把它适配到第二个任务：第二个任务的教师网络只在"
-        "隐藏层上差一个指定秩的改变。全量微调与秩 1–16 的 LoRA 适配同一个矩阵，步数和优化器"
-        "相同，各自的学习率都从同一组候选中按验证集选出。展示每种方法和每个秩的损失、可训练参数"
-        "量、各方法对第一个任务的遗忘，以及移除适配器后能否完全恢复基座模型。"
-    ),
-}
-
-DEMO = Demo(
-    name="lora_vs_full",
-    title=TITLE["en"],
-    summary=SUMMARY["en"],
     claims=(
-        "LoRA performs close to full fine-tuning",
-        "A larger rank r is more expressive but trains more parameters",
-        "LoRA keeps the base model's abilities",
+        N_("LoRA performs close to full fine-tuning"),
+        N_("A larger rank r is more expressive but trains more parameters"),
+        N_("LoRA keeps the base model's abilities"),
     ),
     params=LoRAVsFullParams,
     run=run,
     time_limit_s=120.0,
     uses=("app.demos.lora",),
     figure_names=figure_names,
+    topics=("LoRA", "PEFT", "参数高效微调", "SFT"),
 )

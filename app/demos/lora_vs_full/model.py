@@ -17,6 +17,7 @@ from torch import nn
 
 from app.demos.base import RunContext
 from app.demos.lora.layers import MLP, LoRALinear, evaluate, task_labels, train
+from app.demos.lora.words import PHASES
 from app.demos.lora_vs_full.params import (
     CLASSES,
     D_IN,
@@ -65,16 +66,21 @@ def make_tasks(p: LoRAVsFullParams, gen: torch.Generator, device: str) -> tuple[
 
 
 class Progress:
-    """Counts every training step of the run and reports every 20th and the last."""
+    """Counts every training step of the run and reports every 20th and the last. Each
+    phase reports its loss under its own name (``app.demos.lora.words.PHASES``): the live
+    chart draws pre-training and each method as separate lines (a method's line restarts
+    at each learning rate of the grid)."""
 
     def __init__(self, ctx: RunContext, total: int) -> None:
         self.ctx, self.total, self.done = ctx, total, 0
 
-    def __call__(self) -> Callable[[int, float], None]:
+    def __call__(self, phase: str) -> Callable[[int, float], None]:
+        name = PHASES[phase]
+
         def on_step(step: int, loss: float) -> None:
             self.done += 1
             if self.done % 20 == 0 or self.done == self.total:
-                self.ctx.progress(self.done, self.total, loss=loss)
+                self.ctx.progress(self.done, self.total, **{name: loss})
 
         return on_step
 
@@ -84,7 +90,15 @@ def pretrain(
 ) -> MLP:
     base = MLP(D_IN, p.hidden, CLASSES, gen).to(device)
     X, y = task_1.part("train")
-    train(base, base.parameters(), X, y, steps=p.pretrain_steps, lr=PRETRAIN_LR, on_step=progress())
+    train(
+        base,
+        base.parameters(),
+        X,
+        y,
+        steps=p.pretrain_steps,
+        lr=PRETRAIN_LR,
+        on_step=progress("pretrain"),
+    )
     return base.requires_grad_(False)
 
 
@@ -118,7 +132,7 @@ def run_arm(
     build: Callable[[], tuple[MLP, list[nn.Parameter]]],
     tasks: tuple[Split, Split],
     p: LoRAVsFullParams,
-    progress: Progress,
+    progress: Callable[[int, float], None],
 ) -> tuple[Arm, MLP]:
     """Train one method at every lr of the grid from the same start; keep the lr with the
     lowest validation loss on task 2 and report its test losses on both tasks."""
@@ -130,7 +144,7 @@ def run_arm(
     for lr in LR_GRID:
         model, trainable = build()
         n_trainable = sum(q.numel() for q in trainable)
-        curve, _ = train(model, trainable, X, y, steps=p.steps, lr=lr, on_step=progress())
+        curve, _ = train(model, trainable, X, y, steps=p.steps, lr=lr, on_step=progress)
         val_losses.append(evaluate(model, *task_2.part("val"))[0])
         if best is None or val_losses[-1] < best[0]:
             best = (val_losses[-1], lr, curve, model)
@@ -184,7 +198,7 @@ def measure(p: LoRAVsFullParams, ctx: RunContext) -> Measured:
         task1_loss_base=evaluate(base, *tasks[0].part("test"))[0],
         task1_accuracy_base=evaluate(base, *tasks[0].part("test"))[1],
     )
-    m.arms["full"], _ = run_arm(lambda: full_arm(base), tasks, p, progress)
+    m.arms["full"], _ = run_arm(lambda: full_arm(base), tasks, p, progress("full"))
     for r in ranks:
         # One A per rank, drawn once: every lr of the grid starts from the same LoRA.
         a_init = torch.empty(r, p.hidden, device=ctx.device)
@@ -193,7 +207,7 @@ def measure(p: LoRAVsFullParams, ctx: RunContext) -> Measured:
             lambda r=r, a=a_init: lora_arm(base, r, p.alpha, a, scratch),  # type: ignore[misc]
             tasks,
             p,
-            progress,
+            progress(f"lora_r{r}"),
         )
         restore_checks(base, model, tasks[0], m)
     return m

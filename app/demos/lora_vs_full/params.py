@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams
+from app.demos.lora.params import ui
+from app.demos.text import N_
 
 D_IN = 8  # input features, as in the lora demo
 CLASSES = 4
@@ -21,32 +23,53 @@ SHIFT_STRENGTH = 1.0  # ‖task 2's change to fc2‖_F relative to ‖fc2‖_F
 # minute on two CPU cores.
 class LoRAVsFullParams(DemoParams):
     hidden: int = Field(
-        default=32, ge=4, le=64, description="Hidden width; fc2 (hidden×hidden) is adapted"
+        default=32,
+        ge=4,
+        le=64,
+        description=N_(
+            "Hidden width of the MLP; its hidden layer fc2 (hidden × hidden) is adapted"
+        ),
+        json_schema_extra=ui("model", N_("Hidden width"), N_("units")),
     )
     pretrain_steps: int = Field(
-        default=300, ge=10, le=600, description="Full-batch Adam steps on task 1"
+        default=300,
+        ge=10,
+        le=600,
+        description=N_("Full-batch Adam steps on task 1, before adapting"),
+        json_schema_extra=ui("training", N_("Pre-training steps"), N_("steps")),
     )
     steps: int = Field(
         default=150,
         ge=10,
         le=300,
-        description="Adaptation steps on task 2, the same for every method and learning rate",
+        description=N_("Adaptation steps on task 2, the same for every method and learning rate"),
+        json_schema_extra=ui("training", N_("Adaptation steps"), N_("steps")),
     )
     alpha: float = Field(
-        default=16.0, gt=0, le=256, allow_inf_nan=False, description="LoRA scaling is alpha/r"
+        default=16.0,
+        gt=0,
+        le=256,
+        allow_inf_nan=False,
+        description=N_(r"LoRA's update is scaled by $\alpha / r$"),
+        json_schema_extra=ui("method", N_("LoRA alpha")),
     )
     shift_rank: int = Field(
         default=4,
         ge=1,
         le=64,
-        description="Rank of the change to fc2 between the task-1 and task-2 teachers",
+        description=N_(
+            "Rank of the change to fc2 between the task-1 and task-2 teachers (at most the "
+            "hidden width)"
+        ),
+        json_schema_extra=ui("model", N_("Rank of the task change")),
     )
     domain_shift: float = Field(
         default=1.0,
         ge=0.0,
         le=4.0,
         allow_inf_nan=False,
-        description="How far task 2's inputs lie from task 1's (0: the same inputs relabelled)",
+        description=N_("How far task 2's inputs lie from task 1's (0: the same inputs relabelled)"),
+        json_schema_extra=ui("model", N_("Input domain shift")),
     )
 
     # A field validator so that the error names shift_rank; hidden is declared first.

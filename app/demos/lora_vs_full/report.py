@@ -4,11 +4,12 @@ whichever way they fall. No torch here: plain floats in, result out."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from app.demos.base import Check, DemoResult, Series
+from app.demos.base import Check, Series
 from app.demos.lora_vs_full.params import LR_GRID, LoRAVsFullParams, ranks_of
+from app.demos.lora_vs_full.words import method_name
+from app.demos.text import Text, q, t
 
 
 @dataclass
@@ -105,110 +106,142 @@ def checks_of(p: LoRAVsFullParams, m: Measured) -> list[Check]:
     unmerge_tol = 1e-5 * max(1.0, m.weight_scale)
     lora_ok = all(m.arms[f"lora_r{r}"].trainable == 2 * r * p.hidden for r in m.ranks)
     edge = [key for key in m.keys() if m.arms[key].lr in (LR_GRID[0], LR_GRID[-1])]
+    counts = ", ".join(f"{_short(key)}: {m.arms[key].trainable:.0f}" for key in m.keys())
+    grid = ", ".join(f"{lr:g}" for lr in LR_GRID)
     return [
         Check(
-            name="removing the adapter gives back the base exactly (W never trains)",
+            name=t("Removing the adapter gives back the base exactly ($W$ never trains)"),
             passed=m.adapter_removed_diff == 0.0 and m.adapter_removed_task1_diff == 0.0,
-            detail=f"max |W − W₀| {m.adapter_removed_diff:.1e}; task-1 loss without the "
-            f"adapter differs from the base's by {m.adapter_removed_task1_diff:.1e}",
+            detail=t(
+                "Largest $|W - W_0|$ %(diff)s; the task-1 loss without the adapter differs "
+                "from the base's by %(loss)s",
+                diff=q(m.adapter_removed_diff, "plain"),
+                loss=q(m.adapter_removed_task1_diff, "plain"),
+            ),
         ),
         Check(
-            name="merge then unmerge restores W (fp32)",
+            name=t("Merging then unmerging restores $W$ (fp32)"),
             passed=m.unmerge_diff < unmerge_tol,
-            detail=f"max |W − W₀| {m.unmerge_diff:.1e} (tolerance {unmerge_tol:.1e})",
+            detail=t(
+                "Largest $|W - W_0|$ %(diff)s (tolerance %(tol)s)",
+                diff=q(m.unmerge_diff, "plain"), tol=q(unmerge_tol, "plain"),
+            ),
         ),
         Check(
-            name="full fine-tuning and LoRA adapt the same matrix: hidden² vs 2·r·hidden",
+            name=t(
+                r"Full fine-tuning and LoRA adapt the same matrix: $h^2$ against $2 r h$ "
+                "parameters (hidden width $h$)"
+            ),
             passed=lora_ok and m.arms["full"].trainable == p.hidden**2,
-            detail=", ".join(f"{key}: {m.arms[key].trainable:.0f}" for key in m.keys()),
+            detail=t("Trainable parameters: %(counts)s", counts=counts),
         ),
         Check(
-            name="every method's chosen learning rate lies inside the grid",
+            name=t("Every method's chosen learning rate lies inside the grid"),
             passed=not edge,
-            detail=(f"at the grid's edge: {', '.join(edge)}" if edge else "none at an edge")
-            + f" (grid {', '.join(f'{lr:g}' for lr in LR_GRID)})",
+            detail=t(
+                "At the grid's edge: %(edge)s (grid %(grid)s)",
+                edge=", ".join(map(_short, edge)), grid=grid,
+            )
+            if edge
+            else t("None at an edge (grid %(grid)s)", grid=grid),
         ),
-    ]
+    ]  # fmt: skip
 
 
-def _label(key: str) -> str:
-    return "full fine-tuning (fc2)" if key == "full" else f"LoRA r = {key.removeprefix('lora_r')}"
+def _short(key: str) -> str:
+    """A method's short name inside a list: "full", "r=4"."""
+    return "full" if key == "full" else f"r={key.removeprefix('lora_r')}"
+
+
+def _curve_series(m: Measured) -> list[Series]:
+    """One training-loss line per method, at the learning rate it was picked at."""
+    return [
+        Series(
+            name=t("%(method)s, lr %(lr)s", method=method_name(key), lr=q(m.arms[key].lr, "plain")),
+            x=[float(i) for i in range(len(m.arms[key].curve))],
+            y=m.arms[key].curve,
+            x_label=t("adaptation step"),
+            y_label=t("training loss (cross-entropy, task 2)"),
+            chart="loss_curves",
+            unit="loss",
+        )
+        for key in m.keys()
+    ]  # fmt: skip
+
+
+def _by_rank(
+    m: Measured, chart: str, y_label: Text, lora: list[float], full: float
+) -> list[Series]:
+    """LoRA's value per rank and full fine-tuning's beside it, as bars named by rank."""
+    categories: list[Text | str] = [t("LoRA r = %(r)s", r=r) for r in m.ranks]
+    xs = [float(i) for i in range(len(m.ranks))]
+    return [
+        Series(
+            name=name, x=xs, y=y, kind="bar", x_label=t("LoRA rank"), y_label=y_label,
+            chart=chart, categories=categories, unit="loss",
+        )
+        for name, y in ((t("LoRA"), lora), (method_name("full"), [full] * len(m.ranks)))
+    ]  # fmt: skip
 
 
 def series_of(p: LoRAVsFullParams, m: Measured) -> list[Series]:
-    ranks = [float(r) for r in m.ranks]
-    curves = [
-        Series(
-            name=f"{_label(key)}, lr {m.arms[key].lr:g}",
-            x=[float(i) for i in range(len(m.arms[key].curve))],
-            y=m.arms[key].curve,
-            x_label="step",
-            y_label="training cross-entropy (task 2)",
-            chart="loss_curves",
-        )
-        for key in m.keys()
-    ]
     lora = [m.arms[f"lora_r{r}"] for r in m.ranks]
     full = m.arms["full"]
-    sweep = [
-        Series(
-            name="LoRA", x=ranks, y=[a.loss for a in lora], x_label="rank r",
-            y_label="held-out cross-entropy (task 2)", chart="rank_sweep",
-        ),
-        Series(
-            name="full fine-tuning (fc2)", x=ranks, y=[full.loss] * len(ranks),
-            x_label="rank r", y_label="held-out cross-entropy (task 2)", chart="rank_sweep",
-        ),
-        Series(
-            name="LoRA", x=ranks, y=[a.task1_loss - m.task1_loss_base for a in lora],
-            x_label="rank r", y_label="task-1 loss after − before", chart="forgetting",
-        ),
-        Series(
-            name="full fine-tuning (fc2)", x=ranks,
-            y=[full.task1_loss - m.task1_loss_base] * len(ranks),
-            x_label="rank r", y_label="task-1 loss after − before", chart="forgetting",
-        ),
-    ]  # fmt: skip
-    log_lrs = [math.log10(lr) for lr in LR_GRID]
+    sweep = _by_rank(
+        m, "rank_sweep", t("held-out loss (task 2)"), [a.loss for a in lora], full.loss
+    )
+    forgetting = _by_rank(
+        m, "forgetting", t("task-1 loss after adapting minus before"),
+        [a.task1_loss - m.task1_loss_base for a in lora], full.task1_loss - m.task1_loss_base,
+    )  # fmt: skip
+    lrs: list[Text | str] = [f"{lr:g}" for lr in LR_GRID]
     tuning = [
         Series(
-            name=_label(key), x=log_lrs, y=m.arms[key].val_losses, kind="scatter",
-            x_label="log10 learning rate", y_label="validation cross-entropy (task 2)",
-            chart="lr_tuning",
+            name=method_name(key), x=[float(i) for i in range(len(LR_GRID))],
+            y=m.arms[key].val_losses, x_label=t("learning rate"),
+            y_label=t("validation loss (task 2)"), chart="lr_tuning", categories=lrs,
+            unit="loss",
         )
         for key in m.keys()
     ]  # fmt: skip
-    return [*curves, *sweep, *tuning]
+    return [*_curve_series(m), *sweep, *forgetting, *tuning]
 
 
-def conclusion_of(p: LoRAVsFullParams, m: Measured, figures: dict[str, float]) -> str:
+def conclusion_of(p: LoRAVsFullParams, m: Measured, figures: dict[str, float]) -> Text:
     full = m.arms["full"]
-    per_rank = "; ".join(
-        f"r = {r}: {m.arms[f'lora_r{r}'].loss:.3f} "
-        f"({figures[f'relative_gap_lora_r{r}']:+.1%} vs full, "
-        f"forgetting {figures[f'forgetting_lora_r{r}']:+.3f})"
+    return t(
+        "Task 2's teacher differs from task 1's by a rank-%(shift)s change to fc2, on inputs "
+        "moved by %(domain)s. Every method adapts only fc2 of the same pretrained student for "
+        "%(steps)s Adam steps, at the learning rate (of %(grid)s) with the lowest validation "
+        "loss. Task-2 held-out loss: before %(loss_base)s (accuracy %(acc_base)s); full "
+        "fine-tuning %(loss_full)s (%(n_full)s parameters; its task-1 loss goes from "
+        "%(t1_base)s to %(t1_full)s); LoRA by rank, with its loss relative to full "
+        "fine-tuning's and the change of its task-1 loss: %(per_rank)s. Removing the "
+        "adapter gives back the base exactly (largest $|W - W_0|$ %(removed)s); merging "
+        "then unmerging leaves %(unmerge)s. One seed (%(seed)s): compare seeds before "
+        "reading a small gap.",
+        shift=p.shift_rank, domain=q(p.domain_shift, "plain"), steps=p.steps,
+        grid=", ".join(f"{lr:g}" for lr in LR_GRID), loss_base=q(m.loss_base, "loss"),
+        acc_base=q(m.accuracy_base, "ratio"), loss_full=q(full.loss, "loss"),
+        n_full=q(full.trainable, "params"), t1_base=q(m.task1_loss_base, "loss"),
+        t1_full=q(full.task1_loss, "loss"), per_rank=_per_rank(m, figures),
+        removed=q(m.adapter_removed_diff, "plain"), unmerge=q(m.unmerge_diff, "plain"),
+        seed=p.seed,
+    )  # fmt: skip
+
+
+def _per_rank(m: Measured, figures: dict[str, float]) -> Text:
+    """ "r = 1: 2.086 (+150 %, +2.101); r = 2: ..." as one text whose numbers the page
+    formats: each rank's task-2 loss, relative gap to full fine-tuning, forgetting."""
+    parts = [
+        t(
+            "$r$ = %(r)s: %(loss)s (against full: %(gap)s; task-1 loss change "
+            "%(forgetting)s)",
+            r=r, loss=q(m.arms[f"lora_r{r}"].loss, "loss"),
+            gap=q(figures[f"relative_gap_lora_r{r}"], "ratio"),
+            forgetting=q(figures[f"forgetting_lora_r{r}"], "loss"),
+        )
         for r in m.ranks
-    )
-    return (
-        f"Task 2's teacher differs from task 1's by a rank-{p.shift_rank} change to fc2, on "
-        f"inputs moved by {p.domain_shift:g}. Every method adapts only fc2 of the same "
-        f"pretrained student for {p.steps} Adam steps, at the learning rate (of "
-        f"{', '.join(f'{lr:g}' for lr in LR_GRID)}) with the lowest validation loss. Task-2 "
-        f"held-out loss: before {m.loss_base:.3f} (accuracy {m.accuracy_base:.0%}); "
-        f"full fine-tuning {full.loss:.3f} ({full.trainable:.0f} parameters, forgetting of "
-        f"task 1: its loss {m.task1_loss_base:.3f} → {full.task1_loss:.3f}); LoRA "
-        f"{per_rank}. Removing the adapter gives back the base exactly (max |W − W₀| "
-        f"{m.adapter_removed_diff:.1e}); merging then "
-        f"unmerging leaves {m.unmerge_diff:.1e}. One seed ({p.seed}): compare seeds before "
-        "reading a small gap."
-    )
-
-
-def result_of(p: LoRAVsFullParams, m: Measured) -> DemoResult:
-    figures = figures_of(p, m)
-    return DemoResult(
-        figures=figures,
-        series=series_of(p, m),
-        checks=checks_of(p, m),
-        conclusion=conclusion_of(p, m, figures),
-    )
+    ]  # fmt: skip
+    joined = "; ".join(f"%(p{i})s" for i in range(len(parts)))
+    return Text(msg=joined, args={f"p{i}": part for i, part in enumerate(parts)})
