@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from functools import cache
 from importlib import metadata
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from app.content.loader import display_path, source_key
+from app.content.loader import display_path
 from app.content.model import AskedRecord, Diagnostic, ParsedFile, ParsedQuestion
 from app.models import ParsedFileCache
 
@@ -37,9 +37,9 @@ def parser_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def cache_key(path: Path, content_dir: Path, data: bytes) -> str:
+def cache_key(path: Path, key: str, data: bytes) -> str:
     digest = hashlib.sha256(parser_fingerprint().encode())
-    for part in (source_key(path, content_dir), display_path(path)):
+    for part in (key, display_path(path)):
         digest.update(part.encode() + b"\0")
     digest.update(data)
     return digest.hexdigest()
@@ -71,13 +71,14 @@ def from_dict(data: dict[str, Any]) -> ParsedFile:
 
 
 def lookup(
-    session: Session, files: Sequence[Path], content_dir: Path
+    session: Session, files: Mapping[Path, str]
 ) -> tuple[dict[Path, ParsedFile], dict[Path, str]]:
-    """(files found in the cache -> their parse, every readable file -> its key)."""
+    """(files found in the cache -> their parse, every readable file -> its key);
+    ``files`` maps each file to its source key."""
     keys: dict[Path, str] = {}
-    for path in files:
+    for path, source in files.items():
         try:
-            keys[path] = cache_key(path, content_dir, path.read_bytes())
+            keys[path] = cache_key(path, source, path.read_bytes())
         except OSError:
             continue  # the loader reports it
     rows: dict[str, dict[str, Any]] = dict(

@@ -17,7 +17,7 @@ import os
 import re
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.content import cache as parse_cache
 from app.content.changes import answer_changed
-from app.content.loader import discover, load_file, source_key
+from app.content.loader import discover_keyed, folder_prefix, load_file, source_key
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
 from app.content.tags import display_name, fold, tag_key
 from app.models import Asked, Card, Chapter, Question, QuestionTag, Tag
@@ -146,23 +146,25 @@ def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[s
     prefixes: list[str] = []
     for path in paths:
         if path.is_dir():
-            key = source_key(path, content_dir)
-            prefixes.append("" if path.resolve() == content_dir.resolve() else key + "/")
+            prefixes.append(folder_prefix(path, content_dir))
         else:
             exact.add(source_key(path, content_dir))
     return exact, prefixes
 
 
-def _load_all(files: Sequence[Path], content_dir: Path) -> list[ParsedFile]:
+def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
     """Parse files, across processes when the bank is large (parsing is CPU-bound)."""
-    size = sum(p.stat().st_size for p in files if p.is_file())
-    workers = min(os.cpu_count() or 1, 4, len(files))
+    paths = list(files)
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    workers = min(os.cpu_count() or 1, 4, len(paths))
     # fork is cheap (no re-import) but only safe while this process runs one thread.
     single_threaded = threading.active_count() == 1
     if size < PARALLEL_BYTES or workers < 2 or not single_threaded or os.name != "posix":
-        return [load_file(p, content_dir) for p in files]
+        return [load_file(p, content_dir, key) for p, key in files.items()]
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(load_file, files, [content_dir] * len(files), chunksize=4))
+        return list(
+            pool.map(load_file, paths, [content_dir] * len(paths), files.values(), chunksize=4)
+        )
 
 
 def parse_paths(
@@ -170,9 +172,9 @@ def parse_paths(
 ) -> ImportReport:
     """Parse ``paths``; with a ``session``, files unchanged since their cached parse are
     not parsed again (``app.content.cache``)."""
-    files, problems = discover(paths)
-    hits, keys = parse_cache.lookup(session, files, content_dir) if session else ({}, {})
-    misses = [p for p in files if p not in hits]
+    files, problems = discover_keyed(paths, content_dir)
+    hits, keys = parse_cache.lookup(session, files) if session else ({}, {})
+    misses = {p: key for p, key in files.items() if p not in hits}
     fresh = dict(zip(misses, _load_all(misses, content_dir), strict=True))
     parsed = [hits[p] if p in hits else fresh[p] for p in files]
     report = ImportReport(files=parsed, problems=problems)

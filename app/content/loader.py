@@ -38,13 +38,46 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return [Path(p) for p in unique], problems
 
 
-def source_key(path: Path, content_dir: Path) -> str:
-    """The path stored in the database: relative to the content folder when inside it."""
+def source_key(path: Path, content_dir: Path, root: Path | None = None) -> str:
+    """The path stored in the database, which names the chapter (and so its question ids):
+    relative to the content folder when inside it; else the path inside the imported
+    folder ``root``, after the folder's name (``bank/1.3 RLs.md``); else, for a file
+    imported by itself, its name. Never an absolute path: a bank moved or cloned
+    elsewhere keeps its chapters (issue 18)."""
     resolved = path.resolve()
     try:
         return resolved.relative_to(content_dir.resolve()).as_posix()
     except ValueError:
-        return resolved.as_posix()
+        pass
+    if root is not None and root.is_dir():
+        base = root.resolve()
+        inside = resolved.relative_to(base).as_posix()
+        return f"{base.name}/{inside}" if base.name else inside
+    return resolved.name
+
+
+def folder_prefix(root: Path, content_dir: Path) -> str:
+    """The keys of the files under the folder ``root`` start with this."""
+    resolved = root.resolve()
+    try:
+        inside = resolved.relative_to(content_dir.resolve()).as_posix()
+    except ValueError:
+        return f"{resolved.name}/" if resolved.name else ""
+    return "" if inside == "." else inside + "/"
+
+
+def discover_keyed(
+    paths: Iterable[Path], content_dir: Path
+) -> tuple[dict[Path, str], list[Diagnostic]]:
+    """``discover``, with each file's ``source_key`` under the path it was found by."""
+    keyed: dict[Path, str] = {}
+    problems: list[Diagnostic] = []
+    for root in paths:
+        files, found = discover([root])
+        problems.extend(found)
+        for path in files:
+            keyed.setdefault(path, source_key(path, content_dir, root))
+    return keyed, problems
 
 
 def display_path(path: Path) -> str:
@@ -75,9 +108,11 @@ def decode(data: bytes, shown: str) -> str | Diagnostic:
         )
 
 
-def load_file(path: Path, content_dir: Path) -> ParsedFile:
-    """Read and parse one file; read failures come back as the file's error."""
-    shown, key = display_path(path), source_key(path, content_dir)
+def load_file(path: Path, content_dir: Path, key: str | None = None) -> ParsedFile:
+    """Read and parse one file (stored as ``key``, by default its ``source_key``); read
+    failures come back as the file's error."""
+    shown = display_path(path)
+    key = source_key(path, content_dir) if key is None else key
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -1,0 +1,110 @@
+"""A chapter's identity (and its question ids) survives moving or re-cloning a bank
+(issue 18): it comes from the path inside the imported folder, never an absolute path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.bank import import_bank
+from app.content.filters import QuestionFilter
+from app.export.anki import deck_notes
+from app.models import Card, Chapter, Question
+from app.study.review import rate
+from app.users.service import local_user
+
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+CHAPTER = """# RLs
+
+### Q. What is PPO?
+> **Company**: 上海AI Lab | **Round**: 一面 | **Date**: 2025-03-01 | **Tags**: [RL]
+
+Proximal policy optimisation.
+
+### Q. What is DPO?
+> **Company**: 美团 | **Round**: 二面 | **Date**: 2025-03-02 | **Tags**: [RL]
+
+Direct preference optimisation.
+"""
+
+
+def write_bank(folder: Path) -> Path:
+    (folder / "part").mkdir(parents=True)
+    (folder / "1.3 RLs.md").write_text(CHAPTER, encoding="utf-8")
+    (folder / "part" / "2.1 more.md").write_text(
+        CHAPTER.replace("# RLs", "# More"), encoding="utf-8"
+    )
+    return folder
+
+
+def do_import(factory: sessionmaker[Session], content_dir: Path, path: Path) -> None:
+    with factory() as session, session.begin():
+        report = import_bank(session, paths=[path], content_dir=content_dir, now=NOW)
+        assert report.ok, [str(d) for d in report.errors]
+
+
+def study_first(factory: sessionmaker[Session]) -> str:
+    with factory() as session:
+        qid = session.scalars(select(Question.id).order_by(Question.id)).first()
+        assert qid is not None
+        user = local_user(session=session)
+        rate(
+            session=session,
+            user=user,
+            question_id=qid,
+            rating=3,
+            version=0,
+            duration_ms=None,
+            now=NOW,
+        )
+        return qid
+
+
+def test_a_file_keeps_its_ids_when_moved(
+    tmp_path: Path, content_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    first = tmp_path / "x" / "1.3 RLs.md"
+    first.parent.mkdir()
+    first.write_text(CHAPTER, encoding="utf-8")
+    do_import(session_factory, content_dir, first)
+    qid = study_first(session_factory)
+    assert qid.startswith("1-3-rls-"), qid
+    moved = tmp_path / "elsewhere" / "1.3 RLs.md"
+    moved.parent.mkdir()
+    shutil.move(first, moved)
+    do_import(session_factory, content_dir, moved)
+    with session_factory() as session:
+        assert session.scalar(select(func.count(Chapter.id))) == 1
+        assert session.scalar(select(func.count(Question.id))) == 2
+        assert session.scalar(select(Card.question_id)) == qid
+        tags = [t for note in deck_notes(session=session, flt=QuestionFilter()) for t in note.tags]
+        assert "chapter::1-3-rls" in tags
+        assert not [t for t in tags if str(tmp_path.name) in t or "tmp" in t], tags
+
+
+def test_the_same_folder_from_two_locations_is_one_bank(
+    tmp_path: Path, content_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    here = write_bank(tmp_path / "a" / "bank")
+    do_import(session_factory, content_dir, here)
+    qid = study_first(session_factory)
+    assert qid.startswith("bank-1-3-rls-"), qid
+    there = tmp_path / "b" / "bank"
+    there.parent.mkdir()
+    shutil.copytree(here, there)
+    shutil.rmtree(here)
+    do_import(session_factory, content_dir, there)
+    with session_factory() as session:
+        chapters = session.scalars(select(Chapter.source_file).order_by(Chapter.id)).all()
+        assert chapters == ["bank/1.3 RLs.md", "bank/part/2.1 more.md"]
+        assert session.scalar(select(func.count(Question.id))) == 4
+        assert (
+            session.scalar(select(func.count(Question.id)).where(Question.archived_at.is_not(None)))
+            == 0
+        )
+        assert session.scalar(select(Card.question_id)) == qid

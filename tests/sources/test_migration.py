@@ -1,0 +1,91 @@
+"""Migration 0012 (issue 18): chapters stored by an absolute path get the name a file
+imported by itself gets now, their questions new ids, and every card follows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from alembic import command
+from app.bank import import_bank
+from app.config import Settings
+from app.db import alembic_config, make_engine, make_sessionmaker
+from app.models import Asked, Card, Chapter, Question
+from app.study.review import rate
+from app.users.service import local_user
+from tests.conftest import SEED
+from tests.sources.test_identity import CHAPTER
+
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_absolute_chapter_ids_are_migrated_with_their_cards(
+    tmp_path: Path,
+    settings: Settings,
+    content_dir: Path,
+    database: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    if database == "postgresql":
+        settings = settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
+    shutil.copy(SEED, content_dir / "llm-sft.md")
+    old = tmp_path / "x" / "1.3 RLs.md"
+    old.parent.mkdir()
+    old.write_text(CHAPTER, encoding="utf-8")
+    engine = make_engine(settings)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0011")
+        factory = make_sessionmaker(engine)
+        with factory() as session, session.begin():
+            # As the importer stored a file outside the content folder before 0012:
+            # relative to "/", then made absolute.
+            for paths, root in (([content_dir], content_dir), ([old], Path("/"))):
+                assert import_bank(session, paths=paths, content_dir=root, now=NOW).ok
+            key = old.resolve().relative_to("/").as_posix()
+            for table in ("chapters", "questions"):
+                session.execute(
+                    text(f"UPDATE {table} SET source_file = :a WHERE source_file = :k"),
+                    {"a": "/" + key, "k": key},
+                )
+        with factory() as session:
+            old_ids = session.scalars(
+                select(Question.id).where(Question.source_file == "/" + key)
+            ).all()
+            assert old_ids and all(i.startswith("tmp-") for i in old_ids), old_ids
+            user = local_user(session=session)
+            for qid in (old_ids[0], "llm-sft-2e76f170"):
+                rate(
+                    session=session,
+                    user=user,
+                    question_id=qid,
+                    rating=3,
+                    version=0,
+                    duration_ms=None,
+                    now=NOW,
+                )
+        command.upgrade(config, "head")
+        with factory() as session:
+            chapter = session.scalars(select(Chapter).where(Chapter.slug == "1-3-rls")).one()
+            assert chapter.source_file == "1.3 RLs.md"
+            ids = session.scalars(
+                select(Question.id)
+                .where(Question.chapter_id == chapter.id)
+                .order_by(Question.position)
+            ).all()
+            assert len(ids) == 2 and all(i.startswith("1-3-rls-") for i in ids)
+            assert {i.split("-")[-1] for i in ids} == {i.split("-")[-1] for i in old_ids}
+            cards = set(session.scalars(select(Card.question_id)).all())
+            assert cards == {"llm-sft-2e76f170", "1-3-rls-" + old_ids[0].split("-")[-1]}
+            assert session.scalar(select(Asked.company).where(Asked.question_id == ids[0]))
+        # The next import of the moved file finds its chapter: nothing new.
+        with make_sessionmaker(engine)() as session, session.begin():
+            report = import_bank(session, paths=[old], content_dir=content_dir, now=NOW)
+            assert report.ok and report.created == 0
+    finally:
+        engine.dispose()
