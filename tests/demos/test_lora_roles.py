@@ -16,8 +16,12 @@ from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.lora.layers import MLP
 from app.demos.lora_roles import DEMO
 from app.demos.lora_roles.model import combine
+from app.demos.lora_roles.params import ARMS
 from app.demos.lora_roles.report import Measured, interference_pct, steps_to
+from app.demos.lora_roles.words import PHASES
+from app.demos.text import q, t
 from app.errors import Unprocessable
+from tests.demos.english import english
 from tests.demos.support import Recorder
 
 SMALL: dict[str, Any] = {"hidden": 8, "pretrain_steps": 30, "steps": 20}
@@ -104,3 +108,34 @@ def test_default_run_passes_every_check() -> None:
     f = result.figures
     # Separated task domains: adding the other task's ΔW costs some of each task's gain.
     assert f["loss_sum_task2"] > f["loss_alone_task2"]
+
+
+def test_the_page_opens_with_the_answer_and_a_summary_table(small: DemoResult) -> None:
+    f = small.figures
+    assert small.headline is not None and small.summary is not None
+    assert small.headline.args["i2"] == q(f["interference_pct_task2"], "pct")
+    assert small.headline.args["fa"] == q(f["loss_lora_fa"], "loss")
+    rows = small.summary.rows
+    assert [english(row[0]) for row in rows] == [
+        "A random, B=0 (PEFT)",
+        "A and B random",
+        "A=0, B random",
+        "LoRA-FA (A frozen, B=0)",
+    ]
+    for row, arm in zip(rows, ARMS, strict=True):
+        assert row[2] == q(f[f"step0_loss_{arm}"], "loss")
+        reached = f[f"reached_target_{arm}"]
+        steps = q(f[f"steps_to_target_{arm}"], "count")
+        assert row[3] == (steps if reached else t("not within %(steps)s", steps=20))
+    assert set(small.figure_units) == set(f)
+    bars = [s for s in small.series if s.chart == "task_arithmetic"]
+    assert len(bars) == 3
+    assert [english(c) for c in bars[0].categories or []] == ["task 2", "task 3"]
+
+
+def test_the_live_loss_is_one_series_per_phase() -> None:
+    recorder = Recorder()
+    DEMO.run(validate_params(DEMO, SMALL), RunContext(device="cpu", report=recorder))
+    assert all(len(metrics) == 1 for _, _, metrics in recorder.reports)
+    names = list(dict.fromkeys(next(iter(m)) for _, _, m in recorder.reports))
+    assert names == list(PHASES.values())

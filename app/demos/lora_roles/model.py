@@ -29,6 +29,7 @@ from app.demos.lora_roles.params import (
     LoRARolesParams,
 )
 from app.demos.lora_roles.report import ArmResult, Measured
+from app.demos.lora_roles.words import PHASES
 
 Task = tuple[torch.Tensor, torch.Tensor]  # inputs (N, D_IN), labels (N,)
 
@@ -160,15 +161,22 @@ def measure(p: LoRARolesParams, ctx: RunContext) -> Measured:
     gen = torch.Generator(device=ctx.device).manual_seed(p.seed)
     total, done = p.pretrain_steps + (len(ARMS) + 1) * p.steps, [0]
 
-    def on_step(step: int, loss: float) -> None:
-        done[0] += 1
-        if done[0] % 20 == 0 or done[0] == total:
-            ctx.progress(done[0], total, loss=loss)
+    def phase(name: str) -> Callable[[int, float], None]:
+        """Reports every 20th step and the last, the loss under the phase's own name
+        (``words.PHASES``): each phase is its own line on the live chart."""
+        metric = PHASES[name]
+
+        def on_step(step: int, loss: float) -> None:
+            done[0] += 1
+            if done[0] % 20 == 0 or done[0] == total:
+                ctx.progress(done[0], total, **{metric: loss})
+
+        return on_step
 
     tasks = make_tasks(p, gen, ctx.device)
     base = MLP(D_IN, p.hidden, CLASSES, gen).to(ctx.device)
     train(base, base.parameters(), *train_part(tasks[0]), steps=p.pretrain_steps,
-          lr=PRETRAIN_LR, on_step=on_step)  # fmt: skip
+          lr=PRETRAIN_LR, on_step=phase("pretrain"))  # fmt: skip
     base.requires_grad_(False)
     # One A₀ and one random B₀ for every arm, as PEFT draws A: U(±1/√fan_in).
     A_0 = torch.empty(p.r, p.hidden, device=ctx.device)
@@ -181,15 +189,15 @@ def measure(p: LoRARolesParams, ctx: RunContext) -> Measured:
     models: dict[str, MLP] = {}
     for name in INITS:
         models[name] = with_lora(base, p, *starts[name])
-        m.arms[name] = run_arm(models[name], tasks[1], p, on_step)
+        m.arms[name] = run_arm(models[name], tasks[1], p, phase(name))
     roles(models["standard"], A_0, m)
     m.arms["lora_fa"] = run_arm(
-        with_lora(base, p, *starts["standard"]), tasks[1], p, on_step, freeze_a=True
+        with_lora(base, p, *starts["standard"]), tasks[1], p, phase("lora_fa"), freeze_a=True
     )
     # Task 3's LoRA: PEFT's init with its own A.
     A_3 = torch.empty(p.r, p.hidden, device=ctx.device)
     nn.init.kaiming_uniform_(A_3, a=5**0.5, generator=gen)
     model_3 = with_lora(base, p, A_3, B_0 * 0)
-    run_arm(model_3, tasks[2], p, on_step)
+    run_arm(model_3, tasks[2], p, phase("task3"))
     task_arithmetic(base, (models["standard"], model_3), (tasks[1], tasks[2]), m)
     return m

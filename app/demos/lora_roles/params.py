@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams
+from app.demos.lora.params import ui
+from app.demos.text import N_
 
 D_IN = 8  # input features, as in the lora demo
 CLASSES = 4
@@ -32,39 +34,77 @@ def _at_most_hidden(value: int, info: ValidationInfo) -> int:
 # The upper bounds keep the slowest run (hidden 64, 600 + 5 × 300 steps) near 10 s.
 class LoRARolesParams(DemoParams):
     hidden: int = Field(
-        default=32, ge=4, le=64, description="Hidden width; fc2 (hidden×hidden) is adapted"
+        default=32,
+        ge=4,
+        le=64,
+        description=N_(
+            "Hidden width of the MLP; its hidden layer fc2 (hidden × hidden) is adapted"
+        ),
+        json_schema_extra=ui("model", N_("Hidden width"), N_("units")),
     )
     pretrain_steps: int = Field(
-        default=300, ge=10, le=600, description="Full-batch Adam steps on task 1"
+        default=300,
+        ge=10,
+        le=600,
+        description=N_("Full-batch Adam steps on task 1, before adapting"),
+        json_schema_extra=ui("training", N_("Pre-training steps"), N_("steps")),
     )
-    steps: int = Field(default=150, ge=10, le=300, description="Adaptation steps per arm")
-    r: int = Field(default=4, ge=1, le=64, description="LoRA rank (at most hidden)")
+    steps: int = Field(
+        default=150,
+        ge=10,
+        le=300,
+        description=N_("Adaptation steps for each initialisation"),
+        json_schema_extra=ui("training", N_("Adaptation steps"), N_("steps")),
+    )
+    r: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description=N_("LoRA rank (at most the hidden width)"),
+        json_schema_extra=ui("method", N_("LoRA rank r")),
+    )
     alpha: float = Field(
-        default=16.0, gt=0, le=256, allow_inf_nan=False, description="LoRA scaling is alpha/r"
+        default=16.0,
+        gt=0,
+        le=256,
+        allow_inf_nan=False,
+        description=N_(r"LoRA's update is scaled by $\alpha / r$"),
+        json_schema_extra=ui("method", N_("LoRA alpha")),
     )
     lr: float = Field(
         default=1e-2,
         gt=0,
         le=0.3,
         allow_inf_nan=False,
-        description="Adam learning rate, the same for every arm",
+        description=N_("Adam learning rate, the same for every initialisation"),
+        json_schema_extra=ui("training", N_("Learning rate")),
     )
     shift_rank: int = Field(
-        default=4, ge=1, le=64, description="Rank of each task's change to fc2 (at most hidden)"
+        default=4,
+        ge=1,
+        le=64,
+        description=N_("Rank of each task's change to fc2 (at most the hidden width)"),
+        json_schema_extra=ui("model", N_("Rank of the task change")),
     )
     task_separation: float = Field(
         default=1.0,
         ge=0.0,
         le=4.0,
         allow_inf_nan=False,
-        description="Distance between the input domains of the two added tasks (0: same inputs)",
+        description=N_(
+            "Distance between the input domains of the two added tasks (0: same inputs)"
+        ),
+        json_schema_extra=ui("model", N_("Distance between the added tasks")),
     )
     target_fraction: float = Field(
         default=0.9,
         ge=0.1,
         le=1.0,
         allow_inf_nan=False,
-        description="Target loss: this share of the way from the base's loss to the best arm's",
+        description=N_(
+            "Target loss: this share of the way from the base's loss to the best initialisation's"
+        ),
+        json_schema_extra=ui("advanced", N_("Target loss fraction")),
     )
 
     @field_validator("r", "shift_rank")

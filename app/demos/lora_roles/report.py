@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.demos.base import Check, DemoResult, Series
+from app.demos.base import Check, Series
 from app.demos.lora_roles.params import ARMS, INITS, LoRARolesParams
+from app.demos.lora_roles.words import arm_name
+from app.demos.text import Quantity, Text, q, t
 
 
 @dataclass
@@ -139,91 +141,105 @@ def checks_of(p: LoRARolesParams, m: Measured) -> list[Check]:
     standard, a_zero, fa = m.arms["standard"], m.arms["a_zero"], m.arms["lora_fa"]
     return [
         Check(
-            name="B = 0: the step-0 loss is the base's exactly",
+            name=t("With $B = 0$ the step-0 loss is exactly the base model's"),
             passed=standard.curve[0] == m.loss_base_train,
-            detail=f"{standard.curve[0]!r} vs the base's {m.loss_base_train!r}",
+            detail=t(
+                "%(step0)s against the base model's %(base)s",
+                step0=repr(standard.curve[0]), base=repr(m.loss_base_train),
+            ),
         ),
         Check(
-            name="B = 0: ∇A is exactly zero at step 0, ∇B is not",
+            name=t(r"With $B = 0$, $\nabla A$ is exactly zero at step 0 and $\nabla B$ is not"),
             passed=standard.grad_a0 == 0.0 and standard.grad_b0 > 0.0,
-            detail=f"‖∇A‖ {standard.grad_a0:.1e}, ‖∇B‖ {standard.grad_b0:.2e}",
+            detail=t(
+                r"Gradient norms: $\|\nabla A\|$ %(a)s, $\|\nabla B\|$ %(b)s",
+                a=q(standard.grad_a0, "plain"), b=q(standard.grad_b0, "plain"),
+            ),
         ),
         Check(
-            name="A = 0 (B random): ∇B is exactly zero at step 0, ∇A is not",
+            name=t(
+                r"With $A = 0$ ($B$ random), $\nabla B$ is exactly zero at step 0 and "
+                r"$\nabla A$ is not"
+            ),
             passed=a_zero.grad_b0 == 0.0 and a_zero.grad_a0 > 0.0,
-            detail=f"‖∇A‖ {a_zero.grad_a0:.2e}, ‖∇B‖ {a_zero.grad_b0:.1e}",
+            detail=t(
+                r"Gradient norms: $\|\nabla A\|$ %(a)s, $\|\nabla B\|$ %(b)s",
+                a=q(a_zero.grad_a0, "plain"), b=q(a_zero.grad_b0, "plain"),
+            ),
         ),
         Check(
-            name="LoRA-FA: A is unchanged after training",
+            name=t("In LoRA-FA, $A$ is unchanged after training"),
             passed=fa.a_max_abs_change == 0.0,
-            detail=f"max |A_T − A_0| {fa.a_max_abs_change:.1e}; trains {fa.trainable:.0f} of "
-            f"{standard.trainable:.0f} parameters",
+            detail=t(
+                "Largest $|A_T - A_0|$ %(diff)s; trains %(fa)s of %(standard)s parameters",
+                diff=q(fa.a_max_abs_change, "plain"), fa=q(fa.trainable, "params"),
+                standard=q(standard.trainable, "params"),
+            ),
         ),
-    ]
+    ]  # fmt: skip
 
 
 def series_of(p: LoRARolesParams, m: Measured) -> list[Series]:
-    labels = {
-        "standard": "A random, B = 0 (PEFT)",
-        "both_random": "A and B random",
-        "a_zero": "A = 0, B random",
-        "lora_fa": "LoRA-FA (A frozen, B = 0)",
-    }
+    """One training-loss line per arm; task arithmetic as bars per task."""
     curves = [
         Series(
-            name=labels[name],
+            name=arm_name(name),
             x=[float(i) for i in range(len(m.arms[name].curve))],
             y=m.arms[name].curve,
-            x_label="step",
-            y_label="training cross-entropy (task 2)",
+            x_label=t("adaptation step"),
+            y_label=t("training loss (cross-entropy, task 2)"),
             chart="loss_curves",
+            unit="loss",
         )
         for name in ARMS
     ]
     a = m.arithmetic
+    tasks: list[Text | str] = [t("task 2"), t("task 3")]
     bars = [
         Series(
-            name=what, x=[2.0, 3.0], y=[a[f"{key}_task2"], a[f"{key}_task3"]], kind="bar",
-            x_label="task", y_label="held-out cross-entropy", chart="task_arithmetic",
+            name=what, x=[0.0, 1.0], y=[a[f"{key}_task2"], a[f"{key}_task3"]], kind="bar",
+            x_label=t("task"), y_label=t("held-out loss"), chart="task_arithmetic",
+            categories=tasks, unit="loss",
         )
         for what, key in (
-            ("base", "loss_base"), ("own LoRA alone", "loss_alone"), ("ΔW₂ + ΔW₃", "loss_sum"),
+            (t("base model"), "loss_base"),
+            (t("its own LoRA alone"), "loss_alone"),
+            (t(r"both LoRAs added: $\Delta W_2 + \Delta W_3$"), "loss_sum"),
         )
     ]  # fmt: skip
     return [*curves, *bars]
 
 
-def conclusion_of(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> str:
+def reach(p: LoRARolesParams, figures: dict[str, float], name: str) -> Text | Quantity:
+    """Steps an arm took to the target loss, or that it did not reach it."""
+    if not figures[f"reached_target_{name}"]:
+        return t("not within %(steps)s", steps=p.steps)
+    return q(figures[f"steps_to_target_{name}"], "count")
+
+
+def conclusion_of(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> Text:
     fa, standard = m.arms["lora_fa"], m.arms["standard"]
-
-    def reach(name: str) -> str:
-        if not figures[f"reached_target_{name}"]:
-            return f"{name} not within {p.steps}"
-        return f"{name} {figures[f'steps_to_target_{name}']:.0f}"
-
-    return (
-        f"LoRA r = {p.r} on fc2 for {p.steps} Adam steps (lr {p.lr:g}): A moved "
-        f"{m.a_relative_change:.1%} of its initial norm (cos(A_T, A_0) = {m.a_cosine:.3f}) "
-        f"while B grew from 0 to ‖B‖_F = {m.b_final_norm:.3g}; A's move accounts for "
-        f"{m.delta_w_a_change_share:.1%} of ‖ΔW‖_F. LoRA-FA (A frozen) reaches held-out loss "
-        f"{fa.loss:.3f} against {standard.loss:.3f} for standard LoRA, training "
-        f"{fa.trainable:.0f} of {standard.trainable:.0f} parameters. Step-0 loss: base "
-        f"{m.loss_base_train:.4f}, standard {standard.curve[0]:.4f}, both random "
-        f"{m.arms['both_random'].curve[0]:.4f}, A = 0 {m.arms['a_zero'].curve[0]:.4f}. Steps "
-        f"to the target loss {figures['target_loss']:.3f}: {reach('standard')}, "
-        f"{reach('both_random')}, {reach('a_zero')}, {reach('lora_fa')}. Adding the task-3 "
-        f"LoRA's ΔW to task 2's (cosine {figures['task_delta_cosine']:.2f}, domains "
-        f"{p.task_separation:g} apart) loses {figures['interference_pct_task2']:.0f}% of task "
-        f"2's gain and {figures['interference_pct_task3']:.0f}% of task 3's. One seed "
-        f"({p.seed}): compare seeds before reading a small gap."
-    )
-
-
-def result_of(p: LoRARolesParams, m: Measured) -> DemoResult:
-    figures = figures_of(p, m)
-    return DemoResult(
-        figures=figures,
-        series=series_of(p, m),
-        checks=checks_of(p, m),
-        conclusion=conclusion_of(p, m, figures),
-    )
+    return t(
+        "LoRA $r$ = %(r)s on fc2 for %(steps)s Adam steps (lr %(lr)s): $A$ moved %(a_move)s "
+        "of its initial norm ($\\cos(A_T, A_0)$ = %(a_cos)s) while $B$ grew from 0 to "
+        "$\\|B\\|_F$ = %(b)s; $A$'s move accounts for %(a_share)s of $\\|\\Delta W\\|_F$. "
+        "LoRA-FA ($A$ frozen) reaches held-out loss %(fa)s against %(std)s for standard "
+        "LoRA, training %(n_fa)s of %(n_std)s parameters. Step-0 loss: base %(base0)s, "
+        "standard %(std0)s, both random %(rand0)s, $A = 0$ %(zero0)s. Steps to the target "
+        "loss %(target)s: standard %(reach_std)s, both random %(reach_rand)s, $A = 0$ "
+        "%(reach_zero)s, LoRA-FA %(reach_fa)s. Adding the task-3 LoRA's $\\Delta W$ to task "
+        "2's (cosine %(cos)s, domains %(sep)s apart) loses %(i2)s of task 2's gain and "
+        "%(i3)s of task 3's. One seed (%(seed)s): compare seeds before reading a small gap.",
+        r=p.r, steps=p.steps, lr=q(p.lr, "plain"), a_move=q(m.a_relative_change, "ratio"),
+        a_cos=q(m.a_cosine, "plain"), b=q(m.b_final_norm, "plain"),
+        a_share=q(m.delta_w_a_change_share, "ratio"), fa=q(fa.loss, "loss"),
+        std=q(standard.loss, "loss"), n_fa=q(fa.trainable, "params"),
+        n_std=q(standard.trainable, "params"), base0=q(m.loss_base_train, "loss"),
+        std0=q(standard.curve[0], "loss"), rand0=q(m.arms["both_random"].curve[0], "loss"),
+        zero0=q(m.arms["a_zero"].curve[0], "loss"), target=q(figures["target_loss"], "loss"),
+        reach_std=reach(p, figures, "standard"), reach_rand=reach(p, figures, "both_random"),
+        reach_zero=reach(p, figures, "a_zero"), reach_fa=reach(p, figures, "lora_fa"),
+        cos=q(figures["task_delta_cosine"], "plain"), sep=q(p.task_separation, "plain"),
+        i2=q(figures["interference_pct_task2"], "pct"),
+        i3=q(figures["interference_pct_task3"], "pct"), seed=p.seed,
+    )  # fmt: skip

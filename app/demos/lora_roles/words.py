@@ -1,0 +1,68 @@
+"""lora_roles' names for people: the arms, the training phases of the live chart, figure
+units and labels (English msgids, translated on the page). No torch here."""
+
+from __future__ import annotations
+
+from app.demos.text import N_, Text, Unit, t
+
+# The live chart's series, one per training phase (each arm starts again from the base).
+PHASES: dict[str, str] = {
+    "pretrain": N_("pre-training (task 1)"),
+    "standard": N_("A random, B = 0 (task 2)"),
+    "both_random": N_("A and B random (task 2)"),
+    "a_zero": N_("A = 0, B random (task 2)"),
+    "lora_fa": N_("LoRA-FA, A frozen (task 2)"),
+    "task3": N_("second LoRA (task 3)"),
+}
+
+
+def arm_name(name: str) -> Text:
+    """An arm by its initialisation, as charts and the summary table name it."""
+    return {
+        "standard": t("$A$ random, $B = 0$ (PEFT)"),
+        "both_random": t("$A$ and $B$ random"),
+        "a_zero": t("$A = 0$, $B$ random"),
+        "lora_fa": t("LoRA-FA ($A$ frozen, $B = 0$)"),
+    }[name]
+
+
+_UNITS: tuple[tuple[str, Unit], ...] = (
+    ("trainable_params_", "params"),
+    ("steps_to_target_", "count"),
+    ("interference_pct_", "pct"),
+    ("a_relative_change", "ratio"),
+    ("delta_w_a_change_share", "ratio"),
+    ("loss_", "loss"),
+    ("step0_loss", "loss"),
+    ("final_train_loss_", "loss"),
+    ("target_loss", "loss"),
+)
+
+
+def figure_units(names: list[str]) -> dict[str, Unit]:
+    """Every figure's unit; norms, cosines, differences and 0/1 flags are plain numbers."""
+    return {
+        name: next((unit for prefix, unit in _UNITS if name.startswith(prefix)), "plain")
+        for name in names
+    }
+
+
+def figure_labels(arms: tuple[str, ...]) -> dict[str, Text]:
+    """Labels of the figures a reader looks up."""
+    labels: dict[str, Text] = {
+        "a_relative_change": t(r"How far $A$ moved: $\|A_T - A_0\|_F / \|A_0\|_F$"),
+        "a_cosine": t(r"Cosine between $A_T$ and $A_0$"),
+        "b_final_norm": t(r"$\|B\|_F$ after training (it starts at 0)"),
+        "delta_w_a_change_share": t(r"Share of $\|\Delta W\|_F$ owed to $A$'s move"),
+        "loss_base": t("Held-out loss on task 2 before adapting"),
+        "target_loss": t("Target training loss"),
+        "interference_pct_task2": t("Task 2's gain lost when the task-3 LoRA is added"),
+        "interference_pct_task3": t("Task 3's gain lost when the task-2 LoRA is added"),
+        "task_delta_cosine": t(r"Cosine between the two tasks' $\Delta W$"),
+    }
+    for arm in arms:
+        name = arm_name(arm)
+        labels[f"loss_{arm}"] = t("Held-out loss on task 2, %(method)s", method=name)
+        labels[f"steps_to_target_{arm}"] = t("Steps to the target loss, %(method)s", method=name)
+        labels[f"step0_loss_{arm}"] = t("Step-0 training loss, %(method)s", method=name)
+    return labels
