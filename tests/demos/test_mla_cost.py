@@ -5,6 +5,7 @@ seeded determinism, the cross-field rule, and a default-size run."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from app.demos.mla_cost import DEMO
 from app.demos.mla_cost.formulas import costs, crossover, formula_figures
 from app.demos.mla_cost.params import CHECK_SHAPE, DEEPSEEK_V2, CostShape
 from app.errors import Unprocessable
+from tests.demos.english import english
 
 SMALL: dict[str, Any] = {
     "train_steps": 30, "ft_steps": 5, "conv_d_model": 8, "conv_heads": 2, "conv_head_dim": 4,
@@ -109,3 +111,22 @@ def test_default_run_is_fast_and_its_checks_pass() -> None:
     assert all(check.passed for check in result.checks)
     assert result.figures["flop_check_max_rel_diff"] == 0.0
     assert elapsed < DEMO.time_limit_s
+
+
+def test_the_page_opens_with_bytes_against_flops() -> None:
+    """Issue 16: the headline weighs MLA's fewer KV bytes against absorbed attention's extra
+    FLOPs per cached token (DeepSeek-V2: 56.9x fewer bytes, 4.25x the FLOPs, cross at 1,750
+    tokens) and says what the SVD conversion costs; the table compares the schemes."""
+    result = run(**SMALL)
+    assert result.headline is not None and result.summary is not None
+    headline = english(result.headline)
+    assert headline.startswith(
+        "DeepSeek-V2: MLA reads 56.9× fewer KV bytes per cached token than MHA (1.15 KB "
+        "against 65.5 KB), but absorbed attention does 4.25× MHA's FLOPs per cached token: "
+        "absorbed MLA does fewer FLOPs than MHA only below 1,750 tokens of context"
+    )
+    assert "relative output error" in headline and not re.search(r"\de[-+]\d", headline)
+    rows = [[english(cell) for cell in row] for row in result.summary.rows]
+    assert [row[0] for row in rows] == ["MHA", "GQA", "MQA", "MLA, K/V rebuilt", "MLA, absorbed"]
+    assert rows[4][1] == "1.15 KB" and rows[1][2] == "—"
+    assert set(result.figure_units) == set(result.figures)

@@ -20,6 +20,7 @@ from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.mla_cost.formulas import costs
 from app.demos.mla_cost.params import CHECK_CONTEXTS, CHECK_SHAPE, FLOP_SCHEMES, MLACostParams
 from app.demos.mla_cost.report import ArmFigures, Measured, figure_names, result_of
+from app.demos.text import N_
 
 
 def run(params: MLACostParams, ctx: RunContext) -> DemoResult:
@@ -61,16 +62,16 @@ def run(params: MLACostParams, ctx: RunContext) -> DemoResult:
 
 DEMO = Demo(
     name="mla_cost",
-    title="MLA: bytes and FLOPs per decoded token, and what converting MHA costs",
-    summary=(
+    title=N_("MLA: bytes and FLOPs per decoded token, and what converting MHA costs"),
+    summary=N_(
         "Per decoded token and layer, for DeepSeek-V2's shape or a custom one: the KV bytes "
         "read per cached token with MHA, GQA, MQA and MLA, and the matmul FLOPs of MHA, of "
-        "MLA rebuilding K and V from its latent, and of MLA with W_UK absorbed into the "
-        "query and W_UV applied after attention, from 1K to 128K tokens of context, with the "
-        "context where absorbed MLA's FLOPs equal MHA's. The formulas are checked against "
+        "MLA rebuilding $K$ and $V$ from its latent, and of MLA with $W_{UK}$ absorbed into the "
+        "query and $W_{UV}$ applied after attention, from 1K to 128K tokens of context, with "
+        "the context where absorbed MLA's FLOPs equal MHA's. The formulas are checked against "
         "PyTorch's FLOP counter on a real decode step of small layers. Then an MHA layer, "
         "random and trained on a copy task, is converted to MLA by a truncated SVD of "
-        "[W_K; W_V] (TransMLA/MHA2MLA-style, without RoPE) at several latent sizes: the "
+        "$[W_K; W_V]$ (TransMLA/MHA2MLA-style, without RoPE) at several latent sizes: the "
         "relative output error each costs, the task loss, and what a short fine-tune "
         "recovers."
     ),
@@ -86,4 +87,6 @@ DEMO = Demo(
     time_limit_s=120.0,
     uses=("app.demos.mla",),
     figure_names=figure_names,
+    live_chart=False,  # a count of conversion steps, not a curve: a progress bar
+    topics=("MLA",),
 )

@@ -9,13 +9,18 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams
-from app.demos.mla.params import BYTES_PER_ELEMENT, CONTEXT_GRID
+from app.demos.mla.params import BYTES_PER_ELEMENT, CONTEXT_GRID, CUSTOM, ui
+from app.demos.text import N_
 
 __all__ = ["BYTES_PER_ELEMENT", "CONTEXT_GRID"]
 
 SCHEMES = ("mha", "gqa", "mqa", "mla")
 FLOP_SCHEMES = ("mha", "mla_naive", "mla_absorbed")
-FLOP_TITLES = {"mha": "MHA", "mla_naive": "MLA, K/V rebuilt", "mla_absorbed": "MLA, absorbed"}
+FLOP_TITLES = {
+    "mha": "MHA",
+    "mla_naive": N_("MLA, K/V rebuilt"),
+    "mla_absorbed": N_("MLA, absorbed"),
+}
 TOLERANCE = 1e-9  # float64 identities, relative to the output's size
 CHECK_CONTEXTS = (8, 32)  # cached tokens the FLOP counter is run at (intercept and slope)
 CONV_SEQ = 16  # tokens per sequence of the conversion's toy task
@@ -46,40 +51,105 @@ CHECK_SHAPE = CostShape(64, 4, 16, 16, 32, 8)
 class MLACostParams(DemoParams):
     preset: Literal["deepseek-v2", "custom"] = Field(
         default="deepseek-v2",
-        description="Shape for the formulas: DeepSeek-V2's (custom_* ignored) or custom",
+        description=N_("Shape for the formulas: DeepSeek-V2's or custom"),
+        json_schema_extra=ui("model", N_("Model")),
     )
-    custom_d_model: int = Field(default=5120, ge=1, le=65536, description="Custom: hidden d")
-    custom_heads: int = Field(default=128, ge=1, le=1024, description="Custom: heads n_h")
-    custom_head_dim: int = Field(default=128, ge=1, le=1024, description="Custom: head dim d_h")
+    custom_d_model: int = Field(
+        default=5120,
+        ge=1,
+        le=65536,
+        description=N_("Custom: hidden size $d$"),
+        json_schema_extra=ui("model", N_("Hidden size $d$"), None, CUSTOM),
+    )
+    custom_heads: int = Field(
+        default=128,
+        ge=1,
+        le=1024,
+        description=N_("Custom: heads $n_h$"),
+        json_schema_extra=ui("model", N_("Heads $n_h$"), N_("heads"), CUSTOM),
+    )
+    custom_head_dim: int = Field(
+        default=128,
+        ge=1,
+        le=1024,
+        description=N_("Custom: head dimension $d_h$"),
+        json_schema_extra=ui("model", N_("Head dimension $d_h$"), None, CUSTOM),
+    )
     custom_d_latent: int = Field(
-        default=512, ge=1, le=65536, description="Custom: KV latent d_c (kv_lora_rank)"
+        default=512,
+        ge=1,
+        le=65536,
+        description=N_("Custom: KV latent $d_c$ (kv_lora_rank)"),
+        json_schema_extra=ui("model", N_("KV latent $d_c$"), None, CUSTOM),
     )
     custom_q_latent: int = Field(
         default=1536,
         ge=0,
         le=65536,
-        description="Custom: query latent d_c' (q_lora_rank; 0 = queries straight from x)",
+        description=N_("Custom: query latent $d_c'$ (q_lora_rank; 0: queries straight from $x$)"),
+        json_schema_extra=ui("model", N_("Query latent $d_c'$"), None, CUSTOM),
     )
     custom_d_rope: int = Field(
-        default=64, ge=0, le=1024, description="Custom: decoupled RoPE key d_h^R (0: none)"
+        default=64,
+        ge=0,
+        le=1024,
+        description=N_("Custom: decoupled RoPE key $d_h^R$ (0: none)"),
+        json_schema_extra=ui("model", N_("Decoupled RoPE key $d_h^R$"), None, CUSTOM),
     )
     gqa_kv_heads: int = Field(
-        default=8, ge=1, le=1024, description="GQA groups compared against (divides the heads)"
+        default=8,
+        ge=1,
+        le=1024,
+        description=N_("GQA groups compared against (divides the heads)"),
+        json_schema_extra=ui("method", N_("GQA groups $n_g$")),
     )
     dtype: Literal["bf16", "fp16", "fp8", "fp32"] = Field(
-        default="bf16", description="Cache element type (fp32 4 bytes, bf16/fp16 2, fp8 1)"
+        default="bf16",
+        description=N_("Cache element type (fp32 4 bytes, bf16/fp16 2, fp8 1)"),
+        json_schema_extra=ui("method", N_("Cache dtype")),
     )
-    conv_d_model: int = Field(default=32, ge=8, le=64, description="Conversion: hidden d")
-    conv_heads: int = Field(default=4, ge=1, le=8, description="Conversion: heads n_h")
-    conv_head_dim: int = Field(default=8, ge=2, le=16, description="Conversion: head dim d_h")
+    conv_d_model: int = Field(
+        default=32,
+        ge=8,
+        le=64,
+        description=N_("Conversion: hidden size $d$"),
+        json_schema_extra=ui("training", N_("Converted layer: hidden size $d$")),
+    )
+    conv_heads: int = Field(
+        default=4,
+        ge=1,
+        le=8,
+        description=N_("Conversion: heads $n_h$"),
+        json_schema_extra=ui("training", N_("Converted layer: heads $n_h$")),
+    )
+    conv_head_dim: int = Field(
+        default=8,
+        ge=2,
+        le=16,
+        description=N_("Conversion: head dimension $d_h$"),
+        json_schema_extra=ui("training", N_("Converted layer: head dimension $d_h$")),
+    )
     train_steps: int = Field(
-        default=200, ge=0, le=1000, description="Conversion: steps training the MHA model"
+        default=200,
+        ge=0,
+        le=1000,
+        description=N_("Conversion: steps training the MHA model"),
+        json_schema_extra=ui("training", N_("MHA training steps"), N_("steps")),
     )
     ft_steps: int = Field(
-        default=40, ge=0, le=300, description="Conversion: fine-tuning steps after the SVD"
+        default=40,
+        ge=0,
+        le=300,
+        description=N_("Conversion: fine-tuning steps after the SVD"),
+        json_schema_extra=ui("training", N_("Fine-tuning steps after the SVD"), N_("steps")),
     )
     lr: float = Field(
-        default=1e-2, gt=0, le=0.1, allow_inf_nan=False, description="AdamW lr (train, fine-tune)"
+        default=1e-2,
+        gt=0,
+        le=0.1,
+        allow_inf_nan=False,
+        description=N_("AdamW learning rate (training and fine-tuning)"),
+        json_schema_extra=ui("advanced", N_("Learning rate")),
     )
 
     # A field validator (not a model validator) so that the 422 names the field; the

@@ -19,6 +19,7 @@ from app.demos.mla_cost.params import (
     TOLERANCE,
     MLACostParams,
 )
+from app.demos.text import N_, Cell, Table, Text, Unit, q, t
 
 ARMS = ("random", "trained")
 
@@ -83,57 +84,100 @@ def figures_of(p: MLACostParams, m: Measured) -> dict[str, float]:
     return f | check_figures(m) | conversion_figures(p, m)
 
 
+def _listed(items: list[Text]) -> Text:
+    """``a, b, c`` as nested texts."""
+    out = items[0]
+    for item in items[1:]:
+        out = t("%(a)s, %(b)s", a=out, b=item)
+    return out
+
+
 def checks_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Check]:
     full = p.conv_full_rank()
     exact = max(f[f"svd_rel_error_{arm}_dc{full}"] for arm in ARMS)
     half = full // 2
+    s = CHECK_SHAPE
     return [
         Check(
-            name="The FLOP formulas equal FlopCounterMode's count of a real decode step "
-            "(MHA, MLA naive, MLA absorbed; with and without a query latent)",
+            name=t(
+                "The FLOP formulas equal FlopCounterMode's count of a real decode step "
+                "(MHA, MLA naive, MLA absorbed; with and without a query latent)"
+            ),
             passed=f["flop_check_max_rel_diff"] == 0.0,
-            detail=f"largest relative difference {f['flop_check_max_rel_diff']:.1e} at "
-            f"T = {', '.join(map(str, CHECK_CONTEXTS))} on d = {CHECK_SHAPE.d_model}, "
-            f"n_h = {CHECK_SHAPE.n_heads}, d_h = {CHECK_SHAPE.head_dim}, "
-            f"d_c = {CHECK_SHAPE.d_latent}, d_c' = {CHECK_SHAPE.q_latent}",
+            detail=t(
+                "largest relative difference %(diff)s at $T$ = %(contexts)s on $d$ = %(d)s, "
+                "$n_h$ = %(nh)s, $d_h$ = %(dh)s, $d_c$ = %(dc)s, $d_c'$ = %(dq)s",
+                diff=q(f["flop_check_max_rel_diff"], "plain"),
+                contexts=", ".join(map(str, CHECK_CONTEXTS)),
+                d=s.d_model,
+                nh=s.n_heads,
+                dh=s.head_dim,
+                dc=s.d_latent,
+                dq=s.q_latent,
+            ),  # fmt: skip
         ),
         Check(
-            name="The counted naive and absorbed MLA layers compute the same output",
+            name=t("The counted naive and absorbed MLA layers compute the same output"),
             passed=f["flop_check_naive_vs_absorbed_max_abs_diff"]
             <= TOLERANCE * max(1.0, m.counted["output_max_abs"]),
-            detail=f"max |Δ| {f['flop_check_naive_vs_absorbed_max_abs_diff']:.1e}",
+            detail=t(
+                r"max $|\Delta|$ %(diff)s",
+                diff=q(f["flop_check_naive_vs_absorbed_max_abs_diff"], "plain"),
+            ),
         ),
         Check(
-            name="SVD at full rank reproduces the MHA layer exactly",
+            name=t("SVD at full rank reproduces the MHA layer exactly"),
             passed=exact <= TOLERANCE,
-            detail=f"relative output error {exact:.1e} at d_c = {full}",
+            detail=t(
+                "relative output error %(err)s at $d_c$ = %(full)s",
+                err=q(exact, "plain"),
+                full=full,
+            ),  # fmt: skip
         ),
         Check(
-            name="Truncating the latent costs output error (half rank, trained layer)",
+            name=t("Truncating the latent costs output error (half rank, trained layer)"),
             passed=half < 1 or f[f"svd_rel_error_trained_dc{max(p.latents()[0], half)}"] > 0,
-            detail=", ".join(
-                f"d_c {k}: {f[f'svd_rel_error_trained_dc{k}']:.3f}" for k in p.latents()
+            detail=_listed(
+                [
+                    t(
+                        r"$d_c$ = %(k)s: %(err)s",
+                        k=k,
+                        err=q(f[f"svd_rel_error_trained_dc{k}"], "ratio"),
+                    )
+                    for k in p.latents()
+                ]
             ),
         ),
     ]
 
 
+ARM_TITLES = {
+    ("random", False): N_("random layer"),
+    ("random", True): N_("random layer, after fine-tuning"),
+    ("trained", False): N_("trained layer"),
+    ("trained", True): N_("trained layer, after fine-tuning"),
+}
+
+
 def series_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Series]:
     grid = [float(n) for n in CONTEXT_GRID]
+    schemes: list[Text | str] = [scheme.upper() for scheme in SCHEMES]
     series = [
         Series(
             name=scheme.upper(), x=[float(i)], y=[f[f"kv_bytes_per_token_{scheme}"]],
-            kind="bar", x_label="scheme", y_label=f"KV bytes read per cached token ({p.dtype})",
-            log_y=True, chart="kv_bytes_per_token",
+            kind="bar", x_label=t("attention scheme"),
+            y_label=t("KV bytes read per cached token (%(dtype)s)", dtype=p.dtype),
+            log_y=True, chart="kv_bytes_per_token", categories=schemes, unit="bytes",
         )
         for i, scheme in enumerate(SCHEMES)
     ]  # fmt: skip
     series += [
         Series(
-            name=FLOP_TITLES[k], x=grid,
+            name=t(FLOP_TITLES[k]), x=grid,
             y=[f[f"flops_per_token_{k}_ctx{n}"] for n in CONTEXT_GRID],
-            x_label="context (tokens)", y_label="FLOPs per decoded token, one layer",
-            log_y=True, chart="flops_vs_context",
+            x_label=t("context length (tokens)"),
+            y_label=t("FLOPs per decoded token, one layer"),
+            log_y=True, chart="flops_vs_context", unit="flops",
         )
         for k in FLOP_SCHEMES
     ]  # fmt: skip
@@ -143,63 +187,164 @@ def series_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Series
             key = "svd_rel_error_after_ft" if after else "svd_rel_error"
             series.append(
                 Series(
-                    name=f"{arm} layer" + (", after fine-tune" if after else ""),
+                    name=t(ARM_TITLES[(arm, after)]),
                     x=latents,
                     y=[f[f"{key}_{arm}_dc{k}"] for k in p.latents()],
-                    x_label="latent d_c",
-                    y_label="relative output error",
+                    x_label=t("latent $d_c$"),
+                    y_label=t("relative output error"),
                     chart="svd_error",
+                    unit="ratio",
                 )  # fmt: skip
             )
     return series
 
 
-def _count(x: float) -> str:
-    return f"{x / 1e6:.1f}M" if x >= 1e6 else f"{x:,.0f}"
+def model_name(p: MLACostParams) -> Text | str:
+    return "DeepSeek-V2" if p.preset == "deepseek-v2" else t("The custom shape")
 
 
-def conclusion_of(p: MLACostParams, f: dict[str, float], m: Measured) -> str:
-    s = p.shape()
-    name = "DeepSeek-V2" if p.preset == "deepseek-v2" else "The custom shape"
+def _where(f: dict[str, float]) -> Text:
+    """Where absorbed MLA's FLOP line crosses MHA's, in words."""
     cross = f["flops_crossover_context"]
-    where = (
-        f"absorbed MLA does fewer FLOPs than MHA only below {cross:,.0f} tokens of context"
-        if cross > 0 and f["flops_attn_ratio_mla_absorbed_over_mha"] > 1
-        else f"the FLOP lines cross at {cross:,.0f} tokens"
-        if cross > 0
-        else "the FLOP lines do not cross at a positive context"
-    )
+    if cross > 0 and f["flops_attn_ratio_mla_absorbed_over_mha"] > 1:
+        return t(
+            "absorbed MLA does fewer FLOPs than MHA only below %(cross)s tokens of context",
+            cross=round(cross),
+        )
+    if cross > 0:
+        return t("the FLOP lines cross at %(cross)s tokens", cross=round(cross))
+    return t("the FLOP lines do not cross at a positive context")
+
+
+def conclusion_of(p: MLACostParams, f: dict[str, float], m: Measured) -> Text:
+    s = p.shape()
     full, half = p.conv_full_rank(), max(1, p.conv_full_rank() // 2)
-    return (
-        f"{name} (d = {s.d_model}, n_h = {s.n_heads}, d_h = {s.head_dim}, d_c = {s.d_latent}, "
-        f"d_c' = {s.q_latent}, d_h^R = {s.d_rope}), per decoded token and layer: MLA reads "
-        f"{f['kv_bytes_per_token_mla']:,.0f} B per cached token against MHA's "
-        f"{f['kv_bytes_per_token_mha']:,.0f} B ({f['kv_bytes_ratio_mha_over_mla']:.1f}× less), "
-        f"but absorbed attention costs {_count(f['flops_attn_per_ctx_token_mla_absorbed'])} "
-        f"FLOPs per cached token against MHA's {_count(f['flops_attn_per_ctx_token_mha'])} "
-        f"({f['flops_attn_ratio_mla_absorbed_over_mha']:.2f}×), with projections of "
-        f"{_count(f['flops_proj_per_token_mla_absorbed'])} against "
-        f"{_count(f['flops_proj_per_token_mha'])}: {where}; at 32K tokens MLA does "
-        f"{f['flops_ratio_mla_absorbed_over_mha_ctx32768']:.2f}× MHA's FLOPs. Rebuilding K "
-        f"and V from the latent would cost {_count(f['flops_attn_per_ctx_token_mla_naive'])} "
-        f"per cached token. The formulas match FlopCounterMode's count of a real layer "
-        f"(largest relative difference {f['flop_check_max_rel_diff']:.1e}). Converting a "
-        f"trained MHA layer by SVD: relative output error "
-        f"{f[f'svd_rel_error_trained_dc{half}']:.3f} at d_c = {half} "
-        f"({f[f'svd_rel_error_after_ft_trained_dc{half}']:.3f} after {p.ft_steps} fine-tuning "
-        f"steps; random layer {f[f'svd_rel_error_random_dc{half}']:.3f}), "
-        f"{f[f'svd_rel_error_trained_dc{full}']:.0e} at full rank {full}; the copy task's loss "
-        f"goes from {f['task_loss_mha_trained']:.3g} to {f[f'task_loss_mla_trained_dc{half}']:.3g}"
-        f" at d_c = {half} ({f[f'task_loss_mla_after_ft_trained_dc{half}']:.3g} after "
-        f"fine-tuning; chance {f['task_loss_chance']:.3g})."
-    )
+    return t(
+        r"%(model)s ($d$ = %(d)s, $n_h$ = %(nh)s, $d_h$ = %(dh)s, $d_c$ = %(dc)s, $d_c'$ = "
+        r"%(dq)s, $d_h^R$ = %(dr)s), per decoded token and layer: MLA reads %(mla_b)s per "
+        "cached token against MHA's %(mha_b)s (%(ratio)s less), but absorbed attention costs "
+        "%(abs_f)s FLOPs per cached token against MHA's %(mha_f)s (%(f_ratio)s), with "
+        "projections of %(abs_p)s against %(mha_p)s: %(where)s; at 32,768 tokens MLA does "
+        "%(r32)s MHA's FLOPs. Rebuilding $K$ and $V$ from the latent would cost %(naive)s per "
+        "cached token. The formulas match FlopCounterMode's count of a real layer (largest "
+        "relative difference %(diff)s). Converting a trained MHA layer by SVD: relative output "
+        "error %(err)s at $d_c$ = %(half)s (%(err_ft)s after %(ft)s fine-tuning steps; random "
+        "layer %(err_rand)s), %(err_full)s at full rank %(full)s; the copy task's loss goes "
+        "from %(loss)s to %(loss_half)s at $d_c$ = %(half)s (%(loss_ft)s after fine-tuning; "
+        "chance %(chance)s).",
+        model=model_name(p), d=s.d_model, nh=s.n_heads, dh=s.head_dim, dc=s.d_latent,
+        dq=s.q_latent, dr=s.d_rope, mla_b=q(f["kv_bytes_per_token_mla"], "bytes"),
+        mha_b=q(f["kv_bytes_per_token_mha"], "bytes"),
+        ratio=q(f["kv_bytes_ratio_mha_over_mla"], "x"),
+        abs_f=q(f["flops_attn_per_ctx_token_mla_absorbed"], "flops"),
+        mha_f=q(f["flops_attn_per_ctx_token_mha"], "flops"),
+        f_ratio=q(f["flops_attn_ratio_mla_absorbed_over_mha"], "x"),
+        abs_p=q(f["flops_proj_per_token_mla_absorbed"], "flops"),
+        mha_p=q(f["flops_proj_per_token_mha"], "flops"), where=_where(f),
+        r32=q(f["flops_ratio_mla_absorbed_over_mha_ctx32768"], "x"),
+        naive=q(f["flops_attn_per_ctx_token_mla_naive"], "flops"),
+        diff=q(f["flop_check_max_rel_diff"], "plain"),
+        err=q(f[f"svd_rel_error_trained_dc{half}"], "loss"), half=half,
+        err_ft=q(f[f"svd_rel_error_after_ft_trained_dc{half}"], "loss"), ft=p.ft_steps,
+        err_rand=q(f[f"svd_rel_error_random_dc{half}"], "loss"),
+        err_full=q(f[f"svd_rel_error_trained_dc{full}"], "plain"), full=full,
+        loss=q(f["task_loss_mha_trained"], "loss"),
+        loss_half=q(f[f"task_loss_mla_trained_dc{half}"], "loss"),
+        loss_ft=q(f[f"task_loss_mla_after_ft_trained_dc{half}"], "loss"),
+        chance=q(f["task_loss_chance"], "loss"),
+    )  # fmt: skip
+
+
+def headline_of(p: MLACostParams, f: dict[str, float]) -> Text:
+    half = max(1, p.conv_full_rank() // 2)
+    return t(
+        "%(model)s: MLA reads %(ratio)s fewer KV bytes per cached token than MHA (%(mla_b)s "
+        "against %(mha_b)s), but absorbed attention does %(f_ratio)s MHA's FLOPs per cached "
+        "token: %(where)s (%(r32)s MHA's FLOPs at 32,768 tokens). Converting a trained MHA "
+        "layer to MLA by SVD at half the latent costs %(err)s relative output error "
+        "(%(err_ft)s after %(ft)s fine-tuning steps).",
+        model=model_name(p), ratio=q(f["kv_bytes_ratio_mha_over_mla"], "x"),
+        mla_b=q(f["kv_bytes_per_token_mla"], "bytes"),
+        mha_b=q(f["kv_bytes_per_token_mha"], "bytes"),
+        f_ratio=q(f["flops_attn_ratio_mla_absorbed_over_mha"], "x"), where=_where(f),
+        r32=q(f["flops_ratio_mla_absorbed_over_mha_ctx32768"], "x"),
+        err=q(f[f"svd_rel_error_trained_dc{half}"], "ratio"),
+        err_ft=q(f[f"svd_rel_error_after_ft_trained_dc{half}"], "ratio"), ft=p.ft_steps,
+    )  # fmt: skip
+
+
+def summary_of(p: MLACostParams, f: dict[str, float]) -> Table:
+    rows: list[list[Cell]] = [
+        [scheme.upper(), q(f[f"kv_bytes_per_token_{scheme}"], "bytes"), t("—"), t("—")]
+        for scheme in ("mha", "gqa", "mqa")
+    ]
+    rows[0][2:] = [
+        q(f["flops_attn_per_ctx_token_mha"], "flops"),
+        q(f["flops_per_token_mha_ctx32768"], "flops"),
+    ]
+    rows += [
+        [
+            t(FLOP_TITLES[k]),
+            q(f["kv_bytes_per_token_mla"], "bytes"),
+            q(f[f"flops_attn_per_ctx_token_{k}"], "flops"),
+            q(f[f"flops_per_token_{k}_ctx32768"], "flops"),
+        ]  # fmt: skip
+        for k in ("mla_naive", "mla_absorbed")
+    ]
+    columns: list[Text | str] = [
+        t("Scheme"), t("KV bytes read per cached token (%(dtype)s)", dtype=p.dtype),
+        t("Attention FLOPs per cached token"), t("FLOPs per decoded token at 32,768 tokens"),
+    ]  # fmt: skip
+    return Table(columns=columns, rows=rows)
+
+
+_UNIT_PREFIXES: tuple[tuple[str, Unit], ...] = (
+    ("shape_", "count"),
+    ("bytes_per_element", "bytes"),
+    ("kv_bytes_per_token_", "bytes"),
+    ("kv_bytes_ratio", "x"),
+    ("flops_ratio", "x"),
+    ("flops_attn_ratio", "x"),
+    ("flops_crossover", "count"),
+    ("flops_", "flops"),
+    ("attn_flops_per_kv_byte", "plain"),
+    ("flop_check_counted", "flops"),
+    ("flop_check_formula", "flops"),
+    ("flop_check_", "plain"),
+    ("conv_full_rank", "count"),
+    ("conv_cache_fraction", "ratio"),
+    ("svd_rel_error", "ratio"),
+    ("kv_energy_kept", "ratio"),
+    ("task_loss", "loss"),
+    ("train_final_loss", "loss"),
+)
+
+
+def figure_units(p: MLACostParams) -> dict[str, Unit]:
+    return {
+        name: next(unit for prefix, unit in _UNIT_PREFIXES if name.startswith(prefix))
+        for name in figure_names(p)
+    }
+
+
+def figure_labels() -> dict[str, Text]:
+    return {
+        "kv_bytes_ratio_mha_over_mla": t("MHA's KV bytes over MLA's"),
+        "flops_attn_ratio_mla_absorbed_over_mha": t(
+            "absorbed MLA's attention FLOPs per cached token over MHA's"
+        ),
+        "flops_crossover_context": t("context where absorbed MLA's FLOPs equal MHA's (tokens)"),
+        "flop_check_max_rel_diff": t("FLOP formulas vs FlopCounterMode: largest relative gap"),
+        "task_loss_chance": t("copy task: loss of a uniform guess"),
+    }
 
 
 def result_of(p: MLACostParams, m: Measured) -> DemoResult:
     f = figures_of(p, m)
     return DemoResult(
         figures=f, series=series_of(p, f, m), checks=checks_of(p, f, m),
-        conclusion=conclusion_of(p, f, m),
+        conclusion=conclusion_of(p, f, m), headline=headline_of(p, f),
+        summary=summary_of(p, f), figure_units=figure_units(p), figure_labels=figure_labels(),
     )  # fmt: skip
 
 
