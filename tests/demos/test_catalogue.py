@@ -29,7 +29,7 @@ DEMOS_ROOT = REPO_ROOT / "app" / "demos"
 # The framework every demo runs on, not part of any demo's code version: a change here
 # changes no stored result's meaning (registration, validation, the result model).
 # app.i18n comes with app.errors (its messages are translated where they are shown).
-FRAMEWORK = {"app", "app.demos", "app.demos.base", "app.errors", "app.i18n"}
+FRAMEWORK = {"app", "app.demos", "app.demos.base", "app.demos.text", "app.errors", "app.i18n"}
 
 # Imports the demo's package without running app/demos/__init__.py (which would load the
 # whole catalogue), runs it on the small params, and prints the app.* modules loaded.
