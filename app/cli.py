@@ -1,7 +1,8 @@
 """The command line: ``interview-lab`` (or ``python -m app``).
 
 - ``serve``: migrate, import ``content/``, start the web server (embedded default);
-- ``import [PATH ...]``: import markdown files and folders in one transaction;
+- ``import [PATH|URL ...]``: import markdown files, folders, archives and git URLs in one
+  transaction, each remembered as a source; ``sources`` lists them, ``sources remove``;
 - ``migrate``: bring the database schema up to date;
 - ``demo list`` / ``demo run NAME --set key=value``: the live demos in the terminal;
 - ``claims check [--format json]``: run the claims' demos and print their verdicts;
@@ -23,6 +24,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from app.bank import BankReport, check_bank, import_bank, print_text, to_json
 from app.config import Settings, get_settings
@@ -61,11 +63,41 @@ def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) 
         engine.dispose()
 
 
+def run_sources(settings: Settings, targets: list[str], *, dry_run: bool = False) -> BankReport:
+    """Import ``targets`` (files, folders, archives, git URLs) as sources, in one
+    transaction; a dry run fetches and parses only."""
+    from app.sources.service import import_sources
+
+    def run(session: Session | None) -> BankReport:
+        return import_sources(
+            session,
+            targets=targets,
+            data_dir=settings.data_dir,
+            content_dir=settings.content_dir,
+            now=dt.datetime.now(dt.UTC),
+            dry_run=dry_run,
+        )[0]
+
+    if dry_run:
+        return run(None)
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        with session_scope(make_sessionmaker(engine)) as session:
+            return run(session)
+    finally:
+        engine.dispose()
+
+
 @cli.command("import")
 def import_command(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Markdown files or folders (default: the content folder)."),
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Markdown files, folders, .zip/.tar.gz archives or git URLs "
+            "(default: the content folder).",
+            metavar="PATH|URL",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Parse and report; write nothing.")
@@ -74,9 +106,19 @@ def import_command(
         OutputFormat, typer.Option("--format", help="Report as text or JSON.")
     ] = OutputFormat.text,
 ) -> None:
-    """Import Q&A markdown into the database (all files or none)."""
+    """Import Q&A markdown into the database (all files or none); each path or URL is
+    remembered as a source (``interview-lab sources``)."""
+    from app.sources.fetch import SourceError
+
     settings = get_settings()
-    report = run_import(settings, paths or [settings.content_dir], dry_run=dry_run)
+    try:
+        if targets:
+            report = run_sources(settings, targets, dry_run=dry_run)
+        else:
+            report = run_import(settings, [settings.content_dir], dry_run=dry_run)
+    except SourceError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from None
     if output is OutputFormat.json:
         typer.echo(json.dumps(to_json(report), ensure_ascii=False, indent=2))
     else:
@@ -207,10 +249,12 @@ def _register_subcommands() -> None:
     from app.claims.cli import claims_cli
     from app.export.cli import export_cli
     from app.runs.cli import demo_cli
+    from app.sources.cli import sources_cli
 
     cli.add_typer(demo_cli, name="demo")
     cli.add_typer(claims_cli, name="claims")
     cli.add_typer(export_cli, name="export")
+    cli.add_typer(sources_cli, name="sources")
 
 
 _register_subcommands()

@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("content", ("app.content",)),  # parse and import questions: knows nothing of claims
     ("claims", ("app.claims",)),  # claim files, the rule language, verdicts from stored runs
     ("bank", ("app.bank",)),  # imports the questions, then their claims, in one transaction
+    ("sources", ("app.sources",)),  # folders, files, archives, git URLs imported as sources
     ("runs", ("app.runs",)),  # a run's life (lifecycle: the one writer of its status)
     ("worker", ("app.worker",)),  # execute a run; local pool; Celery
     ("features", ("app.study", "app.quiz", "app.export", "app.users")),
@@ -39,7 +40,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # code) and only ``app.cli`` imports them.
     (
         "entry",
-        ("app.main", "app.cli", "app.__main__", "app.claims.cli", "app.runs.cli", "app.export.cli"),
+        (
+            "app.main",
+            "app.cli",
+            "app.__main__",
+            "app.claims.cli",
+            "app.runs.cli",
+            "app.export.cli",
+            "app.sources.cli",
+        ),
     ),
 )
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}

@@ -1,4 +1,5 @@
-"""Chapter identity without absolute paths (issue 18): a chapter imported from outside
+"""Sources, and chapter identity without absolute paths (issue 18). The ``sources``
+table: each folder, file, archive or git repository imported, by name. A chapter imported from outside
 the content folder was stored by its absolute path (``/tmp/x/1.3 RLs.md``), and its
 question ids began with that path's slug (``tmp-x-1-3-rls-…``). Such a chapter is now
 stored by its file's name (``1.3 RLs.md``, ids ``1-3-rls-…``), as a file imported by
@@ -49,6 +50,24 @@ def _name(path: str) -> str:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("origin", sa.Text(), nullable=False),
+        sa.Column("local_path", sa.Text(), nullable=False),
+        sa.Column("scope", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+    _rename_absolute_chapters()
+
+
+def _rename_absolute_chapters() -> None:
     conn = op.get_bind()
     columns = [c["name"] for c in sa.inspect(conn).get_columns("questions")]
     listed = ", ".join(columns)
@@ -101,5 +120,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The new ids are valid under the old code too: nothing to undo.
-    pass
+    # The new ids are valid under the old code too: only the sources table goes.
+    op.drop_table("sources")

@@ -8,6 +8,7 @@ from app.models.claims import Claim
 from app.models.content import Asked, Chapter, ParsedFileCache, Question, QuestionTag, Tag
 from app.models.quiz import Quiz, QuizItem
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
+from app.models.sources import Source
 from app.models.study import Card, Interview, ReviewLog
 from app.models.users import LOCAL_USERNAME, User
 
@@ -28,6 +29,7 @@ __all__ = [
     "Quiz",
     "QuizItem",
     "ReviewLog",
+    "Source",
     "Tag",
     "UTCDateTime",
     "User",

@@ -1,0 +1,139 @@
+"""Import, list and remove sources, each in the caller's one transaction.
+
+A source's chapters are keyed by the path inside it after its name (``bank/1.3 RLs.md``;
+a file imported alone: its name), so re-importing it, from wherever it now lies, updates
+the same chapters and questions: cards keep their history. Removing a source archives its
+questions (cards and logs are kept); importing it again restores them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.bank import BankReport, check_bank, import_bank
+from app.content.loader import folder_prefix, source_key
+from app.models import Chapter, Question, Source
+from app.sources.fetch import Fetched, SourceError, fetch
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    kind: str
+    origin: str
+    imported_at: dt.datetime | None
+    removed_at: dt.datetime | None
+    questions: int
+    chapters: int
+
+
+def _in_content(path: Path, content_dir: Path) -> bool:
+    return path.resolve().is_relative_to(content_dir.resolve())
+
+
+def _scope(fetched: Fetched, content_dir: Path) -> str:
+    if fetched.local_path.is_dir():
+        return folder_prefix(fetched.local_path, content_dir)
+    return source_key(fetched.local_path, content_dir)
+
+
+def _matches(column: InstrumentedAttribute[str], scope: str) -> ColumnElement[bool]:
+    if scope.endswith("/"):
+        return column.startswith(scope, autoescape=True)
+    return column == scope
+
+
+def import_sources(
+    session: Session | None,
+    *,
+    targets: Sequence[str],
+    data_dir: Path,
+    content_dir: Path,
+    now: dt.datetime,
+    dry_run: bool = False,
+) -> tuple[BankReport, list[Fetched]]:
+    """Fetch each target (a path or a git URL), import them all at once (unless
+    ``dry_run``: then only check; ``session`` may be None) and remember each as a
+    source. Nothing is written when any file has an error."""
+    fetched = [fetch(target, data_dir=data_dir) for target in targets]
+    paths = [f.local_path for f in fetched]
+    if dry_run or session is None:
+        report = check_bank(paths=paths, content_dir=content_dir, session=session)
+        report.dry_run = True
+        return report, fetched
+    report = import_bank(session, paths=paths, content_dir=content_dir, now=now)
+    if report.ok:
+        for one in fetched:
+            if not _in_content(one.local_path, content_dir):
+                _remember(session, one, content_dir, now)
+        session.flush()
+    return report, fetched
+
+
+def _remember(session: Session, fetched: Fetched, content_dir: Path, now: dt.datetime) -> None:
+    row = session.scalar(select(Source).where(Source.name == fetched.name))
+    if row is None:
+        row = Source(name=fetched.name, created_at=now)
+        session.add(row)
+    row.kind, row.origin = fetched.kind, fetched.origin
+    row.local_path = str(fetched.local_path)
+    row.scope = _scope(fetched, content_dir)
+    row.imported_at, row.removed_at = now, None
+
+
+def list_sources(*, session: Session) -> list[SourceRow]:
+    rows = []
+    for source in session.scalars(select(Source).order_by(Source.name)):
+        active = Question.archived_at.is_(None)
+        questions = session.scalar(
+            select(func.count(Question.id)).where(
+                active, _matches(Question.source_file, source.scope)
+            )
+        )
+        chapters = session.scalar(
+            select(func.count(Chapter.id)).where(
+                Chapter.archived_at.is_(None), _matches(Chapter.source_file, source.scope)
+            )
+        )
+        rows.append(
+            SourceRow(
+                source.name,
+                source.kind,
+                source.origin,
+                source.imported_at,
+                source.removed_at,
+                questions or 0,
+                chapters or 0,
+            )
+        )
+    return rows
+
+
+def get_source(*, session: Session, name: str) -> Source:
+    row = session.scalar(select(Source).where(Source.name == name))
+    if row is None:
+        raise SourceError(f"no source is named {name!r}", field="name")
+    return row
+
+
+def remove_source(*, session: Session, name: str, now: dt.datetime) -> int:
+    """Archive the questions and chapters of source ``name`` (cards and review logs are
+    kept; importing it again restores them). Returns how many questions were archived."""
+    row = get_source(session=session, name=name)
+    active = (Question.archived_at.is_(None), _matches(Question.source_file, row.scope))
+    archived = session.scalar(select(func.count(Question.id)).where(*active)) or 0
+    session.execute(update(Question).where(*active).values(archived_at=now))
+    session.execute(
+        update(Chapter)
+        .where(Chapter.archived_at.is_(None), _matches(Chapter.source_file, row.scope))
+        .values(archived_at=now)
+    )
+    row.removed_at = now
+    session.flush()
+    return archived
