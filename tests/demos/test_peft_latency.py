@@ -34,7 +34,9 @@ from app.demos.peft_latency.model import (
     with_prompt,
 )
 from app.demos.peft_latency.params import LoRATargets, PeftLatencyParams, seq_lengths
+from app.demos.text import q
 from app.errors import Unprocessable
+from tests.demos.english import english, msgid
 from tests.demos.support import Recorder
 
 VARIANTS = ("prompt", "prefix", "adapter", "lora_unmerged", "lora_merged")
@@ -59,7 +61,7 @@ def run_demo(*, recorder: Recorder | None = None, **raw: Any) -> DemoResult:
 
 
 def checks_of(result: DemoResult) -> dict[str, bool]:
-    return {check.name: check.passed for check in result.checks}
+    return {msgid(check.name): check.passed for check in result.checks}
 
 
 def tokens(T: int, seed: int = 1) -> torch.Tensor:
@@ -240,7 +242,7 @@ def test_tiny_run_has_every_figure_and_passes_every_check(
     assert f["adapter_init_max_abs_diff"] == 0.0
     assert f["summary_seq_len"] == 32 and f["n_virtual"] == n
     assert f["torch_threads"] == 1
-    assert "min thread_cpu time of 3 rounds" in result.conclusion
+    assert "the minimum CPU time of the timing thread over 3 rounds" in english(result.conclusion)
     steps = [step for step, _, _ in recorder.reports]
     assert steps == sorted(steps) and steps[-1] == recorder.reports[-1][1] == 3 + 3
     DemoResult.model_validate_json(result.model_dump_json())
@@ -250,8 +252,8 @@ def test_tiny_run_draws_a_ratio_line_per_variant(tiny_run: tuple[DemoResult, Rec
     result, _ = tiny_run
     charts: dict[str, list[str]] = {}
     for series in result.series:
-        assert series.x == [8.0, 32.0]
-        charts.setdefault(series.chart, []).append(series.name)
+        assert series.x == [0.0, 1.0] and series.categories == ["8", "32"]
+        charts.setdefault(series.chart, []).append(english(series.name))
     assert set(charts) == {
         "latency_ratio",
         "latency_ms",
@@ -260,6 +262,28 @@ def test_tiny_run_draws_a_ratio_line_per_variant(tiny_run: tuple[DemoResult, Rec
     }
     assert len(charts["latency_ratio"]) == len(VARIANTS)
     assert len(charts["latency_ms"]) == len(VARIANTS) + 1  # and the base
+    assert charts["latency_ms"][0] == "base model" and "LoRA merged" in charts["latency_ratio"]
+
+
+def test_the_page_opens_with_the_answer_and_a_summary_table(
+    tiny_run: tuple[DemoResult, Recorder],
+) -> None:
+    result, _ = tiny_run
+    f = result.figures
+    assert result.headline is not None and result.summary is not None
+    assert result.headline.args["merged"] == q(f["latency_ratio_lora_merged"], "x")
+    assert result.headline.args["T"] == 32
+    rows = result.summary.rows
+    assert [english(row[0]) for row in rows] == [
+        "prompt tuning", "prefix tuning", "Houlsby adapters", "LoRA unmerged", "LoRA merged",
+    ]  # fmt: skip
+    assert len(result.summary.columns) == 5  # decode is on
+    assert rows[1][2] == q(f["extra_kv_tokens_prefix"], "count")
+    assert rows[4][4] == q(f["decode_latency_ratio_lora_merged"], "x")
+    assert set(result.figure_units) == set(f)
+    assert result.figure_units["base_ms_seq32"] == "ms"
+    assert result.figure_units["extra_params_adapter"] == "params"
+    assert not DEMO.live_chart  # progress counts timing rounds: a bar, not a curve
 
 
 def test_without_decode_there_are_no_decode_figures() -> None:
@@ -274,7 +298,7 @@ def test_a_wall_clock_median_run_passes_its_checks() -> None:
     result = run_demo(clock="wall", statistic="median", **{**TINY, "num_lengths": 1})
     assert all(checks_of(result).values()), result.checks
     assert all(result.figures[f"latency_ratio_{v}"] > 0 for v in VARIANTS)
-    assert "median wall time" in result.conclusion
+    assert "the median wall-clock time over" in english(result.conclusion)
 
 
 def test_the_run_times_on_one_thread_and_restores_the_workers_setting() -> None:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.peft_latency.params import PeftLatencyParams, seq_lengths
-from app.demos.peft_latency.report import names_of, result_of
+from app.demos.peft_latency.report import names_of
+from app.demos.peft_latency.result import result_of
+from app.demos.text import N_
 
 
 def run(params: PeftLatencyParams, ctx: RunContext) -> DemoResult:
@@ -46,8 +48,8 @@ def figure_names(params: PeftLatencyParams) -> list[str]:
 
 DEMO = Demo(
     name="peft_latency",
-    title="Where PEFT methods cost time at inference",
-    summary=(
+    title=N_("Where PEFT methods cost time at inference"),
+    summary=N_(
         "Times a tiny decoder-only transformer with random weights at batch 1, as the base "
         "model and as five PEFT variants of it: prompt tuning (n virtual tokens prepended to "
         "the input), prefix tuning (n learned keys and values per layer), Houlsby adapters "
@@ -61,10 +63,10 @@ DEMO = Demo(
         "LoRA gives the unmerged outputs."
     ),
     claims=(
-        "A merged LoRA adds no inference latency; unmerged LoRA does",
-        "Adapters add inference latency (extra layers in series)",
-        "Prompt and prefix tuning take up sequence length and add KV-cache entries",
-        "Prefix tuning adds almost no compute at inference; adapters add more",
+        N_("A merged LoRA adds no inference latency; unmerged LoRA does"),
+        N_("Adapters add inference latency (extra layers in series)"),
+        N_("Prompt and prefix tuning take up sequence length and add KV-cache entries"),
+        N_("Prefix tuning adds almost no compute at inference; adapters add more"),
     ),
     params=PeftLatencyParams,
     run=run,
@@ -72,4 +74,7 @@ DEMO = Demo(
     # It runs LoRA's layer (app.demos.lora.layers): LoRA's code is part of this demo.
     uses=("app.demos.lora",),
     figure_names=figure_names,
+    # Progress counts timing rounds: a bar, not a curve.
+    live_chart=False,
+    topics=("LoRA", "PEFT", "Adapter", "Prompt Tuning", "Prefix Tuning", "参数高效微调"),
 )

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams
+from app.demos.lora.params import ui
+from app.demos.text import N_
 
 LoRATargets = Literal["qv", "qkvo", "all"]
 Statistic = Literal["min", "median"]
@@ -20,47 +22,103 @@ LENGTH_STEP = 4  # the timed lengths are max_seq_len / 4^k
 # virtual tokens, bottleneck 128, LoRA r 64 on every linear, 20 repeats, decode on) took
 # 24-37 s on one CPU thread of a shared two-core machine (load 2-3.5), the default run ~6 s.
 class PeftLatencyParams(DemoParams):
-    d_model: int = Field(default=128, ge=16, le=256, description="Model width d")
-    n_layers: int = Field(default=4, ge=1, le=6, description="Transformer blocks L")
-    n_heads: int = Field(default=4, ge=1, le=16, description="Attention heads; must divide d_model")
+    d_model: int = Field(
+        default=128,
+        ge=16,
+        le=256,
+        description=N_("Model width $d$"),
+        json_schema_extra=ui("model", N_("Model width d"), None),
+    )
+    n_layers: int = Field(
+        default=4,
+        ge=1,
+        le=6,
+        description=N_("Transformer blocks $L$"),
+        json_schema_extra=ui("model", N_("Transformer blocks"), N_("layers")),
+    )
+    n_heads: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description=N_("Attention heads; must divide the model width"),
+        json_schema_extra=ui("model", N_("Attention heads"), N_("heads")),
+    )
     max_seq_len: int = Field(
-        default=512, ge=16, le=512, description="Longest prompt timed (tokens, batch 1)"
+        default=512,
+        ge=16,
+        le=512,
+        description=N_("Longest prompt timed (tokens, batch 1)"),
+        json_schema_extra=ui("training", N_("Longest prompt"), N_("tokens")),
     )
     num_lengths: int = Field(
         default=3,
         ge=1,
         le=4,
-        description="How many prompt lengths: max_seq_len, max_seq_len/4, /16, ...",
+        description=N_("How many prompt lengths: the longest, a quarter of it, a sixteenth, ..."),
+        json_schema_extra=ui("training", N_("Prompt lengths timed"), None),
     )
     n_virtual: int = Field(
-        default=20, ge=1, le=64, description="Virtual tokens (prompt) / prefix length (prefix)"
+        default=20,
+        ge=1,
+        le=64,
+        description=N_("Virtual tokens (prompt tuning) and prefix length (prefix tuning)"),
+        json_schema_extra=ui("method", N_("Virtual tokens / prefix length"), N_("tokens")),
     )
     bottleneck: int = Field(
-        default=32, ge=1, le=128, description="Houlsby adapter bottleneck m (d -> m -> d)"
+        default=32,
+        ge=1,
+        le=128,
+        description=N_(r"Houlsby adapter bottleneck $m$ ($d \to m \to d$)"),
+        json_schema_extra=ui("method", N_("Adapter bottleneck"), None),
     )
-    lora_rank: int = Field(default=8, ge=1, le=64, description="LoRA rank r")
+    lora_rank: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description=N_("LoRA rank $r$"),
+        json_schema_extra=ui("method", N_("LoRA rank r"), None),
+    )
     lora_alpha: float = Field(
-        default=16.0, gt=0, le=256, allow_inf_nan=False, description="LoRA scaling is alpha/r"
+        default=16.0,
+        gt=0,
+        le=256,
+        allow_inf_nan=False,
+        description=N_(r"LoRA's update is scaled by $\alpha / r$"),
+        json_schema_extra=ui("method", N_("LoRA alpha"), None),
     )
     lora_targets: LoRATargets = Field(
         default="qv",
-        description="Layers LoRA adapts: q and v (default), all attention, or every linear",
+        description=N_("Layers LoRA adapts: q and v (default), all attention, or every linear"),
+        json_schema_extra=ui("method", N_("Layers LoRA adapts"), None),
     )
-    repeats: int = Field(default=15, ge=3, le=20, description="Timed rounds per length")
+    repeats: int = Field(
+        default=15,
+        ge=3,
+        le=20,
+        description=N_("Timed rounds per length"),
+        json_schema_extra=ui("training", N_("Timed rounds"), N_("rounds")),
+    )
     statistic: Statistic = Field(
         default="min",
-        description="Each timing's statistic over the rounds: min (steadiest on a shared "
-        "machine: interference only adds time) or median",
+        description=N_(
+            "Each timing's statistic over the rounds: min (steadiest on a shared machine: "
+            "interference only adds time) or median"
+        ),
+        json_schema_extra=ui("advanced", N_("Statistic over rounds"), None),
     )
     decode: bool = Field(
         default=True,
-        description="Also time one decoded token against a KV cache of each length",
+        description=N_("Also time one decoded token against a KV cache of each length"),
+        json_schema_extra=ui("training", N_("Also time decoding"), None),
     )
     clock: Clock = Field(
         default="thread_cpu",
-        description="thread_cpu: the timing thread's CPU time, what a forward costs on a core "
-        "of its own, blind to other processes on a shared machine; wall: the latency a "
-        "caller sees, other processes included (CUDA always uses wall)",
+        description=N_(
+            "thread_cpu: the timing thread's CPU time, what a forward costs on a core of its "
+            "own, blind to other processes on a shared machine; wall: the latency a caller "
+            "sees, other processes included (CUDA always uses wall)"
+        ),
+        json_schema_extra=ui("advanced", N_("Clock"), None),
     )
 
     # Field validators (not a model validator) so the error names the field; the fields

@@ -24,18 +24,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from app.demos.base import Check, DemoResult, Series
+from app.demos.base import Check, Series
 from app.demos.peft_latency.params import PeftLatencyParams
+from app.demos.peft_latency.words import clock_name, model_name, statistic_name
+from app.demos.text import Text, q, t
 
 VARIANTS = ("prompt", "prefix", "adapter", "lora_unmerged", "lora_merged")
-LABELS = {
-    "base": "base model",
-    "prompt": "prompt tuning",
-    "prefix": "prefix tuning",
-    "adapter": "Houlsby adapters",
-    "lora_unmerged": "LoRA unmerged",
-    "lora_merged": "LoRA merged",
-}
 LORA_SHAPES = {  # (d_in, d_out) in units of d_model
     "q": (1, 1),
     "k": (1, 1),
@@ -176,29 +170,40 @@ def _count_checks(p: PeftLatencyParams, m: Measured, extras: Extras) -> list[Che
     kv, entries = extras.kv, extras.entries
     return [
         Check(
-            name="extra parameters match the formulas",
+            name=t("Extra parameters match the formulas"),
             passed=extras.params == want_params,
-            detail=", ".join(
-                f"{v}: {extras.params[v]} (formula {want_params[v]})" for v in VARIANTS
+            detail=t(
+                "Measured (formula): %(list)s",
+                list=", ".join(f"{v} {extras.params[v]} ({want_params[v]})" for v in VARIANTS),
             ),
         ),
         Check(
-            name="prompt and prefix tuning add n tokens to every layer's KV cache",
+            name=t("Prompt and prefix tuning add $n$ tokens to every layer's KV cache"),
             passed=all(kv[v] == want_kv[v] and entries[v] == want_entries[v] for v in VARIANTS),
-            detail=f"n = {p.n_virtual}: extra KV tokens per layer "
-            + ", ".join(f"{v} {kv[v]:g}" for v in VARIANTS)
-            + f"; prompt adds {entries['prompt']} entries, prefix "
-            f"{entries['prefix']} (n × {L} layers × 2 × {d} = {want_entries['prefix']})",
+            detail=t(
+                "$n$ = %(n)s; extra KV tokens per layer: %(list)s; prompt tuning adds "
+                r"%(prompt)s entries, prefix tuning %(prefix)s ($n \times L \times 2 \times d$ "
+                "= %(n)s × %(L)s × 2 × %(d)s = %(want)s)",
+                n=p.n_virtual, list=", ".join(f"{v} {kv[v]:g}" for v in VARIANTS),
+                prompt=q(entries["prompt"], "count"), prefix=q(entries["prefix"], "count"),
+                L=L, d=d, want=q(want_entries["prefix"], "count"),
+            ),
         ),
         Check(
-            name="prompt tuning lengthens the sequence every layer processes; prefix does not",
+            name=t(
+                "Prompt tuning lengthens the sequence every layer processes; prefix tuning "
+                "does not"
+            ),
             passed=extras.query["prompt"] == p.n_virtual
             and all(extras.query[v] == 0 for v in VARIANTS if v != "prompt"),
-            detail=f"query tokens per layer at T = {m.lengths[-1]}: "
-            f"base {m.query_tokens['base'][0]}, "
-            f"prompt {m.query_tokens['prompt'][0]}, prefix {m.query_tokens['prefix'][0]}",
+            detail=t(
+                "Query tokens per layer, at $T$ = %(T)s: base model %(base)s, prompt tuning "
+                "%(prompt)s, prefix tuning %(prefix)s",
+                T=m.lengths[-1], base=m.query_tokens["base"][0],
+                prompt=m.query_tokens["prompt"][0], prefix=m.query_tokens["prefix"][0],
+            ),
         ),
-    ]
+    ]  # fmt: skip
 
 
 def checks_of(p: PeftLatencyParams, m: Measured) -> list[Check]:
@@ -206,66 +211,91 @@ def checks_of(p: PeftLatencyParams, m: Measured) -> list[Check]:
     merge_tol = 1e-4 * max(1.0, m.logits_scale)
     return [
         Check(
-            name="merged LoRA gives the unmerged outputs (fp32)",
+            name=t("Merged LoRA gives the unmerged outputs (fp32)"),
             passed=m.merged_diff < merge_tol,
-            detail=f"max |merged − unmerged| {m.merged_diff:.2e} (tolerance {merge_tol:.1e}); "
-            f"LoRA itself moves the logits by up to {m.lora_change:.3g}",
+            detail=t(
+                "Largest difference %(diff)s (tolerance %(tol)s); LoRA itself moves the "
+                "logits by up to %(change)s",
+                diff=q(m.merged_diff, "plain"), tol=q(merge_tol, "plain"),
+                change=q(m.lora_change, "plain"),
+            ),
         ),
         Check(
-            name="merged LoRA has no extra parameters at inference",
+            name=t("Merged LoRA has no extra parameters at inference"),
             passed=extras.params["lora_merged"] == 0,
-            detail=f"{m.params['lora_merged']} parameters, base {m.params['base']}",
+            detail=t(
+                "%(merged)s parameters; the base model has %(base)s",
+                merged=m.params["lora_merged"], base=m.params["base"],
+            ),
         ),
         *_count_checks(p, m, extras),
         Check(
-            name="adapters with a zero up-projection leave the output equal to the base",
+            name=t("Adapters with a zero up-projection leave the output equal to the base"),
             passed=m.adapter_init_diff == 0.0,
-            detail=f"max |difference| {m.adapter_init_diff:.2e} (Houlsby's near-identity init)",
+            detail=t(
+                "Largest difference %(diff)s (Houlsby's near-identity init)",
+                diff=q(m.adapter_init_diff, "plain"),
+            ),
         ),
+    ]  # fmt: skip
+
+
+def _labels(p: PeftLatencyParams, m: Measured, mode: str) -> tuple[Text, Text]:
+    """The y labels of a mode's ratio and time charts."""
+    if mode:
+        return t("time over the base model's (one decoded token, cache of $T$)"), t(
+            "%(statistic)s ms, %(clock)s (one decoded token)",
+            statistic=statistic_name(p.statistic),
+            clock=clock_name(m.clock),
+        )
+    return t("time over the base model's (prefill, batch 1)"), t(
+        "%(statistic)s ms, %(clock)s (prefill, batch 1)",
+        statistic=statistic_name(p.statistic), clock=clock_name(m.clock),
+    )  # fmt: skip
+
+
+def _timing_series(
+    p: PeftLatencyParams, m: Measured, mode: str, ms: dict[int, dict[str, float]]
+) -> list[Series]:
+    """Each variant's time over the base's, and every model's time, by prompt length."""
+    xs = [float(i) for i in range(len(m.lengths))]
+    lengths: list[Text | str] = [str(T) for T in m.lengths]
+    x_label = t("prompt length $T$ (tokens)")
+    ratio_label, ms_label = _labels(p, m, mode)
+    rs = ratios(ms)
+    ratio = [
+        Series(
+            name=model_name(v),
+            x=xs,
+            y=[rs[T][v] for T in m.lengths],
+            x_label=x_label,
+            y_label=ratio_label,
+            chart=f"{mode}latency_ratio",
+            categories=lengths,
+            unit="x",
+        )
+        for v in VARIANTS
     ]
+    times = [
+        Series(
+            name=model_name(name),
+            x=xs,
+            y=[ms[T][name] for T in m.lengths],
+            x_label=x_label,
+            y_label=ms_label,
+            log_y=True,
+            chart=f"{mode}latency_ms",
+            categories=lengths,
+            unit="ms",
+        )
+        for name in ("base", *VARIANTS)
+    ]
+    return ratio + times  # fmt: skip
 
 
 def series_of(p: PeftLatencyParams, m: Measured) -> list[Series]:
-    """Per mode: each variant's time over the base's, and every model's time, by length."""
-    series: list[Series] = []
-    xs = [float(T) for T in m.lengths]
-    for mode, ms in timed_of(p, m).items():
-        where = "decoding one token against a cache of T tokens" if mode else "prefill"
-        rs = ratios(ms)
-        series += [
-            Series(
-                name=LABELS[v],
-                x=xs,
-                y=[rs[T][v] for T in m.lengths],
-                x_label="prompt length T (tokens)",
-                y_label=f"time / base ({where})",
-                chart=f"{mode}latency_ratio",
-            )
-            for v in VARIANTS
-        ]
-        series += [
-            Series(
-                name=LABELS[name],
-                x=xs,
-                y=[ms[T][name] for T in m.lengths],
-                x_label="prompt length T (tokens)",
-                y_label=f"{p.statistic} ms, {m.clock} clock ({where}, batch 1)",
-                log_y=True,
-                chart=f"{mode}latency_ms",
-            )
-            for name in ("base", *VARIANTS)
-        ]
-    return series
-
-
-def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
-    figures = figures_of(p, m)
-    return DemoResult(
-        figures=figures,
-        series=series_of(p, m),
-        checks=checks_of(p, m),
-        conclusion=conclusion_of(p, m, figures),
-    )
+    """Per mode (prefill, decode): ratio and time charts, one line per model."""
+    return [s for mode, ms in timed_of(p, m).items() for s in _timing_series(p, m, mode, ms)]
 
 
 def _same_extra(counts: list[int], base: list[int]) -> float:
@@ -273,33 +303,50 @@ def _same_extra(counts: list[int], base: list[int]) -> float:
     return float(extra.pop()) if len(extra) == 1 else float("nan")
 
 
-def conclusion_of(p: PeftLatencyParams, m: Measured, f: dict[str, float]) -> str:
+def _listed(m: Measured, f: dict[str, float], mode: str) -> Text:
+    """Each variant's ratio at the longest length (and the geometric mean over lengths)."""
+    several = len(m.lengths) > 1
+    parts = [
+        t("%(method)s %(ratio)s (%(geomean)s)", method=model_name(v),
+          ratio=q(f[f"{mode}latency_ratio_{v}"], "x"),
+          geomean=q(f[f"{mode}latency_ratio_{v}_geomean"], "x"))
+        if several
+        else t("%(method)s %(ratio)s", method=model_name(v),
+               ratio=q(f[f"{mode}latency_ratio_{v}"], "x"))
+        for v in VARIANTS
+    ]  # fmt: skip
+    return Text(
+        msg=", ".join(f"%(p{i})s" for i in range(len(parts))),
+        args={f"p{i}": part for i, part in enumerate(parts)},
+    )
+
+
+def conclusion_of(p: PeftLatencyParams, m: Measured, f: dict[str, float]) -> Text:
     T = m.lengths[-1]
-    threads = f"{m.threads} thread{'s' if m.threads != 1 else ''}"
-    where = "CUDA" if m.on_cuda else f"CPU ({threads})"
-
-    def listed(mode: str) -> str:
-        return ", ".join(
-            f"{LABELS[v]} {f[f'{mode}latency_ratio_{v}']:.2f}×"
-            + (f" ({f[f'{mode}latency_ratio_{v}_geomean']:.2f}×)" if len(m.lengths) > 1 else "")
-            for v in VARIANTS
+    where = t("CUDA") if m.on_cuda else t("CPU with %(threads)s torch threads", threads=m.threads)
+    over: Text | str = ""
+    if len(m.lengths) > 1:
+        over = t(
+            " (in brackets: the geometric mean over $T$ = %(lo)s–%(hi)s)", lo=m.lengths[0], hi=T
         )
-
-    over = f" (in brackets: the geometric mean over T = {m.lengths[0]}–{T})"
-    text = (
-        f"Prefill of a {T}-token prompt at batch 1 on {where}, {p.statistic} {m.clock} time "
-        f"of {p.repeats} rounds, as a ratio to the base model's {f[f'base_ms_seq{T}']:.2f} ms"
-        f"{over if len(m.lengths) > 1 else ''}: {listed('')}."
-    )
+    decode: Text | str = ""
     if p.decode:
-        text += (
-            f" One token decoded against that cache (base {f[f'decode_base_ms_seq{T}']:.2f} ms): "
-            f"{listed('decode_')}."
+        decode = t(
+            " One token decoded against that cache (base model %(ms)s): %(list)s.",
+            ms=q(f[f"decode_base_ms_seq{T}"], "ms"),
+            list=_listed(m, f, "decode_"),
         )
-    text += (
-        f" Prompt and prefix tuning each add {f['extra_kv_tokens_prefix']:g} tokens to every "
-        f"layer's KV cache ({f['extra_kv_entries_prefix']:g} entries); merged LoRA matches "
-        f"unmerged within {m.merged_diff:.1e} with {f['extra_params_lora_merged']:g} extra "
-        f"parameters, the base's compute, so its distance from 1× is this run's timing noise."
-    )
-    return text
+    return t(
+        "Prefill of a %(T)s-token prompt at batch 1 on %(where)s, the %(statistic)s "
+        "%(clock)s over %(repeats)s rounds, as a ratio to the base model's %(base)s%(over)s: "
+        "%(list)s.%(decode)s Prompt and prefix tuning each add %(n)s tokens to every "
+        "layer's KV cache (%(entries)s entries); merged LoRA matches unmerged within "
+        "%(diff)s with %(extra)s extra parameters, the base model's compute, so its distance "
+        "from 1× is this run's timing noise.",
+        T=T, where=where, statistic=statistic_name(p.statistic), clock=clock_name(m.clock),
+        repeats=p.repeats,
+        base=q(f[f"base_ms_seq{T}"], "ms"), over=over, list=_listed(m, f, ""), decode=decode,
+        n=q(f["extra_kv_tokens_prefix"], "count"),
+        entries=q(f["extra_kv_entries_prefix"], "count"), diff=q(m.merged_diff, "plain"),
+        extra=q(f["extra_params_lora_merged"], "params"),
+    )  # fmt: skip
