@@ -27,8 +27,15 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.content import cache as parse_cache
+from app.content import names
 from app.content.changes import answer_changed
-from app.content.loader import discover_keyed, folder_prefix, load_file, source_key
+from app.content.loader import (
+    cross_file_problems,
+    discover_keyed,
+    folder_prefix,
+    load_file,
+    source_key,
+)
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
 from app.content.tags import display_name, fold, tag_key
 from app.models import Asked, Card, Chapter, Question, QuestionTag, Tag
@@ -54,6 +61,8 @@ class ImportReport:
     restored: int = 0
     # Source file -> parse-cache key of the files parsed afresh (stored after a write).
     to_cache: dict[str, str] = field(default_factory=dict, repr=False)
+    # Company spelling -> the name it is stored as (``app.content.names``).
+    company_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -82,7 +91,9 @@ class ImportReport:
         stages: Counter[str] = Counter()
         tags: Counter[str] = Counter()
         for q in self.questions:
-            companies.update({a.company or "(unknown)" for a in q.asked})
+            companies.update(
+                {self.company_names.get(a.company or "", a.company) or "(unknown)" for a in q.asked}
+            )
             stages.update({a.stage or "(unknown)" for a in q.asked})
             tags.update({names[tag_key(t)] for t in q.tags})
         return {"company": companies, "stage": stages, "tag": tags}
@@ -105,38 +116,6 @@ def search_text(q: ParsedQuestion) -> str:
     companies = " ".join(a.company for a in q.asked if a.company)
     answer = _MARKUP.sub("", q.answer_md)
     return fold("\n".join([q.title, answer, " ".join(q.tags), companies]))
-
-
-def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
-    """Ids and chapter slugs must be unique across the files of one import."""
-    problems = []
-    seen_ids: dict[str, tuple[str, int]] = {}
-    seen_slugs: dict[str, str] = {}
-    for f in files:
-        if f.slug in seen_slugs and f.title:
-            problems.append(
-                Diagnostic(
-                    f.path,
-                    1,
-                    "error",
-                    f"chapter slug {f.slug!r} also comes from {seen_slugs[f.slug]}",
-                )
-            )
-        seen_slugs.setdefault(f.slug, f.path)
-        for q in f.questions:
-            if q.id in seen_ids:
-                other_path, other_line = seen_ids[q.id]
-                problems.append(
-                    Diagnostic(
-                        f.path,
-                        q.line,
-                        "error",
-                        f"question id {q.id!r} is already used at {other_path}:{other_line}",
-                    )
-                )
-            else:
-                seen_ids[q.id] = (f.path, q.line)
-    return problems
 
 
 def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[str]]:
@@ -180,6 +159,9 @@ def parse_paths(
     report = ImportReport(files=parsed, problems=problems)
     report.to_cache = {fresh[p].source_file: keys[p] for p in misses if p in keys}
     report.problems.extend(cross_file_problems(parsed))
+    aliases = names.read_aliases(content_dir)
+    report.problems.extend(aliases.problems)
+    report.company_names = names.plan_import(report.questions, session, aliases)
     if not files and not problems:
         report.problems.append(
             Diagnostic(", ".join(str(p) for p in paths), 1, "error", "no .md files found")
@@ -309,7 +291,10 @@ def _write(
             session.execute(delete(Asked).where(Asked.question_id.in_(ids)))
             session.execute(delete(QuestionTag).where(QuestionTag.question_id.in_(ids)))
     touched = {r["id"] for r in new_rows} | set(replaced)
-    _insert_details(session, [q for q in report.questions if q.id in touched], tag_ids)
+    names.apply_names(session, report.company_names)
+    _insert_details(
+        session, [q for q in report.questions if q.id in touched], tag_ids, report.company_names
+    )
 
     seen_ids = {q.id for q in report.questions}
     gone = [
@@ -362,13 +347,16 @@ def _ensure_tags(session: Session, questions: Sequence[ParsedQuestion]) -> dict[
 
 
 def _insert_details(
-    session: Session, questions: Sequence[ParsedQuestion], tag_ids: dict[str, int]
+    session: Session,
+    questions: Sequence[ParsedQuestion],
+    tag_ids: dict[str, int],
+    company_names: Mapping[str, str],
 ) -> None:
     asked_rows = [
         {
             "question_id": q.id,
             "position": i,
-            "company": a.company,
+            "company": company_names.get(a.company, a.company) if a.company else a.company,
             "role": a.role,
             "stage": a.stage,
             "date": a.date,

@@ -7,7 +7,7 @@ file and, for bad bytes, the line. Directories are searched for ``*.md`` files
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from app.content.model import Diagnostic, ParsedFile
@@ -124,3 +124,35 @@ def load_file(path: Path, content_dir: Path, key: str | None = None) -> ParsedFi
         failed.diagnostics.append(text)
         return failed
     return parse_text(text, path=shown, source_file=key)
+
+
+def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
+    """Ids and chapter slugs must be unique across the files of one import."""
+    problems = []
+    seen_ids: dict[str, tuple[str, int]] = {}
+    seen_slugs: dict[str, str] = {}
+    for f in files:
+        if f.slug in seen_slugs and f.title:
+            problems.append(
+                Diagnostic(
+                    f.path,
+                    1,
+                    "error",
+                    f"chapter slug {f.slug!r} also comes from {seen_slugs[f.slug]}",
+                )
+            )
+        seen_slugs.setdefault(f.slug, f.path)
+        for q in f.questions:
+            if q.id in seen_ids:
+                other_path, other_line = seen_ids[q.id]
+                problems.append(
+                    Diagnostic(
+                        f.path,
+                        q.line,
+                        "error",
+                        f"question id {q.id!r} is already used at {other_path}:{other_line}",
+                    )
+                )
+            else:
+                seen_ids[q.id] = (f.path, q.line)
+    return problems

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from app.content.importer import ImportReport
 from app.content.model import Diagnostic
+from app.content.names import merges
 
 
 def _diag(d: Diagnostic) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def to_json(report: ImportReport) -> dict[str, Any]:
             "restored": report.restored,
         },
         "counts": {name: dict(counter.most_common()) for name, counter in counts.items()},
+        "merges": merges(report.company_names),
     }
 
 
@@ -69,6 +71,9 @@ def print_text(report: ImportReport, console: Console) -> None:
             top = ", ".join(f"{k} {v}" for k, v in counts[name].most_common(12))
             more = len(counts[name]) - 12
             console.print(f"[bold]{name}[/bold]: {top}" + (f" (+{more} more)" if more > 0 else ""))
+
+    for merge in merges(report.company_names):
+        console.print(f"[bold]merged[/bold]: company {merge}", highlight=False)
 
     for d in report.diagnostics:
         style = "red" if d.level == "error" else "yellow"

@@ -1,0 +1,115 @@
+"""Company names folded by a documented rule, with the user in charge (issue 18).
+
+The rule: two spellings are one company when they are equal after NFKC (full-width
+letters and digits become ASCII), case folding and dropping every space: ``上海 AI Lab``,
+``上海AI Lab`` and ``上海ＡＩ lab`` are one. The name shown is the most frequent
+spelling over the bank (ties: the first seen).
+
+``content/aliases.yaml`` overrides it::
+
+    companies:
+      Shanghai AI Lab: 上海AI Lab   # merge: this spelling is that company
+      META: META                    # split: a name mapped to itself is never folded
+
+An import lists each merge it made (``上海 AI Lab -> 上海AI Lab``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.content.model import Diagnostic, ParsedQuestion
+from app.models import Asked, Question
+
+ALIASES_FILE = "aliases.yaml"
+_SPACES = re.compile(r"\s+")
+
+
+def company_key(name: str) -> str:
+    """The key two spellings share when they are one company."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", name).casefold())
+
+
+@dataclass
+class Aliases:
+    companies: dict[str, str] = field(default_factory=dict)
+    problems: list[Diagnostic] = field(default_factory=list)
+
+
+def read_aliases(content_dir: Path) -> Aliases:
+    """``content_dir/aliases.yaml``, or no aliases; a malformed file is an error."""
+    path = content_dir / ALIASES_FILE
+    aliases = Aliases()
+    if not path.is_file():
+        return aliases
+    shown = path.as_posix()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        aliases.problems.append(Diagnostic(shown, 1, "error", f"cannot read the aliases: {exc}"))
+        return aliases
+    companies = data.get("companies", {}) if isinstance(data, dict) else None
+    if not isinstance(companies, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in companies.items()
+    ):
+        aliases.problems.append(
+            Diagnostic(shown, 1, "error", "companies: must map each spelling to a name")
+        )
+        return aliases
+    aliases.companies = {k.strip(): v.strip() for k, v in companies.items()}
+    return aliases
+
+
+def plan_names(spellings: Iterable[str], aliases: Aliases) -> dict[str, str]:
+    """Spelling -> the company name it is stored as (every spelling given, in bank
+    order with repeats: the most frequent spelling of a key names it)."""
+    counts = Counter(spellings)
+    kept = {name for name, target in aliases.companies.items() if name == target}
+
+    def key(spelling: str) -> str:
+        if spelling in kept:
+            return "=" + spelling
+        target = aliases.companies.get(spelling)
+        return company_key(target if target is not None else spelling)
+
+    groups: dict[str, Counter[str]] = {}
+    for spelling, n in counts.items():
+        groups.setdefault(key(spelling), Counter())[spelling] += n
+    named: dict[str, str] = {}
+    for group_key, group in groups.items():
+        targets = [aliases.companies[s] for s in group if s in aliases.companies]
+        named[group_key] = targets[0] if targets else group.most_common(1)[0][0]
+    return {spelling: named[key(spelling)] for spelling in counts}
+
+
+def merges(plan: Mapping[str, str]) -> list[str]:
+    """The merges a plan makes, for the report: ``spelling -> name``."""
+    return [f"{s} -> {n}" for s, n in sorted(plan.items()) if s != n]
+
+
+def plan_import(
+    questions: Iterable[ParsedQuestion], session: Session | None, aliases: Aliases
+) -> dict[str, str]:
+    """The plan over the questions being imported and, with a session, the companies of
+    the active questions already stored."""
+    spellings = [a.company for q in questions for a in q.asked if a.company]
+    if session is not None:
+        stored = select(Asked.company).join(Question, Question.id == Asked.question_id)
+        spellings += [c for c in session.scalars(stored.where(Question.archived_at.is_(None))) if c]
+    return plan_names(spellings, aliases)
+
+
+def apply_names(session: Session, plan: Mapping[str, str]) -> None:
+    """Rename the stored spellings the plan folds (questions not re-imported too)."""
+    for spelling, name in plan.items():
+        if spelling != name:
+            session.execute(update(Asked).where(Asked.company == spelling).values(company=name))

@@ -1,0 +1,79 @@
+"""Company names folded by the documented rule, with content/aliases.yaml in charge
+(issue 18): spellings merged, one name kept apart, each merge in the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import Settings
+from app.content.names import Aliases, plan_names
+from app.db import make_engine, make_sessionmaker
+from app.models import Asked
+
+runner = CliRunner()
+
+
+def chapter(title: str, *companies: str) -> str:
+    parts = [f"# {title}\n"]
+    for i, company in enumerate(companies):
+        parts.append(
+            f"\n### Q. {title} question {i}\n> **Company**: {company} | **Round**: 一面 | "
+            f"**Date**: 2025-03-01 | **Tags**: [RL]\n\nAnswer {i}.\n"
+        )
+    return "".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    monkeypatch.setenv("IL_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("IL_CONTENT_DIR", str(settings.content_dir))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def stored(settings: Settings) -> list[str]:
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return sorted(str(c) for c in session.scalars(select(Asked.company)))
+    finally:
+        engine.dispose()
+
+
+def test_the_rule_folds_width_case_and_spaces() -> None:
+    plan = plan_names(["上海 AI Lab", "上海AI Lab", "上海AI Lab", "上海ＡＩ lab"], Aliases())
+    assert set(plan.values()) == {"上海AI Lab"}
+
+
+def test_aliases_merge_two_spellings_and_keep_one_apart(
+    tmp_path: Path, settings: Settings, content_dir: Path
+) -> None:
+    (content_dir / "aliases.yaml").write_text(
+        "companies:\n  Shanghai AI Laboratory: 上海AI Lab\n  META: META\n", encoding="utf-8"
+    )
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "a.md").write_text(
+        chapter("A", "上海 AI Lab", "上海AI Lab", "Meta", "META"), encoding="utf-8"
+    )
+    (bank / "b.md").write_text(
+        chapter("B", "上海AI Lab", "Shanghai AI Laboratory", "meta"), encoding="utf-8"
+    )
+    result = runner.invoke(cli, ["import", str(bank), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["counts"]["company"] == {"上海AI Lab": 4, "Meta": 2, "META": 1}
+    assert report["merges"] == [
+        "Shanghai AI Laboratory -> 上海AI Lab",
+        "meta -> Meta",
+        "上海 AI Lab -> 上海AI Lab",
+    ]
+    assert stored(settings) == ["META", "Meta", "Meta"] + ["上海AI Lab"] * 4
+    text = runner.invoke(cli, ["import", str(bank)]).output
+    assert "merged: company 上海 AI Lab -> 上海AI Lab" in text
