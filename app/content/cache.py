@@ -21,7 +21,17 @@ from app.content.loader import display_path
 from app.content.model import AskedRecord, Diagnostic, ParsedFile, ParsedQuestion
 from app.models import ParsedFileCache
 
-PARSER_MODULES = ("limits", "loader", "markdown", "metadata", "model", "parser", "render", "tags")
+PARSER_MODULES = (
+    "hints",
+    "limits",
+    "loader",
+    "markdown",
+    "metadata",
+    "model",
+    "parser",
+    "render",
+    "tags",
+)
 PARSER_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "latex2mathml", "nh3")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
+from app.content.hints import nearest_hint
 from app.content.limits import (
     MAX_ANSWER_CHARS,
     MAX_FILE_CHARS,
@@ -265,9 +266,9 @@ class _FileParser:
             self.result.title = self.result.slug
             self.add(0, "warning", "no `# Title` line; the chapter is named after the file")
         if not self.result.questions and not self.result.errors:
-            self.result.diagnostics.append(
-                Diagnostic(self.path, 1, "error", f"format not recognised: {FORMAT_HINT}")
-            )
+            hint = nearest_hint("\n".join(self.lines))
+            message = f"format not recognised: {FORMAT_HINT}" + (f"; {hint}" if hint else "")
+            self.result.diagnostics.append(Diagnostic(self.path, 1, "error", message))
         return self.result
 
     def _chapter_or_section(self, i: int) -> int:
