@@ -119,27 +119,32 @@ def _cache_size_checks(p: MLAParams, f: dict[str, float]) -> list[Check]:
     return checks
 
 
+def _cache_check(f: dict[str, float], m: LayerMeasured) -> Check:
+    """What the small layer caches, measured against the formula."""
+    shapes = zip(m.cache_names, m.cache_shapes, strict=True)
+    cache = ", ".join(f"{name} {list(shape)}" for name, shape in shapes)
+    return Check(
+        name=t(
+            r"The layer's cache holds only $c_{KV}$ and $k^R$: measured bytes per token = "
+            r"$(d_c + d_h^R) \times$ bytes per element"
+        ),
+        passed=m.cache_names == ("c_kv", "k_rope")
+        and m.cache_bytes_measured == f["cache_bytes_per_token_formula"],
+        detail=t(
+            "%(cache)s; %(measured)s measured, %(formula)s by the formula (MHA: %(mha)s)",
+            cache=cache,
+            measured=q(m.cache_bytes_measured, "bytes"),
+            formula=q(f["cache_bytes_per_token_formula"], "bytes"),
+            mha=q(f["layer_mha_cache_bytes_per_token_formula"], "bytes"),
+        ),  # fmt: skip
+    )
+
+
 def _layer_checks(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> list[Check]:
     """The layer built here: what it caches, and that every form computes the same output."""
     tol = TOLERANCE * max(1.0, m.output_scale)
-    shapes = zip(m.cache_names, m.cache_shapes, strict=True)
-    cache = ", ".join(f"{name} {list(shape)}" for name, shape in shapes)
     return [
-        Check(
-            name=t(
-                r"The layer's cache holds only $c_{KV}$ and $k^R$: measured bytes per token = "
-                r"$(d_c + d_h^R) \times$ bytes per element"
-            ),
-            passed=m.cache_names == ("c_kv", "k_rope")
-            and m.cache_bytes_measured == f["cache_bytes_per_token_formula"],
-            detail=t(
-                "%(cache)s; %(measured)s measured, %(formula)s by the formula (MHA: %(mha)s)",
-                cache=cache,
-                measured=q(m.cache_bytes_measured, "bytes"),
-                formula=q(f["cache_bytes_per_token_formula"], "bytes"),
-                mha=q(f["layer_mha_cache_bytes_per_token_formula"], "bytes"),
-            ),  # fmt: skip
-        ),
+        _cache_check(f, m),
         Check(
             name=t("Decoding token by token from the latent cache gives the full forward's output"),
             passed=max(m.decode_diff, m.absorbed_decode_diff) <= tol,

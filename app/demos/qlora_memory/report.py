@@ -124,8 +124,33 @@ def _gb(value: float) -> str:
     return f"{value / GB:.3f} GB"
 
 
+def _bits_checks(m: Measured) -> list[Check]:
+    """NF4's bits per weight, without and with double quantization, against the formula."""
+    bits = m.bits
+    return [
+        Check(
+            name=t("NF4 stores $4 + 32/64 = 4.5$ bits per quantized weight"),
+            passed=abs(bits["nf4"] - NF4_BITS) < 1e-9,
+            detail=t("8 × bytes / weights = %(bits)s", bits=f"{bits['nf4']:.6f}"),
+        ),
+        Check(
+            name=t(
+                "NF4 + double quantization stores "
+                r"$4 + 8/64 + 32/(64 \cdot 256) \approx 4.127$ bits"
+            ),
+            # The ceilings and the one fp32 offset per matrix add far less than 1e-4 bit.
+            passed=abs(bits["nf4_dq"] - NF4_DQ_BITS) < 1e-4,
+            detail=t(
+                "8 × bytes / weights = %(bits)s; formula %(formula)s",
+                bits=f"{bits['nf4_dq']:.6f}",
+                formula=f"{NF4_DQ_BITS:.6f}",
+            ),  # fmt: skip
+        ),
+    ]
+
+
 def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
-    memory, weights, bits = m.memory, m.weights, m.bits
+    memory, weights = m.memory, m.weights
     tensor_sizes, lora_params = m.tensor_sizes, m.lora_params
     checks = [
         Check(
@@ -149,24 +174,7 @@ def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
                 formula=lora_params,
             ),  # fmt: skip
         ),
-        Check(
-            name=t("NF4 stores $4 + 32/64 = 4.5$ bits per quantized weight"),
-            passed=abs(bits["nf4"] - NF4_BITS) < 1e-9,
-            detail=t("8 × bytes / weights = %(bits)s", bits=f"{bits['nf4']:.6f}"),
-        ),
-        Check(
-            name=t(
-                "NF4 + double quantization stores "
-                r"$4 + 8/64 + 32/(64 \cdot 256) \approx 4.127$ bits"
-            ),
-            # The ceilings and the one fp32 offset per matrix add far less than 1e-4 bit.
-            passed=abs(bits["nf4_dq"] - NF4_DQ_BITS) < 1e-4,
-            detail=t(
-                "8 × bytes / weights = %(bits)s; formula %(formula)s",
-                bits=f"{bits['nf4_dq']:.6f}",
-                formula=f"{NF4_DQ_BITS:.6f}",
-            ),  # fmt: skip
-        ),
+        *_bits_checks(m),
         Check(
             name=t("Weights shrink fp16 > int8 > NF4 > NF4 + DQ"),
             passed=weights["fp16"] > weights["int8"] > weights["nf4"] > weights["nf4_dq"],
