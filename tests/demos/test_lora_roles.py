@@ -123,10 +123,10 @@ def test_the_page_opens_with_the_answer_and_a_summary_table(small: DemoResult) -
         "LoRA-FA (A frozen, B=0)",
     ]
     for row, arm in zip(rows, ARMS, strict=True):
-        assert row[2] == q(f[f"step0_loss_{arm}"], "loss")
+        assert row[1] == q(f[f"step0_loss_{arm}"], "loss")
         reached = f[f"reached_target_{arm}"]
         steps = q(f[f"steps_to_target_{arm}"], "count")
-        assert row[3] == (steps if reached else t("not within %(steps)s", steps=20))
+        assert row[2] == (steps if reached else t("not within %(steps)s", steps=20))
     assert set(small.figure_units) == set(f)
     bars = [s for s in small.series if s.chart == "task_arithmetic"]
     assert len(bars) == 3

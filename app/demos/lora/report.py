@@ -191,7 +191,7 @@ def _curve_series(p: LoRAParams, m: Measured) -> list[Series]:
             x=xs,
             y=curve[::stride],
             x_label=t("adaptation step"),
-            y_label=t("training loss (cross-entropy, task 2)"),
+            y_label=t("training loss (task 2)"),
             chart="loss_curves",
             unit="loss",
         )

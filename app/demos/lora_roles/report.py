@@ -187,7 +187,7 @@ def series_of(p: LoRARolesParams, m: Measured) -> list[Series]:
             x=[float(i) for i in range(len(m.arms[name].curve))],
             y=m.arms[name].curve,
             x_label=t("adaptation step"),
-            y_label=t("training loss (cross-entropy, task 2)"),
+            y_label=t("training loss (task 2)"),
             chart="loss_curves",
             unit="loss",
         )

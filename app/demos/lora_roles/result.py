@@ -32,11 +32,10 @@ def headline_of(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> T
 
 
 def table_of(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> Table:
-    """Arm × trainable parameters × step-0 loss × steps to the target × held-out loss."""
+    """Arm × step-0 loss × steps to the target × held-out loss (a phone shows 4 columns)."""
     rows: list[list[Cell]] = [
         [
             arm_name(name),
-            q(m.arms[name].trainable, "params"),
             q(m.arms[name].curve[0], "loss"),
             reach(p, figures, name),
             q(m.arms[name].loss, "loss"),
@@ -45,7 +44,6 @@ def table_of(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> Tabl
     ]
     columns: list[Text | str] = [
         t("Initialisation"),
-        t("Trainable parameters"),
         t("Step-0 loss (base: %(base)s)", base=q(m.loss_base_train, "loss")),
         t("Steps to loss %(target)s", target=q(figures["target_loss"], "loss")),
         t("Held-out loss"),

@@ -161,7 +161,7 @@ def _curve_series(m: Measured) -> list[Series]:
             x=[float(i) for i in range(len(m.arms[key].curve))],
             y=m.arms[key].curve,
             x_label=t("adaptation step"),
-            y_label=t("training loss (cross-entropy, task 2)"),
+            y_label=t("training loss (task 2)"),
             chart="loss_curves",
             unit="loss",
         )
