@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
 
-SOURCE_KINDS = ("folder", "file", "archive", "git")
+SOURCE_KINDS = ("folder", "file", "archive", "git", "upload")
 
 
 class Source(Base):

@@ -27,6 +27,7 @@ def test_language_follows_accept_language(make_client: MakeClient) -> None:
         "Quizzes",
         "Demos",
         "Claims",
+        "Sources",
         "Settings",
     ]
     assert nav(make_client(language="zh-CN,zh;q=0.9,en;q=0.8")) == [
@@ -37,6 +38,7 @@ def test_language_follows_accept_language(make_client: MakeClient) -> None:
         "测验",
         "演示",
         "论断",
+        "出处",
         "设置",
     ]
 
@@ -45,7 +47,7 @@ def test_the_switch_is_remembered(make_client: MakeClient) -> None:
     client = make_client(language="en")
     response = client.get("/lang/zh?next=/questions", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/questions"
-    assert nav(client) == ["浏览", "复习", "面试", "统计", "测验", "演示", "论断", "设置"]
+    assert nav(client) == ["浏览", "复习", "面试", "统计", "测验", "演示", "论断", "出处", "设置"]
     assert soup(client.get("/")).html["lang"] == "zh-CN"  # type: ignore[index]
     # Never an open redirect.
     assert (

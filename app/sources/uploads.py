@@ -1,0 +1,152 @@
+"""Uploads from the Sources page: markdown files or one archive, staged in the data
+folder, checked (the same report as ``import --dry-run``), then imported on confirm.
+
+Bounded: ``MAX_UPLOAD_BYTES`` in all, ``MAX_UPLOAD_FILES`` files; a file's name is used
+without its folders, and only ``.md`` files or one ``.zip``/``.tar.gz`` are taken. A
+staged upload lies in ``<data>/uploads/<token>/<name>/``; on confirm it moves to
+``<data>/sources/<name>/`` and is imported from there (re-import reads that copy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.bank import BankReport, check_bank
+from app.models import Source
+from app.sources.fetch import (
+    SourceError,
+    archive_stem,
+    safe_name,
+    sources_dir,
+    unpack,
+)
+from app.sources.service import get_source, import_sources
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_FILES = 200
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Staged:
+    token: str
+    name: str
+    kind: str  # upload (markdown files) or archive
+    origin: str  # the uploaded files' names
+    folder: Path
+
+
+def uploads_dir(data_dir: Path) -> Path:
+    return data_dir / "uploads"
+
+
+def _base_name(name: str) -> str:
+    base = PureWindowsPath(PurePosixPath(name.replace("\\", "/")).name).name
+    if base in ("", ".", ".."):
+        raise SourceError(f"the file name {name!r} is not allowed", field="files")
+    return base
+
+
+def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "") -> Staged:
+    """Stage uploaded ``(file name, bytes)``; raise ``SourceError`` naming the field."""
+    if not files:
+        raise SourceError("choose markdown files or an archive to upload", field="files")
+    if len(files) > MAX_UPLOAD_FILES:
+        raise SourceError(f"at most {MAX_UPLOAD_FILES} files at once", field="files")
+    if sum(len(data) for _, data in files) > MAX_UPLOAD_BYTES:
+        raise SourceError(f"the upload is over {MAX_UPLOAD_BYTES // 2**20} MiB", field="files")
+    names = [_base_name(n) for n, _ in files]
+    archives = [n for n in names if archive_stem(n) is not None]
+    if archives and len(files) > 1:
+        raise SourceError("upload one archive, or markdown files, not both", field="files")
+    if not archives and not all(n.lower().endswith(".md") for n in names):
+        raise SourceError("only .md files, or one .zip or .tar.gz archive", field="files")
+    stem = archive_stem(archives[0]) if archives else None
+    source = safe_name(name.strip() or stem or "uploaded")
+    token = secrets.token_hex(16)
+    root = uploads_dir(data_dir) / token
+    folder = root / source
+    try:
+        if stem is not None:
+            root.mkdir(parents=True)
+            archive = root / ("upload" + archives[0][len(stem) :])
+            archive.write_bytes(files[0][1])
+            unpack(archive, folder)
+            archive.unlink()
+        else:
+            folder.mkdir(parents=True)
+            for base, (_, data) in zip(names, files, strict=True):
+                (folder / base).write_bytes(data)
+    except SourceError:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    kind = "archive" if stem is not None else "upload"
+    return Staged(token, source, kind, ", ".join(names)[:500], folder)
+
+
+def staged(token: str, *, data_dir: Path) -> Path:
+    """The staged folder of ``token``."""
+    root = uploads_dir(data_dir) / token
+    folders = (
+        [p for p in root.iterdir() if p.is_dir()] if _TOKEN.match(token) and root.is_dir() else []
+    )
+    if len(folders) != 1:
+        raise SourceError("this upload is gone; upload the files again", field="token")
+    return folders[0]
+
+
+def check_staged(folder: Path, *, session: Session, content_dir: Path) -> BankReport:
+    report = check_bank(paths=[folder], content_dir=content_dir, session=session)
+    report.dry_run = True
+    return report
+
+
+def confirm(
+    token: str,
+    *,
+    session: Session,
+    data_dir: Path,
+    content_dir: Path,
+    kind: str,
+    origin: str,
+    now: dt.datetime,
+) -> BankReport:
+    """Move the staged upload to the sources folder and import it (the caller commits)."""
+    folder = staged(token, data_dir=data_dir)
+    dest = sources_dir(data_dir) / folder.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(dest, ignore_errors=True)
+    folder.rename(dest)
+    shutil.rmtree(folder.parent, ignore_errors=True)
+    report, _ = import_sources(
+        session, targets=[str(dest)], data_dir=data_dir, content_dir=content_dir, now=now
+    )
+    row = session.scalar(select(Source).where(Source.name == dest.name))
+    if row is not None and report.ok:
+        row.kind, row.origin = kind, origin
+    return report
+
+
+def reimport(
+    name: str, *, session: Session, data_dir: Path, content_dir: Path, now: dt.datetime
+) -> BankReport:
+    """Import source ``name`` again from where it came from (an upload: its copy)."""
+    row = get_source(session=session, name=name)
+    kind, origin = row.kind, row.origin
+    remote = kind in ("git", "folder", "file") or (kind == "archive" and Path(origin).is_file())
+    target = origin if remote else row.local_path
+    report, _ = import_sources(
+        session, targets=[target], data_dir=data_dir, content_dir=content_dir, now=now
+    )
+    if report.ok:
+        row.kind, row.origin = kind, origin
+    return report

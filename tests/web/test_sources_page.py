@@ -1,0 +1,78 @@
+"""The Sources page (issue 18): upload, the report before confirming, import, the list
+with re-import and remove; CSRF on every form; refused archives and bounds."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.sources.test_identity import CHAPTER
+from tests.web.conftest import csrf, soup
+
+BROKEN = "# Broken\n\n## Q. What is RLHF?\n\nNot read.\n"
+
+
+def post_files(client: TestClient, files: list[tuple[str, bytes]], name: str = "") -> Any:
+    token = csrf(soup(client.get("/sources")))
+    return client.post(
+        "/sources/upload",
+        data={"csrf_token": token, "name": name},
+        files=[("files", (n, data, "text/markdown")) for n, data in files],
+    )
+
+
+def test_upload_shows_the_report_then_imports_and_lists_the_source(client: TestClient) -> None:
+    page = soup(client.get("/sources"))
+    assert page.select_one("nav a[href='/sources']") is not None
+    response = post_files(
+        client,
+        [("1.3 RLs.md", CHAPTER.encode()), ("more.md", CHAPTER.replace("RLs", "M").encode())],
+        name="my notes",
+    )
+    assert response.status_code == 200
+    page = soup(response)
+    files = [li.get_text(" ", strip=True) for li in page.select(".source-files li")]
+    assert files == ["my-notes/1.3 RLs.md : 2 questions", "my-notes/more.md : 2 questions"]
+    assert "上海AI Lab 2" in page.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
+    form = page.select_one("form[action='/sources/confirm']")
+    assert form is not None
+    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
+    page = soup(client.post("/sources/confirm", data=data))
+    assert "4 new" in page.select_one("#source-done").get_text()  # type: ignore[union-attr]
+    listed = page.select_one("#source-list").get_text(" ", strip=True)  # type: ignore[union-attr]
+    assert "my-notes" in listed and "4 questions" in listed and "2 chapters" in listed
+    # Browse shows them; remove archives them; re-import restores.
+    assert "What is PPO?" in client.get("/questions").text
+    token = csrf(page)
+    page = soup(client.post("/sources/my-notes/remove", data={"csrf_token": token}))
+    assert page.select_one("#source-done") is not None
+    assert "0 questions" in page.select_one("#source-list").get_text(" ")  # type: ignore[union-attr]
+    page = soup(client.post("/sources/my-notes/reimport", data={"csrf_token": token}))
+    done = page.select_one("#source-done")
+    assert done is not None and "4 restored" in done.get_text()
+
+
+def test_errors_are_file_line_messages_and_nothing_can_be_confirmed(client: TestClient) -> None:
+    page = soup(post_files(client, [("broken.md", BROKEN.encode())]))
+    problems = page.select_one("#problems").get_text(" ")  # type: ignore[union-attr]
+    assert "uploaded/broken.md:1 : error: format not recognised" in problems
+    assert "nearest: line 3" in problems
+    assert page.select_one("form[action='/sources/confirm']") is None
+
+
+def test_a_refused_archive_and_a_missing_token(client: TestClient) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("../evil.md", CHAPTER)
+    response = post_files(client, [("bank.zip", buffer.getvalue())])
+    assert response.status_code == 400
+    assert "points outside the archive: refused" in response.text
+    response = client.post(
+        "/sources/upload", files=[("files", ("a.md", CHAPTER.encode(), "text/markdown"))]
+    )
+    assert response.status_code == 403
+    response = post_files(client, [("a.txt", b"hello")])
+    assert response.status_code == 400 and "only .md files" in response.text
