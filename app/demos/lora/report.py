@@ -224,14 +224,13 @@ def series_of(p: LoRAParams, m: Measured) -> list[Series]:
         *_curve_series(p, m),
         Series(
             name=t(r"singular values of full fine-tuning's $\Delta W$ (fc2)"),
-            x=[float(i) for i in range(len(m.sigma))],
+            x=[float(i) for i in range(1, len(m.sigma) + 1)],
             y=m.sigma,
-            kind="bar",
+            kind="line",  # an index, not named categories: the axis thins its ticks
             x_label=t("index $i$ (largest first)"),
             y_label=t(r"singular value $\sigma_i$"),
             log_y=len(positive) == len(m.sigma),  # a log axis cannot draw an exact zero
             chart="delta_w_singular_values",
-            categories=[str(i) for i in range(1, len(m.sigma) + 1)],
             unit="plain",
         ),
         *_rank_series(m),
