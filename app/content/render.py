@@ -379,7 +379,28 @@ def _links_and_bold_lines(tokens: list[Token]) -> None:
         tok.children = children
 
 
+def _leading_math(tokens: list[Token]) -> None:
+    """Parse again, with a space in front, each inline run that starts with ``$`` and ends
+    with a digit or a backslash: dollarmath checks the character before an opening ``$``
+    as ``src[pos - 1]``, which at position 0 is the run's *last* character, so
+    ``$nh$ = 20`` stayed raw TeX while ``a $nh$ = 20`` rendered. The space has no previous
+    character to be mistaken; it is removed again from the first text token."""
+    for tok in tokens:
+        content = tok.content
+        if tok.type != "inline" or not content.startswith("$"):
+            continue
+        if not (content[-1].isdigit() or content[-1] == "\\"):  # what dollarmath reads
+            continue
+        children = markdown_parser().parseInline(" " + content)[0].children or []
+        first = children[0] if children else None
+        if first is None or first.type != "text" or not first.content.startswith(" "):
+            continue  # not expected; keep what the first parse gave
+        first.content = first.content[1:]
+        tok.children = children[1:] if not first.content else children
+
+
 def _html(tokens: list[Token], math: MathOutput) -> str:
+    _leading_math(tokens)
     _carry_marks(tokens)
     _links_and_bold_lines(tokens)
     html = _RENDERERS[math].render(tokens, markdown_parser().options, {})

@@ -393,3 +393,23 @@ def test_inline_rendering_has_no_paragraph_and_renders_markdown() -> None:
     assert html.find("p") is None
     assert html.find("strong") is not None and html.find("math") is not None
     assert html.find("code") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["$nh$ = 20", "$$d_h$$ = 64", "$r$ 取 8", "$W_0$ 的秩为 4", r"$x$ 之后 \\"],
+)
+def test_math_opening_a_text_that_ends_with_a_digit_is_mathml(text: str) -> None:
+    """dollarmath reads the character before an opening ``$`` at position 0 as the text's
+    last one: ``$nh$ = 20`` stayed raw TeX while ``a $nh$ = 20`` rendered."""
+    for html in (render_inline(text), render_markdown(text), render_markdown(f"- {text}")):
+        page = soup(html)
+        assert page.find("math") is not None, html
+        assert "$" not in page.get_text(), html
+    # A heading, a table cell and the parser's own tokens (the import path) too.
+    question = only_question(f"### Q. $k$ 的维度是 8\n\n{text}\n\n| 列 |\n|---|\n| {text} |\n")
+    assert soup(question.title_html).find("math") is not None
+    assert len(soup(question.answer_html).find_all("math")) == 2
+    # What follows the formula keeps its text, and currency still is not math.
+    assert soup(render_inline("$nh$ = 20")).get_text().endswith(" = 20")
+    assert soup(render_inline("$5 和 20")).get_text() == "$5 和 20"
