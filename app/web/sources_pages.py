@@ -7,7 +7,9 @@ and tag) before confirming; the list of sources with re-import and remove.
 - ``POST /sources/confirm``: import the staged upload;
 - ``POST /sources/{name}/reimport`` and ``/remove``.
 
-Every post carries the CSRF token; an upload is bounded (``app.sources.uploads``).
+Every post carries the CSRF token; an upload is bounded (``app.sources.uploads``). With
+accounts on, the page only lists: the bank is shared, so it changes from the server's
+command line.
 """
 
 from __future__ import annotations
@@ -19,15 +21,27 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from app.bank import BankReport
-from app.errors import AppError
+from app.errors import AppError, Forbidden
 from app.sources import uploads
 from app.sources.fetch import SourceError
 from app.sources.service import list_sources, remove_source
 from app.web.csrf import verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, SettingsDep, TemplatesDep
 
+
+def local_only(settings: SettingsDep) -> None:
+    """With accounts on, the bank is shared by every user: no one changes its sources
+    from the browser (the command line on the server does)."""
+    if settings.accounts:
+        raise Forbidden(
+            "with accounts on, sources are added and removed with interview-lab import "
+            "on the server"
+        )
+
+
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
+LocalDep = Depends(local_only)
 
 
 def _page(
@@ -50,6 +64,7 @@ def _page(
         "error": error,
         "max_mib": uploads.MAX_UPLOAD_BYTES // 2**20,
         "max_files": uploads.MAX_UPLOAD_FILES,
+        "can_change": not request.app.state.settings.accounts,
     }
     return templates.TemplateResponse(request, "sources.html", context, status_code=status)
 
@@ -61,7 +76,7 @@ def sources_page(
     return _page(request, templates, session)
 
 
-@router.post("/sources/upload", dependencies=[CsrfDep], response_class=HTMLResponse)
+@router.post("/sources/upload", dependencies=[CsrfDep, LocalDep], response_class=HTMLResponse)
 async def upload(
     request: Request,
     session: SessionDep,
@@ -93,7 +108,7 @@ async def upload(
     return _page(request, templates, session, report=report, staged=staged)
 
 
-@router.post("/sources/confirm", dependencies=[CsrfDep], response_class=HTMLResponse)
+@router.post("/sources/confirm", dependencies=[CsrfDep, LocalDep], response_class=HTMLResponse)
 def confirm(
     request: Request,
     session: SessionDep,
@@ -131,7 +146,9 @@ def _finish(
     return _page(request, templates, session, report=report, done="imported")
 
 
-@router.post("/sources/{name}/reimport", dependencies=[CsrfDep], response_class=HTMLResponse)
+@router.post(
+    "/sources/{name}/reimport", dependencies=[CsrfDep, LocalDep], response_class=HTMLResponse
+)
 def reimport(
     request: Request,
     session: SessionDep,
@@ -155,7 +172,9 @@ def reimport(
     return _finish(request, templates, session, report)
 
 
-@router.post("/sources/{name}/remove", dependencies=[CsrfDep], response_class=HTMLResponse)
+@router.post(
+    "/sources/{name}/remove", dependencies=[CsrfDep, LocalDep], response_class=HTMLResponse
+)
 def remove(
     request: Request,
     session: SessionDep,

@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.sources.test_identity import CHAPTER
-from tests.web.conftest import csrf, soup
+from tests.web.conftest import MakeClient, csrf, soup
+from tests.web.test_accounts import sign_up
 
 BROKEN = "# Broken\n\n## Q. What is RLHF?\n\nNot read.\n"
 
@@ -76,3 +77,14 @@ def test_a_refused_archive_and_a_missing_token(client: TestClient) -> None:
     assert response.status_code == 403
     response = post_files(client, [("a.txt", b"hello")])
     assert response.status_code == 400 and "only .md files" in response.text
+
+
+def test_with_accounts_on_the_page_only_lists(make_client: MakeClient) -> None:
+    client = make_client(accounts=True)
+    sign_up(client, "alice")
+    page = soup(client.get("/sources"))
+    assert page.select_one("form[action='/sources/upload']") is None
+    assert page.select_one("#server-only") is not None
+    response = post_files(client, [("a.md", CHAPTER.encode())])
+    assert response.status_code == 403
+    assert "interview-lab import" in response.text
