@@ -198,7 +198,7 @@ def series_of(p: LoRAVsFullParams, m: Measured) -> list[Series]:
     tuning = [
         Series(
             name=method_name(key), x=[float(i) for i in range(len(LR_GRID))],
-            y=m.arms[key].val_losses, x_label=t("learning rate"),
+            y=m.arms[key].val_losses, kind="bar", x_label=t("learning rate"),
             y_label=t("validation loss (task 2)"), chart="lr_tuning", categories=lrs,
             unit="loss",
         )

@@ -250,7 +250,8 @@ def _labels(mode: str) -> tuple[Text, Text]:
 def _timing_series(
     p: PeftLatencyParams, m: Measured, mode: str, ms: dict[int, dict[str, float]]
 ) -> list[Series]:
-    """Each variant's time over the base's, and every model's time, by prompt length."""
+    """Each variant's time over the base's, and every model's time, by prompt length:
+    bars grouped by the named lengths."""
     xs = [float(i) for i in range(len(m.lengths))]
     lengths: list[Text | str] = [str(T) for T in m.lengths]
     x_label = t("prompt length $T$ (tokens)")
@@ -266,6 +267,7 @@ def _timing_series(
             chart=f"{mode}latency_ratio",
             categories=lengths,
             unit="x",
+            kind="bar",
         )
         for v in VARIANTS
     ]
@@ -280,6 +282,7 @@ def _timing_series(
             chart=f"{mode}latency_ms",
             categories=lengths,
             unit="ms",
+            kind="bar",
         )
         for name in ("base", *VARIANTS)
     ]
