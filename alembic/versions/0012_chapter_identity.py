@@ -1,5 +1,6 @@
 """Sources, and chapter identity without absolute paths (issue 18). The ``sources``
-table: each folder, file, archive or git repository imported, by name. A chapter imported from outside
+table: each folder, file, archive or git repository imported, by name. Tag keys drop
+their spaces (tags that then share a key merge). A chapter imported from outside
 the content folder was stored by its absolute path (``/tmp/x/1.3 RLs.md``), and its
 question ids began with that path's slug (``tmp-x-1-3-rls-…``). Such a chapter is now
 stored by its file's name (``1.3 RLs.md``, ids ``1-3-rls-…``), as a file imported by
@@ -65,6 +66,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("name"),
     )
     _rename_absolute_chapters()
+    _rekey_tags()
+
+
+def _rekey_tags() -> None:
+    """Tag keys lose their spaces (``lora 微调`` -> ``lora微调``, as company names fold);
+    tags that now share a key become one, each question keeping one link."""
+    conn = op.get_bind()
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for tag_id, key in conn.execute(sa.text("SELECT id, key FROM tags ORDER BY id")):
+        groups.setdefault(key.replace(" ", ""), []).append((tag_id, key))
+    for new_key, tags in groups.items():
+        keep, old_key = tags[0]
+        for other, _ in tags[1:]:
+            conn.execute(
+                sa.text(
+                    "UPDATE question_tags SET tag_id = :keep WHERE tag_id = :other AND "
+                    "question_id NOT IN "
+                    "(SELECT question_id FROM question_tags WHERE tag_id = :keep)"
+                ),
+                {"keep": keep, "other": other},
+            )
+            conn.execute(sa.text("DELETE FROM question_tags WHERE tag_id = :o"), {"o": other})
+            conn.execute(sa.text("DELETE FROM tags WHERE id = :o"), {"o": other})
+        if new_key != old_key:
+            conn.execute(
+                sa.text("UPDATE tags SET key = :k WHERE id = :id"), {"k": new_key, "id": keep}
+            )
 
 
 def _rename_absolute_chapters() -> None:

@@ -81,14 +81,15 @@ def from_dict(data: dict[str, Any]) -> ParsedFile:
 
 
 def lookup(
-    session: Session, files: Mapping[Path, str]
+    session: Session, files: Mapping[Path, str], salt: bytes = b""
 ) -> tuple[dict[Path, ParsedFile], dict[Path, str]]:
     """(files found in the cache -> their parse, every readable file -> its key);
-    ``files`` maps each file to its source key."""
+    ``files`` maps each file to its source key. ``salt`` (the aliases, which rewrite the
+    parsed tags) is part of every key."""
     keys: dict[Path, str] = {}
     for path, source in files.items():
         try:
-            keys[path] = cache_key(path, source, path.read_bytes())
+            keys[path] = cache_key(path, source, path.read_bytes() + b"\0" + salt)
         except OSError:
             continue  # the loader reports it
     rows: dict[str, dict[str, Any]] = dict(

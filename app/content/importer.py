@@ -63,6 +63,7 @@ class ImportReport:
     to_cache: dict[str, str] = field(default_factory=dict, repr=False)
     # Company spelling -> the name it is stored as (``app.content.names``).
     company_names: dict[str, str] = field(default_factory=dict)
+    tag_merges: list[str] = field(default_factory=list)  # "spelling -> tag" of the aliases
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -152,16 +153,17 @@ def parse_paths(
     """Parse ``paths``; with a ``session``, files unchanged since their cached parse are
     not parsed again (``app.content.cache``)."""
     files, problems = discover_keyed(paths, content_dir)
-    hits, keys = parse_cache.lookup(session, files) if session else ({}, {})
+    aliases = names.read_aliases(content_dir)
+    hits, keys = parse_cache.lookup(session, files, aliases.raw) if session else ({}, {})
     misses = {p: key for p, key in files.items() if p not in hits}
     fresh = dict(zip(misses, _load_all(misses, content_dir), strict=True))
     parsed = [hits[p] if p in hits else fresh[p] for p in files]
     report = ImportReport(files=parsed, problems=problems)
     report.to_cache = {fresh[p].source_file: keys[p] for p in misses if p in keys}
     report.problems.extend(cross_file_problems(parsed))
-    aliases = names.read_aliases(content_dir)
     report.problems.extend(aliases.problems)
     report.company_names = names.plan_import(report.questions, session, aliases)
+    report.tag_merges = names.alias_tags(report.questions, aliases)
     if not files and not problems:
         report.problems.append(
             Diagnostic(", ".join(str(p) for p in paths), 1, "error", "no .md files found")

@@ -10,8 +10,12 @@ spelling over the bank (ties: the first seen).
     companies:
       Shanghai AI Lab: 上海AI Lab   # merge: this spelling is that company
       META: META                    # split: a name mapped to itself is never folded
+    tags:
+      Low-Rank Adaptation: LoRA     # merge: the tag is written as LoRA
 
-An import lists each merge it made (``上海 AI Lab -> 上海AI Lab``).
+Tags fold by the same rule (``app.content.tags.tag_key``); a tag alias rewrites the
+spelling when the files are parsed. An import lists each merge it made
+(``company 上海 AI Lab -> 上海AI Lab``, ``tag Low-Rank Adaptation -> LoRA``).
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ def company_key(name: str) -> str:
 @dataclass
 class Aliases:
     companies: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     problems: list[Diagnostic] = field(default_factory=list)
+    raw: bytes = b""  # the file, part of the parse cache's keys
 
 
 def read_aliases(content_dir: Path) -> Aliases:
@@ -53,19 +59,20 @@ def read_aliases(content_dir: Path) -> Aliases:
         return aliases
     shown = path.as_posix()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        aliases.raw = path.read_bytes()
+        data = yaml.safe_load(aliases.raw.decode("utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         aliases.problems.append(Diagnostic(shown, 1, "error", f"cannot read the aliases: {exc}"))
         return aliases
-    companies = data.get("companies", {}) if isinstance(data, dict) else None
-    if not isinstance(companies, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in companies.items()
-    ):
-        aliases.problems.append(
-            Diagnostic(shown, 1, "error", "companies: must map each spelling to a name")
-        )
-        return aliases
-    aliases.companies = {k.strip(): v.strip() for k, v in companies.items()}
+    for section in ("companies", "tags"):
+        found = data.get(section, {}) if isinstance(data, dict) else None
+        if not isinstance(found, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in found.items()
+        ):
+            message = f"{section}: must map each spelling to a name"
+            aliases.problems.append(Diagnostic(shown, 1, "error", message))
+            continue
+        setattr(aliases, section, {k.strip(): v.strip() for k, v in found.items()})
     return aliases
 
 
@@ -113,3 +120,19 @@ def apply_names(session: Session, plan: Mapping[str, str]) -> None:
     for spelling, name in plan.items():
         if spelling != name:
             session.execute(update(Asked).where(Asked.company == spelling).values(company=name))
+
+
+def alias_tags(questions: Iterable[ParsedQuestion], aliases: Aliases) -> list[str]:
+    """Rewrite aliased tag spellings in place; the merges made, for the report."""
+    made: set[str] = set()
+    if not aliases.tags:
+        return []
+    for q in questions:
+        renamed = []
+        for tag in q.tags:
+            target = aliases.tags.get(tag.strip(), tag)
+            if target != tag:
+                made.add(f"{tag} -> {target}")
+            renamed.append(target)
+        q.tags = list(dict.fromkeys(renamed))
+    return sorted(made)

@@ -50,6 +50,7 @@ def to_json(report: ImportReport) -> dict[str, Any]:
         },
         "counts": {name: dict(counter.most_common()) for name, counter in counts.items()},
         "merges": merges(report.company_names),
+        "tag_merges": report.tag_merges,
     }
 
 
@@ -74,6 +75,8 @@ def print_text(report: ImportReport, console: Console) -> None:
 
     for merge in merges(report.company_names):
         console.print(f"[bold]merged[/bold]: company {merge}", highlight=False)
+    for merge in report.tag_merges:
+        console.print(f"[bold]merged[/bold]: tag {merge}", highlight=False)
 
     for d in report.diagnostics:
         style = "red" if d.level == "error" else "yellow"

@@ -1,4 +1,5 @@
-"""Topic-tag spelling variants are one tag: ``LORA`` = ``LoRA``, ``ＬｏＲＡ`` = ``LoRA``."""
+"""Topic-tag spelling variants are one tag: ``LORA`` = ``LoRA``, ``ＬｏＲＡ`` = ``LoRA``,
+``LoRA 微调`` = ``LoRA微调`` (NFKC width, case and spaces, as company names: issue 18)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ def fold(text: str) -> str:
 
 
 def tag_key(spelling: str) -> str:
-    """The key two spellings share when they are the same tag."""
-    return fold(spelling)
+    """The key two spellings share when they are the same tag (no spaces at all)."""
+    return fold(spelling).replace(" ", "")
 
 
 def display_name(spellings: Iterable[str]) -> str:

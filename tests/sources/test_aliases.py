@@ -14,7 +14,7 @@ from app.cli import cli
 from app.config import Settings
 from app.content.names import Aliases, plan_names
 from app.db import make_engine, make_sessionmaker
-from app.models import Asked
+from app.models import Asked, Tag
 
 runner = CliRunner()
 
@@ -77,3 +77,28 @@ def test_aliases_merge_two_spellings_and_keep_one_apart(
     assert stored(settings) == ["META", "Meta", "Meta"] + ["上海AI Lab"] * 4
     text = runner.invoke(cli, ["import", str(bank)]).output
     assert "merged: company 上海 AI Lab -> 上海AI Lab" in text
+
+
+def test_tag_aliases_and_spaces_merge_tags(
+    tmp_path: Path, settings: Settings, content_dir: Path
+) -> None:
+    (content_dir / "aliases.yaml").write_text(
+        "tags:\n  Low-Rank Adaptation: LoRA\n", encoding="utf-8"
+    )
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    text = chapter("A", "美团", "美团", "美团")
+    for old, new in (("[RL]", "[LoRA 微调, Low-Rank Adaptation]"), ("[RL]", "[LoRA微调, LoRA]")):
+        text = text.replace(old, new, 1)
+    (bank / "a.md").write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(bank), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["counts"]["tag"] == {"LoRA 微调": 2, "LoRA": 2, "RL": 1}
+    assert report["tag_merges"] == ["Low-Rank Adaptation -> LoRA"]
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            assert sorted(session.scalars(select(Tag.name))) == ["LoRA", "LoRA 微调", "RL"]
+    finally:
+        engine.dispose()

@@ -89,3 +89,41 @@ def test_absolute_chapter_ids_are_migrated_with_their_cards(
             assert report.ok and report.created == 0
     finally:
         engine.dispose()
+
+
+def test_tag_keys_lose_their_spaces_and_merge(
+    tmp_path: Path, settings: Settings, content_dir: Path
+) -> None:
+    (content_dir / "a.md").write_text(
+        CHAPTER.replace("[RL]", "[LoRA 微调]", 1).replace("[RL]", "[PEFT]", 1), encoding="utf-8"
+    )
+    engine = make_engine(settings)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0011")
+        factory = make_sessionmaker(engine)
+        with factory() as session, session.begin():
+            assert import_bank(session, paths=[content_dir], content_dir=content_dir, now=NOW).ok
+            # As 0011 stored them: the key kept one space; a second spelling, its own tag.
+            session.execute(text("UPDATE tags SET key = 'lora 微调' WHERE key = 'lora微调'"))
+            session.execute(text("INSERT INTO tags (key, name) VALUES ('lora微调', 'LoRA微调')"))
+            session.execute(
+                text(
+                    "INSERT INTO question_tags (question_id, tag_id, spelling, position) "
+                    "SELECT q.id, t.id, 'LoRA微调', 1 FROM questions q, tags t "
+                    "WHERE t.key = 'lora微调'"
+                )
+            )
+        command.upgrade(config, "head")
+        with factory() as session:
+            rows = session.execute(text("SELECT key FROM tags ORDER BY key")).scalars().all()
+            assert rows == ["lora微调", "peft"]
+            links = session.execute(
+                text(
+                    "SELECT count(*) FROM question_tags qt JOIN tags t ON t.id = qt.tag_id "
+                    "WHERE t.key = 'lora微调'"
+                )
+            ).scalar()
+            assert links == 2  # both questions, the first one once
+    finally:
+        engine.dispose()
