@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from app.bank import BankReport
+from app.content.names import merges
 from app.errors import AppError, Forbidden
 from app.sources import uploads
 from app.sources.fetch import SourceError
@@ -59,6 +60,7 @@ def _page(
         "section": "sources",
         "sources": list_sources(session=session),
         "report": report,
+        "merges": (merges(report.company_names) + report.tag_merges) if report else [],
         "staged": staged,
         "done": done,
         "error": error,

@@ -30,7 +30,10 @@ def test_upload_shows_the_report_then_imports_and_lists_the_source(client: TestC
     assert page.select_one("nav a[href='/sources']") is not None
     response = post_files(
         client,
-        [("1.3 RLs.md", CHAPTER.encode()), ("more.md", CHAPTER.replace("RLs", "M").encode())],
+        [
+            ("1.3 RLs.md", CHAPTER.encode()),
+            ("more.md", CHAPTER.replace("RLs", "M").replace("上海AI Lab", "上海 AI Lab").encode()),
+        ],
         name="my notes",
     )
     assert response.status_code == 200
@@ -38,6 +41,7 @@ def test_upload_shows_the_report_then_imports_and_lists_the_source(client: TestC
     files = [li.get_text(" ", strip=True) for li in page.select(".source-files li")]
     assert files == ["my-notes/1.3 RLs.md : 2 questions", "my-notes/more.md : 2 questions"]
     assert "上海AI Lab 2" in page.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
+    assert "上海 AI Lab -> 上海AI Lab" in page.select_one("#merges").get_text()  # type: ignore[union-attr]
     form = page.select_one("form[action='/sources/confirm']")
     assert form is not None
     data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
