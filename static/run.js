@@ -12,6 +12,13 @@
   const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9",
     "#F0E442", "#999999"];
   const colour = (i) => PALETTE[i % PALETTE.length];
+  // Past the eighth series a colour comes back: its bars are filled lighter (outlined in
+  // the full colour), so the ninth bar is not read as the first.
+  const fill = (i) => (i < PALETTE.length ? colour(i) : `${colour(i)}66`);
+  // Series that lie on top of each other (a prediction over the measured line) stay
+  // apart by their marks: each series its own point shape and line dash.
+  const POINT_STYLES = ["circle", "triangle", "rect", "rectRot", "crossRot", "star", "rectRounded", "cross"];
+  const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
 
   // Chart text follows the page's colours (readable in dark mode).
   function themeChartDefaults() {
@@ -71,11 +78,51 @@
     }
   }
 
+  // The x values of a bar chart, in order, over every series (a chart with one series
+  // per category has one x in each).
+  function barPositions(spec) {
+    if (spec.categories) return spec.categories.map((_, i) => i);
+    const xs = new Set();
+    for (const s of spec.datasets) for (const x of s.x) xs.add(x);
+    return [...xs].sort((a, b) => a - b);
+  }
+
+  function dataset(spec, s, i, positions) {
+    const common = { label: s.name, borderColor: colour(i), backgroundColor: fill(i) };
+    if (positions) {
+      // One value per category, null where this series has none (skipNull keeps the
+      // bars of a one-series-per-category chart centred over their names).
+      const at = new Map(s.x.map((x, j) => [x, s.y[j]]));
+      return { ...common, data: positions.map((x) => (at.has(x) ? at.get(x) : null)),
+               skipNull: true, borderWidth: i < PALETTE.length ? 0 : 2 };
+    }
+    const scatter = s.kind === "scatter";
+    const many = s.x.length > 60;
+    return {
+      ...common,
+      data: s.x.map((x, j) => ({ x, y: s.y[j] })),
+      showLine: !scatter,
+      borderWidth: 2,
+      borderDash: DASHES[i % DASHES.length],
+      pointStyle: POINT_STYLES[i % POINT_STYLES.length],
+      // Marks drawn over the lines: hollow and larger than the first series' points, so
+      // both show where they coincide.
+      pointRadius: scatter ? 5 : many ? 0 : 2 + Math.min(i, 2),
+      pointBackgroundColor: i === 0 && !scatter ? colour(i) : "transparent",
+      pointBorderWidth: scatter ? 2 : 1.5,
+      order: scatter ? -1 : i,
+    };
+  }
+
   function resultChart(canvas, spec) {
     const cats = spec.categories;
     const kind = spec.kind === "scatter" ? "scatter" : spec.kind;
     const categorical = kind === "bar";
     const labelOf = (x) => (cats && Number.isInteger(x) && cats[x] !== undefined ? cats[x] : sig(x));
+    const positions = categorical ? barPositions(spec) : null;
+    // Named categories are all written (slanted if need be); numbered bars (48 singular
+    // values) show as many numbers as fit.
+    const named = !!cats && positions.length <= 16;
     const yTicks = {
       maxTicksLimit: spec.log_y ? 6 : 8,
       callback: (v) => format(Number(v), spec.unit),
@@ -83,31 +130,27 @@
     new Chart(canvas, {
       type: kind,
       data: {
-        labels: categorical ? spec.datasets[0].x.map(labelOf) : undefined,
-        datasets: spec.datasets.map((s, i) => ({
-          label: s.name,
-          data: categorical ? s.y : s.x.map((x, j) => ({ x, y: s.y[j] })),
-          showLine: s.kind !== "scatter",
-          pointRadius: s.x.length > 60 ? 0 : 2,
-          borderColor: colour(i),
-          backgroundColor: colour(i),
-          borderWidth: 2,
-        })),
+        labels: categorical ? positions.map(labelOf) : undefined,
+        datasets: spec.datasets.map((s, i) => dataset(spec, s, i, positions)),
       },
       options: {
         animation: false,
         maintainAspectRatio: false,
         parsing: categorical ? undefined : false,
         plugins: {
-          legend: { display: true, position: "bottom" },
+          legend: { display: true, position: "bottom",
+                    labels: { usePointStyle: !categorical,
+                              sort: (a, b) => a.datasetIndex - b.datasetIndex } },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${format(c.parsed.y, spec.unit)}` } },
         },
         scales: {
           x: categorical
             ? { stacked: spec.stacked, title: { display: !!spec.x_label, text: spec.x_label },
-                ticks: { autoSkip: false, maxRotation: 60 } }
+                ticks: named ? { autoSkip: false, maxRotation: 60 }
+                  : { autoSkip: true, autoSkipPadding: 10, maxRotation: 0 } }
             : { type: "linear", title: { display: !!spec.x_label, text: spec.x_label },
-                ticks: { maxTicksLimit: 8, callback: (v) => (cats ? labelOf(Number(v)) : sig(Number(v))) } },
+                ticks: { maxTicksLimit: 8, maxRotation: 0, autoSkipPadding: 10,
+                         callback: (v) => (cats ? labelOf(Number(v)) : sig(Number(v))) } },
           y: { type: spec.log_y ? "logarithmic" : "linear", stacked: spec.stacked,
                title: { display: !!spec.y_label, text: spec.y_label }, ticks: yTicks,
                afterBuildTicks: spec.log_y ? (axis) => {
