@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.content.filters import FACETS, QuestionFilter, filtered_ids, question_conditions
 from app.content.snippets import snippet
-from app.content.tags import fold
+from app.content.tags import tag_key
 from app.errors import NotFound
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
@@ -106,7 +106,7 @@ def facet_values(
         .order_by(n.desc(), Tag.name)
     )
     tags: list[tuple[str, int]] = []
-    chosen = {fold(t): t for t in flt.tag}
+    chosen = {tag_key(t): t for t in flt.tag}
     for tag_name, key, count in tag_rows:
         tags.append((str(tag_name), int(count)))
         chosen.pop(str(key), None)  # selected under another spelling: already listed

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings
+from app.content.filters import QuestionFilter, filtered_ids
 from app.content.names import Aliases, plan_names
 from app.db import make_engine, make_sessionmaker
 from app.models import Asked, Tag
@@ -100,5 +101,23 @@ def test_tag_aliases_and_spaces_merge_tags(
     try:
         with make_sessionmaker(engine)() as session:
             assert sorted(session.scalars(select(Tag.name))) == ["LoRA", "LoRA 微调", "RL"]
+    finally:
+        engine.dispose()
+
+
+def test_a_tag_with_spaces_still_filters_the_bank(
+    tmp_path: Path, settings: Settings, content_dir: Path
+) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    text = chapter("A", "美团", "美团").replace("[RL]", "[Prompt Tuning]", 1)
+    (bank / "a.md").write_text(text, encoding="utf-8")
+    assert runner.invoke(cli, ["import", str(bank)]).exit_code == 0
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            for spelling in ("Prompt Tuning", "prompt  tuning", "PromptTuning"):
+                flt = QuestionFilter(tag=(spelling,))
+                assert len(session.scalars(filtered_ids(flt)).all()) == 1, spelling
     finally:
         engine.dispose()
