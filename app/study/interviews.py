@@ -25,6 +25,7 @@ from sqlalchemy import Select, delete, exists, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
+from app.content.names import company_key
 from app.content.tags import fold
 from app.errors import NotFound, Unprocessable
 from app.i18n import mark as _
@@ -57,13 +58,15 @@ def _text(value: str | None, *, field: str, limit: int, required: bool = False) 
 
 
 def _bank_spelling(session: Session, column: str, value: str | None) -> str | None:
-    """``value`` as the bank spells it, if the bank has it up to case, width and spaces."""
+    """``value`` as the bank spells it, if the bank has it up to case, width and spaces
+    (a company by the bank's own rule, ``company_key``: every space)."""
     if value is None:
         return None
     attribute = getattr(Asked, column)
     known = session.scalars(select(attribute).where(attribute.is_not(None)).distinct())
-    key = fold(value)
-    return next((str(k) for k in known if fold(str(k)) == key), value)
+    folded = company_key if column == "company" else fold
+    key = folded(value)
+    return next((str(k) for k in known if folded(str(k)) == key), value)
 
 
 def add_interview(

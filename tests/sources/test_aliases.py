@@ -121,3 +121,33 @@ def test_a_tag_with_spaces_still_filters_the_bank(
                 assert len(session.scalars(filtered_ids(flt)).all()) == 1, spelling
     finally:
         engine.dispose()
+
+
+def test_an_interview_company_takes_the_bank_spelling_by_the_same_rule(
+    tmp_path: Path, settings: Settings
+) -> None:
+    import datetime as dt
+
+    from app.study.interviews import add_interview
+    from app.users.service import local_user
+
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "a.md").write_text(chapter("A", "上海AI Lab"), encoding="utf-8")
+    assert runner.invoke(cli, ["import", str(bank)]).exit_code == 0
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+            interview = add_interview(
+                session=session,
+                user=local_user(session=session),
+                company="上海 ai lab",
+                role=None,
+                stage=None,
+                date=now.date() + dt.timedelta(days=3),
+                now=now,
+            )
+            assert interview.company == "上海AI Lab"
+    finally:
+        engine.dispose()
