@@ -21,6 +21,7 @@ from app.demos.loss_spikes import DEMO
 from app.demos.loss_spikes import demo as loss_spikes
 from app.demos.loss_spikes.corpus import Corpus, build_corpus
 from app.demos.loss_spikes.detector import flag_spikes
+from app.demos.loss_spikes.logs import NONFINITE_AS, ArmLog, Measured
 from app.demos.loss_spikes.model import (
     build_model,
     draw_batches,
@@ -29,8 +30,9 @@ from app.demos.loss_spikes.model import (
     train_arm,
 )
 from app.demos.loss_spikes.params import MAX_VOCAB, MIN_HISTORY, ArmConfig, LossSpikesParams
-from app.demos.loss_spikes.report import NONFINITE_AS, ArmLog, Measured, result_of
+from app.demos.loss_spikes.report import result_of
 from app.errors import Unprocessable
+from tests.demos.english import english
 
 # About a second per run; at lr 1e-2 the made-up bank is learnt fast enough (loss ~1.3
 # by step 25) for a batch of random characters (loss ~6) to stand out against the median
@@ -102,7 +104,7 @@ def load_corpus(directory: Path, *, max_vocab: int = MAX_VOCAB) -> Corpus:
 
 
 def checks_of(result: DemoResult) -> dict[str, bool]:
-    return {check.name: check.passed for check in result.checks}
+    return {english(check.name): check.passed for check in result.checks}
 
 
 # ---- the corpus ---------------------------------------------------------------------
@@ -207,7 +209,7 @@ def test_guard_in_the_demo_skips_only_the_corrupted_batches() -> None:
         assert figures[f"spikes_{arm}"] == (
             figures[f"spikes_on_clean_batches_{arm}"] + figures[f"corrupt_batches_flagged_{arm}"]
         )
-    skipped = next(s for s in result.series if s.name == "skipped by the guard")
+    skipped = next(s for s in result.series if english(s.name) == "skipped by the guard")
     first = TINY["corrupt_step"]
     assert skipped.x == [float(first), first + 1.0, first + 2.0]
 
@@ -284,7 +286,7 @@ def test_scaler_figures_follow_the_scale() -> None:
     assert fp32["scaler_skipped_steps_baseline"] == 0.0 and fp32["final_loss_scale_baseline"] == 1
     result = run_demo(steps=20, corrupt_step=0, skip_guard=False, precision="fp16_scaler")
     figures = result.figures
-    scale = next(s for s in result.series if s.name == "GradScaler scale, baseline").y
+    scale = next(s for s in result.series if english(s.name) == "GradScaler scale, baseline").y
     assert scale[0] == 2.0**16  # GradScaler's initial scale
     # Every skipped step halves the scale; none grows it within 2000 steps.
     assert scale[-1] == 2.0**16 / 2 ** figures["scaler_skipped_steps_baseline"]
@@ -329,14 +331,14 @@ def test_nan_steps_are_counted_and_kept_out_of_figures_and_charts() -> None:
     assert figures["max_abs_activation_baseline"] == 70000.0  # the largest finite one
     assert figures["activation_over_fp16_max_baseline"] == 1.0
     assert figures["weights_finite_baseline"] == 0.0
-    assert not checks_of(result)["the weights stay finite under fp16"]
+    assert not checks_of(result)["The weights stay finite under fp16"]
     for series in result.series:
         assert all(math.isfinite(y) for y in series.y), series.name
-    line = next(s for s in result.series if s.name == "loss, baseline")
+    line = next(s for s in result.series if english(s.name) == "loss, baseline (no remedy)")
     assert line.x == [float(step) for step in range(1, 17)]
-    marks = next(s for s in result.series if s.name == "spikes, baseline")
+    marks = next(s for s in result.series if english(s.name) == "flagged spikes, baseline")
     assert marks.x == [17.0, 18.0, 19.0, 20.0] and set(marks.y) == {6.0}  # at the chart's top
-    assert "NaN/inf" in result.conclusion
+    assert "NaN/inf" in english(result.conclusion)
 
 
 # ---- the demo as a whole ------------------------------------------------------------------
@@ -364,7 +366,7 @@ def test_with_every_remedy_off_the_arms_are_one_run() -> None:
     assert figures["arms_identical"] == 1.0 and figures["spikes_removed"] == 0.0
     for name in ("spikes", "final_loss", "max_loss_to_median", "post_corrupt_loss_ratio"):
         assert figures[f"{name}_baseline"] == figures[f"{name}_configured"]
-    assert not any(s.name.endswith("configured") for s in result.series)
+    assert not any(english(s.name).endswith("configured run") for s in result.series)
 
 
 def test_same_seed_gives_the_same_figures() -> None:

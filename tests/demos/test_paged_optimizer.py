@@ -20,6 +20,7 @@ from app.demos.paged_optimizer.params import ARMS, GB, PagedOptimizerParams
 from app.demos.paged_optimizer.report import ArmOutcome, Measured, result_of
 from app.errors import Unprocessable
 from app.worker.execute import json_safe
+from tests.demos.english import english
 
 DEMO = get_demo("paged_optimizer")
 
@@ -50,7 +51,7 @@ def test_on_the_cpu_nothing_is_measured_and_the_conclusion_says_it_needs_a_gpu()
     assert f["params"] == 12 * 4096 * 4096
     assert f["weights_and_grads_gb"] == pytest.approx(1.6106, abs=1e-4)
     assert result.checks == [] and result.series == []
-    assert result.conclusion.startswith("Not measured: needs a CUDA GPU with bitsandbytes")
+    assert english(result.conclusion).startswith("Not measured: needs a CUDA GPU with bitsandbytes")
     # The worker stores the unmeasured figures as null.
     stored = json_safe(result.model_dump(mode="json"))
     json.dumps(stored, allow_nan=False)
@@ -126,16 +127,17 @@ def test_the_report_calls_an_oom_and_a_completed_paged_run_what_they_are() -> No
     # Arms not asked for are not measured.
     assert math.isnan(f["completed_adamw"]) and math.isnan(f["completed_paged_adamw32bit"])
     assert [c.passed for c in result.checks] == [True, True, True]
-    assert "adamw8bit: OOM at step 1" in result.conclusion
-    assert "8-bit AdamW without paging ran out of memory while paged_adamw8bit completed" in (
-        result.conclusion
+    conclusion = english(result.conclusion)
+    assert "8-bit AdamW: out of memory at step 1" in conclusion
+    assert "8-bit AdamW without paging ran out of memory while paged 8-bit AdamW completed" in (
+        conclusion
     )
-    assert "resident on the GPU" in result.conclusion
+    assert "resident on the GPU" in conclusion
 
     # A cap large enough for 8-bit AdamW: its check fails instead of claiming an OOM.
     m.arms["adamw8bit"] = ArmOutcome(name="adamw8bit", completed=True, steps_done=10)
     checks = result_of(p, m).checks
-    assert not checks[0].passed and "completed 10 steps" in checks[0].detail
+    assert not checks[0].passed and "completed 10 steps" in english(checks[0].detail)
 
 
 def test_an_arm_refused_for_its_managed_memory_is_not_measured() -> None:
@@ -145,7 +147,7 @@ def test_an_arm_refused_for_its_managed_memory_is_not_measured() -> None:
     result = result_of(p, m)
     assert math.isnan(result.figures["completed_paged_adamw32bit"])
     assert not result.checks[0].passed
-    assert "paged_adamw32bit: not measured (not run: it would ask)" in result.conclusion
+    assert "paged 32-bit AdamW: not measured (not run: it would ask)" in english(result.conclusion)
 
 
 # ---- on a GPU ------------------------------------------------------------------------------

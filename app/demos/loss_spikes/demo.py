@@ -19,8 +19,12 @@ for the catalogue and must not load torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.demos.base import Demo, DemoResult, RunContext
+from app.demos.loss_spikes.charts import LOSS
 from app.demos.loss_spikes.corpus import build_corpus
+from app.demos.loss_spikes.logs import PROBE, Measured
 from app.demos.loss_spikes.params import (
     BATCH,
     CONTEXT,
@@ -30,7 +34,7 @@ from app.demos.loss_spikes.params import (
     ArmConfig,
     LossSpikesParams,
 )
-from app.demos.loss_spikes.report import PROBE, Measured, figure_names, result_of
+from app.demos.loss_spikes.report import figure_names, result_of
 from app.demos.text import N_
 
 
@@ -58,11 +62,16 @@ def run(params: LossSpikesParams, ctx: RunContext) -> DemoResult:
     total = p.steps * (1 if identical else 2)
     done = 0
 
-    def on_step(step: int, loss: float) -> None:
-        nonlocal done
-        done += 1
-        if step % 10 == 0 or done == total:
-            ctx.progress(done, total, loss=loss)
+    def on_step(arm: str) -> Callable[[int, float], None]:
+        # Each arm's loss under its own name: the live chart draws two lines, so the
+        # restart of the configured arm from the initial loss does not look like a spike.
+        def report(step: int, loss: float) -> None:
+            nonlocal done
+            done += 1
+            if step % 10 == 0 or done == total:
+                ctx.progress(done, total, **{LOSS[arm]: loss})
+
+        return report
 
     # Everything random comes from one CPU generator: the init, the batch order and the
     # corrupted batch, so both arms (and both devices) see the same numbers.
@@ -72,11 +81,11 @@ def run(params: LossSpikesParams, ctx: RunContext) -> DemoResult:
     batches = draw_batches(ids, p.steps, BATCH, CONTEXT, gen, p.corrupt_steps)
     model = build_model(len(corpus.vocab), CONTEXT, D_MODEL, N_LAYER, N_HEAD, init_seed)
     models = (model.to(ctx.device), copy.deepcopy(model).to(ctx.device))
-    log_baseline = train_arm(models[0], batches, baseline, ctx.device, on_step)
+    log_baseline = train_arm(models[0], batches, baseline, ctx.device, on_step("baseline"))
     log_configured = (
         log_baseline
         if identical
-        else train_arm(models[1], batches, configured, ctx.device, on_step)
+        else train_arm(models[1], batches, configured, ctx.device, on_step("configured"))
     )
     m = Measured(
         corpus_chars=len(corpus.ids),
@@ -116,4 +125,5 @@ DEMO = Demo(
     inputs=("answers",),
     topics=("Loss 突增", "训练稳定性"),
     figure_names=figure_names,
+    live_chart=True,  # two loss curves over the steps, one per arm
 )

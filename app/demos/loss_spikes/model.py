@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from app.demos.loss_spikes.detector import SpikeDetector
+from app.demos.loss_spikes.logs import ArmLog
 from app.demos.loss_spikes.params import ArmConfig
-from app.demos.loss_spikes.report import ArmLog
 
 AUTOCAST_DTYPE = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp16_scaler": torch.float16}
 

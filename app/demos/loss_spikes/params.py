@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams
+from app.demos.text import N_, field_extra
 
 MIN_HISTORY = 5  # losses the spike detector needs before it can flag a step
 Precision = Literal["fp32", "bf16", "fp16", "fp16_scaler"]
@@ -25,65 +26,80 @@ MAX_CORRUPT_BATCHES = 20
 
 
 class LossSpikesParams(DemoParams):
-    steps: int = Field(default=200, ge=20, le=MAX_STEPS, description="Training steps per arm")
+    steps: int = Field(
+        default=200,
+        ge=20,
+        le=MAX_STEPS,
+        description=N_("Training steps of each arm (baseline and configured)"),
+        json_schema_extra=field_extra("training", N_("Training steps"), N_("steps")),
+    )
     lr: float = Field(
         default=3e-3,
         gt=0,
         le=1.0,
         allow_inf_nan=False,
-        description="Peak AdamW learning rate (3e-3 is stable here; try 0.03–0.3)",
+        description=N_("Peak AdamW learning rate (3e-3 is stable here; try 0.03–0.3)"),
+        json_schema_extra=field_extra("training", N_("Learning rate")),
     )
     warmup_steps: int = Field(
         default=0,
         ge=0,
         le=MAX_STEPS,
-        description="Linear warmup steps up to lr (0 = none); at most steps",
+        description=N_("Linear warmup up to the learning rate (0 = none); at most the steps"),
+        json_schema_extra=field_extra("method", N_("Warmup"), N_("steps")),
     )
     clip: float = Field(
         default=0.0,
         ge=0.0,
         le=100.0,
         allow_inf_nan=False,
-        description="Clip the gradient to this global norm (0 = no clipping)",
+        description=N_("Clip the gradient to this global norm (0 = no clipping)"),
+        json_schema_extra=field_extra("method", N_("Gradient clipping threshold")),
     )
     precision: Precision = Field(
         default="fp32",
-        description=(
+        description=N_(
             "fp32; bf16 or fp16 autocast (weights stay fp32); fp16_scaler: fp16 autocast "
             "with a GradScaler"
         ),
+        json_schema_extra=field_extra("training", N_("Precision")),
     )
     corrupt_step: int = Field(
         default=100,
         ge=0,
         le=MAX_STEPS,
-        description=(
-            "Replace this step's batch with random characters (0 = none); "
-            f"between {MIN_HISTORY + 1} and steps − 1"
+        description=N_(
+            "Replace this step's batch with random characters (0 = none); between 6 and "
+            "the steps − 1"
         ),
+        json_schema_extra=field_extra("training", N_("Corrupted batch at step")),
     )
     corrupt_batches: int = Field(
         default=1,
         ge=1,
         le=MAX_CORRUPT_BATCHES,
-        description="Consecutive corrupted batches from corrupt_step on (a bad data shard)",
+        description=N_("Consecutive corrupted batches from that step on (a bad data shard)"),
+        json_schema_extra=field_extra("training", N_("Corrupted batches"), N_("batches")),
     )
     skip_guard: bool = Field(
         default=True,
-        description="Skip the update of a batch flagged as a spike or with a NaN/inf gradient",
+        description=N_("Skip the update of a batch flagged as a spike or with a NaN/inf gradient"),
+        json_schema_extra=field_extra("method", N_("Skip spiking batches")),
     )
     spike_k: float = Field(
         default=3.0,
         gt=1.0,
         le=100.0,
         allow_inf_nan=False,
-        description="A spike is a loss above spike_k × the running median",
+        description=N_("A spike is a loss above k × the running median"),
+        json_schema_extra=field_extra("advanced", N_("Spike threshold k"), N_("× median")),
     )
     median_window: int = Field(
         default=20,
         ge=MIN_HISTORY,
         le=200,
-        description="Previous losses the running median is taken over",
+        description=N_("Previous losses the running median is taken over"),
+        json_schema_extra=field_extra("advanced", N_("Median window"), N_("steps")),
     )
 
     # Field validators (not a model validator) so that the error names the field; steps

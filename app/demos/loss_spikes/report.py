@@ -8,53 +8,27 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, field
 
-from app.demos.base import Check, DemoResult, Series
+from app.demos.base import Check, DemoResult
+from app.demos.loss_spikes.charts import series_of
 from app.demos.loss_spikes.detector import running_medians
+from app.demos.loss_spikes.logs import (
+    ARMS,
+    BF16_MAX,
+    FP16_MAX,
+    NONFINITE_AS,
+    PROBE,
+    ArmLog,
+    Measured,
+    finite,
+)
 from app.demos.loss_spikes.params import LossSpikesParams
 from app.demos.loss_spikes.summary import figure_units, headline_of, summary_of
+from app.demos.text import Quantity, Text, q, t
 
-FP16_MAX = 65504.0  # torch.finfo(torch.float16).max: 2^15 · (2 − 2^−10)
-BF16_MAX = 3.3895313892515355e38  # torch.finfo(torch.bfloat16).max: fp32's exponent range
-PROBE = 70000.0  # just past fp16's largest value
-NONFINITE_AS = 1e30  # a NaN/inf loss or norm enters max_* and final_loss_* as this
 CORRUPT_WINDOW = 2  # a spike at corrupt_step … corrupt_step + 2 counts as "at" it
 AFTER = 10  # steps before and after the corrupted batch compared for its aftermath
-ARMS = ("baseline", "configured")
-
-
-@dataclass
-class ArmLog:
-    """Per step (index step - 1): what one arm measured."""
-
-    losses: list[float] = field(default_factory=list)
-    grad_norms: list[float] = field(default_factory=list)  # before clipping, unscaled
-    spikes: list[bool] = field(default_factory=list)  # the detector's flag
-    skipped: list[bool] = field(default_factory=list)  # the guard skipped the update
-    scaler_skipped: list[bool] = field(default_factory=list)  # GradScaler found inf/NaN
-    update_norms: list[float] = field(default_factory=list)  # ‖θ_after − θ_before‖
-    peak_activations: list[float] = field(default_factory=list)  # TinyGPT.peak_activation
-    scales: list[float] = field(default_factory=list)  # loss scale (1 without a scaler)
-    weights_finite: bool = True
-
-
-@dataclass
-class Measured:
-    """What ``run`` measured: the corpus, and the two arms' step logs."""
-
-    corpus_chars: int
-    vocab_size: int
-    unk_chars: int
-    identical: bool  # every remedy off: configured is baseline, trained once
-    baseline: ArmLog
-    configured: ArmLog
-    fp16_of_probe: float  # float(torch.tensor(PROBE).half()): inf
-    bf16_of_probe: float  # float(torch.tensor(PROBE).bfloat16()): 70144
-
-
-def _finite(value: float) -> float:
-    return value if math.isfinite(value) else NONFINITE_AS
+_finite = finite
 
 
 def _arm_figures(p: LossSpikesParams, log: ArmLog) -> dict[str, float]:
@@ -139,95 +113,6 @@ def figure_names(params: LossSpikesParams) -> list[str]:
     return [*fixed, *(f"{name}_{arm}" for arm in ARMS for name in per_arm)]
 
 
-def _points(
-    name: str, steps: list[int], values: list[float], chart: str, y_label: str, **kw: bool
-) -> Series:
-    """One series over steps, NaN/inf points left out."""
-    keep = [(s, v) for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
-    return Series(
-        name=name,
-        x=[float(s) for s, _ in keep],
-        y=[v for _, v in keep],
-        kind="scatter" if kw.pop("scatter", False) else "line",
-        x_label="step",
-        y_label=y_label,
-        chart=chart,
-        **kw,
-    )
-
-
-def _shown_arms(m: Measured) -> dict[str, ArmLog]:
-    """The arms drawn: the baseline alone when the configured run is the baseline."""
-    logs = {"baseline": m.baseline, "configured": m.configured}
-    return {arm: logs[arm] for arm in (ARMS[:1] if m.identical else ARMS)}
-
-
-def _loss_series(p: LossSpikesParams, m: Measured) -> list[Series]:
-    """The loss chart: each arm's loss, its flagged spikes, the guard's skips and the
-    corrupted batches."""
-    logs, all_steps = _shown_arms(m), list(range(1, p.steps + 1))
-    finite_losses = [x for log in logs.values() for x in log.losses if math.isfinite(x)]
-    top = max(finite_losses, default=1.0)
-    log_loss = top > 20 * min(finite_losses, default=1.0)
-    series = [
-        _points(f"loss, {arm}", all_steps, log.losses, "loss", "loss", log_y=log_loss)
-        for arm, log in logs.items()
-    ]
-    for arm, log in logs.items():
-        flagged = [s for s in all_steps if log.spikes[s - 1]]
-        # A NaN/inf loss is drawn at the top of the chart, where the curve cannot go.
-        y = [log.losses[s - 1] if math.isfinite(log.losses[s - 1]) else top for s in flagged]
-        series.append(_points(f"spikes, {arm}", flagged, y, "loss", "loss", scatter=True))
-    skipped = [s for s in all_steps if m.configured.skipped[s - 1]]
-    if skipped:
-        y = [min(_finite(m.configured.losses[s - 1]), top) for s in skipped]
-        series.append(_points("skipped by the guard", skipped, y, "loss", "loss", scatter=True))
-    if p.corrupt_step:
-        bad = list(p.corrupt_steps)
-        y = [min(_finite(m.baseline.losses[s - 1]), top) for s in bad]
-        series.append(_points("corrupted batches", bad, y, "loss", "loss", scatter=True))
-    return series
-
-
-def _norm_and_range_series(p: LossSpikesParams, m: Measured) -> list[Series]:
-    """The gradient-norm chart (with the clip threshold) and the range chart: the largest
-    activation against fp16's max, and the GradScaler's scale."""
-    logs, all_steps, ends = _shown_arms(m), list(range(1, p.steps + 1)), [1, p.steps]
-    series = [
-        _points(f"gradient norm, {arm}", all_steps, log.grad_norms, "grad_norm", "‖g‖", log_y=True)
-        for arm, log in logs.items()
-    ]
-    if p.clip > 0:
-        series.append(
-            _points("clip threshold", ends, [p.clip, p.clip], "grad_norm", "‖g‖", log_y=True)
-        )
-    series += [
-        _points(
-            f"largest |activation|, {arm}",
-            all_steps,
-            log.peak_activations,
-            "range",
-            "|value|",
-            log_y=True,
-        )  # fmt: skip
-        for arm, log in logs.items()
-    ]
-    fp16 = [FP16_MAX, FP16_MAX]
-    series.append(_points("fp16 max (65504)", ends, fp16, "range", "|value|", log_y=True))
-    if p.precision == "fp16_scaler":
-        series += [
-            _points(
-                f"GradScaler scale, {arm}", all_steps, log.scales, "range", "|value|", log_y=True
-            )
-            for arm, log in logs.items()
-        ]
-    return series
-
-
-def series_of(p: LossSpikesParams, m: Measured) -> list[Series]:
-    return _loss_series(p, m) + _norm_and_range_series(p, m)
-
-
 Arms = dict[str, dict[str, float]]  # arm -> its figures, unsuffixed
 
 
@@ -262,28 +147,32 @@ def _corrupt_checks(p: LossSpikesParams, arm: Arms) -> list[Check]:
         return []
     checks = [
         Check(
-            name="the first corrupted batch is flagged as a spike (baseline)",
+            name=t("The first corrupted batch is flagged as a spike (baseline)"),
             passed=base["spike_at_corrupt_step"] == 1.0,
-            detail=(
-                f"loss {base['loss_at_corrupt_step']:.3g} at step {p.corrupt_step}; "
-                f"{base['corrupt_batches_flagged']:g} of {p.corrupt_batches} corrupted "
-                "batches flagged"
+            detail=t(
+                "loss %(loss)s at step %(step)s; %(flagged)s of %(n)s corrupted batches flagged",
+                loss=q(base["loss_at_corrupt_step"], "loss"),
+                step=p.corrupt_step,
+                flagged=q(base["corrupt_batches_flagged"], "count"),
+                n=p.corrupt_batches,
             ),
-        )
+        )  # fmt: skip
     ]
     if p.skip_guard:
         checks.append(
             Check(
-                name="the guard skipped every corrupted batch, leaving the weights unchanged",
+                name=t("The guard skipped every corrupted batch, leaving the weights unchanged"),
                 passed=conf["skipped_corrupt_batches"] == p.corrupt_batches
                 and conf["max_update_norm_on_corrupt_batches"] == 0.0,
-                detail=(
-                    f"{conf['skipped_corrupt_batches']:g} of {p.corrupt_batches} skipped; "
-                    f"largest update norm {conf['max_update_norm_on_corrupt_batches']:.3g} "
-                    f"(configured) vs {base['max_update_norm_on_corrupt_batches']:.3g} "
-                    "(baseline)"
+                detail=t(
+                    "%(skipped)s of %(n)s skipped; largest update norm %(conf)s (configured) "
+                    "against %(base)s (baseline)",
+                    skipped=q(conf["skipped_corrupt_batches"], "count"),
+                    n=p.corrupt_batches,
+                    conf=q(conf["max_update_norm_on_corrupt_batches"], "plain"),
+                    base=q(base["max_update_norm_on_corrupt_batches"], "plain"),
                 ),
-            )
+            )  # fmt: skip
         )
     return checks
 
@@ -295,28 +184,35 @@ def _remedy_checks(p: LossSpikesParams, m: Measured, arm: Arms) -> list[Check]:
     if not m.identical:
         checks += [
             Check(
-                name="the remedies leave no more spikes on clean batches than the baseline",
+                name=t("The remedies leave no more spikes on clean batches than the baseline"),
                 passed=conf["spikes_on_clean_batches"] <= base["spikes_on_clean_batches"],
-                detail=(
-                    f"{conf['spikes_on_clean_batches']:g} configured vs "
-                    f"{base['spikes_on_clean_batches']:g} baseline"
+                detail=t(
+                    "%(conf)s configured against %(base)s baseline",
+                    conf=q(conf["spikes_on_clean_batches"], "count"),
+                    base=q(base["spikes_on_clean_batches"], "count"),
                 ),
             ),
             Check(
-                name="the remedies end at a loss no higher than the baseline's",
+                name=t("The remedies end at a loss no higher than the baseline's"),
                 passed=conf["final_loss"] <= base["final_loss"],
-                detail=f"final loss {conf['final_loss']:.4g} vs {base['final_loss']:.4g}",
+                detail=t(
+                    "final loss %(conf)s against %(base)s",
+                    conf=_loss(conf["final_loss"]),
+                    base=_loss(base["final_loss"]),
+                ),
             ),
         ]
     if p.precision != "fp32":
         checks.append(
             Check(
-                name=f"the weights stay finite under {p.precision}",
+                name=t("The weights stay finite under %(precision)s", precision=p.precision),
                 passed=base["weights_finite"] == 1.0 and conf["weights_finite"] == 1.0,
-                detail=(
-                    f"non-finite gradient steps: {base['nonfinite_grad_steps']:g} baseline, "
-                    f"{conf['nonfinite_grad_steps']:g} configured; scaler skipped "
-                    f"{conf['scaler_skipped_steps']:g}"
+                detail=t(
+                    "steps with NaN/inf gradients: %(base)s baseline, %(conf)s configured; "
+                    "the GradScaler skipped %(scaler)s",
+                    base=q(base["nonfinite_grad_steps"], "count"),
+                    conf=q(conf["nonfinite_grad_steps"], "count"),
+                    scaler=q(conf["scaler_skipped_steps"], "count"),
                 ),
             )
         )
@@ -326,19 +222,31 @@ def _remedy_checks(p: LossSpikesParams, m: Measured, arm: Arms) -> list[Check]:
 def checks_of(p: LossSpikesParams, m: Measured, arm: Arms) -> list[Check]:
     return [
         Check(
-            name="the flagged steps are those whose loss is above k × the running median "
-            "or NaN/inf",
+            name=t(
+                r"The flagged steps are those whose loss is above $k$ × the running median "
+                "or NaN/inf"
+            ),
             passed=all(_flags_match(p, log) for log in (m.baseline, m.configured)),
-            detail=f"k = {p.spike_k:g}, window = {p.median_window}, recomputed from the losses",
+            detail=t(
+                r"$k$ = %(k)s, window = %(window)s steps, recomputed from the logged losses",
+                k=q(p.spike_k, "plain"), window=p.median_window,
+            ),
         ),
         Check(
-            name=f"{PROBE:g} overflows to inf in fp16 but stays finite in bf16",
+            name=t(
+                "%(probe)s overflows to inf in fp16 but stays finite in bf16",
+                probe=q(PROBE, "plain"),
+            ),
             passed=math.isinf(m.fp16_of_probe) and math.isfinite(m.bf16_of_probe),
-            detail=f"fp16: {m.fp16_of_probe}, bf16: {m.bf16_of_probe:g} (fp16 max {FP16_MAX:g})",
+            detail=t(
+                "fp16: %(fp16)s, bf16: %(bf16)s (fp16's largest value is %(max)s)",
+                fp16=_shown(m.fp16_of_probe), bf16=q(m.bf16_of_probe, "plain"),
+                max=q(FP16_MAX, "plain"),
+            ),
         ),
         *_corrupt_checks(p, arm),
         *_remedy_checks(p, m, arm),
-    ]
+    ]  # fmt: skip
 
 
 def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
@@ -356,49 +264,108 @@ def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
     )
 
 
-def _shown(value: float) -> str:
-    return "NaN/inf" if value >= NONFINITE_AS else f"{value:.3g}"
+def _shown(value: float) -> Quantity | str:
+    """A value that may be NaN/inf (or stand for one): "NaN/inf", else the number."""
+    if not math.isfinite(value) or value >= NONFINITE_AS:
+        return "NaN/inf"
+    return q(value, "plain")
 
 
-def conclusion_of(p: LossSpikesParams, m: Measured, arm: Arms) -> str:
+def _loss(value: float) -> Quantity | str:
+    return "NaN/inf" if value >= NONFINITE_AS else q(value, "loss")
+
+
+def _sentences(parts: list[Text]) -> Text:
+    out = parts[0]
+    for part in parts[1:]:
+        out = t("%(a)s %(b)s", a=out, b=part)
+    return out
+
+
+def _outcome(p: LossSpikesParams, a: dict[str, float]) -> Text:
+    """One arm's spikes, largest and final loss (and NaN/inf gradient steps)."""
+    spikes = (
+        t("%(n)s spikes (%(clean)s on clean batches)", n=q(a["spikes"], "count"),
+          clean=q(a["spikes_on_clean_batches"], "count"))
+        if p.corrupt_step
+        else t("%(n)s spikes", n=q(a["spikes"], "count"))
+    )  # fmt: skip
+    losses = t(
+        "%(spikes)s, a largest loss of %(peak)s and a final loss of %(final)s",
+        spikes=spikes, peak=_loss(a["max_loss"]), final=_loss(a["final_loss"]),
+    )  # fmt: skip
+    if not a["nonfinite_grad_steps"]:
+        return losses
+    return t(
+        "%(losses)s, with %(n)s steps of NaN/inf gradients",
+        losses=losses, n=q(a["nonfinite_grad_steps"], "count"),
+    )  # fmt: skip
+
+
+def _setup(p: LossSpikesParams) -> Text:
+    if not p.corrupt_step:
+        return t("At lr %(lr)s in %(precision)s", lr=q(p.lr, "plain"), precision=p.precision)
+    return t(
+        "At lr %(lr)s in %(precision)s with %(n)s batch(es) of random characters from step "
+        "%(step)s",
+        lr=q(p.lr, "plain"), precision=p.precision, n=p.corrupt_batches, step=p.corrupt_step,
+    )  # fmt: skip
+
+
+def _aftermath(p: LossSpikesParams, m: Measured, arm: Arms) -> Text:
     base, conf = arm["baseline"], arm["configured"]
-
-    def outcome(a: dict[str, float]) -> str:
-        text = f"{a['spikes']:g} spikes"
-        if p.corrupt_step:
-            text += f" ({a['spikes_on_clean_batches']:g} on clean batches)"
-        text += f", a largest loss of {_shown(a['max_loss'])}, a final loss of "
-        text += _shown(a["final_loss"])
-        if a["nonfinite_grad_steps"]:
-            text += f" and {a['nonfinite_grad_steps']:g} steps of NaN/inf gradients"
-        return text
-
-    setup = f"At lr {p.lr:g} in {p.precision}"
-    if p.corrupt_step:
-        setup += f" with {p.corrupt_batches} batch(es) of random characters from step "
-        setup += str(p.corrupt_step)
-    first = f"{setup}, the baseline (no warmup, clipping or guard) had {outcome(base)}."
     if m.identical:
-        second = "Every remedy is off, so the configured run is the baseline."
-    else:
-        second = f"With the remedies as set it had {outcome(conf)}"
-        second += f", skipping {conf['skipped_steps']:g} steps." if p.skip_guard else "."
-    if p.corrupt_step:
-        second += (
-            f" The loss over the {AFTER} steps after the bad data was "
-            f"{base['post_corrupt_loss_ratio']:.3g}× that before it in the baseline"
-            + ("" if m.identical else f", {conf['post_corrupt_loss_ratio']:.3g}× configured")
-            + "."
-        )
+        return t(
+            "Over the %(after)s steps after the bad data the loss was %(base)s that before it.",
+            after=AFTER, base=q(base["post_corrupt_loss_ratio"], "x"),
+        )  # fmt: skip
+    return t(
+        "Over the %(after)s steps after the bad data the loss was %(base)s that before it in "
+        "the baseline and %(conf)s in the configured run.",
+        after=AFTER, base=q(base["post_corrupt_loss_ratio"], "x"),
+        conf=q(conf["post_corrupt_loss_ratio"], "x"),
+    )  # fmt: skip
+
+
+def _range(p: LossSpikesParams, m: Measured, arm: Arms) -> Text:
+    base, conf = arm["baseline"], arm["configured"]
     largest = max(base["max_abs_activation"], conf["max_abs_activation"])
-    third = (
-        f"The largest finite |activation| was {largest:.3g}"
-        + (", past fp16's max" if largest > FP16_MAX else "")
-        + f"; {PROBE:g} becomes inf in fp16 (max {FP16_MAX:g}) and {m.bf16_of_probe:g} in bf16"
-    )
-    if p.precision == "fp16_scaler":
-        third += (
-            f"; the GradScaler skipped {base['scaler_skipped_steps']:g} steps (baseline), "
-            f"ending at scale {base['final_loss_scale']:g}"
+    text = t(
+        "The largest finite |activation| was %(largest)s%(past)s; %(probe)s becomes inf in fp16 "
+        "(largest value %(max)s) and %(bf16)s in bf16.",
+        largest=q(largest, "plain"),
+        past=t(", past fp16's largest value") if largest > FP16_MAX else "",
+        probe=q(PROBE, "plain"), max=q(FP16_MAX, "plain"), bf16=q(m.bf16_of_probe, "plain"),
+    )  # fmt: skip
+    if p.precision != "fp16_scaler":
+        return text
+    scaler = t(
+        "The GradScaler skipped %(n)s steps in the baseline, ending at a scale of %(scale)s.",
+        n=q(base["scaler_skipped_steps"], "count"), scale=q(base["final_loss_scale"], "plain"),
+    )  # fmt: skip
+    return _sentences([text, scaler])
+
+
+def conclusion_of(p: LossSpikesParams, m: Measured, arm: Arms) -> Text:
+    base, conf = arm["baseline"], arm["configured"]
+    parts = [
+        t(
+            "%(setup)s, the baseline (no warmup, clipping or guard) had %(outcome)s.",
+            setup=_setup(p), outcome=_outcome(p, base),
         )
-    return f"{first} {second} {third}."
+    ]  # fmt: skip
+    if m.identical:
+        parts.append(t("Every remedy is off, so the configured run is the baseline."))
+    elif p.skip_guard:
+        parts.append(
+            t(
+                "With the remedies as set it had %(outcome)s, skipping %(n)s steps.",
+                outcome=_outcome(p, conf), n=q(conf["skipped_steps"], "count"),
+            )
+        )  # fmt: skip
+    else:
+        parts.append(t("With the remedies as set it had %(outcome)s.", outcome=_outcome(p, conf)))
+    if p.corrupt_step:
+        parts.append(_aftermath(p, m, arm))
+    parts.append(_range(p, m, arm))
+    return _sentences(parts)

@@ -30,7 +30,8 @@ from torch import nn
 
 from app.demos.base import RunContext
 from app.demos.paged_optimizer.params import GB, PagedOptimizerParams
-from app.demos.paged_optimizer.report import NOT_MEASURABLE, ArmOutcome, Measured
+from app.demos.paged_optimizer.report import ArmOutcome, Measured
+from app.demos.text import q, t
 
 BATCH = 64
 LR = 1e-4
@@ -63,11 +64,11 @@ def state_bytes(optimizer: torch.optim.Optimizer) -> tuple[int, int]:
     shared quantization maps counted once per parameter, as they are a few hundred bytes)."""
     total = paged = 0
     for state in optimizer.state.values():
-        for t in state.values():
-            if isinstance(t, torch.Tensor):
-                size = t.numel() * t.element_size()
+        for tensor in state.values():
+            if isinstance(tensor, torch.Tensor):
+                size = tensor.numel() * tensor.element_size()
                 total += size
-                paged += size if getattr(t, "is_paged", False) else 0
+                paged += size if getattr(tensor, "is_paged", False) else 0
     return total, paged
 
 
@@ -140,13 +141,23 @@ def run_arm(
 
 def measure(p: PagedOptimizerParams, ctx: RunContext) -> Measured:
     if ctx.device != "cuda":
-        return Measured(reason=f"{NOT_MEASURABLE} (this run is on the {ctx.device})")
+        return Measured(
+            reason=t(
+                "needs a CUDA GPU with bitsandbytes (this run is on the %(device)s)",
+                device=ctx.device,
+            )
+        )
     try:
         import bitsandbytes.optim
 
         bnb_optim: Any = bitsandbytes.optim  # its optimizers are untyped
     except Exception as exc:
-        return Measured(reason=f"{NOT_MEASURABLE}: bitsandbytes does not import ({exc})")
+        return Measured(
+            reason=t(
+                "needs a CUDA GPU with bitsandbytes: bitsandbytes does not import (%(error)s)",
+                error=str(exc),
+            )
+        )
     makers = optimizer_makers(bnb_optim)
     m = Measured(measured=True, device_total_bytes=torch.cuda.mem_get_info()[1])
     total = len(p.arm_names) * p.steps
@@ -161,8 +172,12 @@ def measure(p: PagedOptimizerParams, ctx: RunContext) -> Measured:
             if managed > MANAGED_SHARE_OF_FREE * free:
                 m.arms[arm] = ArmOutcome(
                     name=arm,
-                    note=f"not run: it would ask for {managed / GB:.2f} GB of managed memory "
-                    f"with {free / GB:.2f} GB free on the card",
+                    note=t(
+                        "not run: it would ask for %(managed)s of managed memory with %(free)s "
+                        "free on the card",
+                        managed=q(managed / GB, "gb"),
+                        free=q(free / GB, "gb"),
+                    ),
                 )
                 done[0] += p.steps
                 continue
@@ -172,5 +187,10 @@ def measure(p: PagedOptimizerParams, ctx: RunContext) -> Measured:
                 torch.cuda.set_per_process_memory_fraction(previous)
                 release()
     except Exception as exc:  # an old GPU or a missing CUDA library: report, do not fail
-        return Measured(reason=f"{NOT_MEASURABLE}; the run failed: {type(exc).__name__}: {exc}")
+        return Measured(
+            reason=t(
+                "needs a CUDA GPU with bitsandbytes; the run failed: %(error)s",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        )
     return m

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams
+from app.demos.text import N_, field_extra
 
 ARMS = ("adamw", "adamw8bit", "paged_adamw8bit", "paged_adamw32bit")
 GB = 10**9
@@ -25,21 +26,44 @@ def weights_and_grads_bytes(width: int, layers: int) -> int:
 
 class PagedOptimizerParams(DemoParams):
     width: int = Field(
-        default=4096, ge=256, le=8192, description="Width of each square linear layer (no bias)"
+        default=4096,
+        ge=256,
+        le=8192,
+        description=N_("Width of each square linear layer (no bias)"),
+        json_schema_extra=field_extra("model", N_("Layer width"), N_("units")),
     )
-    layers: int = Field(default=12, ge=1, le=16, description="Number of linear layers")
+    layers: int = Field(
+        default=12,
+        ge=1,
+        le=16,
+        description=N_("Number of linear layers"),
+        json_schema_extra=field_extra("model", N_("Layers")),
+    )
     cap_gb: float = Field(
         default=1.8,
         gt=0,
         le=32,
         allow_inf_nan=False,
-        description="GB (10^9 bytes) PyTorch's allocator may hold for each optimizer's run "
-        "(torch.cuda.set_per_process_memory_fraction); must exceed the weights and gradients",
+        description=N_(
+            "What PyTorch's allocator may hold for each optimizer's run "
+            "(torch.cuda.set_per_process_memory_fraction); must exceed the weights and gradients"
+        ),
+        json_schema_extra=field_extra("method", N_("Memory cap"), N_("GB")),
     )
-    steps: int = Field(default=10, ge=2, le=50, description="Training steps per optimizer")
+    steps: int = Field(
+        default=10,
+        ge=2,
+        le=50,
+        description=N_("Training steps of each optimizer"),
+        json_schema_extra=field_extra("training", N_("Training steps"), N_("steps")),
+    )
     arms: str = Field(
         default=",".join(ARMS),
-        description="Optimizers to run, comma-separated among " + ", ".join(ARMS),
+        description=N_(
+            "Optimizers to run, comma-separated among adamw, adamw8bit, paged_adamw8bit, "
+            "paged_adamw32bit"
+        ),
+        json_schema_extra=field_extra("method", N_("Optimizers")),
     )
 
     # Field validators (not a model validator) so the error names the field; width and

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.paged_optimizer.params import ARMS, GB, PagedOptimizerParams, weights_and_grads_bytes
-from app.demos.paged_optimizer.summary import figure_units, headline_of, summary_of
+from app.demos.paged_optimizer.summary import ARM_TITLES, figure_units, headline_of, summary_of
+from app.demos.text import N_, Text, q, t
 
 NAN = math.nan
 PER_ARM = (
@@ -37,7 +38,6 @@ FIGURES = (
     "device_total_gb",
     *(f"{figure}_{arm}" for arm in ARMS for figure in PER_ARM),
 )
-NOT_MEASURABLE = "needs a CUDA GPU with bitsandbytes"
 
 
 def figure_names(params: PagedOptimizerParams) -> Collection[str]:
@@ -58,13 +58,13 @@ class ArmOutcome:
     device_used_bytes: int = 0
     state_bytes: int = 0
     paged_state_bytes: int = 0
-    note: str = ""  # the OOM's first line, or why the arm was not run
+    note: Text | str = ""  # the OOM's first line, or why the arm was not run
 
 
 @dataclass
 class Measured:
     measured: bool = False
-    reason: str = ""  # why nothing was measured
+    reason: Text | str = ""  # why nothing was measured
     device_total_bytes: int = 0
     arms: dict[str, ArmOutcome] = field(default_factory=dict)
 
@@ -109,22 +109,32 @@ def figures_of(p: PagedOptimizerParams, m: Measured) -> dict[str, float]:
     return figures
 
 
-def outcome_words(arm: str, f: dict[str, float], m: Measured) -> str:
+def outcome_words(arm: str, f: dict[str, float], m: Measured) -> Text:
+    name = Text(msg=ARM_TITLES[arm])
     if math.isnan(f[f"completed_{arm}"]):
-        note = m.arms[arm].note if arm in m.arms else "not run"
-        return f"{arm}: not measured ({note})"
+        note = m.arms[arm].note if arm in m.arms else ""
+        if not note:
+            return t("%(arm)s: not run", arm=name)
+        return t("%(arm)s: not measured (%(note)s)", arm=name, note=note)
     if f[f"completed_{arm}"] == 1:
-        head = (
-            f"{arm}: completed {f[f'steps_done_{arm}']:.0f} steps, "
-            f"{f[f'step_time_ms_{arm}']:.1f} ms/step"
-        )
+        head = t(
+            "%(arm)s: completed %(steps)s steps at %(time)s per step",
+            arm=name, steps=q(f[f"steps_done_{arm}"], "count"),
+            time=q(f[f"step_time_ms_{arm}"], "ms"),
+        )  # fmt: skip
     else:
-        head = f"{arm}: OOM at step {f[f'oom_step_{arm}']:.0f}"
-    return (
-        f"{head} (PyTorch peak {f[f'torch_peak_gb_{arm}']:.3f} GB, device-wide "
-        f"{f[f'device_used_gb_{arm}']:.3f} GB, state {f[f'state_gb_{arm}']:.3f} GB of which "
-        f"paged {f[f'paged_state_gb_{arm}']:.3f} GB)"
-    )
+        head = t(
+            "%(arm)s: out of memory at step %(step)s",
+            arm=name,
+            step=q(f[f"oom_step_{arm}"], "count"),
+        )
+    return t(
+        "%(head)s (PyTorch peak %(peak)s, device-wide %(device)s, optimizer state %(state)s, of "
+        "which paged %(paged)s)",
+        head=head, peak=q(f[f"torch_peak_gb_{arm}"], "gb"),
+        device=q(f[f"device_used_gb_{arm}"], "gb"), state=q(f[f"state_gb_{arm}"], "gb"),
+        paged=q(f[f"paged_state_gb_{arm}"], "gb"),
+    )  # fmt: skip
 
 
 def checks_of(p: PagedOptimizerParams, m: Measured, f: dict[str, float]) -> list[Check]:
@@ -132,110 +142,144 @@ def checks_of(p: PagedOptimizerParams, m: Measured, f: dict[str, float]) -> list
         return []
     checks: list[Check] = []
     expected_oom = {
-        "adamw": "AdamW (two fp32 states per parameter) runs out of memory under the cap",
-        "adamw8bit": "8-bit AdamW without paging runs out of memory under the cap",
+        "adamw": t("AdamW (two fp32 states per parameter) runs out of memory under the cap"),
+        "adamw8bit": t("8-bit AdamW without paging runs out of memory under the cap"),
     }
     for arm, name in expected_oom.items():
         if arm in p.arm_names and not math.isnan(f[f"completed_{arm}"]):
             checks.append(
                 Check(name=name, passed=f[f"completed_{arm}"] == 0, detail=outcome_words(arm, f, m))
             )
-    for arm, label in (("paged_adamw8bit", "8-bit"), ("paged_adamw32bit", "32-bit")):
+    for arm in ("paged_adamw8bit", "paged_adamw32bit"):
         if arm not in p.arm_names:
             continue
+        name = Text(msg=ARM_TITLES[arm])
         checks.append(
             Check(
-                name=f"Paged {label} AdamW completes every step under the same cap",
+                name=t("%(arm)s completes every step under the same cap", arm=name),
                 passed=f[f"completed_{arm}"] == 1,
                 detail=outcome_words(arm, f, m),
             )
         )
         checks.append(
             Check(
-                name=f"Paged {label} AdamW's large states are paged (CUDA unified memory)",
+                name=t("%(arm)s's large states are paged (CUDA unified memory)", arm=name),
                 passed=f[f"paged_state_gb_{arm}"] > 0.5 * f[f"state_gb_{arm}"] > 0,
-                detail=f"{f[f'paged_state_gb_{arm}']:.3f} of {f[f'state_gb_{arm}']:.3f} GB of "
-                "state allocated by bitsandbytes as paged",
-            )
+                detail=t(
+                    "%(paged)s of %(state)s of optimizer state allocated by bitsandbytes as paged",
+                    paged=q(f[f"paged_state_gb_{arm}"], "gb"),
+                    state=q(f[f"state_gb_{arm}"], "gb"),
+                ),
+            )  # fmt: skip
         )
     return checks
 
 
+_MEMORY_SERIES = (
+    ("torch_peak_gb", N_("PyTorch's peak allocated (what max_memory_allocated sees)")),
+    ("device_used_gb", N_("device-wide used memory (cudaMemGetInfo, unified memory too)")),
+    ("state_gb", N_("optimizer state")),
+)
+
+
 def series_of(p: PagedOptimizerParams, m: Measured, f: dict[str, float]) -> list[Series]:
+    """Memory per optimizer (bars, optimizers named) and each optimizer's step time."""
     if not m.measured:
         return []
     ran = [arm for arm in ARMS if not math.isnan(f[f"completed_{arm}"])]
-    axis = "optimizer: " + ", ".join(f"{i} {arm}" for i, arm in enumerate(ran))
+    names: list[Text | str] = [Text(msg=ARM_TITLES[arm]) for arm in ran]
     xs = [float(i) for i in range(len(ran))]
     series = [
         Series(
-            name=label,
+            name=Text(msg=label),
             x=xs,
             y=[f[f"{figure}_{arm}"] for arm in ran],
             kind="bar",
-            x_label=axis,
-            y_label="GB",
+            x_label=t("optimizer"),
+            y_label=t("memory (GB)"),
             chart="memory",
-        )
-        for figure, label in (
-            ("torch_peak_gb", "PyTorch's peak allocated (what max_memory_allocated sees)"),
-            ("device_used_gb", "device-wide used memory (cudaMemGetInfo, unified memory too)"),
-            ("state_gb", "optimizer state"),
-        )
+            categories=names,
+            unit="gb",
+        )  # fmt: skip
+        for figure, label in _MEMORY_SERIES
     ]
     series += [
         Series(
-            name=f"{arm} step time",
+            name=t("%(arm)s, step time", arm=Text(msg=ARM_TITLES[arm])),
             x=[float(s) for s in range(1, len(m.arms[arm].step_times_s) + 1)],
-            y=[1000 * t for t in m.arms[arm].step_times_s],
-            x_label="step",
-            y_label="ms",
+            y=[1000 * secs for secs in m.arms[arm].step_times_s],
+            x_label=t("training step"),
+            y_label=t("step time (ms)"),
             chart="step_time",
-        )
+            unit="ms",
+        )  # fmt: skip
         for arm in ran
         if m.arms[arm].step_times_s
     ]
     return series
 
 
-def conclusion_of(p: PagedOptimizerParams, m: Measured, f: dict[str, float]) -> str:
-    setup = (
-        f"{p.layers} layers of {p.width}² ({f['params'] / 1e6:.0f}M fp32 parameters; weights and "
-        f"gradients {f['weights_and_grads_gb']:.3f} GB) trained for {p.steps} steps while "
-        f"PyTorch's allocator may hold {p.cap_gb:g} GB"
+def _sentences(parts: list[Text], joiner: str = "%(a)s %(b)s") -> Text:
+    out = parts[0]
+    for part in parts[1:]:
+        out = Text(msg=joiner, args={"a": out, "b": part})
+    return out
+
+
+def _setup(p: PagedOptimizerParams, f: dict[str, float]) -> Text:
+    return t(
+        "%(layers)s layers of %(width)s² (%(params)s fp32 parameters; weights and gradients "
+        "%(wg)s) trained for %(steps)s steps while PyTorch's allocator may hold %(cap)s",
+        layers=p.layers, width=p.width, params=q(f["params"], "params"),
+        wg=q(f["weights_and_grads_gb"], "gb"), steps=p.steps, cap=q(p.cap_gb, "gb"),
+    )  # fmt: skip
+
+
+def _residency(arm: str, f: dict[str, float]) -> Text:
+    state, outside = f[f"paged_state_gb_{arm}"], f[f"outside_torch_gb_{arm}"]
+    where = (
+        t("resident on the GPU (the card had room, so the driver evicted nothing to host RAM)")
+        if outside >= 0.5 * state
+        else t("mostly not resident on the GPU (in host RAM)")
     )
+    return t(
+        "%(arm)s: %(outside)s of device memory outside PyTorch's allocator for %(state)s of "
+        "paged state, %(where)s.",
+        arm=Text(msg=ARM_TITLES[arm]), outside=q(outside, "gb"), state=q(state, "gb"), where=where,
+    )  # fmt: skip
+
+
+def conclusion_of(p: PagedOptimizerParams, m: Measured, f: dict[str, float]) -> Text:
     if not m.measured:
-        return (
-            f"Not measured: {m.reason}. Paging is a GPU effect (bitsandbytes allocates the "
-            f"paged states in CUDA unified memory); this demo {NOT_MEASURABLE} to show it: "
-            f"{setup}, AdamW and 8-bit AdamW are expected to run out of memory and the paged "
-            "optimizers to complete."
-        )
-    text = f"{setup}. " + "; ".join(outcome_words(arm, f, m) for arm in p.arm_names) + ". "
+        return t(
+            "Not measured: %(reason)s. Paging is a GPU effect (bitsandbytes allocates the paged "
+            "states in CUDA unified memory); this demo needs a CUDA GPU with bitsandbytes to "
+            "show it: %(setup)s, AdamW and 8-bit AdamW are expected to run out of memory and the "
+            "paged optimizers to complete.",
+            reason=m.reason, setup=_setup(p, f),
+        )  # fmt: skip
+    outcomes = _sentences([outcome_words(arm, f, m) for arm in p.arm_names], N_("%(a)s; %(b)s"))
+    parts = [t("%(setup)s. %(outcomes)s.", setup=_setup(p, f), outcomes=outcomes)]
     paged_ok = [a for a in ("paged_adamw8bit", "paged_adamw32bit") if f[f"completed_{a}"] == 1]
     if paged_ok and f["completed_adamw8bit"] == 0:
-        text += (
-            "Under the same cap, 8-bit AdamW without paging ran out of memory while "
-            f"{' and '.join(paged_ok)} completed: the paged states live in CUDA unified memory, "
-            "outside PyTorch's capped pool. "
+        done = _sentences([Text(msg=ARM_TITLES[a]) for a in paged_ok], N_("%(a)s and %(b)s"))
+        parts.append(
+            t(
+                "Under the same cap, 8-bit AdamW without paging ran out of memory while %(done)s "
+                "completed: the paged states live in CUDA unified memory, outside PyTorch's "
+                "capped pool.",
+                done=done,
+            )
         )
-    for arm in paged_ok:
-        state, outside = f[f"paged_state_gb_{arm}"], f[f"outside_torch_gb_{arm}"]
-        where = (
-            "resident on the GPU (the card had room, so the driver evicted nothing to host RAM)"
-            if outside >= 0.5 * state
-            else "mostly not resident on the GPU (in host RAM)"
+    parts += [_residency(arm, f) for arm in paged_ok]
+    parts.append(
+        t(
+            "The cap limits PyTorch's allocator only; paging moves states to host RAM when the "
+            "GPU itself runs out, which this demo does not provoke (over-subscribing managed "
+            "memory can hang a shared GPU), and it does not lower the memory the training needs."
         )
-        text += (
-            f"{arm}: {outside:.3f} GB of device memory outside PyTorch's allocator for "
-            f"{state:.3f} GB of paged state, {where}. "
-        )
-    text += (
-        "The cap limits PyTorch's allocator only; paging moves states to host RAM when the GPU "
-        "itself runs out, which this demo does not provoke (over-subscribing managed memory "
-        "can hang a shared GPU), and it does not lower the memory the training needs."
     )
-    return text
+    return _sentences(parts)
 
 
 def result_of(p: PagedOptimizerParams, m: Measured) -> DemoResult:

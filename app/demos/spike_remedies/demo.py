@@ -8,10 +8,13 @@ moment around the bad batch and the fp16 softmax overflow. torch is imported in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.demos.base import Demo, DemoResult, RunContext
 from app.demos.loss_spikes.corpus import build_corpus
 from app.demos.spike_remedies.params import BATCH, CONTEXT, SpikeRemediesParams
 from app.demos.spike_remedies.report import Measured, figure_names, result_of
+from app.demos.spike_remedies.summary import ARM_TITLES
 from app.demos.text import N_
 
 
@@ -26,11 +29,16 @@ def run(params: SpikeRemediesParams, ctx: RunContext) -> DemoResult:
     arms = p.arms()
     total, done = p.steps * len(arms), 0
 
-    def on_step() -> None:
-        nonlocal done
-        done += 1
-        if done % 20 == 0 or done == total:
-            ctx.progress(done, total)
+    def on_step(arm: str) -> Callable[[int, float], None]:
+        # Each arm's loss under its own name: one live line per arm, so the next arm's
+        # restart from the initial loss is not drawn as a spike.
+        def report(step: int, loss: float) -> None:
+            nonlocal done
+            done += 1
+            if step % 10 == 0 or done == total:
+                ctx.progress(done, total, **{ARM_TITLES[arm]: loss})
+
+        return report
 
     # One CPU generator: batches first, then one init seed (each arm redraws from it, so
     # arms differing only in optimizer or schedule start from the same weights).
@@ -41,7 +49,7 @@ def run(params: SpikeRemediesParams, ctx: RunContext) -> DemoResult:
     logs = {}
     for arm in arms:
         model = build(len(corpus.vocab), arm, torch.Generator().manual_seed(init_seed))
-        logs[arm.name] = train(model, batches, arm, p, ctx.device, on_step)
+        logs[arm.name] = train(model, batches, arm, p, ctx.device, on_step(arm.name))
     return result_of(p, Measured(logs=logs, softmax=softmax_check(ctx.device)))
 
 
@@ -72,4 +80,5 @@ DEMO = Demo(
     topics=("Loss 突增", "训练稳定性"),
     inputs=("answers",),
     figure_names=figure_names,
+    live_chart=True,  # one loss curve per arm over the steps
 )

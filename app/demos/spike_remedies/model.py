@@ -75,7 +75,7 @@ def train(
     arm: Arm,
     p: SpikeRemediesParams,
     device: str,
-    on_step: Callable[[], None],
+    on_step: Callable[[int, float], None],
 ) -> ArmLog:
     model.to(device)
     params = list(model.parameters())
@@ -113,7 +113,7 @@ def train(
             checkpoints.clear()
             log.update_norms.append(0.0)
             log.v_rms.append(_adam_v_rms(opt))
-            on_step()
+            on_step(step, loss_value)
             continue
         opt.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
@@ -122,7 +122,7 @@ def train(
         opt.step()
         log.update_norms.append(float((_flat(model) - before).norm().item()))
         log.v_rms.append(_adam_v_rms(opt))
-        on_step()
+        on_step(step, loss_value)
     log.weights_finite = bool(torch.isfinite(_flat(model)).all())
     return log
 

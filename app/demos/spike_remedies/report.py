@@ -9,9 +9,10 @@ import statistics
 from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
-from app.demos.loss_spikes.report import NONFINITE_AS
+from app.demos.loss_spikes.logs import NONFINITE_AS
 from app.demos.spike_remedies.params import AFTER, SpikeRemediesParams
-from app.demos.spike_remedies.summary import figure_units, headline_of, summary_of
+from app.demos.spike_remedies.summary import ARM_TITLES, figure_units, headline_of, summary_of
+from app.demos.text import N_, Text, q, t
 
 FP16_MAX = 65504.0
 
@@ -116,98 +117,159 @@ def figures_of(p: SpikeRemediesParams, m: Measured) -> dict[str, float]:
 def checks_of(p: SpikeRemediesParams, f: dict[str, float], m: Measured) -> list[Check]:
     checks = [
         Check(
-            name="exp(12) overflows fp16 (max 65504): naive softmax turns NaN, the "
-            "max-subtracted one stays finite",
+            name=t(
+                r"$e^{12}$ overflows fp16 (largest value 65504): a naive softmax turns NaN, "
+                "one that subtracts the max first stays finite"
+            ),
             passed=f["fp16_exp12_overflows"] == 1
             and f["fp16_naive_softmax_finite"] == 0
             and f["fp16_stable_softmax_finite"] == 1,
-            detail=f"stable softmax within {f['fp16_stable_softmax_max_abs_err']:.1e} of fp64",
+            detail=t(
+                "the stable softmax is within %(err)s of fp64",
+                err=q(f["fp16_stable_softmax_max_abs_err"], "plain"),
+            ),
         ),
     ]
     if "adamw_rewind" in m.logs:
         checks.append(
             Check(
-                name="rewind-and-skip rewound on each spike it saw",
+                name=t("Rewind-and-skip rewound on each spike it saw"),
                 passed=(f["rewinds_adamw_rewind"] > 0) == (f["spikes_adamw"] > 0)
                 or f["rewinds_adamw_rewind"] > 0,
-                detail=f"{f['rewinds_adamw_rewind']:g} rewinds, "
-                f"{f['skipped_batches_adamw_rewind']:g} batches skipped",
+                detail=t(
+                    "%(rewinds)s rewinds, %(skipped)s batches skipped",
+                    rewinds=q(f["rewinds_adamw_rewind"], "count"),
+                    skipped=q(f["skipped_batches_adamw_rewind"], "count"),
+                ),
             )
         )
     return checks
 
 
-def series_of(p: SpikeRemediesParams, m: Measured) -> list[Series]:
+def _arm_name(arm: str) -> Text:
+    return Text(msg=ARM_TITLES[arm])
+
+
+def series_of(p: SpikeRemediesParams, m: Measured, f: dict[str, float]) -> list[Series]:
+    """The loss of every arm over the steps, each arm's peak loss over its start (bars,
+    arms named) and Adam's √v over the steps."""
     series = []
     for name, log in m.logs.items():
         steps = [float(i) for i, v in enumerate(log.losses, 1) if math.isfinite(v)]
         series.append(
             Series(
-                name=name,
+                name=_arm_name(name),
                 x=steps,
                 y=[v for v in log.losses if math.isfinite(v)],
-                x_label="step",
-                y_label="loss",
+                x_label=t("training step"),
+                y_label=t("loss (cross-entropy)"),
                 chart="loss",
+                unit="loss",
             )  # fmt: skip
         )
+    arms = list(m.logs)
+    series.append(
+        Series(
+            name=t("largest loss on a clean batch / initial loss"),
+            x=[float(i) for i in range(len(arms))],
+            y=[f[f"max_loss_over_initial_{arm}"] for arm in arms],
+            kind="bar",
+            x_label=t("arm"),
+            y_label=t("peak loss / initial loss"),
+            chart="peak_by_arm",
+            categories=[_arm_name(arm) for arm in arms],
+            unit="x",
+        )  # fmt: skip
+    )
     if "adamw" in m.logs:
         log = m.logs["adamw"]
-        x = [float(i) for i in range(1, len(log.v_rms) + 1)]
         series.append(
             Series(
-                name="√mean v (AdamW)",
-                x=x,
+                name=t(r"$\sqrt{\mathrm{mean}\ v}$, AdamW (reference)"),
+                x=[float(i) for i in range(1, len(log.v_rms) + 1)],
                 y=log.v_rms,
-                x_label="step",
-                y_label="√v",
+                x_label=t("training step"),
+                y_label=t(r"Adam's $\sqrt{v}$"),
                 log_y=min(log.v_rms, default=0) > 0,
                 chart="adam_v",
+                unit="plain",
             )  # fmt: skip
         )
     return series
 
 
-def conclusion_of(p: SpikeRemediesParams, f: dict[str, float], m: Measured) -> str:
-    parts = []
-    for name in m.logs:
-        parts.append(
-            f"{name}: max loss {f[f'max_loss_over_initial_{name}']:.2f}× the initial, final "
-            f"{f[f'final_loss_{name}']:.3g}, {f[f'spikes_on_clean_batches_{name}']:g} spikes on "
-            "clean batches"
-        )
-    text = f"At AdamW lr {p.lr:g} (SGD {p.sgd_lr:g}) over {p.steps} steps — " + "; ".join(parts)
-    text += "."
+def _arm_outcome(name: str, f: dict[str, float]) -> Text:
+    return t(
+        "%(arm)s: largest loss %(peak)s the initial, final %(final)s, %(spikes)s spikes on "
+        "clean batches",
+        arm=_arm_name(name), peak=q(f[f"max_loss_over_initial_{name}"], "x"),
+        final=q(f[f"final_loss_{name}"], "loss"),
+        spikes=q(f[f"spikes_on_clean_batches_{name}"], "count"),
+    )  # fmt: skip
+
+
+def _sentences(parts: list[Text], joiner: str = "%(a)s %(b)s") -> Text:
+    out = parts[0]
+    for part in parts[1:]:
+        out = Text(msg=joiner, args={"a": out, "b": part})
+    return out
+
+
+def conclusion_of(p: SpikeRemediesParams, f: dict[str, float], m: Measured) -> Text:
+    arms = _sentences([_arm_outcome(name, f) for name in m.logs], N_("%(a)s; %(b)s"))
+    parts = [
+        t(
+            "At AdamW lr %(lr)s (SGD %(sgd)s) over %(steps)s steps: %(arms)s.",
+            lr=q(p.lr, "plain"),
+            sgd=q(p.sgd_lr, "plain"),
+            steps=p.steps,
+            arms=arms,
+        )  # fmt: skip
+    ]
     if "update_norm_clip_ratio_sgd" in f:
-        text += (
-            f" Clipping at {p.clip:g} scaled SGD's largest update by "
-            f"{f['update_norm_clip_ratio_sgd']:.2f}× and AdamW's by "
-            f"{f['update_norm_clip_ratio_adamw']:.2f}× (Adam divides by √v, undoing most of it)."
+        parts.append(
+            t(
+                r"Clipping at %(clip)s scaled SGD's largest update by %(sgd)s and AdamW's by "
+                r"%(adamw)s (Adam divides by $\sqrt{v}$, undoing most of it).",
+                clip=q(p.clip, "plain"),
+                sgd=q(f["update_norm_clip_ratio_sgd"], "x"),
+                adamw=q(f["update_norm_clip_ratio_adamw"], "x"),
+            )  # fmt: skip
         )
     if p.corrupt_step:
-        text += (
-            f" After the bad batch at step {p.corrupt_step}, Adam's √v rose "
-            f"{f['adam_v_inflation']:.2f}× and was still "
-            f"{f[f'adam_v_inflation_after_{AFTER}_steps']:.2f}× "
-            f"{AFTER} steps later; the next {AFTER} updates were "
-            f"{f['update_norm_ratio_after_bad_batch']:.2f}× the size of the {AFTER} before."
+        parts.append(
+            t(
+                r"After the bad batch at step %(step)s, Adam's $\sqrt{v}$ rose %(rise)s and was "
+                "still %(later)s %(after)s steps later; the next %(after)s updates were %(ratio)s "
+                "the size of the %(after)s before.",
+                step=p.corrupt_step,
+                rise=q(f["adam_v_inflation"], "x"),
+                later=q(f[f"adam_v_inflation_after_{AFTER}_steps"], "x"),
+                after=AFTER,
+                ratio=q(f["update_norm_ratio_after_bad_batch"], "x"),
+            )  # fmt: skip
         )
     if "rewinds_adamw_rewind" in f:
-        text += (
-            f" Rewind-and-skip rewound {f['rewinds_adamw_rewind']:g} times "
-            f"({f['skipped_batches_adamw_rewind']:g} batches skipped)."
+        parts.append(
+            t(
+                "Rewind-and-skip rewound %(n)s times (%(skipped)s batches skipped).",
+                n=q(f["rewinds_adamw_rewind"], "count"),
+                skipped=q(f["skipped_batches_adamw_rewind"], "count"),
+            )
         )
-    text += (
-        " In fp16, exp(12) is inf, so a naive softmax gives NaN; subtracting the max first "
-        "keeps it finite."
+    parts.append(
+        t(
+            r"In fp16, $e^{12}$ is inf, so a naive softmax gives NaN; subtracting the max first "
+            "keeps it finite."
+        )
     )
-    return text
+    return _sentences(parts)
 
 
 def result_of(p: SpikeRemediesParams, m: Measured) -> DemoResult:
     f = figures_of(p, m)
     return DemoResult(
-        figures=f, series=series_of(p, m), checks=checks_of(p, f, m),
+        figures=f, series=series_of(p, m, f), checks=checks_of(p, f, m),
         conclusion=conclusion_of(p, f, m), headline=headline_of(p, f),
         summary=summary_of(f), figure_units=figure_units(f),
     )  # fmt: skip

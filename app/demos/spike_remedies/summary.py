@@ -9,7 +9,7 @@ from app.demos.text import N_, Cell, Table, Text, Unit, q, t
 ARM_TITLES: dict[str, str] = {
     "adamw": N_("AdamW (reference)"),
     "adamw_clip": N_("AdamW + gradient clipping"),
-    "sgd": "SGD",
+    "sgd": N_("SGD"),
     "sgd_clip": N_("SGD + gradient clipping"),
     "adamw_cosine": N_("AdamW + cosine decay"),
     "adamw_init_small": N_("AdamW, small init std"),
@@ -43,33 +43,42 @@ def _arms(f: dict[str, float]) -> list[str]:
 
 
 def headline_of(p: SpikeRemediesParams, f: dict[str, float]) -> Text:
-    """The largest update an optimizer took, with and without clipping, where both ran."""
-    if "max_update_norm_sgd" in f:
-        return t(
-            "Against a bad batch, SGD's largest update was %(sgd)s and its loss peaked at "
-            "%(sgd_peak)s its start; clipping cut SGD's update to %(sgd_clip)s, while AdamW's "
-            "normalised update was %(adamw)s without clipping and %(adamw_clip)s with it.",
-            sgd=q(f["max_update_norm_sgd"], "plain"),
-            sgd_peak=q(f["max_loss_over_initial_sgd"], "x"),
-            sgd_clip=q(f["max_update_norm_sgd_clip"], "plain"),
-            adamw=q(f["max_update_norm_adamw"], "plain"),
-            adamw_clip=q(f["max_update_norm_adamw_clip"], "plain"),
-        )
-    return t(
-        "AdamW's loss peaked at %(peak)s its start and ended at %(final)s; each remedy below "
-        "changes one thing against it.",
-        peak=q(f["max_loss_over_initial_adamw"], "x"),
+    """The reference arm's spike, the arm with the lowest peak, and what clipping did to
+    SGD's and AdamW's updates (where those arms ran)."""
+    arms = _arms(f)
+    best = min(arms, key=lambda arm: f[f"max_loss_over_initial_{arm}"])
+    spike = t(
+        "At lr %(lr)s, AdamW's loss jumped to %(peak)s its start on clean batches and ended at "
+        "%(final)s.",
+        lr=q(p.lr, "plain"), peak=q(f["max_loss_over_initial_adamw"], "x"),
         final=q(f["final_loss_adamw"], "loss"),
-    )
+    )  # fmt: skip
+    if best != "adamw":
+        spike = t(
+            "%(spike)s The lowest peak, %(best_peak)s, came from %(best)s.",
+            spike=spike, best_peak=q(f[f"max_loss_over_initial_{best}"], "x"),
+            best=Text(msg=ARM_TITLES[best]),
+        )  # fmt: skip
+    if "max_update_norm_sgd" not in f:
+        return spike
+    return t(
+        r"%(spike)s Clipping cut SGD's largest update from %(sgd)s to %(sgd_clip)s but left "
+        r"AdamW's at %(adamw_clip)s against %(adamw)s: Adam divides by $\sqrt{v}$.",
+        spike=spike, sgd=q(f["max_update_norm_sgd"], "plain"),
+        sgd_clip=q(f["max_update_norm_sgd_clip"], "plain"),
+        adamw=q(f["max_update_norm_adamw"], "plain"),
+        adamw_clip=q(f["max_update_norm_adamw_clip"], "plain"),
+    )  # fmt: skip
 
 
 def summary_of(f: dict[str, float]) -> Table:
-    """One row per arm: peak loss over the start, spikes, largest update, final loss."""
+    """One row per arm: peak loss over the start, spikes the detector flagged on clean
+    batches, largest update, final loss."""
     rows: list[list[Cell]] = [
         [
             Text(msg=ARM_TITLES[arm]),
             q(f[f"max_loss_over_initial_{arm}"], "x"),
-            q(f[f"spikes_{arm}"], "count"),
+            q(f[f"spikes_on_clean_batches_{arm}"], "count"),
             q(f[f"max_update_norm_{arm}"], "plain"),
             q(f[f"final_loss_{arm}"], "loss"),
         ]
@@ -79,7 +88,7 @@ def summary_of(f: dict[str, float]) -> Table:
         columns=[
             t("Run"),
             t("Peak loss / initial loss"),
-            t("Spikes"),
+            t("Spikes flagged on clean batches"),
             t("Largest update norm"),
             t("Final loss"),
         ],
