@@ -18,10 +18,11 @@ from app.errors import AppError, Unprocessable
 from app.models import DemoRun
 from app.runs import service
 from app.runs.dispatch import dispatch
+from app.web.claims_pages import claim_context
 from app.web.csrf import verify_csrf
 from app.web.demo_view import chart_table, params_list, parse_result, result_view
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep, TemplatesDep
-from app.web.related import related_questions
+from app.web.related import demo_claims, related_questions
 
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
@@ -100,7 +101,7 @@ def _demo_page(
         "error": error,
         "error_field": error_field,
         "runs": service.recent_runs(session=session, demo_name=demo.name, limit=10),
-    }
+    } | claim_context(demo_claims(session=session, demo=demo))
     return templates.TemplateResponse(request, "demo.html", context, status_code=status)
 
 

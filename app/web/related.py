@@ -1,6 +1,6 @@
 """Related demos and questions: a question's demos come from its claims and from the
 demos' topics matching its tags (so an imported bank without claims gets them too); a
-demo's questions come the same two ways."""
+demo's questions come the same two ways, and its claims are those it checks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.claims.evidence import claim_checks
+from app.claims.service import ClaimView, claim_views
 from app.demos import registry
 from app.demos.base import Demo
 from app.models import Claim, Question, QuestionTag, Tag
@@ -62,3 +64,18 @@ def related_questions(*, session: Session, demo: Demo, limit: int = 20) -> list[
     ).all()
     order = {qid: i for i, qid in enumerate(ids)}
     return sorted(rows, key=lambda q: order[q.id])[:limit]
+
+
+def demo_claims(*, session: Session, demo: Demo) -> list[ClaimView]:
+    """The live claims ``demo`` checks (the whole quote or one of its halves), in bank
+    order, with their verdicts."""
+    live = session.scalars(select(Claim).where(Claim.archived_at.is_(None))).all()
+    ids = {
+        c.id
+        for c in live
+        if c.demo == demo.name or any(k.demo == demo.name for k in claim_checks(c).checks)
+    }
+    if not ids:
+        return []
+    questions = {c.question_id for c in live if c.id in ids}
+    return [v for v in claim_views(session=session, question_ids=questions) if v.id in ids]

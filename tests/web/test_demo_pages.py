@@ -5,14 +5,39 @@ executed here with the real ``execute`` (the test process plays the worker)."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from app.claims.evidence import claim_checks, evidence_runs
 from app.config import Settings
+from app.db import make_sessionmaker
+from app.models import Claim
+from app.models.base import utcnow
+from app.runs.claims import queue_claim_runs
 from app.worker.execute import execute
+from tests.conftest import REPO_ROOT
 from tests.web.conftest import MakeClient, csrf, soup
 
 SMALL = {"m": 12, "n": 10, "r": 3, "noise": 0.0, "seed": 1}
+
+
+def run_claims(client: TestClient, claim_ids: set[str]) -> None:
+    """Queue the claims' runs and run those of ``claim_ids`` here, as a worker would."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with make_sessionmaker(engine)() as session:
+        queue_claim_runs(session=session, now=utcnow())
+        checks = [
+            k
+            for c in session.scalars(select(Claim))
+            if c.id in claim_ids
+            for k in claim_checks(c).checks
+        ]
+        run_ids = [run.id for run in evidence_runs(session, checks).values()]
+    for run_id in run_ids:
+        assert execute(run_id, engine=engine) == "succeeded"
 
 
 def run_now(client: TestClient, run_id: int) -> str:
@@ -178,3 +203,38 @@ def test_questions_and_demos_link_each_other_by_topic(client: TestClient) -> Non
     assert questions, "the rank demo lists no question"
     question = soup(client.get(str(questions[0]["href"])))
     assert "/demos/rank" in [a["href"] for a in question.select("#related-demos a")]
+
+
+def test_the_demo_page_lists_the_claims_it_checks_in_the_readers_language(
+    make_client: MakeClient, content_dir: Path
+) -> None:
+    (content_dir / "claims").mkdir()
+    shutil.copy(REPO_ROOT / "content" / "claims" / "llm-sft.yaml", content_dir / "claims")
+    client = make_client(language="zh-CN")
+    page = soup(client.get("/demos/peft_params"))
+    items = {str(li["data-claim"]): li for li in page.select("#demo-claims li")}
+    # The bank's claims that this demo checks, not the demo's own English notes.
+    assert {"adapter-between-prefix-and-lora", "lora-r-d-plus-k"} <= set(items)
+    assert "rank-at-most-min-dim" not in items  # checked by another demo
+    assert "Prompt tuning trains less than" not in page.get_text()
+    adapter = items["adapter-between-prefix-and-lora"]
+    link = adapter.select_one("a.claim-quote")
+    assert link is not None and link["href"] == "/claims#claim-adapter-between-prefix-and-lora"
+    # The quote's markdown and math are rendered, the verdict badge is in Chinese.
+    assert link.select_one("strong") is not None and "**" not in link.get_text()
+    assert items["lora-r-d-plus-k"].select_one("a.claim-quote math") is not None
+    badge = adapter.select_one(".claim-badge")
+    assert badge is not None and badge.get_text() == "待测"
+    # No run yet: no explanation (the service's reasons are English), only the badge.
+    assert "no run" not in page.select_one("#demo-claims").get_text()  # type: ignore[union-attr]
+    # Once its runs are in, the claim reads its verdict and explanation in Chinese.
+    run_claims(client, {"adapter-between-prefix-and-lora"})
+    decided = soup(client.get("/demos/peft_params")).select_one(
+        '#demo-claims li[data-claim="adapter-between-prefix-and-lora"]'
+    )
+    assert decided is not None and decided["data-verdict"] == "nuanced"
+    explanation = decided.select_one(".claim-explanation")
+    assert explanation is not None and "QLoRA 配方" in explanation.get_text()
+    # The claims page holds the element the link points at.
+    claims = soup(client.get("/claims"))
+    assert claims.select_one("#claim-adapter-between-prefix-and-lora") is not None
