@@ -157,12 +157,14 @@ def clone_or_pull(url: str, dest: Path) -> None:
     _git("clone", "--depth", "1", "--", url, str(dest))
 
 
-def fetch(target: str, *, data_dir: Path) -> Fetched:
-    """Resolve ``target`` (a path or a git URL) into the files to import."""
+def fetch(target: str, *, data_dir: Path, scratch: Path | None = None) -> Fetched:
+    """Resolve ``target`` (a path or a git URL) into the files to import. With
+    ``scratch`` (a dry run), an archive or a clone goes there, not into the sources."""
+    into = sources_dir(data_dir) if scratch is None else scratch
     if is_git_url(target):
         stem = target.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
         source = safe_name(stem)
-        dest = sources_dir(data_dir) / source
+        dest = into / source
         clone_or_pull(target, dest)
         return Fetched("git", source, target, dest)
     path = Path(target).expanduser()
@@ -171,7 +173,7 @@ def fetch(target: str, *, data_dir: Path) -> Fetched:
     unpacked = archive_stem(path.name)
     if path.is_file() and unpacked is not None:
         source = safe_name(unpacked)
-        dest = sources_dir(data_dir) / source
+        dest = into / source
         unpack(path, dest)
         return Fetched("archive", source, str(path.resolve()), dest)
     resolved = path.resolve()

@@ -9,6 +9,7 @@ questions (cards and logs are kept); importing it again restores them.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,12 +62,18 @@ def import_sources(
     """Fetch each target (a path or a git URL), import them all at once (unless
     ``dry_run``: then only check; ``session`` may be None) and remember each as a
     source. Nothing is written when any file has an error."""
-    fetched = [fetch(target, data_dir=data_dir) for target in targets]
-    paths = [f.local_path for f in fetched]
     if dry_run or session is None:
-        report = check_bank(paths=paths, content_dir=content_dir, session=session)
+        # Archives and clones go to a scratch folder, removed after: a dry run leaves the
+        # sources as they were.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=data_dir, prefix="dry-run-") as scratch:
+            fetched = [fetch(t, data_dir=data_dir, scratch=Path(scratch)) for t in targets]
+            paths = [f.local_path for f in fetched]
+            report = check_bank(paths=paths, content_dir=content_dir, session=session)
         report.dry_run = True
         return report, fetched
+    fetched = [fetch(target, data_dir=data_dir) for target in targets]
+    paths = [f.local_path for f in fetched]
     report = import_bank(session, paths=paths, content_dir=content_dir, now=now)
     if report.ok:
         for one in fetched:

@@ -193,3 +193,13 @@ def test_a_git_repository_by_file_url_and_its_re_import(tmp_path: Path, settings
             assert session.scalar(select(func.count(Question.id))) == 5
     finally:
         engine.dispose()
+
+
+def test_a_dry_run_of_an_archive_leaves_the_sources_alone(
+    tmp_path: Path, settings: Settings
+) -> None:
+    archive = _zip(tmp_path / "notes.zip", {"a.md": CHAPTER})
+    out = cli_ok("import", "--dry-run", str(archive))
+    assert "2 questions parsed" in out and "nothing written" in out
+    assert not (settings.data_dir / "sources").exists()
+    assert [p.name for p in settings.data_dir.iterdir()] == []
