@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -33,6 +34,7 @@ from app.sources.service import get_source, import_sources
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_FILES = 200
+STALE_AFTER_S = 24 * 3600  # a staged upload not confirmed within a day is removed
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -47,6 +49,16 @@ class Staged:
 
 def uploads_dir(data_dir: Path) -> Path:
     return data_dir / "uploads"
+
+
+def _forget_stale(folder: Path) -> None:
+    """Remove staged uploads nobody confirmed within ``STALE_AFTER_S``."""
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - STALE_AFTER_S
+    for entry in folder.iterdir():
+        if entry.is_dir() and entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _base_name(name: str) -> str:
@@ -72,6 +84,7 @@ def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "")
         raise SourceError("only .md files, or one .zip or .tar.gz archive", field="files")
     stem = archive_stem(archives[0]) if archives else None
     source = safe_name(name.strip() or stem or "uploaded")
+    _forget_stale(uploads_dir(data_dir))
     token = secrets.token_hex(16)
     root = uploads_dir(data_dir) / token
     folder = root / source

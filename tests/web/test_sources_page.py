@@ -92,3 +92,17 @@ def test_with_accounts_on_the_page_only_lists(make_client: MakeClient) -> None:
     response = post_files(client, [("a.md", CHAPTER.encode())])
     assert response.status_code == 403
     assert "interview-lab import" in response.text
+
+
+def test_an_unconfirmed_upload_is_removed_after_a_day(client: TestClient, settings: Any) -> None:
+    import os
+    import time
+
+    post_files(client, [("a.md", CHAPTER.encode())])
+    uploads = settings.data_dir / "uploads"
+    [old] = list(uploads.iterdir())
+    day_ago = time.time() - 25 * 3600
+    os.utime(old, (day_ago, day_ago))
+    post_files(client, [("b.md", CHAPTER.encode())])
+    assert old.name not in [p.name for p in uploads.iterdir()]
+    assert len(list(uploads.iterdir())) == 1
