@@ -60,7 +60,7 @@ RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 # only workers run a demo, and they do it through the catalogue too.
 DEMOS = "app.demos"
 NOT_FOR_DEMOS = frozenset({"app.config", "app.db"})
-CATALOGUE = frozenset({"app.demos", "app.demos.base"})
+CATALOGUE = frozenset({"app.demos", "app.demos.base", "app.demos.text"})
 LOWEST_CATALOGUE_READER = RANK["content"] + 1
 
 # Known problems inside app/demos, left for the demos' move into packages (issue 14, done

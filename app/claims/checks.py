@@ -18,7 +18,7 @@ from app.errors import Unprocessable
 from app.models.runs import params_hash
 
 if TYPE_CHECKING:
-    from app.claims.files import _Mapping
+    from app.claims.located import Mapping as _Mapping
 
 CHECK_KEYS = (
     "kind", "demo", "params", "seeds", "runs", "device", "supported", "refuted",

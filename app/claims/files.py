@@ -36,6 +36,7 @@ import yaml
 
 from app.claims.checks import CHECK_KEYS, CheckReader
 from app.claims.highlight import find_quote
+from app.claims.located import Mapping as _Mapping
 from app.claims.spec import CheckSpec, ClaimChecks
 from app.claims.texts import pick
 from app.content.loader import display_path
@@ -106,28 +107,6 @@ def _located(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
     if isinstance(node, yaml.SequenceNode):
         return [(_located(item, loader), item.start_mark.line + 1) for item in node.value]
     return loader.construct_object(node, deep=True)
-
-
-@dataclass
-class _Mapping:
-    values: dict[str, Any]
-    lines: dict[str, int]
-    line: int
-
-    def plain(self, key: str) -> Any:
-        """The value under ``key`` with nested mappings and lists as plain Python."""
-        return _plain(self.values.get(key))
-
-    def plain_values(self) -> dict[str, Any]:
-        return {k: _plain(v) for k, v in self.values.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, _Mapping):
-        return {k: _plain(v) for k, v in value.values.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item, _ in value]
-    return value
 
 
 class _FileChecker:

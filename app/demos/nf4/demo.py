@@ -15,54 +15,9 @@ process imports this module for the catalogue and must not load torch.
 from __future__ import annotations
 
 from app.demos.base import Demo, DemoResult, RunContext
+from app.demos.nf4.figures import FIGURES
 from app.demos.nf4.params import NF4Params
 from app.demos.text import N_
-
-FIGURES = (
-    "nf4_code_max_abs_diff_reference",
-    "nf4_code_max_abs_diff_bnb",
-    "packed_bytes_per_weight",
-    "pack_roundtrip_ok",
-    "nf4_max_error_over_bound",
-    "bits_per_param_nf4",
-    "bits_per_param_nf4_dq",
-    "bits_per_param_formula_nf4",
-    "bits_per_param_formula_nf4_dq",
-    "compression_vs_fp16",
-    "compression_vs_fp16_dq",
-    "dq_bits_saved_per_param",
-    "dq_bits_saved_per_param_formula",
-    "dq_gb_saved_65b",
-    "weights_gb_7b_fp16",
-    "weights_gb_7b_nf4_dq",
-    "weights_gb_65b_nf4_dq",
-    "dq_absmax_max_rel_err",
-    "mse_nf4_normal",
-    "mse_int4_normal",
-    "mse_fp4_normal",
-    "mse_nf4_dq_normal",
-    "mse_nf4_trained",
-    "mse_int4_trained",
-    "mse_fp4_trained",
-    "weight_excess_kurtosis_trained",
-    "loss_fp32",
-    "loss_nf4",
-    "loss_int4",
-    "loss_fp4",
-    "accuracy_fp32",
-    "accuracy_nf4",
-    "accuracy_int4",
-    "accuracy_fp4",
-    "bnb_available",
-    "bnb_code_mismatches",
-    "bnb_absmax_max_abs_diff",
-    "bnb_dequant_max_abs_diff",
-    "bnb_packed_equal",
-    "bnb_bits_per_param_dq",
-    "bnb_dq_absmax_max_rel_err",
-    "bnb_fp4_code_max_abs_diff",
-    "mse_fp4_bnb_normal",
-)
 
 # Which figures bear on which claim (content/llm-sft.md, "QLORA相对于LORA改进是什么？").
 CLAIM_FIGURES = {

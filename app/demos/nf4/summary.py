@@ -58,7 +58,7 @@ def _unit_of(name: str) -> Unit:
 
 
 def _figure_units() -> dict[str, Unit]:
-    from app.demos.nf4.demo import FIGURES  # the registration lists every figure
+    from app.demos.nf4.figures import FIGURES
 
     return {name: _unit_of(name) for name in FIGURES}
 
