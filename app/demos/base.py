@@ -214,18 +214,62 @@ def run_version(demo: Demo, inputs: Mapping[str, str]) -> str:
     return f"{demo.code_version}+{digest.hexdigest()[:16]}"
 
 
-# Pydantic's bound constraints, as the words a user reads next to the bound.
-_BOUND_WORDS = {
-    "le": "must be at most",
-    "ge": "must be at least",
-    "lt": "must be less than",
-    "gt": "must be greater than",
+class ParamError(ValueError):
+    """A demo's own check of its parameters (one field against another), raised in a
+    validator: ``raise ParamError(N_("must be at most %(name)s = %(value)s"),
+    name="hidden", value=64)``. The message is an English msgid with ``%(name)s``
+    placeholders, so a page shows it in the reader's language; the JSON API gets it in
+    English."""
+
+    def __init__(self, msgid: str, **args: str | int | float) -> None:
+        self.msgid = msgid
+        self.params = args
+        super().__init__(msgid % args if args else msgid)
+
+
+def at_most(name: str, value: str | int | float) -> ParamError:
+    """The common cross-field refusal, ``must be at most hidden = 64``, translatable."""
+    return ParamError(N_("must be at most %(name)s = %(value)s"), name=name, value=value)
+
+
+# Pydantic's error types as the sentences a user reads, each an English msgid with the
+# error's context as placeholders (translated where shown, ``AppError.text``).
+_BOUNDS = {
+    "le": N_("%(field)s: must be at most %(bound)s (got %(got)s)"),
+    "ge": N_("%(field)s: must be at least %(bound)s (got %(got)s)"),
+    "lt": N_("%(field)s: must be less than %(bound)s (got %(got)s)"),
+    "gt": N_("%(field)s: must be greater than %(bound)s (got %(got)s)"),
 }
+_WHOLE = N_("%(field)s: must be a whole number (got %(got)s)")
+_NUMBER = N_("%(field)s: must be a number (got %(got)s)")
+_BOOLEAN = N_("%(field)s: must be true or false (got %(got)s)")
+_CHOICE = N_("%(field)s: must be one of %(expected)s (got %(got)s)")
+_TYPES = {
+    "int_parsing": _WHOLE,
+    "int_type": _WHOLE,
+    "int_from_float": _WHOLE,
+    "float_parsing": _NUMBER,
+    "float_type": _NUMBER,
+    "finite_number": N_("%(field)s: must be a finite number (got %(got)s)"),
+    "bool_parsing": _BOOLEAN,
+    "bool_type": _BOOLEAN,
+    "literal_error": _CHOICE,
+    "enum": _CHOICE,
+    "string_too_short": N_("%(field)s: must have at least %(min_length)s characters"),
+    "string_too_long": N_("%(field)s: must have at most %(max_length)s characters"),
+    "missing": N_("%(field)s: is required"),
+    "extra_forbidden": N_("%(field)s: unknown parameter (expected one of %(expected)s)"),
+}
+# A model's own ValueError: its message (translated when it is a ParamError).
+_OWN = N_("%(field)s: %(problem)s (got %(got)s)")
 
 
 def validate_params(demo: Demo, raw: Mapping[str, Any]) -> DemoParams:
     """``raw`` checked against the demo's model; the first problem becomes a 422 naming
-    the field and, for a bound, the bound: ``m: must be at most 512 (got 10000)``."""
+    the field and, for a bound, the bound: ``m: must be at most 512 (got 10000)``. The
+    message is a msgid with its values as ``Unprocessable`` parameters, so a page shows
+    it translated; a ``ParamError``'s own msgid and values come along as
+    ``problem_msgid`` and ``problem_args``."""
     try:
         return demo.params.model_validate(dict(raw))
     except ValidationError as exc:
@@ -233,18 +277,28 @@ def validate_params(demo: Demo, raw: Mapping[str, Any]) -> DemoParams:
         field = ".".join(str(part) for part in error["loc"]) or None
         ctx = error.get("ctx") or {}
         got = error.get("input")
-        bound = next((key for key in _BOUND_WORDS if key in ctx), None)
+        values: dict[str, Any] = {"got": repr(got), "input": got}
+        bound = next((key for key in _BOUNDS if key in ctx), None)
         if bound is not None:
-            problem = f"{_BOUND_WORDS[bound]} {ctx[bound]} (got {got!r})"
+            template, values["bound"] = _BOUNDS[bound], ctx[bound]
         elif error["type"] == "extra_forbidden":
-            known = ", ".join(demo.params.model_fields)
-            problem = f"unknown parameter (expected one of {known})"
+            template, values["expected"] = (
+                _TYPES["extra_forbidden"],
+                ", ".join(demo.params.model_fields),
+            )
+        elif error["type"] in _TYPES:
+            template = _TYPES[error["type"]]
+            values |= {k: v for k, v in ctx.items() if isinstance(v, str | int | float)}
         else:
             # A model's own ValueError arrives as "Value error, <message>".
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problem = f"{message} (got {got!r})"
-        prefix = f"{field}: " if field else ""
-        raise Unprocessable(f"{prefix}{problem}", field=field) from exc
+            own = ctx.get("error")
+            values["problem"] = str(error["msg"]).removeprefix("Value error, ")
+            if isinstance(own, ParamError):
+                values |= {"problem_msgid": own.msgid, "problem_args": own.params}
+            template = _OWN
+        if field is None:  # a check of the whole model
+            template, field = template.replace("%(field)s: ", "", 1), None
+        raise Unprocessable(template, field=field, **values) from exc
 
 
 _JSON_TYPES = {"integer", "number", "boolean", "string"}
@@ -266,8 +320,9 @@ def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def params_schema(demo: Demo) -> list[dict[str, Any]]:
     """One entry per parameter, for the web form and ``demo list --format json``:
     name, type (integer, number, boolean, string or enum), default, minimum, maximum,
-    choices (for an enum), description, group, label, unit and show_if. An exclusive bound (``gt``/``lt``) is given as
-    minimum/maximum with ``exclusive_minimum``/``exclusive_maximum`` set."""
+    choices (for an enum), description, group, label, unit and show_if. An exclusive
+    bound (``gt``/``lt``) is given as minimum/maximum with
+    ``exclusive_minimum``/``exclusive_maximum`` set."""
     schema = demo.params.model_json_schema()
     defs: dict[str, Any] = schema.get("$defs", {})
     entries: list[dict[str, Any]] = []

@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 from app.content.answers import demo_inputs
 from app.demos import get_demo, registry
 from app.demos.base import params_schema, run_version
+from app.demos.text import N_, Text
 from app.errors import AppError, Unprocessable
+from app.i18n import gettext
 from app.models import DemoRun
 from app.runs import service
 from app.runs.dispatch import dispatch
 from app.web.claims_pages import claim_context
 from app.web.csrf import verify_csrf
+from app.web.demo_text import plain_text
 from app.web.demo_view import chart_table, params_list, parse_result, result_view
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep, TemplatesDep
 from app.web.related import demo_claims, related_questions
@@ -68,8 +71,31 @@ def form_params(demo: Any, form: Any) -> dict[str, Any]:
         elif key in form and str(form[key]).strip() != "":
             raw[key] = str(form[key])  # pydantic converts "12" to 12 and "0.5" to 0.5
         elif key in form and param["default"] is not None:
-            raise Unprocessable(f"{key}: must not be empty", field=key)
+            raise Unprocessable(N_("%(field)s: must not be empty"), field=key)
     return raw
+
+
+def error_text(exc: AppError, demo: Any) -> str:
+    """A refused parameter in the reader's language, the field named by its label
+    (its label as text: "行数 m", not ``m``) and a demo's own check (``ParamError``)
+    translated too. The JSON API keeps ``exc.message`` (English, raw field names)."""
+    if exc.field is None or "%(field)s" not in exc.template:
+        return exc.text
+    labels = {p["name"]: p.get("label") for p in params_schema(demo)}
+    label = labels.get(exc.field)
+    values = dict(exc.params) | {"field": plain_text(Text(msg=label)) if label else exc.field}
+    if isinstance(values.get("input"), str | int | float):  # a form's "12", not '12'
+        values["got"] = values["input"]
+    msgid, args = values.get("problem_msgid"), values.get("problem_args")
+    if isinstance(msgid, str) and isinstance(args, dict):
+        try:
+            values["problem"] = gettext(msgid) % args
+        except (KeyError, TypeError, ValueError):  # a translation that does not fit
+            pass
+    try:
+        return gettext(exc.template) % values
+    except (KeyError, TypeError, ValueError):
+        return exc.text
 
 
 @router.get("/demos", response_class=HTMLResponse)
@@ -143,7 +169,14 @@ async def run_form(
         session.rollback()
         values = raw or {k: str(v) for k, v in form.items() if k != "csrf_token"}
         return _demo_page(
-            request, templates, session, name, values, exc.text, exc.field, exc.status_code
+            request,
+            templates,
+            session,
+            name,
+            values,
+            error_text(exc, demo),
+            exc.field,
+            exc.status_code,
         )
     if not cached:
         dispatch(request.app.state.dispatcher, request.app.state.engine, run.id)

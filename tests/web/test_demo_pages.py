@@ -7,16 +7,23 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
 
 from app.claims.evidence import claim_checks, evidence_runs
 from app.config import Settings
 from app.db import make_sessionmaker
+from app.demos.base import Demo, DemoParams, DemoResult, RunContext, at_most, validate_params
+from app.errors import Unprocessable
+from app.i18n import current_language, set_language
 from app.models import Claim
 from app.models.base import utcnow
 from app.runs.claims import queue_claim_runs
+from app.web.demo_pages import error_text
 from app.worker.execute import execute
 from tests.conftest import REPO_ROOT
 from tests.web.conftest import MakeClient, csrf, soup
@@ -122,6 +129,25 @@ def test_bad_parameters_are_422_naming_field_and_bound(client: TestClient) -> No
     assert response.status_code == 422
     assert "m" in soup(response).select_one("#run-error").get_text()  # type: ignore[union-attr]
     assert client.post("/api/demos/nope/runs", json={}).status_code == 404
+
+
+def test_a_refused_field_is_explained_in_the_readers_language(make_client: MakeClient) -> None:
+    client = make_client(language="zh-CN")
+    page = soup(client.get("/demos/rank"))
+    form = {"csrf_token": csrf(page), "m": "10000", "n": "10", "r": "3", "noise": "0", "seed": "0"}
+    refused = soup(client.post("/demos/rank/runs", data=form))
+    error = refused.select_one("label.invalid .field-error")
+    assert error is not None and error.get_text() == "行数 m：不能大于 512（输入为 10000）"
+    # pydantic's own messages ("Input should be a valid integer") are translated too.
+    form |= {"m": "12", "n": "x"}
+    error = soup(client.post("/demos/rank/runs", data=form)).select_one("#field-error")
+    assert error is not None and error.get_text() == "列数 n：必须是整数（输入为 x）"
+    form |= {"n": ""}
+    error = soup(client.post("/demos/rank/runs", data=form)).select_one("#field-error")
+    assert error is not None and error.get_text() == "列数 n：不能为空"
+    # The JSON API stays English, with the field's name.
+    api = client.post("/api/demos/rank/runs", json={"params": {"n": "x"}}).json()
+    assert api == {"detail": "n: must be a whole number (got 'x')", "field": "n"}
 
 
 def test_queue_cap_and_rate_limit_are_429(make_client: MakeClient, settings: Settings) -> None:
@@ -238,3 +264,36 @@ def test_the_demo_page_lists_the_claims_it_checks_in_the_readers_language(
     # The claims page holds the element the link points at.
     claims = soup(client.get("/claims"))
     assert claims.select_one("#claim-adapter-between-prefix-and-lora") is not None
+
+
+class Shape(DemoParams):
+    hidden: int = Field(default=8, ge=1, le=64, json_schema_extra={"label": "Hidden size"})
+    r: int = Field(default=4, ge=1, json_schema_extra={"label": "Rank of the factors $r$"})
+
+    @field_validator("r")
+    @classmethod
+    def _r_fits(cls, r: int, info: ValidationInfo) -> int:
+        if r > info.data["hidden"]:
+            raise at_most("hidden", info.data["hidden"])
+        return r
+
+
+def never_run(params: Any, ctx: RunContext) -> DemoResult:
+    raise AssertionError("only its parameters are checked")
+
+
+def test_a_demos_own_check_is_translated_on_the_page_and_english_in_the_api() -> None:
+    demo = Demo(name="shape", title="Shape", summary="", claims=(), params=Shape, run=never_run)
+    with pytest.raises(Unprocessable) as caught:
+        validate_params(demo, {"hidden": "8", "r": "9"})
+    assert caught.value.message == "r: must be at most hidden = 8 (got '9')"
+    before = current_language()
+    try:
+        set_language("zh")
+        assert error_text(caught.value, demo) == "因子的秩 r：不能大于 hidden = 8（输入为 9）"
+        set_language("en")
+        assert error_text(caught.value, demo) == (
+            "Rank of the factors r: must be at most hidden = 8 (got 9)"
+        )
+    finally:
+        set_language(before)
