@@ -4,6 +4,7 @@ parameters as a short list. Everything a reader sees is formatted here (no ``e+0
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -36,6 +37,10 @@ def parse_result(raw: dict[str, Any] | None) -> DemoResult | None:
     """A stored result (old ones included); None when there is none or it is unreadable."""
     if raw is None:
         return None
+    # The worker stores a NaN figure (not measured here) as null: read it back as NaN.
+    figures = raw.get("figures")
+    if isinstance(figures, dict):
+        raw = {**raw, "figures": {k: math.nan if v is None else v for k, v in figures.items()}}
     try:
         return DemoResult.model_validate(raw)
     except ValidationError:

@@ -19,6 +19,7 @@ from app.demos.paged_optimizer.measure import managed_bytes
 from app.demos.paged_optimizer.params import ARMS, GB, PagedOptimizerParams
 from app.demos.paged_optimizer.report import ArmOutcome, Measured, result_of
 from app.errors import Unprocessable
+from app.web.demo_view import parse_result
 from app.worker.execute import json_safe
 from tests.demos.english import english
 
@@ -56,6 +57,10 @@ def test_on_the_cpu_nothing_is_measured_and_the_conclusion_says_it_needs_a_gpu()
     stored = json_safe(result.model_dump(mode="json"))
     json.dumps(stored, allow_nan=False)
     assert stored["figures"]["completed_paged_adamw8bit"] is None
+    # ...and the page reads it back: the headline, the summary and the conclusion show.
+    shown = parse_result(json.loads(json.dumps(stored)))
+    assert shown is not None and shown.headline is not None and shown.summary is not None
+    assert math.isnan(shown.figures["completed_paged_adamw8bit"])
 
 
 # ---- parameters ----------------------------------------------------------------------------

@@ -58,15 +58,21 @@ def headline_of(p: PagedOptimizerParams, f: dict[str, float]) -> Text:
     )
 
 
+def _gb(value: float) -> Cell:
+    """A size, or a dash where nothing was measured (a NaN is stored as null)."""
+    return "—" if math.isnan(value) else q(value, "gb")
+
+
 def summary_of(f: dict[str, float]) -> Table:
     """One row per optimizer: outcome, PyTorch's peak, device-wide use, optimizer state."""
     rows: list[list[Cell]] = [
         [
             Text(msg=ARM_TITLES[arm]),
             _outcome(arm, f),
-            q(f[f"torch_peak_gb_{arm}"], "gb"),
-            q(f[f"device_used_gb_{arm}"], "gb"),
-            q(f[f"state_gb_{arm}"], "gb"),
+            *(
+                _gb(f[f"{figure}_{arm}"])
+                for figure in ("torch_peak_gb", "device_used_gb", "state_gb")
+            ),
         ]
         for arm in ARMS
     ]

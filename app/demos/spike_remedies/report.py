@@ -185,11 +185,11 @@ def series_of(p: SpikeRemediesParams, m: Measured, f: dict[str, float]) -> list[
         log = m.logs["adamw"]
         series.append(
             Series(
-                name=t(r"$\sqrt{\mathrm{mean}\ v}$, AdamW (reference)"),
+                name=t("square root of the mean of Adam's $v$, AdamW (reference)"),
                 x=[float(i) for i in range(1, len(log.v_rms) + 1)],
                 y=log.v_rms,
                 x_label=t("training step"),
-                y_label=t(r"Adam's $\sqrt{v}$"),
+                y_label=t("square root of mean $v$"),
                 log_y=min(log.v_rms, default=0) > 0,
                 chart="adam_v",
                 unit="plain",
