@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, at_most
 from app.demos.lora.params import ui
 from app.demos.text import N_
 
@@ -27,7 +27,7 @@ ARMS = (*INITS, "lora_fa")
 def _at_most_hidden(value: int, info: ValidationInfo) -> int:
     hidden = info.data.get("hidden")
     if hidden is not None and value > hidden:
-        raise ValueError(f"must be at most hidden = {hidden}")
+        raise at_most("hidden", hidden)
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, at_most
 from app.demos.lora.params import ui
 from app.demos.text import N_
 
@@ -78,7 +78,7 @@ class LoRAVsFullParams(DemoParams):
     def shift_rank_at_most_hidden(cls, shift_rank: int, info: ValidationInfo) -> int:
         hidden = info.data.get("hidden")
         if hidden is not None and shift_rank > hidden:
-            raise ValueError(f"must be at most hidden = {hidden}")
+            raise at_most("hidden", hidden)
         return shift_rank
 
 

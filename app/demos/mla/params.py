@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic.config import JsonDict
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError
 from app.demos.text import N_
 
 SCHEMES = ("mha", "gqa", "mqa", "mla")
@@ -189,7 +189,7 @@ class MLAParams(DemoParams):
         preset = PRESETS.get(info.data.get("preset", ""))
         heads = preset.n_heads if preset else info.data.get("custom_heads")
         if heads is not None and heads % kv_heads:
-            raise ValueError(f"must divide the number of heads, {heads}")
+            raise ParamError(N_("must divide the number of heads, %(heads)s"), heads=heads)
         return kv_heads
 
     @field_validator("layer_d_latent")
@@ -197,14 +197,18 @@ class MLAParams(DemoParams):
     def latent_compresses(cls, d_c: int, info: ValidationInfo) -> int:
         d, h, dh = (info.data.get(k) for k in ("layer_d_model", "layer_heads", "layer_head_dim"))
         if d is not None and h is not None and dh is not None and d_c >= min(d, h * dh):
-            raise ValueError(f"must be below min(layer_d_model, heads·head_dim) = {min(d, h * dh)}")
+            raise ParamError(
+                N_("must be below %(name)s = %(value)s"),
+                name="min(layer_d_model, heads·head_dim)",
+                value=min(d, h * dh),
+            )
         return d_c
 
     @field_validator("layer_d_rope")
     @classmethod
     def rope_is_even(cls, d_rope: int) -> int:
         if d_rope % 2:
-            raise ValueError("must be even: RoPE rotates pairs of dimensions")
+            raise ParamError(N_("must be even: RoPE rotates pairs of dimensions"))
         return d_rope
 
     def shape(self) -> AttentionShape:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError
 from app.demos.mla.params import BYTES_PER_ELEMENT, CONTEXT_GRID, CUSTOM, ui
 from app.demos.text import N_
 
@@ -160,7 +160,7 @@ class MLACostParams(DemoParams):
         custom = info.data.get("preset") == "custom"
         heads = info.data.get("custom_heads") if custom else DEEPSEEK_V2.n_heads
         if heads is not None and heads % kv_heads:
-            raise ValueError(f"must divide the number of heads, {heads}")
+            raise ParamError(N_("must divide the number of heads, %(heads)s"), heads=heads)
         return kv_heads
 
     def shape(self) -> CostShape:

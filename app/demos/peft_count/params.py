@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic.config import JsonDict
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError
 from app.demos.peft_count.presets import LORA_TARGETS, PRESETS, Architecture, PresetName
 from app.demos.text import N_
 
@@ -197,7 +197,9 @@ class PeftParams(DemoParams):
     def heads_divide_hidden(cls, heads: int, info: ValidationInfo) -> int:
         hidden = info.data.get("custom_hidden")
         if hidden is not None and hidden % heads:
-            raise ValueError(f"must divide custom_hidden = {hidden}")
+            raise ParamError(
+                N_("must divide %(name)s = %(value)s"), name="custom_hidden", value=hidden
+            )
         return heads
 
     @field_validator("custom_kv_heads")
@@ -205,7 +207,9 @@ class PeftParams(DemoParams):
     def kv_heads_divide_heads(cls, kv_heads: int, info: ValidationInfo) -> int:
         heads = info.data.get("custom_heads")
         if heads is not None and heads % kv_heads:
-            raise ValueError(f"must divide custom_heads = {heads}")
+            raise ParamError(
+                N_("must divide %(name)s = %(value)s"), name="custom_heads", value=heads
+            )
         return kv_heads
 
     # A field validator so the error's location is the field; preset comes first, so
@@ -217,13 +221,17 @@ class PeftParams(DemoParams):
         names = [name for name in names if name]
         unknown = [name for name in names if name not in LORA_TARGETS]
         if unknown:
-            raise ValueError(
-                f"unknown target {unknown[0]!r}; choose among {', '.join(LORA_TARGETS)}"
+            raise ParamError(
+                N_("unknown target %(target)s; choose among %(choices)s"),
+                target=repr(unknown[0]),
+                choices=", ".join(LORA_TARGETS),
             )
         if not names:
-            raise ValueError(f"name at least one of {', '.join(LORA_TARGETS)}")
+            raise ParamError(
+                N_("name at least one of the targets %(choices)s"), choices=", ".join(LORA_TARGETS)
+            )
         if info.data.get("preset") == "gpt3-175b" and "gate" in names:
-            raise ValueError("gpt3-175b has no gate projection (its MLP is up, down)")
+            raise ParamError(N_("gpt3-175b has no gate projection (its MLP is up, down)"))
         # Canonical order and no repeats, so equal sets give equal runs.
         return ",".join(name for name in LORA_TARGETS if name in names)
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError, at_most
 from app.demos.lora.params import ui
 from app.demos.text import N_
 
@@ -128,7 +128,7 @@ class PeftLatencyParams(DemoParams):
     def heads_divide_width(cls, n_heads: int, info: ValidationInfo) -> int:
         d = info.data.get("d_model")
         if d is not None and d % n_heads != 0:
-            raise ValueError(f"must divide d_model = {d}")
+            raise ParamError(N_("must divide %(name)s = %(value)s"), name="d_model", value=d)
         return n_heads
 
     @field_validator("bottleneck", "lora_rank")
@@ -136,7 +136,7 @@ class PeftLatencyParams(DemoParams):
     def at_most_width(cls, size: int, info: ValidationInfo) -> int:
         d = info.data.get("d_model")
         if d is not None and size > d:
-            raise ValueError(f"must be at most d_model = {d}")
+            raise at_most("d_model", d)
         return size
 
     @field_validator("num_lengths")
@@ -144,7 +144,11 @@ class PeftLatencyParams(DemoParams):
     def shortest_length_is_long_enough(cls, num_lengths: int, info: ValidationInfo) -> int:
         longest = info.data.get("max_seq_len")
         if longest is not None and longest // LENGTH_STEP ** (num_lengths - 1) < 4:
-            raise ValueError(f"too many for max_seq_len = {longest}: the shortest would be < 4")
+            raise ParamError(
+                N_("too many for %(name)s = %(value)s: the shortest would be < 4"),
+                name="max_seq_len",
+                value=longest,
+            )
         return num_lengths
 
 

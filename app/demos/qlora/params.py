@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, at_most
 from app.demos.nf4.params import BlockSize, Dtype
 from app.demos.text import N_
 
@@ -103,5 +103,5 @@ class QLoRAParams(DemoParams):
     def r_at_most_hidden(cls, r: int, info: ValidationInfo) -> int:
         hidden = info.data.get("hidden")
         if hidden is not None and r > hidden:
-            raise ValueError(f"must be at most hidden = {hidden}")
+            raise at_most("hidden", hidden)
         return r

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic.config import JsonDict
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, at_most
 from app.demos.text import N_
 
 MAX_DIM = 512  # keeps the SVD and the k loop (≤ 513 rank-1 updates) well under 10 s of CPU
@@ -57,5 +57,5 @@ class RankParams(DemoParams):
     def r_at_most_min_dim(cls, r: int, info: ValidationInfo) -> int:
         m, n = info.data.get("m"), info.data.get("n")
         if m is not None and n is not None and r > min(m, n):
-            raise ValueError(f"must be at most min(m, n) = {min(m, n)}")
+            raise at_most("min(m, n)", min(m, n))
         return r
