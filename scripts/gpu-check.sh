@@ -157,7 +157,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 m = d['meta']
 checks = d.get('checks', [])
-bad = [c['name'] for c in checks if not c['passed']]
+bad = [c['name'] if isinstance(c['name'], str) else c['name']['msg'] for c in checks if not c['passed']]  # a name may be a Text
 print(m['device'], m['device_name'].replace(' ', '_'), m['wall_seconds'], len(checks), len(bad),
       ','.join(bad) or '-')" "$WORK/$name.json")
     allocs=$(cat "$WORK/$name.allocs" 2>/dev/null || echo 0)
