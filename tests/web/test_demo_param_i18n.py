@@ -118,6 +118,74 @@ CASES = [
         "lora_target_modules: gpt3-175b has no gate projection (its MLP is up, down) (got 'gate')",
         "LoRA 目标投影：gpt3-175b 没有 gate 投影（它的 MLP 只有 up、down）（输入为 gate）",
     ),
+    (
+        "loss_spikes",
+        {"steps": "50", "warmup_steps": "60"},
+        "warmup_steps",
+        "warmup_steps: must be at most steps = 50 (got '60')",
+        "Warmup：不能大于 steps = 50（输入为 60）",
+    ),
+    (
+        "loss_spikes",
+        {"steps": "50", "corrupt_step": "60"},
+        "corrupt_step",
+        "corrupt_step: must be 0 (none) or between 6 and 49 (got '60')",
+        "损坏 batch 所在步：必须为 0（不注入）或介于 6 与 49 之间（输入为 60）",
+    ),
+    (
+        "loss_spikes",
+        {"steps": "50", "corrupt_step": "45", "corrupt_batches": "10"},
+        "corrupt_batches",
+        "corrupt_batches: must be at most steps − corrupt_step = 5 (got '10')",
+        "损坏的 batch 数：不能大于 steps − corrupt_step = 5（输入为 10）",
+    ),
+    (
+        "spike_remedies",
+        {"steps": "30", "corrupt_step": "40"},
+        "corrupt_step",
+        "corrupt_step: must be 0 (none) or between 6 and 29 (got '40')",
+        "损坏 batch 所在步：必须为 0（不注入）或介于 6 与 29 之间（输入为 40）",
+    ),
+    (
+        "spike_remedies",
+        {"steps": "30", "corrupt_step": "0", "rewind_steps": "30"},
+        "rewind_steps",
+        "rewind_steps: must be below steps = 30 (got '30')",
+        "回退：必须小于 steps = 30（输入为 30）",
+    ),
+    (
+        "spike_remedies",
+        {"init_large": "0.01"},
+        "init_large",
+        "init_large: must exceed 0.02 (and init_small must be below it) (got '0.01')",
+        "大初始化标准差：必须大于 0.02（且 init_small 必须小于它）（输入为 0.01）",
+    ),
+    (
+        "paged_optimizer",
+        {"width": "4096", "layers": "12", "cap_gb": "0.5"},
+        "cap_gb",
+        "cap_gb: must exceed the weights and gradients, 1.611 GB for 12 layers of width 4096"
+        " (every optimizer would run out of memory) (got '0.5')",
+        ""
+        "显存上限：必须大于权重与梯度所占的 1.611 GB（12 层、宽度 4096），"
+        "否则每个优化器都会内存不足（输入为 0.5）",
+    ),
+    (
+        "paged_optimizer",
+        {"arms": "adamw,sgd"},
+        "arms",
+        "arms: unknown optimizer 'sgd'; choose among adamw, adamw8bit, paged_adamw8bit,"
+        " paged_adamw32bit (got 'adamw,sgd')",
+        "优化器：未知的优化器 'sgd'；可选 adamw, adamw8bit, paged_adamw8bit, paged_adamw32bit（输入为 adamw,sgd）",
+    ),
+    (
+        "paged_optimizer",
+        {"arms": " , "},
+        "arms",
+        "arms: name at least one of adamw, adamw8bit, paged_adamw8bit, paged_adamw32bit"
+        " (got ' , ')",
+        "优化器：至少指定 adamw, adamw8bit, paged_adamw8bit, paged_adamw32bit 中的一个（输入为  , ）",
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError, at_most
 from app.demos.text import N_, field_extra
 
 MIN_HISTORY = 5  # losses the spike detector needs before it can flag a step
@@ -109,7 +109,7 @@ class LossSpikesParams(DemoParams):
     def warmup_within_steps(cls, warmup_steps: int, info: ValidationInfo) -> int:
         steps = info.data.get("steps")
         if steps is not None and warmup_steps > steps:
-            raise ValueError(f"must be at most steps = {steps}")
+            raise at_most("steps", steps)
         return warmup_steps
 
     @field_validator("corrupt_step")
@@ -118,7 +118,11 @@ class LossSpikesParams(DemoParams):
         steps = info.data.get("steps")
         if steps is not None and corrupt_step != 0:
             if not MIN_HISTORY < corrupt_step < steps:
-                raise ValueError(f"must be 0 (none) or between {MIN_HISTORY + 1} and {steps - 1}")
+                raise ParamError(
+                    N_("must be 0 (none) or between %(low)s and %(high)s"),
+                    low=MIN_HISTORY + 1,
+                    high=steps - 1,
+                )
         return corrupt_step
 
     @field_validator("corrupt_batches")
@@ -126,7 +130,7 @@ class LossSpikesParams(DemoParams):
     def corrupt_batches_inside_run(cls, corrupt_batches: int, info: ValidationInfo) -> int:
         steps, corrupt_step = info.data.get("steps"), info.data.get("corrupt_step")
         if steps is not None and corrupt_step and corrupt_step + corrupt_batches > steps:
-            raise ValueError(f"must be at most steps − corrupt_step = {steps - corrupt_step}")
+            raise at_most("steps − corrupt_step", steps - corrupt_step)
         return corrupt_batches
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError
 from app.demos.text import N_, field_extra
 
 ARMS = ("adamw", "adamw8bit", "paged_adamw8bit", "paged_adamw32bit")
@@ -75,9 +75,14 @@ class PagedOptimizerParams(DemoParams):
         if width is not None and layers is not None:
             need = weights_and_grads_bytes(width, layers) / GB
             if cap_gb <= need:
-                raise ValueError(
-                    f"must exceed the weights and gradients, {need:.3f} GB for "
-                    f"{layers} layers of width {width} (every optimizer would run out of memory)"
+                raise ParamError(
+                    N_(
+                        "must exceed the weights and gradients, %(need)s GB for %(layers)s "
+                        "layers of width %(width)s (every optimizer would run out of memory)"
+                    ),
+                    need=f"{need:.3f}",
+                    layers=layers,
+                    width=width,
                 )
         return cap_gb
 
@@ -87,9 +92,13 @@ class PagedOptimizerParams(DemoParams):
         names = [part.strip().lower() for part in raw.split(",") if part.strip()]
         unknown = [name for name in names if name not in ARMS]
         if unknown:
-            raise ValueError(f"unknown optimizer {unknown[0]!r}; choose among {', '.join(ARMS)}")
+            raise ParamError(
+                N_("unknown optimizer %(name)s; choose among %(choices)s"),
+                name=repr(unknown[0]),
+                choices=", ".join(ARMS),
+            )
         if not names:
-            raise ValueError(f"name at least one of {', '.join(ARMS)}")
+            raise ParamError(N_("name at least one of %(choices)s"), choices=", ".join(ARMS))
         # Canonical order and no repeats, so equal sets give equal runs.
         return ",".join(name for name in ARMS if name in names)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError
 from app.demos.loss_spikes.params import MIN_HISTORY
 from app.demos.text import N_, field_extra
 
@@ -139,7 +139,11 @@ class SpikeRemediesParams(DemoParams):
     def corrupt_step_inside_run(cls, corrupt_step: int, info: ValidationInfo) -> int:
         steps = info.data.get("steps")
         if steps is not None and corrupt_step and not MIN_HISTORY < corrupt_step < steps:
-            raise ValueError(f"must be 0 (none) or between {MIN_HISTORY + 1} and {steps - 1}")
+            raise ParamError(
+                N_("must be 0 (none) or between %(low)s and %(high)s"),
+                low=MIN_HISTORY + 1,
+                high=steps - 1,
+            )
         return corrupt_step
 
     @field_validator("rewind_steps")
@@ -147,7 +151,7 @@ class SpikeRemediesParams(DemoParams):
     def rewind_after_history(cls, rewind_steps: int, info: ValidationInfo) -> int:
         steps = info.data.get("steps")
         if steps is not None and rewind_steps >= steps:
-            raise ValueError(f"must be below steps = {steps}")
+            raise ParamError(N_("must be below %(name)s = %(value)s"), name="steps", value=steps)
         return rewind_steps
 
     @field_validator("init_large")
@@ -155,7 +159,10 @@ class SpikeRemediesParams(DemoParams):
     def large_above_small(cls, init_large: float, info: ValidationInfo) -> float:
         small = info.data.get("init_small")
         if small is not None and not small < DEFAULT_INIT_STD < init_large:
-            raise ValueError(f"must exceed {DEFAULT_INIT_STD} (and init_small must be below it)")
+            raise ParamError(
+                N_("must exceed %(value)s (and init_small must be below it)"),
+                value=DEFAULT_INIT_STD,
+            )
         return init_large
 
     def arms(self) -> list[Arm]:
