@@ -110,6 +110,20 @@ ALLOWED_LATIN = {
     "bitsandbytes",
     "bit",
     "bits",
+    # jargon that Chinese ML writing keeps in Latin (the bank itself writes "Loss 突增",
+    # "KV Cache", "token"); method and tensor names
+    "token",
+    "tokens",
+    "cache",
+    "batch",
+    "loss",
+    "lr",
+    "prefill",
+    "absmax",
+    "fa",
+    "lm",
+    "head",
+    "logits",
 }
 
 
