@@ -320,7 +320,8 @@ def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 def params_schema(demo: Demo) -> list[dict[str, Any]]:
     """One entry per parameter, for the web form and ``demo list --format json``:
     name, type (integer, number, boolean, string or enum), default, minimum, maximum,
-    choices (for an enum), description, group, label, unit and show_if. An exclusive
+    choices (for an enum), description, group, label, unit, show_if and
+    choice_labels ({value: English msgid}). An exclusive
     bound (``gt``/``lt``) is given as minimum/maximum with
     ``exclusive_minimum``/``exclusive_maximum`` set."""
     schema = demo.params.model_json_schema()
@@ -350,6 +351,7 @@ def params_schema(demo: Demo) -> list[dict[str, Any]]:
                 "label": prop.get("label", ""),
                 "unit": prop.get("unit"),
                 "show_if": prop.get("show_if"),
+                "choice_labels": prop.get("choice_labels") or {},
             }
         )
     # The inherited seed comes first in the model; a form reads better with it last.

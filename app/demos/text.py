@@ -96,10 +96,16 @@ def field_extra(
     label: str,
     unit: str | None = None,
     show_if: dict[str, list[str | int | float | bool]] | None = None,
+    *,
+    choice_labels: dict[str, str] | None = None,
 ) -> dict[str, JsonValue]:
     """``json_schema_extra`` of a parameter: its form group, its label and unit in words
-    (write them as ``N_("...")``) and ``show_if`` ({other field: [values]})."""
+    (write them as ``N_("...")``), ``show_if`` ({other field: [values]}) and, for a
+    choice, ``choice_labels`` ({value: N_("words")}: the form shows the words, the value
+    sent stays the raw value)."""
     extra: dict[str, JsonValue] = {"group": group, "label": label}
+    if choice_labels:
+        extra["choice_labels"] = dict(choice_labels)
     if unit:
         extra["unit"] = unit
     if show_if:

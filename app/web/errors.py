@@ -23,6 +23,7 @@ from app.i18n import gettext as _
 from app.web.head import HeadAsGet
 from app.web.schemas import ErrorPublic, FieldErrorPublic
 from app.web.templating import page_user
+from app.web.validation_text import reason
 
 ERROR_REF = "#/components/schemas/ErrorPublic"
 
@@ -135,8 +136,10 @@ def install(app: FastAPI) -> None:
             first = errors[0]
             detail = f"{first.field}: {first.reason}"
             return _json(422, ErrorPublic(detail=detail, field=first.field, errors=errors))
-        message = "; ".join(f"{e.field}: {e.reason}" for e in errors)
-        return _page(request, 422, _("Please check the form"), message)
+        reasons = [f"{_field(e.get('loc', ()))}: {reason(e)}" for e in exc.errors()] or [
+            f"request: {_('invalid')}"
+        ]
+        return _page(request, 422, _("Please check the form"), "; ".join(reasons))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -297,3 +297,15 @@ def test_a_demos_own_check_is_translated_on_the_page_and_english_in_the_api() ->
         )
     finally:
         set_language(before)
+
+
+def test_choices_are_shown_in_words_and_sent_as_values(make_client: MakeClient) -> None:
+    zh = soup(make_client(language="zh-CN").get("/demos/lora"))
+    option = zh.select_one("select[name=init] option[value=both_random]")
+    assert option is not None and option.get_text() == "A、B 都随机"
+    latency = soup(make_client(language="zh-CN").get("/demos/peft_latency"))
+    clock = latency.select_one("select[name=clock] option[value=thread_cpu]")
+    assert clock is not None and clock.get_text() == "线程 CPU 时间"
+    en = soup(make_client(language="en").get("/demos/lora"))
+    option = en.select_one("select[name=init] option[value=both_random]")
+    assert option is not None and option.get_text() == "both random"

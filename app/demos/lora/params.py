@@ -22,12 +22,22 @@ SHIFT_STRENGTH = 1.0  # ‖teacher 2's fc2 change‖_F relative to ‖W‖_F: en
 
 
 def ui(
-    group: str, label: str, unit: str | None = None, show_if: JsonDict | None = None
+    group: str,
+    label: str,
+    unit: str | None = None,
+    show_if: JsonDict | None = None,
+    *,
+    choice_labels: dict[str, str] | None = None,
 ) -> JsonDict:
     """The form's group, label and unit of a field (English msgids, translated on pages),
-    and the values of other fields under which it applies."""
+    the values of other fields under which it applies, and the words a choice's values
+    are shown as ({value: msgid}; the value sent stays the raw value)."""
     extra: JsonDict = {"group": group, "label": label, "unit": unit}
-    return extra if show_if is None else {**extra, "show_if": show_if}
+    if show_if is not None:
+        extra["show_if"] = show_if
+    if choice_labels:
+        extra["choice_labels"] = dict(choice_labels)
+    return extra
 
 
 # The upper bounds keep the slowest run (hidden 128, 600 + 6 × 400 steps) near 15 s on two
@@ -78,13 +88,24 @@ class LoRAParams(DemoParams):
             "standard: $A$ random, $B = 0$ (PEFT's default); both_random: $A$ and $B$ "
             "random; both_zero: $A = B = 0$"
         ),
-        json_schema_extra=ui("method", N_("LoRA initialisation")),
+        json_schema_extra=ui(
+            "method",
+            N_("LoRA initialisation"),
+            choice_labels={
+                "standard": N_("standard: A random, B = 0"),
+                "both_random": N_("both random"),
+                "both_zero": N_("both zero"),
+            },
+        ),
     )
     init_a: InitA = Field(
         default="kaiming_uniform",
         description=N_("How $A$ is drawn: Kaiming-uniform (PEFT's default) or $N(0, 1/r^2)$"),
         json_schema_extra=ui(
-            "advanced", N_("Distribution of A"), show_if={"init": ["standard", "both_random"]}
+            "advanced",
+            N_("Distribution of A"),
+            show_if={"init": ["standard", "both_random"]},
+            choice_labels={"kaiming_uniform": N_("Kaiming uniform"), "gaussian": N_("Gaussian")},
         ),
     )
     shift_rank: int = Field(

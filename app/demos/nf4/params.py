@@ -84,5 +84,8 @@ class NF4Params(DemoParams):
             "The MLP's initial weights: $N(0, 1/\\text{fan\\_in})$ as language models use, "
             "or nn.Linear's $U(\\pm 1/\\sqrt{\\text{fan\\_in}})$"
         ),
-        json_schema_extra=_ui("advanced", N_("MLP initialisation")),
+        json_schema_extra={
+            **_ui("advanced", N_("MLP initialisation")),
+            "choice_labels": {"normal": N_("normal"), "uniform": N_("uniform")},
+        },
     )

@@ -89,7 +89,15 @@ class PeftLatencyParams(DemoParams):
     lora_targets: LoRATargets = Field(
         default="qv",
         description=N_("Layers LoRA adapts: q and v (default), all attention, or every linear"),
-        json_schema_extra=ui("method", N_("Layers LoRA adapts"), None),
+        json_schema_extra=ui(
+            "method",
+            N_("Layers LoRA adapts"),
+            choice_labels={
+                "qv": N_("q and v"),
+                "qkvo": N_("q, k, v and o"),
+                "all": N_("every linear layer"),
+            },
+        ),
     )
     repeats: int = Field(
         default=15,
@@ -104,7 +112,11 @@ class PeftLatencyParams(DemoParams):
             "Each timing's statistic over the rounds: min (steadiest on a shared machine: "
             "interference only adds time) or median"
         ),
-        json_schema_extra=ui("advanced", N_("Statistic over rounds"), None),
+        json_schema_extra=ui(
+            "advanced",
+            N_("Statistic over rounds"),
+            choice_labels={"min": N_("minimum"), "median": N_("median")},
+        ),
     )
     decode: bool = Field(
         default=True,
@@ -118,7 +130,11 @@ class PeftLatencyParams(DemoParams):
             "own, blind to other processes on a shared machine; wall: the latency a caller "
             "sees, other processes included (CUDA always uses wall)"
         ),
-        json_schema_extra=ui("advanced", N_("Clock"), None),
+        json_schema_extra=ui(
+            "advanced",
+            N_("Clock"),
+            choice_labels={"wall": N_("wall clock"), "thread_cpu": N_("thread CPU time")},
+        ),
     )
 
     # Field validators (not a model validator) so the error names the field; the fields

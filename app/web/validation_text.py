@@ -1,0 +1,47 @@
+"""Request-validation reasons in the interface language, for pages.
+
+Pydantic's messages are English; pages show each field with a translated reason for the
+common error types (the JSON API keeps pydantic's English message). Unknown types fall
+back to pydantic's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.demos.text import N_
+from app.i18n import gettext as _
+
+_REASONS: dict[str, str] = {
+    "missing": N_("this value is required"),
+    "int_parsing": N_("must be a whole number"),
+    "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_parsing": N_("must be a number"),
+    "float_type": N_("must be a number"),
+    "bool_parsing": N_("must be true or false"),
+    "string_too_short": N_("must be at least %(min_length)s characters"),
+    "string_too_long": N_("must be at most %(max_length)s characters"),
+    "greater_than": N_("must be greater than %(gt)s"),
+    "greater_than_equal": N_("must be at least %(ge)s"),
+    "less_than": N_("must be less than %(lt)s"),
+    "less_than_equal": N_("must be at most %(le)s"),
+    "literal_error": N_("must be one of: %(expected)s"),
+    "enum": N_("must be one of: %(expected)s"),
+    "too_short": N_("needs at least %(min_length)s items"),
+    "too_long": N_("allows at most %(max_length)s items"),
+    "string_type": N_("must be text"),
+}
+
+
+def reason(error: Mapping[str, Any]) -> str:
+    """The reason of one pydantic error in the current language."""
+    template = _REASONS.get(str(error.get("type", "")))
+    if template is None:
+        return str(error.get("msg", "invalid"))
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return _(template) % ctx if "%(" in template else _(template)
+    except (KeyError, ValueError):
+        return str(error.get("msg", "invalid"))
