@@ -24,6 +24,8 @@ from app.claims.verdict import Status, explain, judge, template_fields
 from app.content.answers import demo_inputs
 from app.demos import registry
 from app.demos.base import run_version
+from app.i18n import mark as _
+from app.i18n import translations
 from app.models import Claim, DemoRun
 from app.models.runs import IN_FLIGHT, RunStatus
 
@@ -102,6 +104,23 @@ class CheckResult:
     explanation: Text = field(default_factory=dict)
     spreads: list[Spread] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
+    # The reason as an English msgid with its values, when it has one: pages show it in
+    # the reader's language (``reasons``), the CLI and the JSON keep ``reason``.
+    reason_msgid: str = ""
+    reason_args: dict[str, str | int] = field(default_factory=dict)
+
+    @property
+    def reasons(self) -> Text:
+        """The reason in each language."""
+        if not self.reason_msgid:
+            return dict.fromkeys(LANGUAGES, self.reason)
+        out: Text = {}
+        for lang in LANGUAGES:
+            try:
+                out[lang] = translations(lang).gettext(self.reason_msgid) % self.reason_args
+            except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit
+                out[lang] = self.reason
+        return out
 
     @property
     def figures(self) -> dict[str, float]:
@@ -138,17 +157,38 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
     run_ids = [r.id for r in found if r is not None]
     missing = sum(r is None for r in found)
     if missing:
-        reason = (
-            "no run of its demo yet"
+        msgid = (
+            _("no run of its demo yet")
             if missing == len(found)
-            else f"{missing} of {len(found)} runs not made yet"
+            else _("%(missing)s of %(runs)s runs not made yet")
         )
-        return CheckResult(check, "pending", kind, reason, run_ids=run_ids)
+        args: dict[str, str | int] = {"missing": missing, "runs": len(found)}
+        return CheckResult(
+            check,
+            "pending",
+            kind,
+            msgid % args if "%(" in msgid else msgid,
+            run_ids=run_ids,
+            reason_msgid=msgid,
+            reason_args=args if "%(" in msgid else {},
+        )
     runs = [r for r in found if r is not None]
     for run in runs:
         if run.status in IN_FLIGHT:
+            msgid = (
+                _("run #%(run)s is queued")
+                if run.status == RunStatus.QUEUED
+                else _("run #%(run)s is running")
+            )
+            args = {"run": run.id}
             return CheckResult(
-                check, "pending", kind, f"run #{run.id} is {run.status}", run_ids=run_ids
+                check,
+                "pending",
+                kind,
+                msgid % args,
+                run_ids=run_ids,
+                reason_msgid=msgid,
+                reason_args=args,
             )
     for run in runs:
         if run.status != RunStatus.SUCCEEDED or not run.result:

@@ -188,7 +188,7 @@ def _view(claim: Claim, title: str, runs: dict[RunKey, DemoRun]) -> ClaimView:
     else:
         explanations = parts[0].explanations
     if status in ("pending", "error") and not checks.parts:
-        explanations = dict.fromkeys(LANGUAGES, reason)
+        explanations = results[0].reasons
     run_ids = [i for r in results for i in r.run_ids]
     kinds = {p.kind for p in parts}
     return ClaimView(

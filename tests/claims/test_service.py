@@ -67,7 +67,10 @@ def test_verdicts_are_pending_until_the_run_finishes_then_follow_its_figures(
 ) -> None:
     before = views(session_factory)
     assert {v.status for v in before.values()} == {"pending"}
-    assert before["rank-bound"].explanation == "no run of its demo yet"
+    assert before["rank-bound"].explanations == {
+        "en": "no run of its demo yet",
+        "zh": "它的演示还没有运行",
+    }
 
     with session_factory() as session:
         queued = queue_claim_runs(session=session, now=T0)

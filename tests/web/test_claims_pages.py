@@ -161,3 +161,17 @@ def test_true_false_items_come_from_measured_verdicts(
     assert answered["verdict"] == "wrong"
     results = claims_client.get(f"/api/quizzes/{quiz_id}/results").json()
     assert claim["explanation"] in str(results)
+
+
+def test_the_chinese_claims_page_gives_the_pending_reason_in_chinese(
+    make_client: MakeClient, content_dir: Path
+) -> None:
+    (content_dir / "claims").mkdir()
+    shutil.copy(CLAIMS, content_dir / "claims" / CLAIMS.name)
+    client = make_client(language="zh-CN")
+    page = soup(client.get("/claims?verdict=pending"))
+    items = page.select("#claims > li")
+    assert items and {li["data-verdict"] for li in items} == {"pending"}
+    text = page.get_text()
+    assert "它的演示还没有运行" in text
+    assert "no run of its demo yet" not in text
