@@ -189,3 +189,8 @@ def plain_text(value: Any) -> str:
 def translate(msgid: str) -> str:
     """A demo's N_-marked title, summary or label in the reader's language."""
     return gettext(msgid) if msgid else ""
+
+
+def translate_rich(msgid: str) -> Markup:
+    """A demo's N_-marked summary in the reader's language, its markdown and TeX rendered."""
+    return demo_text(Text(msg=msgid)) if msgid else Markup("")

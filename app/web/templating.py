@@ -17,7 +17,7 @@ from app.content.filters import QuestionFilter
 from app.i18n import LANGUAGES, current_language, gettext, ngettext
 from app.web import assets
 from app.web.csrf import csrf_token
-from app.web.demo_text import demo_text, plain_text, translate
+from app.web.demo_text import demo_text, plain_text, translate, translate_rich
 from app.web.related import related_demos
 
 
@@ -78,4 +78,5 @@ def make_templates() -> Jinja2Templates:
     env.filters["demo_text"] = demo_text
     env.filters["plain_text"] = plain_text
     env.filters["translate"] = translate
+    env.filters["translate_rich"] = translate_rich
     return Jinja2Templates(env=env)

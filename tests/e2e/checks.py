@@ -124,6 +124,14 @@ ALLOWED_LATIN = {
     "lm",
     "head",
     "logits",
+    "normalfloat",
+    "transmla",
+    "softmax",
+    "exp",
+    "torch",
+    "meta",
+    "ba",
+    "paged",  # bitsandbytes' Paged AdamW
 }
 
 
@@ -169,6 +177,8 @@ def visible_english(page: Any) -> list[str]:
           return out.join(' ');
         }"""
     )
-    # A token holding a digit is a model, format or size name (NF4, fp16, int8, r8, 7B).
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9']+", text) if not re.search(r"\d", w)]
+    # A token holding a digit is a model, format or size name (NF4, fp16, int8, r8, 7B); one
+    # holding an underscore is a code name (paged_adamw8bit, quantize_4bit).
+    tokens = re.findall(r"[A-Za-z][A-Za-z0-9_']+", text)
+    words = [w for w in tokens if not re.search(r"[\d_]", w)]
     return sorted({w for w in words if w.lower() not in ALLOWED_LATIN})
