@@ -19,6 +19,7 @@ from app.i18n import gettext as _
 from app.models import User
 from app.study.card_states import card_states
 from app.study.interviews import plan_overview
+from app.study.notes import LIMITS, get_note
 from app.study.relearn import answer_changed_at
 from app.study.review import queue_counts
 from app.web.claims_pages import answer_with_claims, claim_context
@@ -150,10 +151,13 @@ def question_page(
     changed = user is not None and (
         answer_changed_at(session=session, user=user, question_id=question.id) is not None
     )
+    mine = get_note(session=session, user=user, question_id=question.id) if user else None
     context = claim_context(claims) | {
         "question": question,
         "answer": answer,
         "answer_changed": changed,
+        "mine": mine,
+        "note_limits": LIMITS if user is not None else None,
         "here": request.url.path,
     }
     return templates.TemplateResponse(request, "question.html", context)

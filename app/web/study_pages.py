@@ -18,7 +18,7 @@ from app.content.queries import QuestionDetail, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
 from app.i18n import ngettext
-from app.study import relearn, review
+from app.study import notes, relearn, review
 from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.csrf import verify_csrf
 from app.web.deps import (
@@ -133,12 +133,14 @@ def review_page(
         include_new=include_new,
     )
     view, answer, claims, changed = None, None, list[ClaimView](), None
+    mine: notes.NoteView | None = None
     mode = _mode(start, include_new)
     empty: dict[str, Any] = {}
     if shown is not None:
         question = get_question(session=session, question_id=shown.question_id)
         view = ShownView(question, shown.version, int(shown.state), shown.previews)
         answer, claims = answer_with_claims(session, question.id, question.answer_html)
+        mine = notes.get_note(session=session, user=user, question_id=question.id)
         if shown.version > 0:
             changed = relearn.answer_changed_at(session=session, user=user, question_id=question.id)
     else:
@@ -149,6 +151,7 @@ def review_page(
         | empty
         | {
             "answer": answer,
+            "mine": mine,
             "answer_changed": changed is not None,
             "here": filter_url("/review", flt, **mode),
             "flt": flt,
