@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.claims.reasons import Reason, in_languages, status_reason
 from app.claims.rules import MissingFigure, figure_names, parse_rule
 from app.claims.spec import CheckSpec, ClaimChecks, RunSpec
 from app.claims.spread import Evidence, Spread, spread_of
@@ -25,7 +26,6 @@ from app.content.answers import demo_inputs
 from app.demos import registry
 from app.demos.base import run_version
 from app.i18n import mark as _
-from app.i18n import translations
 from app.models import Claim, DemoRun
 from app.models.runs import IN_FLIGHT, RunStatus
 
@@ -100,27 +100,17 @@ class CheckResult:
     check: CheckSpec
     status: Status
     shown_kind: str  # the check's kind, "measured" for a GPU-measured not-measurable-here
-    reason: str = ""  # why undecided / nuanced by both rules / pending / error
+    # Why undecided / nuanced by both rules / pending / error: English (the CLI and the
+    # JSON show it), a Reason that pages show in the reader's language (``reasons``).
+    reason: str = ""
     explanation: Text = field(default_factory=dict)
     spreads: list[Spread] = field(default_factory=list)
     run_ids: list[int] = field(default_factory=list)
-    # The reason as an English msgid with its values, when it has one: pages show it in
-    # the reader's language (``reasons``), the CLI and the JSON keep ``reason``.
-    reason_msgid: str = ""
-    reason_args: dict[str, str | int] = field(default_factory=dict)
 
     @property
     def reasons(self) -> Text:
         """The reason in each language."""
-        if not self.reason_msgid:
-            return dict.fromkeys(LANGUAGES, self.reason)
-        out: Text = {}
-        for lang in LANGUAGES:
-            try:
-                out[lang] = translations(lang).gettext(self.reason_msgid) % self.reason_args
-            except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit
-                out[lang] = self.reason
-        return out
+        return in_languages(self.reason)
 
     @property
     def figures(self) -> dict[str, float]:
@@ -139,13 +129,14 @@ def judge_check(check: CheckSpec, runs: Mapping[RunKey, DemoRun]) -> CheckResult
         return CheckResult(check, verdict, "cited", explanation=dict(check.explanation))
     keys = check_keys(check)
     if keys is None:
-        return CheckResult(check, "error", check.kind, f"no demo is named {check.demo!r}")
+        unknown = Reason(_("no demo is named %(demo)s"), demo=repr(check.demo))
+        return CheckResult(check, "error", check.kind, unknown)
     found = [runs.get(k) for k in keys]
     if check.kind == "not-measurable-here":
         complete = keys and all(r is not None and r.status == RunStatus.SUCCEEDED for r in found)
         if not complete:
             verdict = check.verdict or "undecided"  # type: ignore[assignment]
-            needs = " / ".join(check.needs.values())
+            needs = Reason.of_texts(check.needs) if check.needs else ""
             return CheckResult(
                 check, verdict, check.kind, needs, explanation=dict(check.explanation)
             )
@@ -157,21 +148,14 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
     run_ids = [r.id for r in found if r is not None]
     missing = sum(r is None for r in found)
     if missing:
-        msgid = (
-            _("no run of its demo yet")
+        pending = (
+            Reason(_("no run of its demo yet"))
             if missing == len(found)
-            else _("%(missing)s of %(runs)s runs not made yet")
+            else Reason(
+                _("%(missing)s of %(runs)s runs not made yet"), missing=missing, runs=len(found)
+            )
         )
-        args: dict[str, str | int] = {"missing": missing, "runs": len(found)}
-        return CheckResult(
-            check,
-            "pending",
-            kind,
-            msgid % args if "%(" in msgid else msgid,
-            run_ids=run_ids,
-            reason_msgid=msgid,
-            reason_args=args if "%(" in msgid else {},
-        )
+        return CheckResult(check, "pending", kind, pending, run_ids=run_ids)
     runs = [r for r in found if r is not None]
     for run in runs:
         if run.status in IN_FLIGHT:
@@ -180,20 +164,10 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
                 if run.status == RunStatus.QUEUED
                 else _("run #%(run)s is running")
             )
-            args = {"run": run.id}
-            return CheckResult(
-                check,
-                "pending",
-                kind,
-                msgid % args,
-                run_ids=run_ids,
-                reason_msgid=msgid,
-                reason_args=args,
-            )
+            return CheckResult(check, "pending", kind, Reason(msgid, run=run.id), run_ids=run_ids)
     for run in runs:
         if run.status != RunStatus.SUCCEEDED or not run.result:
-            reason = f"run #{run.id} {run.status}" + (f": {run.error}" if run.error else "")
-            return CheckResult(check, "error", kind, reason, run_ids=run_ids)
+            return CheckResult(check, "error", kind, _run_error(run), run_ids=run_ids)
     evidence = _evidence(check, runs)
     rules = {
         key: parse_rule(text) if text else None
@@ -206,9 +180,8 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
     try:
         judgement = judge(figures=evidence, **rules)
     except MissingFigure as exc:
-        return CheckResult(
-            check, "error", kind, f"a run has no figure {exc.name!r}", run_ids=run_ids
-        )
+        lacks = Reason(_("a run has no figure %(name)s"), name=repr(exc.name))
+        return CheckResult(check, "error", kind, lacks, run_ids=run_ids)
     names: set[str] = set()
     for condition in rules.values():
         if condition is not None:
@@ -224,6 +197,19 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
         _texts(check.explanation, evidence),
         spreads,
         run_ids,
+    )
+
+
+def _run_error(run: DemoRun) -> Reason:
+    """Why a finished run gives no figures: it failed, was cancelled, or has no result."""
+    msgids: dict[str, str] = {
+        RunStatus.FAILED: _("run #%(run)s failed"),
+        RunStatus.CANCELLED: _("run #%(run)s cancelled"),
+    }
+    msgid = msgids.get(run.status, _("run #%(run)s succeeded"))
+    status = Reason(msgid, run=run.id)
+    return (
+        Reason(_("%(status)s: %(error)s"), status=status, error=run.error) if run.error else status
     )
 
 
@@ -249,15 +235,19 @@ def combine(results: list[CheckResult], *, parts: bool) -> tuple[Status, str]:
     blocking: tuple[Status, ...] = ("error", "pending", "undecided")
     for status in blocking:
         if status in statuses:
-            labels = [r.check.label or "" for r in results if r.status == status]
-            return status, f"{status}: {'; '.join(labels)}"
+            labels = "; ".join(r.check.label or "" for r in results if r.status == status)
+            word = status_reason(status)  # an error's is "no verdict", as on the badge
+            return status, Reason(_("%(status)s: %(labels)s"), status=word, labels=labels)
     if all(s == "supported" for s in statuses):
         return "supported", ""
     if all(s == "refuted" for s in statuses):
         return "refuted", ""
-    holds = [r.check.label or "" for r in results if r.status == "supported"]
-    fails = [r.check.label or "" for r in results if r.status != "supported"]
-    return "nuanced", f"holds: {'; '.join(holds) or '—'} · does not hold: {'; '.join(fails)}"
+    holds = "; ".join(r.check.label or "" for r in results if r.status == "supported")
+    fails = "; ".join(r.check.label or "" for r in results if r.status != "supported")
+    mixed = Reason(
+        _("holds: %(holds)s · does not hold: %(fails)s"), holds=holds or "—", fails=fails
+    )
+    return "nuanced", mixed
 
 
 def all_languages(texts: Iterable[Text]) -> Text:

@@ -27,6 +27,7 @@ from app.claims.evidence import (
     evidence_runs,
     judge_check,
 )
+from app.claims.reasons import in_language, status_reason
 from app.claims.spread import Spread
 from app.claims.texts import LANGUAGES, Text, pick
 from app.claims.verdict import Status
@@ -101,6 +102,12 @@ class ClaimView:
     @property
     def summary(self) -> str:
         return pick(self.summaries, current_language())
+
+    @property
+    def note_text(self) -> str:
+        """The note (why undecided, which halves hold) in the reader's language; ``note``
+        is its English, for the CLI and the JSON."""
+        return in_language(self.note, current_language())
 
     @property
     def spreads(self) -> list[Spread]:
@@ -179,7 +186,8 @@ def _view(claim: Claim, title: str, runs: dict[RunKey, DemoRun]) -> ClaimView:
             [checks.explanation]
             + [
                 {
-                    lang: f"[{p.label} — {p.status}] {pick(p.explanations, lang)}"
+                    lang: f"[{p.label} — {in_language(status_reason(p.status), lang)}] "
+                    + pick(p.explanations, lang)
                     for lang in LANGUAGES
                 }
                 for p in parts

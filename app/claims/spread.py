@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.claims.reasons import TOO_FEW_RUNS
+
 Aggregate = Literal["mean", "sd", "min", "max"]
 AGGREGATES: tuple[Aggregate, ...] = ("mean", "sd", "min", "max")
 
@@ -22,7 +24,7 @@ class TooFewRuns(ArithmeticError):
     """A spread asked of fewer than two runs: the check can't be decided."""
 
     def __init__(self, n: int) -> None:
-        super().__init__(f"too few runs to measure the spread (n = {n}; sd needs 2 or more)")
+        super().__init__(TOO_FEW_RUNS % {"n": n})
         self.n = n
 
 

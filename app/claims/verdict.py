@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from app.claims.reasons import TOO_FEW_RUNS, Reason
 from app.claims.rules import (
     Aggregated,
     Condition,
@@ -32,6 +33,7 @@ from app.claims.rules import (
     shown_values,
 )
 from app.claims.spread import TooFewRuns
+from app.i18n import mark as _
 
 Verdict = Literal["supported", "refuted", "nuanced", "undecided"]
 VERDICTS: tuple[Verdict, ...] = ("supported", "refuted", "nuanced", "undecided")
@@ -55,7 +57,9 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class Judgement:
     verdict: Verdict
-    note: str = ""  # why: both conditions held, the effect is inside the spread, too few runs
+    # Why: both conditions held, the effect is inside the spread, too few runs (a Reason:
+    # English, and the reader's language on pages).
+    note: str = ""
 
 
 def judge(
@@ -69,20 +73,20 @@ def judge(
     :class:`MissingFigure` when one is absent."""
     try:
         if undecided is not None and undecided.holds(figures):
-            return Judgement(
-                "undecided",
-                f"the effect is inside the spread: {shown_values(undecided, figures)}",
-            )
+            values = shown_values(undecided, figures)
+            inside = Reason(_("the effect is inside the spread: %(values)s"), values=values)
+            return Judgement("undecided", inside)
         return _judge(supported, refuted, figures)
     except TooFewRuns as exc:
-        return Judgement("undecided", str(exc))
+        return Judgement("undecided", Reason(TOO_FEW_RUNS, n=exc.n))
 
 
 def _judge(supported: Condition | None, refuted: Condition | None, figures: Figures) -> Judgement:
     is_supported = supported is not None and supported.holds(figures)
     is_refuted = refuted is not None and refuted.holds(figures)
     if is_supported and is_refuted:
-        return Judgement("nuanced", "both the supported and the refuted conditions hold")
+        both = Reason(_("both the supported and the refuted conditions hold"))
+        return Judgement("nuanced", both)
     if is_supported:
         return Judgement("supported")
     if is_refuted:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.claims.annotate import annotate, evidence_id
+from app.claims.reasons import in_language, status_reason
 from app.claims.service import ClaimView, claim_views
 from app.claims.spread import Spread
 from app.claims.verdict import STATUSES, Status
 from app.content.render import render_inline
-from app.i18n import gettext
+from app.i18n import current_language, gettext
 from app.models import Claim, QuestionTag, Tag
 from app.web.deps import SessionDep, TemplatesDep
 
@@ -25,16 +26,7 @@ router = APIRouter(include_in_schema=False)  # pages: the JSON is at /api/claims
 
 def status_label(status: str) -> str:
     """A verdict (or why there is none) in the reader's language."""
-    labels = {
-        "supported": gettext("supported"),
-        "refuted": gettext("refuted"),
-        "nuanced": gettext("nuanced"),
-        "pending": gettext("pending"),
-        "undecided": gettext("undecided"),
-        "failed": gettext("no verdict"),
-        "error": gettext("no verdict"),
-    }
-    return labels.get(status, status)
+    return in_language(status_reason(status), current_language())
 
 
 def kind_label(kind: str) -> str:

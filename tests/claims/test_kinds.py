@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import app.demos
 from app.bank import import_bank
+from app.claims.reasons import in_language
 from app.claims.service import ClaimView, claim_views
 from app.demos.base import Demo, DemoParams, DemoResult, RunContext, run_version
 from app.i18n import current_language, set_language
@@ -133,7 +134,10 @@ def test_an_effect_inside_its_seed_spread_is_undecided_and_one_outside_is_decide
     assert gap.n == 5 and gap.sd is not None and gap.mean > 0
     assert abs(gap.mean) < 2 * gap.sd
     assert inside.status == "undecided"
-    assert "inside the spread" in inside.note
+    assert "inside the spread" in inside.note  # the CLI's and the JSON's English
+    # A page shows it in the reader's language, the rule's figures as they are.
+    zh = in_language(inside.note, "zh")
+    assert zh.startswith("效应在多次运行的波动范围之内：abs(mean(gap)) = ")
     assert "over 5 seeds" in inside.explanations["en"]
     assert outside.status == "supported" and outside.kind == "measured"
     assert len(outside.run_ids) == 5
@@ -168,6 +172,10 @@ def test_settings_are_paired_by_seed_and_one_run_cannot_measure_a_spread(
     assert found["settings"].status == "supported"
     assert {s.name for s in found["settings"].spreads} >= {"high.gap", "low.gap"}
     assert found["single"].status == "undecided" and "too few runs" in found["single"].note
+    assert (
+        in_language(found["single"].note, "zh")
+        == "运行次数太少，无法衡量波动（n = 1；标准差至少需要 2 次）"
+    )
 
 
 KINDS = f"""
@@ -220,6 +228,8 @@ def test_each_kind_has_its_verdict_and_halves_combine(
     assert pending["gpu-only"].status == "undecided"
     assert pending["gpu-only"].kind == "not-measurable-here"
     assert "paged optimizer" in pending["gpu-only"].note
+    assert in_language(pending["gpu-only"].note, "zh") == "需要在 GPU 上运行分页优化器"
+    assert in_language(pending["halves"].note, "zh") == "待测：秩 ≤ min"
     assert pending["by-definition"].status == "pending"
     assert pending["halves"].status == "pending"
 
@@ -231,9 +241,12 @@ def test_each_kind_has_its_verdict_and_halves_combine(
     assert halves.kind == "mixed" and [p.kind for p in halves.parts] == ["definition", "cited"]
     assert halves.status == "nuanced"
     assert "holds: 秩 ≤ min" in halves.note and "does not hold: (行数, 列数)" in halves.note
+    assert in_language(halves.note, "zh") == "成立：秩 ≤ min · 不成立：(行数, 列数)"
     english = explained(session_factory, "en")["halves"]
     assert "rank 3" in english and "cited the other way" in english
-    assert explained(session_factory, "zh")["halves"].count("文献相反") == 1
+    assert "[(行数, 列数) — refuted] cited the other way" in english
+    chinese = explained(session_factory, "zh")["halves"]
+    assert chinese.count("文献相反") == 1 and "[秩 ≤ min — 成立] 秩 3" in chinese
 
 
 def test_explanations_follow_the_readers_language(

@@ -131,6 +131,10 @@ def test_a_failed_run_or_a_missing_figure_gives_no_verdict_and_the_reason(
         session.commit()
     failed = views(session_factory)["rank-bound"]
     assert failed.status == "error" and "worker died" in failed.explanation
+    assert failed.explanations == {
+        "en": "run #1 failed: worker died (exit code -9)",
+        "zh": "运行 #1 失败：worker died (exit code -9)",  # the worker's own words stay
+    }
     with session_factory() as session:
         [retry] = queue_claim_runs(session=session, now=T0)  # a failed run is retried
     execute(retry, engine=engine, worker_host="test")
@@ -139,7 +143,8 @@ def test_a_failed_run_or_a_missing_figure_gives_no_verdict_and_the_reason(
         figures = {k: v for k, v in (run.result or {})["figures"].items() if k != "min_dim"}
     add_run(session_factory, run, figures)
     missing = views(session_factory)["rank-bound"]
-    assert missing.status == "error" and "no figure 'min_dim'" in missing.explanation
+    assert missing.status == "error" and "no figure 'min_dim'" in missing.explanations["en"]
+    assert missing.explanation == "有一次运行缺少数值 'min_dim'"  # the reader's language: zh
 
 
 @pytest.mark.usefixtures("bank")

@@ -4,6 +4,7 @@ card, and true/false quiz items built from measured verdicts."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Collection
 from pathlib import Path
@@ -175,3 +176,34 @@ def test_the_chinese_claims_page_gives_the_pending_reason_in_chinese(
     text = page.get_text()
     assert "它的演示还没有运行" in text
     assert "no run of its demo yet" not in text
+
+
+# The English words a reason or a verdict's prefix would show if it were not translated.
+REASON_WORDS = re.compile(
+    r"\b(?:supported|refuted|nuanced|pending|undecided|no verdict|error|holds|does not hold"
+    r"|no run of its demo|runs not made|is queued|is running|failed|cancelled"
+    r"|inside the spread|too few runs|both the supported)\b"
+)
+
+
+def test_every_reason_and_verdict_on_the_chinese_claims_page_is_chinese(
+    make_client: MakeClient, content_dir: Path, engine: Engine
+) -> None:
+    (content_dir / "claims").mkdir()
+    shutil.copy(CLAIMS, content_dir / "claims" / CLAIMS.name)
+    client = make_client(language="zh-CN")
+    run_claims(engine, FAST)  # decided claims, halves and claims still pending, side by side
+    page = soup(client.get("/claims"))
+    verdicts = {li["data-verdict"] for li in page.select("#claims > li")}
+    assert {"pending", "supported"} <= verdicts
+    for code in page.select("code"):  # rules and claim ids are names
+        code.decompose()
+    notes = [p.get_text() for p in page.select("#claims .notice")]
+    assert any(n.startswith("待测：") for n in notes), notes  # a half still waiting for its run
+    text = page.select_one("#claims").get_text()  # type: ignore[union-attr]
+    assert not REASON_WORDS.findall(text)
+    assert "— 成立]" in text  # a half's verdict in its prefix
+    # The JSON keeps the English reason.
+    claims = client.get("/api/claims").json()
+    notes_en = [c["note"] for c in claims if c["note"]]
+    assert any(n.startswith("pending: ") for n in notes_en)
