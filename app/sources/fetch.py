@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from app.errors import AppError
+from app.i18n import mark as _
 
 MAX_ARCHIVE_BYTES = 50_000_000  # unpacked
 MAX_ARCHIVE_FILES = 2_000
@@ -25,6 +26,7 @@ GIT_TIMEOUT_S = 300
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 _GIT_URL = re.compile(r"^(https?|ssh|git|file)://|^[\w.-]+@[\w.-]+:")
 _UNSAFE = re.compile(r"[^\w.-]+")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class SourceError(AppError):
@@ -58,7 +60,7 @@ def safe_name(text: str) -> str:
     """A source name usable as a folder name in the data folder."""
     name = _UNSAFE.sub("-", text).strip("-.")
     if not name:
-        raise SourceError(f"cannot make a source name of {text!r}")
+        raise SourceError(_("cannot make a source name of %(text)s"), text=repr(text))
     return name[:100]
 
 
@@ -69,7 +71,9 @@ def sources_dir(data_dir: Path) -> Path:
 def _member_path(name: str) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
-        raise SourceError(f"archive member {name!r} points outside the archive: refused")
+        raise SourceError(
+            _("archive member %(member)s points outside the archive: refused"), member=repr(name)
+        )
     return path
 
 
@@ -84,9 +88,13 @@ def unpack(archive: Path, dest: Path) -> None:
         path = _member_path(name)
         total += size
         if len(members) >= MAX_ARCHIVE_FILES:
-            raise SourceError(f"the archive holds over {MAX_ARCHIVE_FILES} files: refused")
+            raise SourceError(
+                _("the archive holds over %(count)s files: refused"), count=MAX_ARCHIVE_FILES
+            )
         if total > MAX_ARCHIVE_BYTES:
-            raise SourceError(f"the archive unpacks to over {MAX_ARCHIVE_BYTES} bytes: refused")
+            raise SourceError(
+                _("the archive unpacks to over %(size)s bytes: refused"), size=MAX_ARCHIVE_BYTES
+            )
         assert callable(read)
         members.append((path, read()))
 
@@ -107,13 +115,16 @@ def unpack(archive: Path, dest: Path) -> None:
                         continue
                     if not member.isfile():
                         raise SourceError(
-                            f"archive member {member.name!r} is a link or device: refused"
+                            _("archive member %(member)s is a link or device: refused"),
+                            member=repr(member.name),
                         )
                     extracted = tf.extractfile(member)
                     assert extracted is not None
                     add(member.name, member.size, extracted.read)
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
-        raise SourceError(f"cannot read the archive {archive.name}: {exc}") from None
+        raise SourceError(
+            _("cannot read the archive %(archive)s: %(reason)s"), archive=archive.name, reason=exc
+        ) from None
     staging = dest.with_name(dest.name + ".unpacking")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -121,7 +132,10 @@ def unpack(archive: Path, dest: Path) -> None:
     for path, data in members:
         target = (staging / Path(*path.parts)).resolve()
         if not target.is_relative_to(root):
-            raise SourceError(f"archive member {path} points outside the archive: refused")
+            raise SourceError(
+                _("archive member %(member)s points outside the archive: refused"),
+                member=repr(str(path)),
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     shutil.rmtree(dest, ignore_errors=True)
@@ -139,11 +153,17 @@ def _git(*args: str, cwd: Path | None = None) -> None:
             timeout=GIT_TIMEOUT_S,
         )
     except FileNotFoundError:
-        raise SourceError("git is not installed: a git URL needs the system git") from None
+        raise SourceError(_("git is not installed: a git URL needs the system git")) from None
     except subprocess.CalledProcessError as exc:
-        raise SourceError(f"git {args[0]} failed: {exc.stderr.strip()[-500:]}") from None
+        raise SourceError(
+            _("git %(command)s failed: %(reason)s"),
+            command=args[0],
+            reason=exc.stderr.strip()[-500:],
+        ) from None
     except subprocess.TimeoutExpired:
-        raise SourceError(f"git {args[0]} took over {GIT_TIMEOUT_S} s") from None
+        raise SourceError(
+            _("git %(command)s took over %(seconds)s s"), command=args[0], seconds=GIT_TIMEOUT_S
+        ) from None
 
 
 def clone_or_pull(url: str, dest: Path) -> None:
@@ -167,9 +187,14 @@ def fetch(target: str, *, data_dir: Path, scratch: Path | None = None) -> Fetche
         dest = into / source
         clone_or_pull(target, dest)
         return Fetched("git", source, target, dest)
+    if _URL.match(target):
+        raise SourceError(
+            _("%(target)s: unknown URL scheme; a git URL starts with https, ssh, git or file"),
+            target=target,
+        )
     path = Path(target).expanduser()
     if not path.exists():
-        raise SourceError(f"{target}: no such file or folder")
+        raise SourceError(_("%(target)s: no such file or folder"), target=target)
     unpacked = archive_stem(path.name)
     if path.is_file() and unpacked is not None:
         source = safe_name(unpacked)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.bank import BankReport, check_bank, import_bank
 from app.content.loader import folder_prefix, source_key
+from app.i18n import mark as _
 from app.models import Chapter, Question, Source
 from app.sources.fetch import Fetched, SourceError, fetch
 
@@ -125,7 +126,7 @@ def list_sources(*, session: Session) -> list[SourceRow]:
 def get_source(*, session: Session, name: str) -> Source:
     row = session.scalar(select(Source).where(Source.name == name))
     if row is None:
-        raise SourceError(f"no source is named {name!r}", field="name")
+        raise SourceError(_("no source is named %(name)s"), field="name", name=repr(name))
     return row
 
 

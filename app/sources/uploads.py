@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.bank import BankReport, check_bank
+from app.errors import PayloadTooLarge
+from app.i18n import mark as _
 from app.models import Source
 from app.sources.fetch import (
     SourceError,
@@ -36,6 +38,16 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_FILES = 200
 STALE_AFTER_S = 24 * 3600  # a staged upload not confirmed within a day is removed
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        _("the upload is over %(size)s MiB"), field="files", size=MAX_UPLOAD_BYTES // 2**20
+    )
+
+
+def too_many() -> SourceError:
+    return SourceError(_("at most %(count)s files at once"), field="files", count=MAX_UPLOAD_FILES)
 
 
 @dataclass(frozen=True)
@@ -64,24 +76,26 @@ def _forget_stale(folder: Path) -> None:
 def _base_name(name: str) -> str:
     base = PureWindowsPath(PurePosixPath(name.replace("\\", "/")).name).name
     if base in ("", ".", ".."):
-        raise SourceError(f"the file name {name!r} is not allowed", field="files")
+        raise SourceError(
+            _("the file name %(name)s is not allowed"), field="files", name=repr(name)
+        )
     return base
 
 
 def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "") -> Staged:
     """Stage uploaded ``(file name, bytes)``; raise ``SourceError`` naming the field."""
     if not files:
-        raise SourceError("choose markdown files or an archive to upload", field="files")
+        raise SourceError(_("choose markdown files or an archive to upload"), field="files")
     if len(files) > MAX_UPLOAD_FILES:
-        raise SourceError(f"at most {MAX_UPLOAD_FILES} files at once", field="files")
-    if sum(len(data) for _, data in files) > MAX_UPLOAD_BYTES:
-        raise SourceError(f"the upload is over {MAX_UPLOAD_BYTES // 2**20} MiB", field="files")
-    names = [_base_name(n) for n, _ in files]
+        raise too_many()
+    if sum(len(data) for _name, data in files) > MAX_UPLOAD_BYTES:
+        raise too_large()
+    names = [_base_name(n) for n, _data in files]
     archives = [n for n in names if archive_stem(n) is not None]
     if archives and len(files) > 1:
-        raise SourceError("upload one archive, or markdown files, not both", field="files")
+        raise SourceError(_("upload one archive, or markdown files, not both"), field="files")
     if not archives and not all(n.lower().endswith(".md") for n in names):
-        raise SourceError("only .md files, or one .zip or .tar.gz archive", field="files")
+        raise SourceError(_("only .md files, or one .zip or .tar.gz archive"), field="files")
     stem = archive_stem(archives[0]) if archives else None
     source = safe_name(name.strip() or stem or "uploaded")
     _forget_stale(uploads_dir(data_dir))
@@ -97,7 +111,7 @@ def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "")
             archive.unlink()
         else:
             folder.mkdir(parents=True)
-            for base, (_, data) in zip(names, files, strict=True):
+            for base, (_name, data) in zip(names, files, strict=True):
                 (folder / base).write_bytes(data)
     except SourceError:
         shutil.rmtree(root, ignore_errors=True)
@@ -113,7 +127,7 @@ def staged(token: str, *, data_dir: Path) -> Path:
         [p for p in root.iterdir() if p.is_dir()] if _TOKEN.match(token) and root.is_dir() else []
     )
     if len(folders) != 1:
-        raise SourceError("this upload is gone; upload the files again", field="token")
+        raise SourceError(_("this upload is gone; upload the files again"), field="token")
     return folders[0]
 
 
@@ -140,7 +154,7 @@ def confirm(
     shutil.rmtree(dest, ignore_errors=True)
     folder.rename(dest)
     shutil.rmtree(folder.parent, ignore_errors=True)
-    report, _ = import_sources(
+    report, _fetched = import_sources(
         session, targets=[str(dest)], data_dir=data_dir, content_dir=content_dir, now=now
     )
     row = session.scalar(select(Source).where(Source.name == dest.name))
@@ -157,7 +171,7 @@ def reimport(
     kind, origin = row.kind, row.origin
     remote = kind in ("git", "folder", "file") or (kind == "archive" and Path(origin).is_file())
     target = origin if remote else row.local_path
-    report, _ = import_sources(
+    report, _fetched = import_sources(
         session, targets=[target], data_dir=data_dir, content_dir=content_dir, now=now
     )
     if report.ok:

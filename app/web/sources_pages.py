@@ -17,14 +17,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message
 
 from app.bank import BankReport
 from app.content.names import merges
 from app.errors import AppError, Forbidden
+from app.i18n import mark as _
 from app.sources import uploads
-from app.sources.fetch import SourceError
 from app.sources.service import list_sources, remove_source
 from app.web.csrf import verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, SettingsDep, TemplatesDep
@@ -35,11 +38,15 @@ def local_only(settings: SettingsDep) -> None:
     from the browser (the command line on the server does)."""
     if settings.accounts:
         raise Forbidden(
-            "with accounts on, sources are added and removed with interview-lab import "
-            "on the server"
+            _(
+                "with accounts on, sources are added and removed with interview-lab import "
+                "on the server"
+            )
         )
 
 
+# Room in a form's body beyond the files' bytes: part headers, the name, the token.
+FORM_OVERHEAD = 1024 * 1024
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
 LocalDep = Depends(local_only)
@@ -78,29 +85,59 @@ def sources_page(
     return _page(request, templates, session)
 
 
-@router.post("/sources/upload", dependencies=[CsrfDep, LocalDep], response_class=HTMLResponse)
+def _bounded(request: Request, limit: int) -> Request:
+    """``request`` whose body may not exceed ``limit`` bytes: a ``Content-Length`` over
+    it is refused before anything is read, and reading stops at the first chunk past it
+    when the length is absent or lies (``PayloadTooLarge``, 413)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise uploads.too_large()
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise uploads.too_large()
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def _read_upload(request: Request) -> tuple[list[tuple[str, bytes]], str]:
+    """The uploaded files and the source's name from a bounded form (CSRF checked)."""
+    bounded = _bounded(request, uploads.MAX_UPLOAD_BYTES + FORM_OVERHEAD)
+    try:
+        form = await bounded.form(max_files=uploads.MAX_UPLOAD_FILES + 1)
+    except StarletteHTTPException:  # starlette's own limits (files, fields)
+        raise uploads.too_many() from None
+    await verify_csrf(bounded)
+    files = [f for f in form.getlist("files") if isinstance(f, StarletteUploadFile)]
+    if len(files) > uploads.MAX_UPLOAD_FILES:
+        raise uploads.too_many()
+    read = [(f.filename or "", await f.read()) for f in files]
+    name = form.get("name")
+    return read, name[:100] if isinstance(name, str) else ""
+
+
+@router.post("/sources/upload", dependencies=[LocalDep], response_class=HTMLResponse)
 async def upload(
     request: Request,
     session: SessionDep,
     templates: TemplatesDep,
     settings: SettingsDep,
     user: CurrentUserDep,
-    files: Annotated[list[UploadFile], File()],
-    name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """The form is read here, not by FastAPI, so its size is bounded while it arrives."""
     try:
-        read: list[tuple[str, bytes]] = []
-        total = 0
-        for file in files[: uploads.MAX_UPLOAD_FILES + 1]:
-            data = await file.read(uploads.MAX_UPLOAD_BYTES + 1 - total)
-            total += len(data)
-            read.append((file.filename or "", data))
-        if total > uploads.MAX_UPLOAD_BYTES or len(files) > uploads.MAX_UPLOAD_FILES:
-            raise SourceError(
-                f"at most {uploads.MAX_UPLOAD_FILES} files and "
-                f"{uploads.MAX_UPLOAD_BYTES // 2**20} MiB at once",
-                field="files",
-            )
+        read, name = await _read_upload(request)
+    except Forbidden:
+        raise  # a missing CSRF token: the error page, as every form post
+    except AppError as exc:
+        return _page(request, templates, session, error=exc.text, status=exc.status_code)
+    try:
         staged = uploads.stage(read, data_dir=settings.data_dir, name=name)
         report = uploads.check_staged(
             staged.folder, session=session, content_dir=settings.content_dir

@@ -106,3 +106,33 @@ def test_an_unconfirmed_upload_is_removed_after_a_day(client: TestClient, settin
     post_files(client, [("b.md", CHAPTER.encode())])
     assert old.name not in [p.name for p in uploads.iterdir()]
     assert len(list(uploads.iterdir())) == 1
+
+
+def _archive(members: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_a_refused_archive_gives_its_reason_in_the_page_language(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(language="zh-CN")
+    response = post_files(client, [("bank.zip", _archive({"../evil.md": CHAPTER}))])
+    assert response.status_code == 400
+    error = soup(response).select_one("#source-error")
+    assert error is not None
+    assert error.get_text() == "压缩包成员 '../evil.md' 指向压缩包之外：已拒绝"
+    response = post_files(client, [("a.txt", b"hello")])
+    assert soup(response).select_one("#source-error").get_text() == (  # type: ignore[union-attr]
+        "只接受 .md 文件，或一个 .zip 或 .tar.gz 压缩包"
+    )
+
+
+def test_an_english_page_gives_the_reason_in_english(client: TestClient) -> None:
+    response = post_files(client, [("bank.zip", _archive({"/etc/evil.md": CHAPTER}))])
+    error = soup(response).select_one("#source-error")
+    assert error is not None
+    assert error.get_text() == "archive member '/etc/evil.md' points outside the archive: refused"
