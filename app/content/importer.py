@@ -249,6 +249,15 @@ def _write(
     for f in report.files:
         chapter_id = chapters[f.source_file].id
         for q in f.questions:
+            content_hash = q.content_hash()
+            old = existing.get(q.id)
+            if old is not None and (old.content_hash, old.chapter_id, old.archived_at) == (
+                content_hash,
+                chapter_id,
+                None,
+            ):
+                report.unchanged += 1
+                continue  # rows (and their search text) are built only for what changed
             row = {
                 "id": q.id,
                 "chapter_id": chapter_id,
@@ -265,25 +274,18 @@ def _write(
                 "source_file": f.source_file,
                 "source_line": q.line,
                 "position": q.position,
-                "content_hash": q.content_hash(),
+                "content_hash": content_hash,
                 "archived_at": None,
                 "updated_at": now,
             }
-            old = existing.get(q.id)
             if old is None:
                 new_rows.append(row | {"created_at": now})
                 report.created += 1
-            elif (old.content_hash, old.chapter_id, old.archived_at) != (
-                row["content_hash"],
-                chapter_id,
-                None,
-            ):
+            else:
                 changed_rows.append(row)
                 replaced.append(q.id)
                 report.updated += old.archived_at is None
                 report.restored += old.archived_at is not None
-            else:
-                report.unchanged += 1
     if new_rows:
         session.execute(insert(Question), new_rows)
     if changed_rows:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
+from app.content.answer_parts import NUMBERING, key_terms, links, marks, plain
 from app.content.hints import nearest_hint
 from app.content.limits import (
     MAX_ANSWER_CHARS,
@@ -40,17 +40,6 @@ _CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _QUESTION = re.compile(r"^[QＱ]\d*(?:[.．:：、][ \t]*|[ \t]+|$)(?P<title>.*)$")
 _PINNED_ID = re.compile(r"^\s*<!--\s*id\s*[:：]\s*(?P<id>.*?)\s*-->\s*$", re.IGNORECASE)
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
-# "1. ", "2、", "3)" before a section title or a bold phrase (not "4 倍", not "4.5 倍").
-_NUMBERING = re.compile(r"^\s*\d+(?:\.\d+)*[.、)）](?:\s+|(?=\D))")
-_MARK_TAG = re.compile(r"<(/?)mark\s*>", re.IGNORECASE)
-_URL = re.compile(r"https?://[^\s<>()（）\[\]{}\"'，。、；]+")
-_URL_TRAILING = ".,;:!?，。；：！？"
-# A key term is short: at most this wide, a CJK character counting two (ten characters
-# of Chinese, twenty of Latin). Longer bold spans are sentences, not terms.
-_MAX_KEY_TERM = 20
-# A trailing gloss: "LORA (Low-Rank Adaptation)" -> "LORA".
-_GLOSS = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
-_QUOTES = "“”\"'‘’「」《》"
 _MATH_TOKENS = frozenset({"math_inline", "math_inline_double", "math_block", "math_block_label"})
 _TEX_OPENERS = re.compile(r"\\[(\[]")
 
@@ -106,125 +95,10 @@ def _blocks(tokens: list[Token]) -> list[_Block]:
     return blocks
 
 
-def _plain(inline: Token | None) -> str:
-    """The text of an inline token, with links reduced to their text."""
-    if inline is None:
-        return ""
-    parts = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline", "html_inline"):
-            parts.append(child.content)
-        elif child.type == "math_inline":
-            parts.append(f"${child.content}$")
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-
 def _heading_text(line: str) -> str:
     """``### ### Q. title ##`` -> ``Q. title`` (markdown kept, hashes gone)."""
     text = _CLOSING_HASHES.sub("", _HEADING_HASHES.sub("", line.rstrip()))
     return re.sub(r"\s+", " ", text).strip()
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _key_terms(tokens: list[Token]) -> list[str]:
-    """Short bold phrases of the answer: terms, not headings or sentences. Left out:
-    labels such as ``**方法**：`` or ``**总结：**``; a bold span that is its whole line (a
-    heading set in bold, as ``- **矩阵的秩**``) or a question; spans wider than
-    ``_MAX_KEY_TERM`` once a trailing gloss ("LORA (Low-Rank Adaptation)") is dropped."""
-    terms: dict[str, str] = {}
-    for tok in tokens:
-        children = tok.children or [] if tok.type == "inline" else []
-        i = 0
-        while i < len(children):
-            if children[i].type != "strong_open":
-                i += 1
-                continue
-            start, j, parts = i, i + 1, []
-            while j < len(children) and children[j].type != "strong_close":
-                if children[j].type in ("text", "code_inline"):
-                    parts.append(children[j].content)
-                elif children[j].type == "math_inline":
-                    parts.append(f"${children[j].content}$")
-                j += 1
-            after = children[j + 1].content if j + 1 < len(children) else ""
-            i = j + 1
-            whole_line = not _plain_around(children[:start], before=True) and not _plain_around(
-                children[i:], before=False
-            )
-            term = _NUMBERING.sub("", re.sub(r"\s+", " ", "".join(parts))).strip()
-            is_label = term.endswith((":", "：")) or after.lstrip().startswith((":", "："))
-            term = _GLOSS.sub("", term).strip(_QUOTES + " ")
-            if (
-                term
-                and not is_label
-                and not whole_line
-                and not term.endswith(("?", "？"))
-                and _width(term) <= _MAX_KEY_TERM
-            ):
-                terms.setdefault(fold(term), term)
-    return list(terms.values())
-
-
-def _plain_around(children: list[Token], *, before: bool) -> str:
-    """The visible text on the bold span's own line: of ``children`` before it (after
-    the last line break) or after it (up to the first)."""
-    text: list[str] = []
-    for child in reversed(children) if before else children:
-        if child.type in ("softbreak", "hardbreak"):
-            break
-        if child.type in ("text", "code_inline", "math_inline", "html_inline"):
-            text.append(child.content)
-    return "".join(text).strip()
-
-
-def _links(tokens: list[Token]) -> list[str]:
-    links: dict[str, None] = {}
-    for tok in tokens:
-        for child in tok.children or [] if tok.type == "inline" else []:
-            href = child.attrs.get("href") if child.type == "link_open" else None
-            if isinstance(href, str) and href.startswith(("http://", "https://")):
-                links[href] = None
-            elif child.type == "text":
-                for url in _URL.findall(child.content):
-                    links[url.rstrip(_URL_TRAILING)] = None
-    return list(links)
-
-
-def _marks(answer: str, code_lines: set[int]) -> tuple[str, list[str], list[tuple[int, str]]]:
-    """Find ``<mark>`` takeaways outside code; repair a ``<mark>`` that closes a mark or
-    one left open. Returns (repaired answer, takeaways, [(relative line, problem)])."""
-    lines = answer.split("\n")
-    masked = "\n".join(" " * len(s) if n in code_lines else s for n, s in enumerate(lines))
-    takeaways: list[str] = []
-    problems: list[tuple[int, str]] = []
-    repairs: list[tuple[int, int, str]] = []
-    opened: int | None = None
-    for m in _MARK_TAG.finditer(masked):
-        line = masked.count("\n", 0, m.start())
-        closing = m.group(1) == "/"
-        if opened is None and closing:
-            problems.append((line, "</mark> without an opening <mark>; ignored"))
-        elif opened is None:
-            opened = m.end()
-        else:
-            if not closing:
-                problems.append((line, "<mark> closed by a second <mark>; read as </mark>"))
-                repairs.append((m.start(), m.end(), "</mark>"))
-            takeaways.append(answer[opened : m.start()].strip())
-            opened = None
-    if opened is not None:
-        line = masked.count("\n", 0, opened)
-        problems.append((line, "<mark> is never closed; it runs to the end of the answer"))
-        takeaways.append(answer[opened:].strip())
-        repairs.append((len(answer), len(answer), "</mark>"))
-    for start, end, text in reversed(repairs):
-        answer = answer[:start] + text + answer[end:]
-    return answer, [t for t in takeaways if t], problems
 
 
 class _FileParser:
@@ -273,11 +147,11 @@ class _FileParser:
 
     def _chapter_or_section(self, i: int) -> int:
         block = self.blocks[i]
-        text = _plain(block.inline)
+        text = plain(block.inline)
         if block.tag == "h2" or self.result.title:
             if block.tag == "h1":
                 self.add(block.start, "warning", "a second `# ` heading; read as a section")
-            self.section = _NUMBERING.sub("", text).strip() or None
+            self.section = NUMBERING.sub("", text).strip() or None
             return i + 1
         self.result.title = text or self.result.slug
         nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
@@ -366,7 +240,7 @@ class _FileParser:
             if tok.type in ("fence", "code_block") and tok.map:
                 code_lines.update(n - current.answer_start for n in range(*tok.map))
         raw = "\n".join(self.lines[current.answer_start : end])
-        answer, takeaways, problems = _marks(raw, code_lines)
+        answer, takeaways, problems = marks(raw, code_lines)
         for rel, message in problems:
             self.add(current.answer_start + rel, "warning", message)
 
@@ -374,8 +248,8 @@ class _FileParser:
         if not self._within_limits(question, answer_tokens):
             return  # an error: nothing of this answer is rendered
         question.takeaway = "\n".join(takeaways) or None
-        question.key_terms = _key_terms(answer_tokens)
-        question.reference_links = _links(answer_tokens)
+        question.key_terms = key_terms(answer_tokens)
+        question.reference_links = links(answer_tokens)
         question.title_html = render_inline(question.title)
         # The file's tokens save a second parse when they hold the answer and no more.
         first = self.tokens[tok_lo].map if tok_lo < tok_hi else None

@@ -2,14 +2,12 @@
 
 Steps (DESIGN.md, "Known pitfalls"):
 
-1. ``\\(..\\)`` and ``\\[..\\]`` become ``$..$`` and ``$$..$$`` outside code, because
-   CommonMark reads ``\\(`` as an escaped ``(`` and texmath misses a ``\\[`` continuing a
-   list item. A lone ``<mark>`` line is joined to the next line, so it never becomes a
-   raw HTML block whose markdown and math would go unrendered.
+1. ``app.content.texprep``: ``\\(..\\)`` and ``\\[..\\]`` become ``$..$`` and ``$$..$$``
+   outside code, and a lone ``<mark>`` line is joined to the next line.
 2. The shared parser (``app.content.markdown``) builds tokens; our renderer turns math
    into MathML with latex2mathml, wraps tables so they scroll on a phone, and carries a
    ``<mark>`` across paragraphs (each paragraph gets its own ``<mark>``).
-3. nh3 sanitises the result with an explicit allow-list. This runs last because
+3. ``app.content.sanitize``: nh3 with an explicit allow-list. This runs last because
    latex2mathml copies ``\\text{...}`` verbatim, tags included.
 
 ``math="tex"`` keeps each formula as its TeX source between ``\\(..\\)`` / ``\\[..\\]``
@@ -24,7 +22,6 @@ from functools import lru_cache
 from typing import Literal
 from xml.etree.ElementTree import tostring
 
-import nh3
 from latex2mathml.converter import convert_to_element
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
@@ -32,90 +29,17 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from app.content.markdown import markdown_parser
+from app.content.sanitize import escape_raw_mathml, sanitize_html
+from app.content.texprep import needs_prep, prepare
 
 __all__ = ["MathOutput", "render_inline", "render_markdown", "sanitize_html"]
 
 MathOutput = Literal["mathml", "tex"]
 
-_NEEDS_PREP = re.compile(r"\\[(\[]|^[ \t]*<mark\s*>[ \t]*\n", re.IGNORECASE | re.MULTILINE)
-_LONE_MARK = re.compile(r"^([ \t]*<mark\s*>)[ \t]*\n(?=[ \t]*\S)", re.IGNORECASE | re.MULTILINE)
-# An escaped backslash is consumed as a pair, so ``\\[2pt]`` (a LaTeX line break) is no
-# delimiter.
-_DELIMITER = re.compile(r"\\\\|\\[()\[\]]")
-_BACKTICKS = re.compile(r"(?<!\\)`+")
-_CLOSING_BACKTICKS = re.compile(r"`+")  # no escapes inside a code span
-_TEX_SIGN = re.compile(r"[\\^_=+{}<>|]")
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _MARK_OPEN = re.compile(r"^<mark\s*>$", re.IGNORECASE)
 _MARK_CLOSE = re.compile(r"^</mark\s*>$", re.IGNORECASE)
-_LANGUAGE_CLASS = re.compile(r"^language-[A-Za-z0-9_+#.-]{1,40}$")
 # latex2mathml writes symbols as numeric character references inside element text.
 _ESCAPED_CHARREF = re.compile(r"&amp;(#x[0-9A-Fa-f]{1,6};)")
-
-_MATHML_TAGS = {
-    "math", "mi", "mo", "mn", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac",
-    "msqrt", "mroot", "mrow", "mover", "munder", "munderover", "mstyle", "mtable", "mtr",
-    "mtd", "mpadded", "mphantom", "menclose", "semantics", "annotation",
-}  # fmt: skip
-_MATHML_ATTRIBUTES = {
-    "display", "xmlns", "mathvariant", "stretchy", "fence", "separator", "accent",
-    "accentunder", "lspace", "rspace", "linethickness", "columnalign", "rowalign",
-    "columnspacing", "rowspacing", "width", "height", "depth", "notation", "displaystyle",
-    "scriptlevel", "movablelimits", "form", "minsize", "maxsize", "largeop", "symmetric",
-    "encoding",
-}  # fmt: skip
-_HTML_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
-    "pre", "code", "em", "strong", "del", "a", "img", "table", "thead", "tbody", "tr", "th",
-    "td", "span", "div", "mark", "sup", "sub",
-}  # fmt: skip
-# Classes our renderer (and the quiz's cloze blank) writes; any other class (say, from
-# raw HTML) is dropped.
-_CLASSES = {
-    "code": {"math-error"},
-    "div": {"table-wrap"},
-    "span": {"math-label", "blank"},
-}
-_ALIGN = {"align": {"left", "center", "right"}}
-_RAW_MATHML = re.compile(
-    r"</?(?:" + "|".join(sorted(_MATHML_TAGS, key=len, reverse=True)) + r")(?![\w-])[^>]*>?",
-    re.IGNORECASE,
-)
-
-
-def _keep_attribute(tag: str, name: str, value: str) -> str | None:
-    """Class values are checked here: fence languages are open-ended (``language-*``)."""
-    if name != "class":
-        return value
-    if value in _CLASSES.get(tag, set()) or (tag == "code" and _LANGUAGE_CLASS.match(value)):
-        return value
-    return None
-
-
-_CLEANER = nh3.Cleaner(
-    tags=_HTML_TAGS | _MATHML_TAGS,
-    clean_content_tags={"script", "style"},
-    attributes={
-        "a": {"href", "title"},
-        "img": {"src", "alt", "title"},
-        "ol": {"start"},
-        **{tag: {"class"} for tag in _CLASSES},
-        "span": {"class", "aria-label"},
-        **dict.fromkeys(_MATHML_TAGS, _MATHML_ATTRIBUTES),
-    },
-    tag_attribute_values={"th": _ALIGN, "td": _ALIGN},
-    attribute_filter=_keep_attribute,
-    url_schemes={"http", "https", "mailto"},
-    link_rel="noopener noreferrer nofollow",
-)
-
-
-def sanitize_html(html: str) -> str:
-    """``html`` through the renderer's allow-list (nh3): what any stored HTML that did not
-    come from this module's renderer (say, an imported file's) must pass before a page
-    prints it."""
-    return _CLEANER.clean(html).strip()
-
 
 _PRIME_MI = re.compile(r"<mi>([′″‴]|&#x0?203[234];)</mi>")
 
@@ -137,90 +61,6 @@ def _mathml(tex: str, display: bool) -> str:
     # latex2mathml writes the prime of W' as an identifier, which browsers set upright
     # and apart from the letter; as an operator without spacing it sits against it.
     return _PRIME_MI.sub(r'<mo lspace="0" rspace="0">\1</mo>', mathml)
-
-
-def _escape_raw_mathml(html: str) -> str:
-    """Raw MathML tags written in the markdown, shown as text: formulas come from ``$..$``
-    only, and an unclosed raw ``<math>`` would otherwise pull the rest of the answer in."""
-    return _RAW_MATHML.sub(lambda m: escapeHtml(m.group()), html)
-
-
-def _code_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Inline code spans in ``text[start:end]``: a backtick run closed by a run of the
-    same length before the next blank line (a span cannot cross a paragraph)."""
-    spans: list[tuple[int, int]] = []
-    pos = start
-    while (opener := _BACKTICKS.search(text, pos, end)) is not None:
-        blank = _BLANK_LINE.search(text, opener.end(), end)
-        runs = _CLOSING_BACKTICKS.finditer(text, opener.end(), blank.start() if blank else end)
-        closer = next((m for m in runs if m.group() == opener.group()), None)
-        if closer is not None:
-            spans.append((opener.start(), closer.end()))
-        pos = closer.end() if closer is not None else opener.end()
-    return spans
-
-
-def _code_regions(text: str, block: bool) -> list[tuple[int, int]]:
-    """Character ranges of code (blocks, then the spans between them), in order."""
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
-    blocks: list[tuple[int, int]] = []
-    if block:
-        # Block rules only: code blocks need no inline parse (half the time saved).
-        md = markdown_parser()
-        for tok in md.block.parse(text, md, {}, []) or []:
-            if tok.type in ("fence", "code_block") and tok.map:
-                blocks.append((line_starts[tok.map[0]], min(line_starts[tok.map[1]], len(text))))
-    regions: list[tuple[int, int]] = []
-    pos = 0
-    for lo, hi in [*blocks, (len(text), len(text))]:
-        regions.extend(_code_spans(text, pos, lo))
-        if hi > lo:
-            regions.append((lo, hi))
-        pos = max(pos, hi)
-    return regions
-
-
-def _convert_delimiters(segment: str) -> str:
-    """``\\(x\\)`` -> ``$x$`` and ``\\[x\\]`` -> ``$$x$$`` in text known to hold no code."""
-    out: list[str] = []
-    pos = 0
-    opened: re.Match[str] | None = None
-    for m in _DELIMITER.finditer(segment):
-        kind = m.group()
-        if kind in ("\\(", "\\["):
-            opened = m  # the latest opener wins: a stray ``\\(`` must not swallow text
-            continue
-        if opened is None or (opened.group(), kind) not in (("\\(", "\\)"), ("\\[", "\\]")):
-            continue
-        inner = segment[opened.end() : m.start()]
-        # ``\\[1\\]`` is markdown's way to write a literal "[1]": one-line ``\\[..\\]``
-        # without a TeX sign stays text. Math never spans a blank line.
-        citation = kind == "\\]" and "\n" not in inner and not _TEX_SIGN.search(inner)
-        if not inner.strip() or _BLANK_LINE.search(inner) or citation:
-            opened = None
-            continue
-        # dollarmath refuses inline ``$`` next to a digit or with padding; a space apart
-        # from a digit changes nothing a reader sees.
-        before = " " if opened.start() > 0 and segment[opened.start() - 1].isdigit() else ""
-        after = " " if m.end() < len(segment) and segment[m.end()].isdigit() else ""
-        math = f"${inner.strip()}$" if kind == "\\)" else f"$${inner}$$"
-        out.append(segment[pos : opened.start()] + before + math + after)
-        pos, opened = m.end(), None
-    out.append(segment[pos:])
-    return "".join(out)
-
-
-def _prepare(text: str, block: bool) -> str:
-    """Step 1 of the module docstring, applied only outside code."""
-    if not _NEEDS_PREP.search(text):
-        return text  # the common case: no second parse needed
-    out: list[str] = []
-    pos = 0
-    for lo, hi in [*_code_regions(text, block), (len(text), len(text))]:
-        segment = _LONE_MARK.sub(r"\1", text[pos:lo])
-        out.append(_convert_delimiters(segment) + text[lo:hi])
-        pos = hi
-    return "".join(out)
 
 
 def _carry_marks(tokens: list[Token]) -> None:
@@ -263,12 +103,12 @@ class _Renderer(RendererHTML):
     def html_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        return _escape_raw_mathml(tokens[idx].content)
+        return escape_raw_mathml(tokens[idx].content)
 
     def html_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        return _escape_raw_mathml(tokens[idx].content)
+        return escape_raw_mathml(tokens[idx].content)
 
     def math_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
@@ -416,11 +256,11 @@ def render_markdown(
     parser's own): they are used (and modified) instead of parsing again, unless step 1
     would change the text. Parsing is most of an import's time. ``math="tex"``: formulas
     as delimited TeX (module docstring)."""
-    if tokens is None or _NEEDS_PREP.search(md_text):
-        tokens = markdown_parser().parse(_prepare(md_text, block=True))
+    if tokens is None or needs_prep(md_text):
+        tokens = markdown_parser().parse(prepare(md_text, block=True))
     return _html(tokens, math)
 
 
 def render_inline(md_text: str, *, math: MathOutput = "mathml") -> str:
     """One line of markdown (a title, a takeaway) -> sanitised HTML with no ``<p>``."""
-    return _html(markdown_parser().parseInline(_prepare(md_text, block=False)), math)
+    return _html(markdown_parser().parseInline(prepare(md_text, block=False)), math)
