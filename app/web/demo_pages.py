@@ -51,10 +51,26 @@ def gpu_seen(session: Session) -> bool | None:
     return None if latest is None else latest == "cuda"
 
 
-def _applies(param: dict[str, Any], form: Any) -> bool:
-    """A field with ``show_if`` applies only when the other fields hold one of its values."""
+def _as_sent(value: Any) -> str:
+    """A rule's value as a form sends it: a boolean as its checkbox does ("true"/"false",
+    not Python's "True"), anything else as its text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _applies(param: dict[str, Any], form: Any, types: dict[str, str]) -> bool:
+    """A field with ``show_if`` applies only when the other fields hold one of its values
+    (an unticked checkbox sends nothing: it holds "false")."""
     show_if: dict[str, list[Any]] = param.get("show_if") or {}
-    return all(str(form.get(other, "")) in map(str, allowed) for other, allowed in show_if.items())
+    for other, allowed in show_if.items():
+        if types.get(other) == "boolean":
+            value = "true" if form.get(other) == "true" else "false"
+        else:
+            value = str(form.get(other, ""))
+        if value not in {_as_sent(a) for a in allowed}:
+            return False
+    return True
 
 
 def form_params(demo: Any, form: Any) -> dict[str, Any]:
@@ -62,9 +78,10 @@ def form_params(demo: Any, form: Any) -> dict[str, Any]:
     is ignored, an emptied field that has a default is an error, not the default."""
     raw: dict[str, Any] = {}
     schema = params_schema(demo)
+    types = {p["name"]: str(p["type"]) for p in schema}
     for param in schema:
         key = param["name"]
-        if not _applies(param, form):
+        if not _applies(param, form, types):
             continue
         if param["type"] == "boolean":
             raw[key] = form.get(key) == "true"
