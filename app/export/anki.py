@@ -20,6 +20,12 @@ the stored HTML holds MathML and Anki typesets TeX with MathJax: formulas become
 ``\\(..\\)`` / ``\\[..\\]`` text (``render_markdown(..., math="tex")``), sanitised like
 the rest.
 
+**Your notes** (``app.study.notes``), when the export is for a user: a note is added to
+the Back under the answer; your own answer takes the bank's place in Back, with the
+bank's folded under it (``<details>``), and your own takeaway takes the Takeaway field's.
+The fields and the note type stay as they were, so a deck imported before updates in
+place. The labels are in the exporting request's language.
+
 **Tags**: ``company::X``, ``role::R``, ``stage::Y``, ``topic::Z`` and ``chapter::slug``
 (Anki shows ``::`` as a tag tree). Anki tags cannot hold spaces: each run of white space
 becomes ``_`` ("Prompt Tuning" -> ``topic::Prompt_Tuning``).
@@ -60,7 +66,9 @@ from app.content.filters import QuestionFilter, question_conditions
 from app.content.render import render_inline, render_markdown
 from app.errors import Unprocessable
 from app.export.anki_links import strip_unsafe_links
-from app.models import Question, QuestionTag
+from app.i18n import gettext as _
+from app.models import Question, QuestionTag, User
+from app.study.notes import NoteView, notes_by_question
 
 FIELDS = ("Front", "Back", "Takeaway", "Source", "QuestionId")
 MODEL_NAME = "Interview Lab question (v1)"
@@ -82,6 +90,9 @@ _CSS = """\
   text-align: left; max-width: 46rem; margin: 0 auto; }
 .front { font-size: 1.2em; font-weight: 600; }
 .takeaway { margin-top: 1em; }
+.mine-label { color: #888; font-size: .8em; }
+.my-note { margin-top: 1em; padding: .2em .8em; border-left: 4px solid #0969da; }
+details.bank { margin-top: 1em; }
 mark { background: #fff3a3; color: inherit; }
 .nightMode mark { background: #6b5d00; }
 .source { margin-top: 1em; color: #888; font-size: .8em; }
@@ -138,13 +149,37 @@ def question_tags(question: Question) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))
 
 
-def note_for(question: Question) -> AnkiNote:
+def _back(question: Question, mine: NoteView | None) -> str:
+    """The answer, or the user's with the bank's folded under it; then the user's note."""
+    bank = render_markdown(question.answer_md, math="tex")
+    if mine is None:
+        return bank
+    back = bank
+    if mine.answer:
+        bank_label = escape(_("The bank's answer"))
+        back = (
+            f'<div class="mine-label">{escape(_("Your answer"))}</div>\n'
+            + render_markdown(mine.answer, math="tex")
+            + f'\n<details class="bank"><summary>{bank_label}</summary>\n'
+            + bank
+            + "</details>"
+        )
+    if mine.note:
+        back += (
+            f'\n<div class="my-note"><div class="mine-label">{escape(_("Your note"))}</div>\n'
+            + render_markdown(mine.note, math="tex")
+            + "</div>"
+        )
+    return back
+
+
+def note_for(question: Question, mine: NoteView | None = None) -> AnkiNote:
+    """The note for ``question``, with the user's texts in it when ``mine`` is given."""
+    takeaway = mine.takeaway if mine is not None and mine.takeaway else question.takeaway
     fields = (
         strip_unsafe_links(render_inline(question.title, math="tex")),
-        strip_unsafe_links(render_markdown(question.answer_md, math="tex")),
-        strip_unsafe_links(render_inline(question.takeaway, math="tex"))
-        if question.takeaway
-        else "",
+        strip_unsafe_links(_back(question, mine)),
+        strip_unsafe_links(render_inline(takeaway, math="tex")) if takeaway else "",
         escape(f"{question.source_file}:{question.source_line}"),
         escape(question.id),
     )
@@ -162,9 +197,10 @@ def deck_ids(*, session: Session, flt: QuestionFilter) -> list[str]:
     )
 
 
-def iter_notes(*, session: Session, ids: list[str]) -> Iterator[AnkiNote]:
+def iter_notes(*, session: Session, ids: list[str], user: User | None = None) -> Iterator[AnkiNote]:
     """A note per question of ``ids``, in that order, loading ``CHUNK`` questions at a
-    time (the session's identity map holds them weakly, so each chunk is let go)."""
+    time (the session's identity map holds them weakly, so each chunk is let go); with
+    ``user``, their notes and own answers in them."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         loaded = session.scalars(
@@ -177,14 +213,22 @@ def iter_notes(*, session: Session, ids: list[str]) -> Iterator[AnkiNote]:
             )
         ).all()
         by_id = {q.id: q for q in loaded}
+        mine = (
+            notes_by_question(session=session, user=user, question_ids=chunk)
+            if user is not None
+            else {}
+        )
         for question_id in chunk:
-            yield note_for(by_id[question_id])
-        del loaded, by_id
+            yield note_for(by_id[question_id], mine.get(question_id))
+        del loaded, by_id, mine
 
 
-def deck_notes(*, session: Session, flt: QuestionFilter) -> list[AnkiNote]:
-    """A note per active question passing ``flt``, in bank order."""
-    return list(iter_notes(session=session, ids=deck_ids(session=session, flt=flt)))
+def deck_notes(
+    *, session: Session, flt: QuestionFilter, user: User | None = None
+) -> list[AnkiNote]:
+    """A note per active question passing ``flt``, in bank order (with ``user``'s notes)."""
+    ids = deck_ids(session=session, flt=flt)
+    return list(iter_notes(session=session, ids=ids, user=user))
 
 
 def _model() -> genanki.Model:
@@ -256,13 +300,15 @@ def write_apkg(notes: Iterable[AnkiNote], *, now: dt.datetime) -> bytes:
         return path.read_bytes()
 
 
-def export_anki(*, session: Session, flt: QuestionFilter, now: dt.datetime) -> tuple[bytes, int]:
-    """The deck for ``flt`` as ``.apkg`` bytes and its note count; a filter that matches
-    no question is refused (an empty deck helps nobody)."""
+def export_anki(
+    *, session: Session, flt: QuestionFilter, now: dt.datetime, user: User | None = None
+) -> tuple[bytes, int]:
+    """The deck for ``flt`` (with ``user``'s notes) as ``.apkg`` bytes and its note count;
+    a filter that matches no question is refused (an empty deck helps nobody)."""
     ids = deck_ids(session=session, flt=flt)
     if not ids:
         raise Unprocessable("no question matches these filters; widen them", field="filter")
-    return write_apkg(iter_notes(session=session, ids=ids), now=now), len(ids)
+    return write_apkg(iter_notes(session=session, ids=ids, user=user), now=now), len(ids)
 
 
 def apkg_filename(flt: QuestionFilter) -> str:

@@ -2,7 +2,9 @@
 
 A deck's version is a sha256 over this code (the export's modules and genanki's version),
 the filter, and every matching question's id, content hash and chapter, plus the tag and
-chapter names: the same bank and filter give the same file, any change a new one. Files
+chapter names, and the exporting user's notes on those questions (``app.export.anki``:
+their texts, and the language of their labels): the same bank, filter and notes give
+the same file, any change a new one; a user with no notes shares the bank's file. Files
 live in ``<data_dir>/cache/anki/``; the newest ``CACHE_KEEP`` are kept. A download opens
 its file before answering, so pruning (or another process replacing it) never cuts a
 transfer short.
@@ -23,12 +25,19 @@ from sqlalchemy.orm import Session
 from app.content.filters import QuestionFilter, question_conditions
 from app.errors import Unprocessable
 from app.export import anki
-from app.models import Chapter, Question, Tag
+from app.i18n import current_language
+from app.models import Chapter, Question, QuestionNote, Tag, User
 
 __all__ = ["CACHE_KEEP", "cache_dir", "deck_version", "open_deck"]
 
 CACHE_KEEP = 8
-_SOURCES = ("export/anki.py", "export/anki_links.py", "export/anki_cache.py", "content/render.py")
+_SOURCES = (
+    "export/anki.py",
+    "export/anki_links.py",
+    "export/anki_cache.py",
+    "content/render.py",
+    "study/notes.py",
+)
 
 
 def cache_dir(data_dir: Path) -> Path:
@@ -44,9 +53,11 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def deck_version(*, session: Session, flt: QuestionFilter) -> tuple[str, list[str]]:
-    """The version of the deck for ``flt`` (module docstring) and its question ids in
-    bank order."""
+def deck_version(
+    *, session: Session, flt: QuestionFilter, user: User | None = None
+) -> tuple[str, list[str]]:
+    """The version of the deck for ``flt`` (and ``user``'s notes: module docstring) and
+    its question ids in bank order."""
     digest = hashlib.sha256(_code_version().encode())
     digest.update(repr(flt).encode())
     ids: list[str] = []
@@ -64,7 +75,27 @@ def deck_version(*, session: Session, flt: QuestionFilter) -> tuple[str, list[st
     ):
         for key, name in names:
             digest.update(f"\n{key}\t{name}".encode())
+    if user is not None:
+        _digest_notes(digest, session, user, set(ids))
     return digest.hexdigest(), ids
+
+
+def _digest_notes(digest: hashlib._Hash, session: Session, user: User, ids: set[str]) -> None:
+    rows = session.execute(
+        select(
+            QuestionNote.question_id,
+            QuestionNote.note_md,
+            QuestionNote.answer_md,
+            QuestionNote.takeaway_md,
+        )
+        .where(QuestionNote.user_id == user.id)
+        .order_by(QuestionNote.question_id)
+    )
+    texts = [row for row in rows if row[0] in ids]
+    if texts:
+        digest.update(f"\nnotes\t{current_language()}".encode())
+    for row in texts:
+        digest.update(repr(tuple(row)).encode())
 
 
 def _prune(folder: Path, *, keep: Path) -> None:
@@ -74,17 +105,23 @@ def _prune(folder: Path, *, keep: Path) -> None:
 
 
 def open_deck(
-    *, session: Session, flt: QuestionFilter, folder: Path, now: dt.datetime
+    *,
+    session: Session,
+    flt: QuestionFilter,
+    folder: Path,
+    now: dt.datetime,
+    user: User | None = None,
 ) -> tuple[BinaryIO, int]:
-    """The deck for ``flt``, open for reading (built first unless this version is
-    cached), and its note count. A filter that matches nothing is refused."""
-    version, ids = deck_version(session=session, flt=flt)
+    """The deck for ``flt`` (with ``user``'s notes), open for reading (built first unless
+    this version is cached), and its note count. A filter that matches nothing is refused."""
+    version, ids = deck_version(session=session, flt=flt, user=user)
     if not ids:
         raise Unprocessable("no question matches these filters; widen them", field="filter")
     path = folder / f"deck-{version}.apkg"
     while True:
         if not path.exists():
-            anki.write_apkg_file(anki.iter_notes(session=session, ids=ids), path=path, now=now)
+            notes = anki.iter_notes(session=session, ids=ids, user=user)
+            anki.write_apkg_file(notes, path=path, now=now)
             _prune(folder, keep=path)
         try:
             return path.open("rb"), len(ids)

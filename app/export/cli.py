@@ -1,7 +1,8 @@
 """``interview-lab export ...``: the exports and the import in the terminal.
 
-- ``export anki [--out FILE] [--company X --tag Y ...]``: the bank (or a filtered slice,
-  the same facets as the browse page) as an Anki ``.apkg``;
+- ``export anki [--out FILE] [--company X --tag Y ...] [--user NAME | --bank-only]``: the
+  bank (or a filtered slice, the same facets as the browse page) as an Anki ``.apkg``,
+  with a user's notes and own answers in it (``--bank-only``: without);
 - ``export data [--user NAME] [--out FILE]``: a user's study data as JSON (``-``: stdout);
 - ``export import-data FILE [--user NAME] [--replace]``: import such a file into a user.
 
@@ -76,13 +77,21 @@ def anki_command(
     tag: Facet = None,
     chapter: Facet = None,
     q: Annotated[str, typer.Option("--q", help="Substring search.")] = "",
+    user: UserOption = None,
+    bank_only: Annotated[
+        bool, typer.Option("--bank-only", help="Leave out the user's notes and own answers.")
+    ] = False,
 ) -> None:
-    """Write the question bank (or the questions under the filters) as an Anki deck."""
+    """Write the question bank (or the questions under the filters) as an Anki deck, with
+    a user's notes and own answers in it."""
     flt = QuestionFilter.from_params(
         {"company": company, "role": role, "stage": stage, "tag": tag, "chapter": chapter, "q": q}
     )
     with _session() as session:
-        data, count = anki.export_anki(session=session, flt=flt, now=dt.datetime.now(dt.UTC))
+        found = None if bank_only else _user(session, user)
+        data, count = anki.export_anki(
+            session=session, flt=flt, now=dt.datetime.now(dt.UTC), user=found
+        )
     out.write_bytes(data)
     err.print(f"wrote {count} notes to {out}")
 

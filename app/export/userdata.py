@@ -1,10 +1,14 @@
 """A user's own study data as one JSON file: export it, and import it into any database.
 
-The file (``version`` 1)::
+The file (``version`` 2)::
 
-    {"format": "interview-lab-userdata", "version": 1, "exported_at": "...",
+    {"format": "interview-lab-userdata", "version": 2, "exported_at": "...",
      "user": {settings}, "cards": [...], "review_logs": [...],
-     "quizzes": [{..., "items": [...]}], "interviews": [...]}
+     "quizzes": [{..., "items": [...]}], "interviews": [...], "notes": [...]}
+
+``notes`` (new in version 2; a version 1 file has none) holds the user's notes and own
+answers and takeaways per question, as markdown (``app.study.notes``); their HTML is
+rendered again on import.
 
 Records name questions by their ids, which are stable across databases that imported the
 same bank; row ids are not exported. Datetimes are ISO 8601 in UTC. Card states are
@@ -20,7 +24,7 @@ The format and its checks: ``app.export.userdata_file``.
   reviews, quizzes or interviews) must confirm with ``replace=True``; otherwise it is
   refused (``Conflict``) and nothing changes;
 - records of questions this bank does not have are skipped and counted (the summary
-  lists their ids): their cards and reviews, and their quiz items (a quiz's remaining
+  lists their ids): their cards, reviews and notes, and their quiz items (a quiz's remaining
   items are renumbered; a quiz left empty is skipped). Everything else imports.
 """
 
@@ -34,9 +38,19 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict
-from app.export.userdata_file import FORMAT, VERSION, Json, UserData, dumps, loads, parse_user_data
+from app.export.userdata_file import (
+    FORMAT,
+    VERSION,
+    Json,
+    NoteData,
+    UserData,
+    dumps,
+    loads,
+    parse_user_data,
+)
 from app.i18n import mark as _
-from app.models import Card, Interview, Question, Quiz, QuizItem, ReviewLog, User
+from app.models import Card, Interview, Question, QuestionNote, Quiz, QuizItem, ReviewLog, User
+from app.study.notes import TEXTS, render_text
 
 __all__ = [
     "FORMAT",
@@ -60,6 +74,7 @@ class ImportSummary:
     review_logs: int
     quizzes: int
     interviews: int
+    notes: int
     replaced: bool
     skipped_records: int
     unknown_questions: tuple[str, ...]
@@ -89,6 +104,11 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
     interviews = session.scalars(
         select(Interview).where(Interview.user_id == user.id).order_by(Interview.id)
     ).all()
+    notes = session.scalars(
+        select(QuestionNote)
+        .where(QuestionNote.user_id == user.id)
+        .order_by(QuestionNote.question_id)
+    ).all()
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -114,6 +134,17 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
                 "created_at": _iso(i.created_at),
             }
             for i in interviews
+        ],
+        "notes": [
+            {
+                "question_id": n.question_id,
+                "note": n.note_md,
+                "answer": n.answer_md,
+                "takeaway": n.takeaway_md,
+                "created_at": _iso(n.created_at),
+                "updated_at": _iso(n.updated_at),
+            }
+            for n in notes
         ],
     }
 
@@ -172,13 +203,14 @@ def _quiz(q: Quiz) -> Json:
 
 
 def existing_counts(*, session: Session, user: User) -> dict[str, int]:
-    """How much study data the user has (an import replaces it)."""
+    """How much study data the user has (an import replaces it): notes count too."""
     counts = {}
     for name, model in (
         ("cards", Card),
         ("review_logs", ReviewLog),
         ("quizzes", Quiz),
         ("interviews", Interview),
+        ("notes", QuestionNote),
     ):
         counts[name] = int(
             session.scalar(select(func.count()).select_from(model).where(model.user_id == user.id))
@@ -194,6 +226,7 @@ def _clear(session: Session, user_id: int) -> None:
     session.execute(delete(Quiz).where(Quiz.user_id == user_id))
     session.execute(delete(Interview).where(Interview.user_id == user_id))
     session.execute(delete(Card).where(Card.user_id == user_id))
+    session.execute(delete(QuestionNote).where(QuestionNote.user_id == user_id))
 
 
 def import_user_data(
@@ -205,19 +238,22 @@ def import_user_data(
         raise Conflict(
             _(
                 "you already have study data (%(cards)d cards, %(reviews)d reviews, "
-                "%(quizzes)d quizzes, %(interviews)d interviews); importing replaces it, "
-                "so confirm that you want it replaced"
+                "%(quizzes)d quizzes, %(interviews)d interviews, %(notes)d notes); "
+                "importing replaces it, so confirm that you want it replaced"
             ),
             field="replace",
             cards=counts["cards"],
             reviews=counts["review_logs"],
             quizzes=counts["quizzes"],
             interviews=counts["interviews"],
+            notes=counts["notes"],
         )
     bank = set(session.scalars(select(Question.id)))
-    referenced = {c.question_id for c in data.cards} | {
-        i.question_id for q in data.quizzes for i in q.items
-    }
+    referenced = (
+        {c.question_id for c in data.cards}
+        | {i.question_id for q in data.quizzes for i in q.items}
+        | {n.question_id for n in data.notes}
+    )
     unknown = tuple(sorted(referenced - bank))
     try:
         summary = _write(session, user, data, bank, replace=any(counts.values()))
@@ -275,12 +311,32 @@ def _write(
         quizzes += 1
     for i in data.interviews:
         session.add(Interview(user_id=user.id, **i.model_dump()))
+    notes = 0
+    for n in data.notes:
+        if n.question_id not in bank:
+            skipped += 1
+            continue
+        session.add(_note_row(user, n))
+        notes += 1
     session.flush()
     return {
         "cards": len(cards),
         "review_logs": logs,
         "quizzes": quizzes,
         "interviews": len(data.interviews),
+        "notes": notes,
         "replaced": replace,
         "skipped_records": skipped,
     }
+
+
+def _note_row(user: User, n: NoteData) -> QuestionNote:
+    """The row for a checked note record, its HTML rendered here (never from the file)."""
+    row = QuestionNote(
+        user_id=user.id, question_id=n.question_id, created_at=n.created_at, updated_at=n.updated_at
+    )
+    for name in TEXTS:
+        text = getattr(n, name)
+        setattr(row, f"{name}_md", text)
+        setattr(row, f"{name}_html", render_text(name, text) if text is not None else None)
+    return row

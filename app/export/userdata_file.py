@@ -1,4 +1,7 @@
-"""The user-data file's format (version 1) and how a file is read and checked.
+"""The user-data file's format (version 2) and how a file is read and checked.
+
+Version 2 added ``notes`` (the user's notes and own answers and takeaways, markdown
+only); a version 1 file is still read, as having none.
 
 ``parse_user_data`` checks ``format`` and ``version`` before anything else, so a file from
 a newer Interview Lab gets that message rather than a list of unknown fields; then every
@@ -26,11 +29,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from app.content.render import sanitize_html
 from app.errors import Unprocessable
+from app.study.notes import TEXTS, check_text
 from app.study.queue import iana_zones
 from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
 
 FORMAT = "interview-lab-userdata"
-VERSION = 1
+VERSION = 2
+# The versions this code reads.
+READS = (1, 2)
 INT32 = 2**31 - 1
 Json = dict[str, Any]
 # Our files nest 5 levels deep (file, quizzes, items, payload, choices); 64 is ample.
@@ -145,17 +151,30 @@ class InterviewData(_Record):
     created_at: AwareDatetime
 
 
+class NoteData(_Record):
+    """A user's texts for one question, as markdown (HTML is rendered again on import,
+    never read from the file). Sizes as ``app.study.notes.LIMITS``; checked there."""
+
+    question_id: str = Field(max_length=200)
+    note: str | None = None
+    answer: str | None = None
+    takeaway: str | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
 class UserData(_Record):
-    """The whole file, version 1."""
+    """The whole file, version 2 (or 1: no ``notes``)."""
 
     format: Literal["interview-lab-userdata"]
-    version: Literal[1]
+    version: Literal[1, 2]
     exported_at: AwareDatetime
     user: UserSettingsData
     cards: list[CardData]
     review_logs: list[ReviewLogData]
     quizzes: list[QuizData]
     interviews: list[InterviewData]
+    notes: list[NoteData] = Field(default_factory=list)
 
 
 def dumps(data: Json) -> str:
@@ -253,11 +272,14 @@ def parse_user_data(data: object) -> UserData:
             f"this one reads version {VERSION}",
             field="version",
         )
-    if version != VERSION:
+    if version not in READS:
         raise Unprocessable(
-            f"unknown file version {version}; this Interview Lab reads version {VERSION}",
+            f"unknown file version {version}; this Interview Lab reads versions "
+            + ", ".join(str(v) for v in READS),
             field="version",
         )
+    if version == 1 and "notes" in data:
+        raise Unprocessable("notes: a version 1 file has no notes", field="notes")
     try:
         parsed = UserData.model_validate(data)
     except ValidationError as exc:
@@ -270,7 +292,8 @@ def parse_user_data(data: object) -> UserData:
 
 def _check_records(data: UserData) -> None:
     """What the schema cannot say: valid time zone and card states, one card per
-    question, a card for every review, one item per quiz position."""
+    question, a card for every review, one item per quiz position, one note per
+    question within the notes' limits."""
     if data.user.timezone not in iana_zones():
         raise Unprocessable(
             f"user.timezone {data.user.timezone!r} is not an IANA time zone", field="user.timezone"
@@ -302,6 +325,23 @@ def _check_records(data: UserData) -> None:
             )
         for k, item in enumerate(quiz.items):
             item.payload = _clean_payload(item, f"quizzes.{n}.items.{k}.payload")
+    _check_notes(data.notes)
+
+
+def _check_notes(notes: list[NoteData]) -> None:
+    """One record per question, each text within the limits a page's form has
+    (``app.study.notes.check_text``, kept as that check leaves it)."""
+    seen: set[str] = set()
+    for n, note in enumerate(notes):
+        if note.question_id in seen:
+            raise Unprocessable(
+                f"notes.{n}: a second note for question {note.question_id!r}",
+                field=f"notes.{n}.question_id",
+            )
+        seen.add(note.question_id)
+        for name in TEXTS:
+            text = check_text(name, getattr(note, name), field=f"notes.{n}.{name}")
+            setattr(note, name, text)
 
 
 def _clean_payload(item: QuizItemData, field: str) -> Json:

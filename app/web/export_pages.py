@@ -3,8 +3,9 @@
 Pages (``/data``, its links and form):
 
 - ``GET /export/anki.apkg?<filters>``: the bank, or the questions under the browse page's
-  filters (same query string as ``/questions``), as an Anki deck (``app.export.anki``),
-  built once per bank version and streamed from a file (``app.export.anki_cache``);
+  filters (same query string as ``/questions``), as an Anki deck (``app.export.anki``)
+  with the user's notes and own answers in it, built once per bank version (and notes)
+  and streamed from a file (``app.export.anki_cache``);
 - ``GET /export/data.json``: the user's study data as a JSON download;
 - ``POST /import/data``: a multipart upload of such a file (CSRF token, ``replace``
   checkbox); the page shows what was imported, or why nothing was.
@@ -53,6 +54,7 @@ class ImportSummaryPublic(BaseModel):
     review_logs: int
     quizzes: int
     interviews: int
+    notes: int = Field(description="Questions with your notes or own answer")
     replaced: bool = Field(description="True when the user's previous data was replaced")
     skipped_records: int = Field(description="Records of questions this bank does not have")
     unknown_questions: list[str]
@@ -72,10 +74,12 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
             yield chunk
 
 
-def _anki(session: SessionDep, settings: SettingsDep, flt: QuestionFilter) -> Response:
+def _anki(session: SessionDep, settings: SettingsDep, flt: QuestionFilter, user: User) -> Response:
     folder = anki_cache.cache_dir(settings.data_dir)
     now = dt.datetime.now(dt.UTC)
-    handle, _count = anki_cache.open_deck(session=session, flt=flt, folder=folder, now=now)
+    handle, _count = anki_cache.open_deck(
+        session=session, flt=flt, folder=folder, now=now, user=user
+    )
     size = str(handle.seek(0, 2))
     handle.seek(0)
     filename = anki.apkg_filename(flt)
@@ -93,6 +97,7 @@ def _summary_public(summary: userdata.ImportSummary) -> ImportSummaryPublic:
         review_logs=summary.review_logs,
         quizzes=summary.quizzes,
         interviews=summary.interviews,
+        notes=summary.notes,
         replaced=summary.replaced,
         skipped_records=summary.skipped_records,
         unknown_questions=list(summary.unknown_questions),
@@ -135,7 +140,7 @@ def data_page(
 def anki_download(
     session: SessionDep, settings: SettingsDep, user: CurrentUserDep, flt: FilterDep
 ) -> Response:
-    return _anki(session, settings, flt)
+    return _anki(session, settings, flt, user)
 
 
 @pages.get("/export/data.json")
@@ -180,9 +185,9 @@ def anki_api(
     session: SessionDep, settings: SettingsDep, user: CurrentUserDep, flt: FilterDep
 ) -> Response:
     """The active questions under the filters (all by default) as an Anki deck: one
-    note per question, stable GUIDs, tags ``company::X``, ``stage::Y``, ``topic::Z``.
-    Needs sign-in when accounts are on."""
-    return _anki(session, settings, flt)
+    note per question, stable GUIDs, tags ``company::X``, ``stage::Y``, ``topic::Z``;
+    your notes and own answers in the cards' backs. Needs sign-in when accounts are on."""
+    return _anki(session, settings, flt, user)
 
 
 @api.get("/export/data", responses={200: {"model": userdata.UserData}})

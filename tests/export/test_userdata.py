@@ -70,7 +70,7 @@ def test_round_trip_gives_the_same_due_dates_reviews_quizzes_and_queue(
     source: Engine, fresh: Engine
 ) -> None:
     data = export(source)
-    assert (data["format"], data["version"]) == ("interview-lab-userdata", 1)
+    assert (data["format"], data["version"]) == ("interview-lab-userdata", 2)
     assert len(data["cards"]) >= 5 and len(data["quizzes"]) == 1 and len(data["interviews"]) == 1
     assert data["review_logs"][0]["reviewed_at"] == "2026-03-02T01:00:00+00:00"
 
@@ -102,11 +102,11 @@ def test_the_history_is_real(source: Engine) -> None:
 
 
 def test_a_newer_version_is_refused_with_a_clear_message(fresh: Engine) -> None:
-    data = export(fresh) | {"version": 2, "something_new": []}
+    data = export(fresh) | {"version": 3, "something_new": []}
     with pytest.raises(Unprocessable) as exc:
         import_into(fresh, data)
     assert exc.value.message == (
-        "this file is from a newer Interview Lab (version 2); this one reads version 1"
+        "this file is from a newer Interview Lab (version 3); this one reads version 2"
     )
     assert exc.value.field == "version"
 
@@ -270,9 +270,9 @@ def test_command_line_export_and_import(
     assert counts(fresh) == counts(source)
 
     newer = tmp_path / "newer.json"
-    newer.write_text(json.dumps(export(source) | {"version": 2}), encoding="utf-8")
+    newer.write_text(json.dumps(export(source) | {"version": 3}), encoding="utf-8")
     result = runner.invoke(cli, ["export", "import-data", str(newer), "--replace"])
     assert result.exit_code == 1
-    assert "newer Interview Lab (version 2)" in result.output
+    assert "newer Interview Lab (version 3)" in result.output
     result = runner.invoke(cli, ["export", "data", "--user", "nobody"])
     assert result.exit_code == 1 and "no user named 'nobody'" in result.output

@@ -104,7 +104,7 @@ def test_json_download_headers_and_contents(client: TestClient) -> None:
     disposition = response.headers["content-disposition"]
     assert disposition == f'attachment; filename="interview-lab-local-{today}.json"'
     data = response.json()
-    assert data["format"] == "interview-lab-userdata" and data["version"] == 1
+    assert data["format"] == "interview-lab-userdata" and data["version"] == 2
     assert len(data["cards"]) == number(page, "#count-cards")
 
 
@@ -131,12 +131,12 @@ def test_upload_refusals_show_why_and_change_nothing(client: TestClient) -> None
     before = client.get("/export/data.json").json()["cards"]
 
     assert upload(client, mine, token="forged").status_code == 403
-    newer = json.dumps(json.loads(mine) | {"version": 2}).encode()
+    newer = json.dumps(json.loads(mine) | {"version": 3}).encode()
     response = upload(client, newer, replace=True)
     assert response.status_code == 422
     error = soup(response).select_one("#import-error")
     assert error is not None
-    assert "newer Interview Lab (version 2); this one reads version 1" in error.get_text()
+    assert "newer Interview Lab (version 3); this one reads version 2" in error.get_text()
     response = upload(client, b"not json")
     assert response.status_code == 422 and "not valid JSON" in response.text
     response = upload(client, mine)  # the user has data: replacing needs the box ticked
@@ -155,9 +155,9 @@ def test_upload_refusals_show_why_and_change_nothing(client: TestClient) -> None
 def test_api_export_and_import(client: TestClient, other: TestClient, tmp_path: Path) -> None:
     with_history(client)
     data = client.get("/api/export/data").json()
-    assert data["version"] == 1
+    assert data["version"] == 2
 
-    response = other.post("/api/import/data", json=data | {"version": 2})
+    response = other.post("/api/import/data", json=data | {"version": 3})
     assert response.status_code == 422
     assert response.json()["field"] == "version"
     assert "newer Interview Lab" in response.json()["detail"]
