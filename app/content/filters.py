@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
-from app.content.tags import fold, tag_key
+from app.content.tags import filter_keys, fold
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
 FACETS = ("company", "role", "stage", "tag", "chapter")
@@ -95,7 +95,7 @@ def question_conditions(flt: QuestionFilter) -> list[ColumnElement[bool]]:
             asked = asked.where(Asked.stage.in_(flt.stage))
         conditions.append(Question.id.in_(asked))
     if flt.tag:
-        keys = [tag_key(t) for t in flt.tag]
+        keys = [k for t in flt.tag for k in filter_keys(t)]
         tagged = (
             select(QuestionTag.question_id)
             .join(Tag, Tag.id == QuestionTag.tag_id)

@@ -64,6 +64,8 @@ class ImportReport:
     # Company spelling -> the name it is stored as (``app.content.names``).
     company_names: dict[str, str] = field(default_factory=dict)
     tag_merges: list[str] = field(default_factory=list)  # "spelling -> tag" of the aliases
+    kept_tags: frozenset[str] = frozenset()  # tag spellings the aliases keep apart
+    kept_apart: list[str] = field(default_factory=list)  # for the report: "tag GO (not Go)"
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -87,7 +89,7 @@ class ImportReport:
 
     def counts(self) -> dict[str, Counter[str]]:
         """Questions per company, stage and tag (a question counts once per value)."""
-        names = tag_names(self.questions)
+        names = tag_names(self.questions, self.kept_tags)
         companies: Counter[str] = Counter()
         stages: Counter[str] = Counter()
         tags: Counter[str] = Counter()
@@ -96,16 +98,18 @@ class ImportReport:
                 {self.company_names.get(a.company or "", a.company) or "(unknown)" for a in q.asked}
             )
             stages.update({a.stage or "(unknown)" for a in q.asked})
-            tags.update({names[tag_key(t)] for t in q.tags})
+            tags.update({names[tag_key(t, self.kept_tags)] for t in q.tags})
         return {"company": companies, "stage": stages, "tag": tags}
 
 
-def tag_names(questions: Iterable[ParsedQuestion]) -> dict[str, str]:
+def tag_names(
+    questions: Iterable[ParsedQuestion], kept: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """Tag key -> display name (the most frequent spelling)."""
     spellings: dict[str, list[str]] = defaultdict(list)
     for q in questions:
         for t in q.tags:
-            spellings[tag_key(t)].append(t)
+            spellings[tag_key(t, kept)].append(t)
     return {key: display_name(values) for key, values in spellings.items()}
 
 
@@ -164,6 +168,8 @@ def parse_paths(
     report.problems.extend(aliases.problems)
     report.company_names = names.plan_import(report.questions, session, aliases)
     report.tag_merges = names.alias_tags(report.questions, aliases)
+    report.kept_tags = aliases.keep_tags
+    report.kept_apart = names.kept_apart_report(report.questions, report.company_names, aliases)
     if not files and not problems:
         report.problems.append(
             Diagnostic(", ".join(str(p) for p in paths), 1, "error", "no .md files found")
@@ -244,7 +250,7 @@ def _write(
             select(Question.id, Question.content_hash, Question.archived_at, Question.chapter_id)
         )
     }
-    tag_ids = _ensure_tags(session, report.questions)
+    tag_ids = _ensure_tags(session, report.questions, report.kept_tags)
     new_rows, changed_rows, replaced = [], [], []
     for f in report.files:
         chapter_id = chapters[f.source_file].id
@@ -295,9 +301,16 @@ def _write(
             session.execute(delete(Asked).where(Asked.question_id.in_(ids)))
             session.execute(delete(QuestionTag).where(QuestionTag.question_id.in_(ids)))
     touched = {r["id"] for r in new_rows} | set(replaced)
+    kept = report.kept_tags
+    unchanged = [q for q in report.questions if q.id not in touched]
+    touched |= names.reset_stale_details(session, unchanged, report.company_names, kept)
     names.apply_names(session, report.company_names)
     _insert_details(
-        session, [q for q in report.questions if q.id in touched], tag_ids, report.company_names
+        session,
+        [q for q in report.questions if q.id in touched],
+        tag_ids,
+        report.company_names,
+        kept,
     )
 
     seen_ids = {q.id for q in report.questions}
@@ -339,10 +352,12 @@ def _mark_changed_answers(
         session.execute(update(Card).where(Card.question_id.in_(ids)).values(answer_changed_at=now))
 
 
-def _ensure_tags(session: Session, questions: Sequence[ParsedQuestion]) -> dict[str, int]:
+def _ensure_tags(
+    session: Session, questions: Sequence[ParsedQuestion], kept: frozenset[str] = frozenset()
+) -> dict[str, int]:
     """Tag key -> tag id, creating the tags not yet in the database."""
     ids = dict(session.execute(select(Tag.key, Tag.id)).all())
-    names = tag_names(questions)
+    names = tag_names(questions, kept)
     missing = [{"key": k, "name": n} for k, n in names.items() if k not in ids]
     if missing:
         session.execute(insert(Tag), missing)
@@ -355,6 +370,7 @@ def _insert_details(
     questions: Sequence[ParsedQuestion],
     tag_ids: dict[str, int],
     company_names: Mapping[str, str],
+    kept: frozenset[str] = frozenset(),
 ) -> None:
     asked_rows = [
         {
@@ -369,7 +385,7 @@ def _insert_details(
         for i, a in enumerate(q.asked)
     ]
     tag_rows = [
-        {"question_id": q.id, "tag_id": tag_ids[tag_key(t)], "spelling": t, "position": i}
+        {"question_id": q.id, "tag_id": tag_ids[tag_key(t, kept)], "spelling": t, "position": i}
         for q in questions
         for i, t in enumerate(q.tags)
     ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.content.filters import FACETS, QuestionFilter, filtered_ids, question_conditions
 from app.content.snippets import snippet
-from app.content.tags import tag_key
+from app.content.tags import filter_keys
 from app.errors import NotFound
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
@@ -106,11 +106,12 @@ def facet_values(
         .order_by(n.desc(), Tag.name)
     )
     tags: list[tuple[str, int]] = []
-    chosen = {tag_key(t): t for t in flt.tag}
+    chosen = {t: filter_keys(t) for t in flt.tag}
     for tag_name, key, count in tag_rows:
         tags.append((str(tag_name), int(count)))
-        chosen.pop(str(key), None)  # selected under another spelling: already listed
-    result["tag"] = tags + [(t, 0) for t in chosen.values()]
+        # Selected under another spelling: already listed.
+        chosen = {t: keys for t, keys in chosen.items() if str(key) not in keys}
+    result["tag"] = tags + [(t, 0) for t in chosen]
     if chapters is None:
         chapters = chapter_summaries(session=session)
     per_chapter: dict[str, int] = dict(

@@ -51,6 +51,7 @@ def to_json(report: ImportReport) -> dict[str, Any]:
         "counts": {name: dict(counter.most_common()) for name, counter in counts.items()},
         "merges": merges(report.company_names),
         "tag_merges": report.tag_merges,
+        "kept_apart": report.kept_apart,
     }
 
 
@@ -77,6 +78,8 @@ def print_text(report: ImportReport, console: Console) -> None:
         console.print(f"[bold]merged[/bold]: company {merge}", highlight=False)
     for merge in report.tag_merges:
         console.print(f"[bold]merged[/bold]: tag {merge}", highlight=False)
+    for kept in report.kept_apart:
+        console.print(f"[bold]kept apart[/bold]: {kept}", highlight=False)
 
     for d in report.diagnostics:
         style = "red" if d.level == "error" else "yellow"

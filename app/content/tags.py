@@ -1,5 +1,9 @@
 """Topic-tag spelling variants are one tag: ``LORA`` = ``LoRA``, ``ＬｏＲＡ`` = ``LoRA``,
-``LoRA 微调`` = ``LoRA微调`` (NFKC width, case and spaces, as company names: issue 18)."""
+``LoRA 微调`` = ``LoRA微调`` (NFKC width, case and spaces, as company names: issue 18).
+
+A spelling the aliases keep apart (``keep_apart: tags: [GO, Go]`` in ``aliases.yaml``,
+``app.content.names``) is a tag of its own: its key is ``=`` and the exact spelling, so
+it never shares a key with a folded spelling."""
 
 from __future__ import annotations
 
@@ -16,9 +20,21 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def tag_key(spelling: str) -> str:
-    """The key two spellings share when they are the same tag (no spaces at all)."""
+KEPT_PREFIX = "="
+
+
+def tag_key(spelling: str, kept: frozenset[str] = frozenset()) -> str:
+    """The key two spellings share when they are the same tag (no spaces at all); a
+    spelling in ``kept`` (kept apart by the aliases) keys only itself."""
+    if kept and spelling.strip() in kept:
+        return KEPT_PREFIX + spelling.strip()
     return fold(spelling).replace(" ", "")
+
+
+def filter_keys(spelling: str) -> tuple[str, str]:
+    """The keys a filter on ``spelling`` looks for: the folded tag, or the spelling
+    kept apart by the aliases."""
+    return tag_key(spelling), KEPT_PREFIX + spelling.strip()
 
 
 def display_name(spellings: Iterable[str]) -> str:

@@ -151,3 +151,62 @@ def test_an_interview_company_takes_the_bank_spelling_by_the_same_rule(
             assert interview.company == "上海AI Lab"
     finally:
         engine.dispose()
+
+
+def tag_counts(settings: Settings) -> dict[str, int]:
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return {
+                spelling: len(session.scalars(filtered_ids(QuestionFilter(tag=(spelling,)))).all())
+                for spelling in sorted(session.scalars(select(Tag.name)))
+            }
+    finally:
+        engine.dispose()
+
+
+def test_keep_apart_splits_names_the_rule_would_fold_and_the_report_lists_them(
+    tmp_path: Path, settings: Settings, content_dir: Path
+) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    text = chapter("A", "Meta", "META").replace("[RL]", "[GO]", 1).replace("[RL]", "[Go]", 1)
+    (bank / "a.md").write_text(text, encoding="utf-8")
+    # Folded by the rule: one company, one tag.
+    assert runner.invoke(cli, ["import", str(bank)]).exit_code == 0
+    assert stored(settings) == ["Meta", "Meta"]
+    assert tag_counts(settings) == {"GO": 2}
+    # Kept apart: the files did not change, the stored names and tags follow the aliases.
+    aliases = content_dir / "aliases.yaml"
+    aliases.write_text(
+        "keep_apart:\n  companies: [Meta, META]\n  tags: [GO, Go]\n", encoding="utf-8"
+    )
+    result = runner.invoke(cli, ["import", str(bank), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["kept_apart"] == [
+        "company META (not Meta)",
+        "company Meta (not META)",
+        "tag GO (not Go)",
+        "tag Go (not GO)",
+    ]
+    assert report["merges"] == []
+    assert report["counts"]["tag"] == {"GO": 1, "Go": 1}
+    assert stored(settings) == ["META", "Meta"]
+    assert tag_counts(settings) == {"GO": 1, "Go": 1}
+    assert "kept apart: tag GO (not Go)" in runner.invoke(cli, ["import", str(bank)]).output
+    # Dropped from the aliases: folded again.
+    aliases.write_text("companies: {}\n", encoding="utf-8")
+    assert runner.invoke(cli, ["import", str(bank)]).exit_code == 0
+    assert stored(settings) == ["Meta", "Meta"]
+    assert tag_counts(settings) == {"GO": 2}
+
+
+def test_keep_apart_must_be_lists_of_spellings(
+    tmp_path: Path, settings: Settings, content_dir: Path
+) -> None:
+    (content_dir / "aliases.yaml").write_text("keep_apart:\n  tags: GO\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text(chapter("A", "Meta"), encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(tmp_path / "a.md")])
+    assert result.exit_code == 1
+    assert "keep_apart: tags must be a list of spellings" in result.output

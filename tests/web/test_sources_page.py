@@ -136,3 +136,15 @@ def test_an_english_page_gives_the_reason_in_english(client: TestClient) -> None
     error = soup(response).select_one("#source-error")
     assert error is not None
     assert error.get_text() == "archive member '/etc/evil.md' points outside the archive: refused"
+
+
+def test_the_report_lists_names_kept_apart(make_client: MakeClient, content_dir: Any) -> None:
+    (content_dir / "aliases.yaml").write_text("keep_apart:\n  tags: [RL, rl]\n", encoding="utf-8")
+    client = make_client(language="zh-CN")
+    text = CHAPTER.replace("[RL]", "[rl]", 1)
+    page = soup(post_files(client, [("a.md", text.encode())]))
+    kept = page.select_one("#kept-apart")
+    assert kept is not None
+    assert kept.get_text(" ", strip=True) == (
+        "分开保留（aliases.yaml）： tag RL (not rl) , tag rl (not RL)"
+    )
