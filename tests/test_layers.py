@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sources", ("app.sources",)),  # folders, files, archives, git URLs imported as sources
     ("runs", ("app.runs",)),  # a run's life (lifecycle: the one writer of its status)
     ("worker", ("app.worker",)),  # execute a run; local pool; Celery
-    ("features", ("app.study", "app.quiz", "app.export", "app.users")),
+    ("features", ("app.study", "app.quiz", "app.export", "app.users", "app.mock")),
     ("web", ("app.web",)),
     # The entry points. A feature's typer sub-commands live in its package but are entry
     # points too: they run the feature (a claims check executes runs with the worker's

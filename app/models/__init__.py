@@ -6,6 +6,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic uses 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.claims import Claim
 from app.models.content import Asked, Chapter, ParsedFileCache, Question, QuestionTag, Tag
+from app.models.mock import MockAttempt, MockInterview
 from app.models.notes import QuestionNote
 from app.models.quiz import Quiz, QuizItem
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
@@ -25,6 +26,8 @@ __all__ = [
     "DemoEvent",
     "DemoRun",
     "Interview",
+    "MockAttempt",
+    "MockInterview",
     "Question",
     "QuestionNote",
     "QuestionTag",

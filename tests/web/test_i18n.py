@@ -25,6 +25,7 @@ def test_language_follows_accept_language(make_client: MakeClient) -> None:
         "Interviews",
         "Stats",
         "Quizzes",
+        "Mock interview",
         "Demos",
         "Claims",
         "Sources",
@@ -36,6 +37,7 @@ def test_language_follows_accept_language(make_client: MakeClient) -> None:
         "面试",
         "统计",
         "测验",
+        "模拟面试",
         "演示",
         "论断",
         "出处",
@@ -47,7 +49,18 @@ def test_the_switch_is_remembered(make_client: MakeClient) -> None:
     client = make_client(language="en")
     response = client.get("/lang/zh?next=/questions", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/questions"
-    assert nav(client) == ["浏览", "复习", "面试", "统计", "测验", "演示", "论断", "出处", "设置"]
+    assert nav(client) == [
+        "浏览",
+        "复习",
+        "面试",
+        "统计",
+        "测验",
+        "模拟面试",
+        "演示",
+        "论断",
+        "出处",
+        "设置",
+    ]
     assert soup(client.get("/")).html["lang"] == "zh-CN"  # type: ignore[index]
     # Never an open redirect.
     assert (
