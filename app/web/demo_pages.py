@@ -26,6 +26,7 @@ from app.web.demo_text import plain_text
 from app.web.demo_view import chart_table, params_list, parse_result, result_view
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep, TemplatesDep
 from app.web.related import demo_claims, related_questions
+from app.web.validation_text import with_labels
 
 router = APIRouter(include_in_schema=False)
 CsrfDep = Depends(verify_csrf)
@@ -98,13 +99,19 @@ def error_text(exc: AppError, demo: Any) -> str:
     translated too. The JSON API keeps ``exc.message`` (English, raw field names)."""
     if exc.field is None or "%(field)s" not in exc.template:
         return exc.text
-    labels = {p["name"]: p.get("label") for p in params_schema(demo)}
-    label = labels.get(exc.field)
-    values = dict(exc.params) | {"field": plain_text(Text(msg=label)) if label else exc.field}
+    labels = {
+        str(p["name"]): plain_text(Text(msg=p["label"]))
+        for p in params_schema(demo)
+        if p.get("label")
+    }
+    values = dict(exc.params) | {"field": labels.get(exc.field) or exc.field}
     if isinstance(values.get("input"), str | int | float):  # a form's "12", not '12'
         values["got"] = values["input"]
     msgid, args = values.get("problem_msgid"), values.get("problem_args")
     if isinstance(msgid, str) and isinstance(args, dict):
+        # The other field a cross-field rule names (``at_most("steps", 50)``) by its label.
+        if isinstance(args.get("name"), str):
+            args = args | {"name": with_labels(args["name"], labels)}
         try:
             values["problem"] = gettext(msgid) % args
         except (KeyError, TypeError, ValueError):  # a translation that does not fit

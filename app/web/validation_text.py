@@ -7,6 +7,7 @@ back to pydantic's message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,3 +46,12 @@ def reason(error: Mapping[str, Any]) -> str:
         return _(template) % ctx if "%(" in template else _(template)
     except (KeyError, ValueError):
         return str(error.get("msg", "invalid"))
+
+
+_NAME = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+
+
+def with_labels(text: str, labels: Mapping[str, str]) -> str:
+    """``text`` (a demo's ``steps − corrupt_step``, ``custom_hidden``) with each field name
+    replaced by its label in the reader's language ("训练步数 − 损坏 batch 所在步")."""
+    return _NAME.sub(lambda m: labels.get(m.group(0)) or m.group(0), text)

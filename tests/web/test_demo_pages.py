@@ -290,10 +290,11 @@ def test_a_demos_own_check_is_translated_on_the_page_and_english_in_the_api() ->
     before = current_language()
     try:
         set_language("zh")
-        assert error_text(caught.value, demo) == "因子的秩 r：不能大于 hidden = 8（输入为 9）"
+        # The other field is named by its label too (this test's label has no Chinese).
+        assert error_text(caught.value, demo) == "因子的秩 r：不能大于 Hidden size = 8（输入为 9）"
         set_language("en")
         assert error_text(caught.value, demo) == (
-            "Rank of the factors r: must be at most hidden = 8 (got 9)"
+            "Rank of the factors r: must be at most Hidden size = 8 (got 9)"
         )
     finally:
         set_language(before)

@@ -32,7 +32,7 @@ def test_the_form_comes_back_with_the_refused_field_marked(client: TestClient) -
     assert r is not None and r.get("aria-invalid") == "true"
     assert r["value"] == "8"  # what the user typed is kept
     message = form.select_one(f"#{r['aria-describedby']}")
-    assert message is not None and "min(m, n) = 4" in message.get_text()
+    assert message is not None and "min(Rows m, Columns n) = 4" in message.get_text()
     label = r.find_parent("label")
     assert label is not None and message.find_parent("label") is label
     assert "invalid" in (label.get("class") or [])
