@@ -54,11 +54,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import genanki  # type: ignore[import-untyped]
-from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
-from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -69,6 +66,9 @@ from app.export.anki_links import strip_unsafe_links
 from app.i18n import gettext as _
 from app.models import Question, QuestionTag, User
 from app.study.notes import NoteView, notes_by_question
+
+if TYPE_CHECKING:  # genanki (and its yaml) load only when a deck is written: start-up time
+    import genanki  # type: ignore[import-untyped]
 
 FIELDS = ("Front", "Back", "Takeaway", "Source", "QuestionId")
 MODEL_NAME = "Interview Lab question (v1)"
@@ -116,7 +116,9 @@ DECK_ID = stable_id("interview-lab/anki-deck")
 
 def note_guid(question_id: str) -> str:
     """The note's GUID: Anki updates the note it already has with this GUID."""
-    guid: str = genanki.guid_for(question_id)
+    from genanki import guid_for
+
+    guid: str = guid_for(question_id)
     return guid
 
 
@@ -232,6 +234,8 @@ def deck_notes(
 
 
 def _model() -> genanki.Model:
+    import genanki
+
     return genanki.Model(
         MODEL_ID,
         MODEL_NAME,
@@ -241,29 +245,32 @@ def _model() -> genanki.Model:
     )
 
 
-class _StreamedDeck(genanki.Deck):  # type: ignore[misc]
+def _streamed_deck(notes: Iterable[AnkiNote], model: genanki.Model) -> genanki.Deck:
     """A deck whose notes are written to the collection as they come, in one pass:
-    genanki's ``Deck.write_to_db`` (0.13) walks a list of every note twice."""
+    genanki's ``Deck.write_to_db`` (0.13) walks a list of every note twice. The class is
+    made here, not at import, as genanki is imported only when a deck is written."""
+    import genanki
 
-    def __init__(self, notes: Iterable[AnkiNote], model: genanki.Model) -> None:
-        super().__init__(DECK_ID, DECK_NAME, description="Exported from Interview Lab.")
-        self.add_model(model)
-        self._source = notes
-        self._model = model
+    class StreamedDeck(genanki.Deck):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(DECK_ID, DECK_NAME, description="Exported from Interview Lab.")
+            self.add_model(model)
 
-    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: Any) -> None:
-        (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
-        decks = json.loads(decks_json)
-        decks[str(self.deck_id)] = self.to_json()
-        cursor.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
-        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-        models = json.loads(models_json)
-        models[self._model.model_id] = self._model.to_json(timestamp, self.deck_id)
-        cursor.execute("UPDATE col SET models = ?", (json.dumps(models),))
-        for note in self._source:
-            genanki.Note(
-                model=self._model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
-            ).write_to_db(cursor, timestamp, self.deck_id, id_gen)
+        def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, id_gen: Any) -> None:
+            (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+            decks = json.loads(decks_json)
+            decks[str(self.deck_id)] = self.to_json()
+            cursor.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
+            (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+            models = json.loads(models_json)
+            models[model.model_id] = model.to_json(timestamp, self.deck_id)
+            cursor.execute("UPDATE col SET models = ?", (json.dumps(models),))
+            for note in notes:
+                genanki.Note(
+                    model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
+                ).write_to_db(cursor, timestamp, self.deck_id, id_gen)
+
+    return StreamedDeck()
 
 
 def write_apkg_file(notes: Iterable[AnkiNote], *, path: Path, now: dt.datetime) -> None:
@@ -276,12 +283,15 @@ def write_apkg_file(notes: Iterable[AnkiNote], *, path: Path, now: dt.datetime) 
     os.close(db_fd)
     os.close(zip_fd)
     try:
+        from genanki.apkg_col import APKG_COL  # type: ignore[import-untyped]
+        from genanki.apkg_schema import APKG_SCHEMA  # type: ignore[import-untyped]
+
         with sqlite3.connect(db_name) as conn:
             cursor = conn.cursor()
             cursor.executescript(APKG_SCHEMA)
             cursor.executescript(APKG_COL)
             id_gen = itertools.count(int(now.timestamp() * 1000))
-            _StreamedDeck(notes, _model()).write_to_db(cursor, now.timestamp(), id_gen)
+            _streamed_deck(notes, _model()).write_to_db(cursor, now.timestamp(), id_gen)
         conn.close()
         with zipfile.ZipFile(zip_name, "w", zipfile.ZIP_DEFLATED) as out:
             out.write(db_name, "collection.anki2")
