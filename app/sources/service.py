@@ -19,9 +19,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.bank import BankReport, check_bank, import_bank
 from app.content.loader import folder_prefix, source_key
+from app.content.model import Diagnostic
 from app.i18n import mark as _
 from app.models import Chapter, Question, Source
 from app.sources.fetch import Fetched, SourceError, fetch
+from app.sources.identity import adopt_files, check_distinct, owning_folders
 
 
 @dataclass(frozen=True)
@@ -62,26 +64,46 @@ def import_sources(
 ) -> tuple[BankReport, list[Fetched]]:
     """Fetch each target (a path or a git URL), import them all at once (unless
     ``dry_run``: then only check; ``session`` may be None) and remember each as a
-    source. Nothing is written when any file has an error."""
+    source. Nothing is written when any file has an error. A file in a folder already
+    imported is imported with its folder (``app.sources.identity``)."""
+    notes: list[str] = []
+    if session is not None:
+        targets, notes = owning_folders(session, targets)
     if dry_run or session is None:
         # Archives and clones go to a scratch folder, removed after: a dry run leaves the
         # sources as they were.
         data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=data_dir, prefix="dry-run-") as scratch:
             fetched = [fetch(t, data_dir=data_dir, scratch=Path(scratch)) for t in targets]
+            if session is not None:
+                for one in fetched:
+                    check_distinct(session, one)
             paths = [f.local_path for f in fetched]
             report = check_bank(paths=paths, content_dir=content_dir, session=session)
         report.dry_run = True
+        _note(report, notes)
         return report, fetched
     fetched = [fetch(target, data_dir=data_dir) for target in targets]
+    for one in fetched:
+        check_distinct(session, one)
+    for one in fetched:
+        notes += adopt_files(session, one, content_dir)
     paths = [f.local_path for f in fetched]
     report = import_bank(session, paths=paths, content_dir=content_dir, now=now)
+    _note(report, notes)
     if report.ok:
         for one in fetched:
             if not _in_content(one.local_path, content_dir):
                 _remember(session, one, content_dir, now)
         session.flush()
     return report, fetched
+
+
+def _note(report: BankReport, notes: list[str]) -> None:
+    """How the import's targets were resolved, as warnings in the report."""
+    for note in notes:
+        file, _sep, message = note.partition(": ")
+        report.problems.append(Diagnostic(file, 1, "warning", message))
 
 
 def _remember(session: Session, fetched: Fetched, content_dir: Path, now: dt.datetime) -> None:
