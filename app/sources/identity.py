@@ -4,11 +4,11 @@ The rule: a chapter's key is its path inside its source, after the source's name
 (``bank/1.3 RLs.md``); a file that belongs to no source is a source by itself, keyed by
 its name (``1.3 RLs.md``). So:
 
-- a file that lies in a folder already imported as a source is that source's chapter:
-  importing the file alone imports its folder (``owning_folders``);
-- a file imported alone earlier, whose folder is imported now, moves into the folder's
-  source: its chapter is re-keyed and its questions' ids follow (cards, review logs, quiz
-  items, claims and notes with them: ``adopt_files``);
+- a file (or a subfolder) that lies in a folder already imported as a source is that
+  source's: importing it alone imports its folder (``owning_folders``);
+- a file (or a subfolder) imported alone earlier, whose folder is imported now, moves into
+  the folder's source: its chapters are re-keyed and their questions' ids follow (cards,
+  review logs, quiz items, claims and notes with them: ``adopt_files``);
 - a source is one folder: a different folder with the same name, while the first one
   still exists, is refused rather than mixed into it (``check_distinct``). A folder
   that moved (its old place is gone) or is imported from its old place is the same
@@ -47,10 +47,15 @@ def owning_folders(session: Session, targets: Sequence[str]) -> tuple[list[str],
     for target in targets:
         path = Path(target).expanduser()
         owner = None
-        if path.is_file():
+        if path.exists():
             resolved = path.resolve()
             owner = next(
-                ((n, f) for n, f in folders if f.is_dir() and resolved.is_relative_to(f)), None
+                (
+                    (n, f)
+                    for n, f in folders
+                    if f.is_dir() and resolved != f and resolved.is_relative_to(f)
+                ),
+                None,
             )
         if owner is None:
             result.append(target)
@@ -88,19 +93,30 @@ def check_distinct(session: Session, fetched: Fetched) -> None:
 
 
 def adopt_files(session: Session, fetched: Fetched, content_dir: Path) -> list[str]:
-    """Move the chapters of files imported alone that lie in the folder ``fetched`` into
-    it (their sources are dropped); the notes for the report."""
+    """Move the chapters of files and folders imported alone that lie in the folder
+    ``fetched`` into it (their sources are dropped); the notes for the report."""
     if not fetched.local_path.is_dir():
         return []
     prefix = folder_prefix(fetched.local_path, content_dir)
     notes = []
-    for row in session.scalars(select(Source).where(Source.kind == "file")).all():
-        path = Path(row.local_path)
-        if not path.resolve().is_relative_to(fetched.local_path):
+    rows = session.scalars(select(Source).where(Source.kind.in_(("file", *FOLDER_KINDS))))
+    for row in rows.all():
+        path = Path(row.local_path).resolve()
+        if path == fetched.local_path or not path.is_relative_to(fetched.local_path):
             continue
-        new_key = prefix + path.resolve().relative_to(fetched.local_path).as_posix()
-        if rekey_chapter(session, old_key=row.scope, new_key=new_key):
-            notes.append(f"{row.scope}: now {new_key}, in source {fetched.name} (cards kept)")
+        inside = prefix + path.relative_to(fetched.local_path).as_posix()
+        if row.kind == "file":
+            moves = {row.scope: inside}
+        else:
+            keys = session.scalars(
+                select(Chapter.source_file).where(
+                    Chapter.source_file.startswith(row.scope, autoescape=True)
+                )
+            )
+            moves = {key: f"{inside}/{key.removeprefix(row.scope)}" for key in keys}
+        for old_key, new_key in moves.items():
+            if rekey_chapter(session, old_key=old_key, new_key=new_key):
+                notes.append(f"{old_key}: now {new_key}, in source {fetched.name} (cards kept)")
         session.delete(row)
     session.flush()
     return notes

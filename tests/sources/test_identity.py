@@ -213,3 +213,21 @@ def test_moving_into_a_folder_keeps_cards_on_postgresql(
         )
     finally:
         engine.dispose()
+
+
+def test_a_subfolder_and_its_folder_are_one_source_either_way(
+    tmp_path: Path, content_dir: Path, session_factory: sessionmaker[Session]
+) -> None:
+    bank = write_bank(tmp_path / "bank")
+    source_import(session_factory, content_dir, bank / "part")
+    qid = study_first(session_factory)
+    assert qid.startswith("part-2-1-more-"), qid
+    source_import(session_factory, content_dir, bank)
+    chapters, card, _ = chapters_and_card(session_factory)
+    assert chapters == ["bank/part/2.1 more.md", "bank/1.3 RLs.md"]
+    assert card == "bank-" + qid
+    report = source_import(session_factory, content_dir, bank / "part")
+    assert "part of source bank" in str(report.warnings[0])
+    assert chapters_and_card(session_factory)[0] == chapters
+    with session_factory() as session:
+        assert session.scalars(select(Source.name)).all() == ["bank"]
