@@ -208,12 +208,15 @@
                    scales: { x: { type: "linear" }, y: { ticks: { callback: (v) => sig(Number(v)) } } } },
       });
     }
-    // A metric first seen later (the next phase of a run) is a series of its own.
+    // A metric first seen later (the next phase of a run) is a series of its own, named
+    // in the page's language (the server sends each key's label).
+    const labels = p.labels || {};
     for (const name of names) {
-      let d = live.data.datasets.find((s) => s.label === name);
+      let d = live.data.datasets.find((s) => s.key === name);
       if (!d) {
         const i = live.data.datasets.length;
-        d = { label: name, data: [], pointRadius: 0, borderColor: colour(i), backgroundColor: colour(i) };
+        d = { key: name, label: labels[name] || name, data: [], pointRadius: 0,
+              borderColor: colour(i), backgroundColor: colour(i) };
         live.data.datasets.push(d);
       }
       d.data.push({ x: p.step, y: p.metrics[name] });

@@ -16,10 +16,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app.demos import get_demo, registry
 from app.demos.base import params_schema
+from app.i18n import current_language
 from app.models import DemoRun
 from app.runs import service
 from app.runs.dispatch import dispatch
 from app.web.csrf import same_origin
+from app.web.demo_metrics import metric_labels
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, SettingsDep
 from app.web.schemas import ErrorPublic
 
@@ -164,7 +166,8 @@ class EventStream(StreamingResponse):
 EVENTS_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A text/event-stream: `progress` events (JSON data: id, step, "
-        "total, metrics), then one `done` event (JSON data: status)",
+        "total, metrics, labels: each metric's name in the request's language), then one "
+        "`done` event (JSON data: status)",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
 }
@@ -177,13 +180,21 @@ async def run_events(run_id: IdPath, request: Request) -> StreamingResponse:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     last = request.headers.get("last-event-id", "")
     after = int(last) if last.isdigit() else 0
+    language = current_language()  # the request's, read before the stream starts
 
     def poll(after_id: int) -> tuple[str, list[dict[str, Any]]]:
         with factory() as session:
             run = service.get_run(session=session, run_id=run_id)
             events = service.events_after(session=session, run_id=run_id, after_id=after_id)
             rows = [
-                {"id": e.id, "step": e.step, "total": e.total, "metrics": e.metrics} for e in events
+                {
+                    "id": e.id,
+                    "step": e.step,
+                    "total": e.total,
+                    "metrics": e.metrics,
+                    "labels": metric_labels(e.metrics or {}, language),
+                }
+                for e in events
             ]
             return run.status, rows
 
