@@ -2,7 +2,8 @@
 and the JSON API (``app.study.notes`` does the work).
 
 - ``POST /questions/{id}/note``: a form (CSRF token) with any of ``note``, ``answer``,
-  ``takeaway``; a field not sent stays as it is, an empty one clears it. Redirects back to
+  ``takeaway``, each named in an ``edit`` field; those not named stay as they are, an
+  empty one clears it. Redirects back to
   the question page (or ``next``, a local path).
 - ``GET /api/questions/{id}/note``: the user's texts (nulls where none);
   ``PATCH`` sets the texts in the body (same rule); ``DELETE`` removes them all (204).
@@ -95,17 +96,16 @@ def note_form(
     question_id: QuestionIdPath,
     session: SessionDep,
     user: CurrentUserDep,
+    edit: Annotated[list[TextName], Form(max_length=3)],
     note: Annotated[str | None, Form()] = None,
     answer: Annotated[str | None, Form()] = None,
     takeaway: Annotated[str | None, Form()] = None,
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    given: tuple[tuple[TextName, str | None], ...] = (
-        ("note", note),
-        ("answer", answer),
-        ("takeaway", takeaway),
-    )
-    sent = {name: text for name, text in given if text is not None}
+    """``edit`` names the texts the form holds: one of them sent empty (which a form
+    field cannot tell from one not sent) clears it."""
+    given = {"note": note, "answer": answer, "takeaway": takeaway}
+    sent: dict[TextName, str | None] = {name: given[name] for name in edit}
     notes.save_note(
         session=session,
         user=user,
