@@ -17,7 +17,7 @@ its name (``1.3 RLs.md``). So:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import Table, delete, insert, literal, select, update
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from app.content.loader import folder_prefix
 from app.content.parser import slugify
 from app.i18n import mark as _
-from app.models import Chapter, ParsedFileCache, Question, Source
+from app.models import Chapter, ParsedFileCache, Question, Quiz, QuizItem, Source
 from app.models.base import Base
 from app.sources.fetch import Fetched, SourceError
 
@@ -99,6 +99,8 @@ def adopt_files(session: Session, fetched: Fetched, content_dir: Path) -> list[s
         return []
     prefix = folder_prefix(fetched.local_path, content_dir)
     notes = []
+    moved_ids: dict[str, str] = {}
+    moved_slugs: dict[str, str] = {}
     rows = session.scalars(select(Source).where(Source.kind.in_(("file", *FOLDER_KINDS))))
     for row in rows.all():
         path = Path(row.local_path).resolve()
@@ -115,11 +117,45 @@ def adopt_files(session: Session, fetched: Fetched, content_dir: Path) -> list[s
             )
             moves = {key: f"{inside}/{key.removeprefix(row.scope)}" for key in keys}
         for old_key, new_key in moves.items():
-            if rekey_chapter(session, old_key=old_key, new_key=new_key):
+            moved = rekey_chapter(session, old_key=old_key, new_key=new_key)
+            if moved is not None:
+                moved_slugs[slugify(old_key)] = slugify(new_key)
+                moved_ids.update(moved)
                 notes.append(f"{old_key}: now {new_key}, in source {fetched.name} (cards kept)")
         session.delete(row)
+    if moved_slugs:
+        rewrite_quizzes(session, ids=moved_ids, slugs=moved_slugs)
     session.flush()
     return notes
+
+
+def rewrite_quizzes(session: Session, *, ids: Mapping[str, str], slugs: Mapping[str, str]) -> None:
+    """Quizzes keep question ids and chapter slugs in JSON (the slice's filter, the
+    takeaway choices): rewrite the moved ones so nothing stale is left there."""
+
+    def new_id(value: object) -> object:
+        return ids.get(value, value) if isinstance(value, str) else value
+
+    for item in session.scalars(select(QuizItem)):
+        choices = item.payload.get("choices")
+        if isinstance(choices, list) and any(
+            isinstance(c, dict) and c.get("question_id") in ids for c in choices
+        ):
+            moved = [
+                {**c, "question_id": new_id(c.get("question_id"))} if isinstance(c, dict) else c
+                for c in choices
+            ]
+            item.payload = {**item.payload, "choices": moved}
+    for quiz in session.scalars(select(Quiz)):
+        flt = quiz.spec.get("filter")
+        if not isinstance(flt, dict):
+            continue
+        ids_now = [new_id(i) for i in flt.get("ids") or []]
+        chapters_now = [
+            slugs.get(c, c) if isinstance(c, str) else c for c in flt.get("chapter") or []
+        ]
+        if ids_now != list(flt.get("ids") or []) or chapters_now != list(flt.get("chapter") or []):
+            quiz.spec = {**quiz.spec, "filter": {**flt, "ids": ids_now, "chapter": chapters_now}}
 
 
 def _children() -> list[tuple[Table, str]]:
@@ -133,17 +169,17 @@ def _children() -> list[tuple[Table, str]]:
     ]
 
 
-def rekey_chapter(session: Session, *, old_key: str, new_key: str) -> bool:
+def rekey_chapter(session: Session, *, old_key: str, new_key: str) -> dict[str, str] | None:
     """Store chapter ``old_key`` as ``new_key``: its slug and the ids made from it follow,
-    and everything pointing at those questions moves with them (pinned ids stay). False
-    when there is no such chapter or ``new_key`` is taken."""
+    and everything pointing at those questions moves with them (pinned ids stay). The
+    ids moved (old -> new); None when there is no such chapter or ``new_key`` is taken."""
     chapter = session.scalar(select(Chapter).where(Chapter.source_file == old_key))
     new_slug = slugify(new_key)
     taken = session.scalar(
         select(Chapter.id).where((Chapter.source_file == new_key) | (Chapter.slug == new_slug))
     )
     if chapter is None or taken is not None:
-        return False
+        return None
     old_slug = chapter.slug
     chapter.source_file, chapter.slug = new_key, new_slug
     session.flush()
@@ -151,6 +187,7 @@ def rekey_chapter(session: Session, *, old_key: str, new_key: str) -> bool:
     columns = list(questions.columns)
     children = _children()
     ids = session.scalars(select(Question.id).where(Question.chapter_id == chapter.id)).all()
+    moved: dict[str, str] = {}
     for old_id in ids:
         stem, _sep, tail = old_id.rpartition("-")
         new_id = f"{new_slug}-{tail}"
@@ -165,9 +202,10 @@ def rekey_chapter(session: Session, *, old_key: str, new_key: str) -> bool:
         for table, column in children:
             session.execute(update(table).where(table.c[column] == old_id).values({column: new_id}))
         session.execute(delete(questions).where(questions.c.id == old_id))
+        moved[old_id] = new_id
     session.execute(
         update(Question).where(Question.source_file == old_key).values(source_file=new_key)
     )
     session.execute(delete(ParsedFileCache).where(ParsedFileCache.source_file == old_key))
     session.expire_all()
-    return True
+    return moved

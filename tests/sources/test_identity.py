@@ -15,7 +15,7 @@ from app.bank import BankReport, import_bank
 from app.config import Settings
 from app.content.filters import QuestionFilter
 from app.export.anki import deck_notes
-from app.models import Card, Chapter, Question, ReviewLog, Source
+from app.models import Card, Chapter, Question, Quiz, QuizItem, ReviewLog, Source
 from app.sources.fetch import SourceError
 from app.sources.service import import_sources
 from app.study.review import rate
@@ -153,6 +153,19 @@ def test_a_file_imported_alone_from_an_imported_folder_is_the_folder_s_chapter(
     assert (card, logs) == (qid, 1)
 
 
+def quiz_naming(factory: sessionmaker[Session], qid: str) -> int:
+    """A quiz whose JSON names question ``qid`` and its chapter."""
+    with factory() as session, session.begin():
+        spec = {"filter": {"chapter": ["1-3-rls"], "ids": [qid]}}
+        quiz = Quiz(user_id=local_user(session=session).id, created_at=NOW, seed=1, spec=spec)
+        choices = [{"question_id": qid, "html": "a"}, {"question_id": "other", "html": "b"}]
+        payload = {"choices": choices, "answer": 0}
+        quiz.items.append(QuizItem(position=0, question_id=qid, type="takeaway", payload=payload))
+        session.add(quiz)
+        session.flush()
+        return quiz.id
+
+
 def test_a_file_imported_alone_moves_into_its_folder_with_its_cards(
     tmp_path: Path, content_dir: Path, session_factory: sessionmaker[Session]
 ) -> None:
@@ -160,6 +173,7 @@ def test_a_file_imported_alone_moves_into_its_folder_with_its_cards(
     source_import(session_factory, content_dir, bank / "1.3 RLs.md")
     qid = study_first(session_factory)
     assert qid.startswith("1-3-rls-"), qid
+    quiz_id = quiz_naming(session_factory, qid)
     report = source_import(session_factory, content_dir, bank)
     assert "1.3 RLs.md:1: warning: now bank/1.3 RLs.md, in source bank (cards kept)" in [
         str(w) for w in report.warnings
@@ -171,6 +185,12 @@ def test_a_file_imported_alone_moves_into_its_folder_with_its_cards(
     with session_factory() as session:
         assert session.scalar(select(func.count(Question.id))) == 4
         assert session.scalars(select(Source.name)).all() == ["bank"]
+        quiz = session.get(Quiz, quiz_id)
+        assert quiz is not None
+        assert quiz.spec["filter"] == {"chapter": ["bank-1-3-rls"], "ids": ["bank-" + qid]}
+        [item] = quiz.items
+        assert item.question_id == "bank-" + qid
+        assert [c["question_id"] for c in item.payload["choices"]] == ["bank-" + qid, "other"]
 
 
 def test_two_different_folders_with_one_name_are_not_one_source(
