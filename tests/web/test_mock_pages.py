@@ -122,9 +122,11 @@ def test_a_mock_for_an_interview_of_the_plan(client: TestClient) -> None:
     token = csrf(soup(client.get("/interviews")))
     added = {"csrf_token": token, "company": "阿里国际", "role": "", "stage": "一面"}
     client.post("/interviews", data=added | {"date": in_days(5)}, follow_redirects=False)
-    page = soup(client.get("/mock"))
-    choice = page.select_one("input[name=interview_id]:not([value=''])")
-    assert choice is not None
+    link = soup(client.get("/interviews")).select_one("li.interview a.mock-link")
+    assert link is not None
+    page = soup(client.get(str(link["href"])))
+    choice = page.select_one("input[name=interview_id][checked]")
+    assert choice is not None and choice["value"] != ""
     url = start(client, company="", stage="", interview_id=str(choice["value"]), count="2")
     first = soup(client.get(url))
     assert "阿里国际 · 一面" in first.select_one(".queue").get_text()  # type: ignore[union-attr]
