@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.config import Settings
 from app.content.importer import import_paths
+from app.db import make_engine, make_sessionmaker, migrate
 from app.errors import Conflict, NotFound, Unprocessable
 from app.mock import pick, service
 from app.mock.report import attempt_history, mock_report
@@ -301,3 +303,30 @@ def test_a_question_keeps_the_history_of_every_attempt(session: Session, user: U
     # Only answered attempts: the other questions of these mocks have no history.
     other = next(a.question_id for a in first.attempts if a.question_id != QLORA)
     assert attempt_history(session=session, user=user, question_id=other) == []
+
+
+@pytest.mark.postgres
+def test_a_mock_interview_on_postgresql(pg_url: str, tmp_path: Path, content_dir: Path) -> None:
+    (content_dir / "llm-sft.md").write_bytes(SEED.read_bytes())
+    engine = make_engine(Settings(database_url=pg_url, data_dir=tmp_path))
+    try:
+        migrate(engine)
+        with make_sessionmaker(engine)() as session:
+            with session.begin():
+                import_paths(session, paths=[content_dir], content_dir=content_dir, now=T0)
+            user = local_user(session=session)
+            mock = start(session, user, company="阿里国际", stage="一面", count=5)
+            position = next(a.position for a in mock.attempts if a.question_id == QLORA)
+            run_one(session, user, mock, position, "量化后的 LORA", 30)
+            service.grade(
+                session=session, user=user, mock_id=mock.id, position=position, rating=2,
+                covered=[0, 1], now=T0 + dt.timedelta(minutes=10),
+            )  # fmt: skip
+            log = session.scalars(select(ReviewLog)).one()
+            assert (log.question_id, log.rating, log.source) == (QLORA, 2, "mock")
+            report = mock_report(session=session, user=user, mock_id=mock.id)
+            assert [i.question_id for i in report.review_next] == [QLORA]
+            history = attempt_history(session=session, user=user, question_id=QLORA)
+            assert [(h.covered, h.points, h.seconds) for h in history] == [(2, 4, 30)]
+    finally:
+        engine.dispose()
