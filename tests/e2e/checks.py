@@ -35,6 +35,7 @@ ALLOWED_LATIN = {
     "sgd",
     "fsrs",
     "anki",
+    "markdown",
     "api",
     "json",
     "gpu",
