@@ -43,6 +43,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "app.main",
             "app.cli",
+    # Hidden jobs the demo workers run beside the demos (the FSRS fit): the demos'
+    # catalogue types, no torch at import; runs refuse their permalinks, workers find them.
+    ("jobs", ("app.jobs",)),
             "app.__main__",
             "app.claims.cli",
             "app.runs.cli",

@@ -6,6 +6,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic uses 
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.claims import Claim
 from app.models.content import Asked, Chapter, ParsedFileCache, Question, QuestionTag, Tag
+from app.models.fsrs_fit import FsrsFit
 from app.models.mock import MockAttempt, MockInterview
 from app.models.notes import QuestionNote
 from app.models.quiz import Quiz, QuizItem
@@ -25,6 +26,7 @@ __all__ = [
     "ParsedFileCache",
     "DemoEvent",
     "DemoRun",
+    "FsrsFit",
     "Interview",
     "MockAttempt",
     "MockInterview",

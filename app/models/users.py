@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy import JSON, Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -41,6 +41,9 @@ class User(Base):
     leech_threshold: Mapped[int] = mapped_column(Integer, default=8)
     # Interface language ("zh" or "en"); None follows the browser.
     language: Mapped[str | None] = mapped_column(String(8))
+    # FSRS parameters fitted to this user's reviews and applied (app.study.fit); None:
+    # fsrs's defaults.
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON(none_as_null=True))
 
     @validates("username")
     def _fold(self, _key: str, username: str) -> str:

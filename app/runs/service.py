@@ -15,6 +15,7 @@ from app.content.answers import demo_inputs
 from app.demos import get_demo
 from app.demos.base import run_version, validate_params
 from app.errors import Conflict, NotFound, Unprocessable
+from app.jobs import is_job
 from app.models import DemoEvent, DemoRun, User
 from app.models.runs import FINISHED, RunStatus, params_hash
 from app.runs import lifecycle
@@ -87,9 +88,10 @@ def create_run(
 
 
 def get_run(*, session: Session, run_id: int) -> DemoRun:
-    """A run by id. Runs are shareable by permalink: anyone with the link can read it."""
+    """A run by id. Runs are shareable by permalink: anyone with the link can read it;
+    a hidden job's run (``app.jobs``: it holds a user's review log) is not."""
     run = session.get(DemoRun, run_id)
-    if run is None:
+    if run is None or is_job(run.demo):
         raise NotFound(f"run {run_id} does not exist")
     return run
 

@@ -81,7 +81,7 @@ class Coverage:
 
 def recall_now(*, session: Session, user: User, now: dt.datetime) -> dict[str, float]:
     """Retrievability now of each active question the user has a card for."""
-    fsrs_scheduler = scheduler.make_scheduler(user.desired_retention)
+    fsrs_scheduler = scheduler.make_scheduler(user.desired_retention, user.fsrs_parameters)
     cards = session.execute(
         select(Card.question_id, Card.fsrs)
         .join(Question, Question.id == Card.question_id)

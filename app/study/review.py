@@ -145,16 +145,20 @@ def next_card(
     question_id, row = picked
     before = dict(row.fsrs) if row is not None else None
     version = row.version if row is not None else 0
-    retention = user.desired_retention
+    retention, weights = user.desired_retention, user.fsrs_parameters
     rng = fuzz_rng(user_id=user.id, question_id=question_id, version=version)
-    previews = scheduler.preview(before, desired_retention=retention, now=now, rng=rng)
+    previews = scheduler.preview(
+        before, desired_retention=retention, now=now, rng=rng, parameters=weights
+    )
     by_rating: dict[int, Outcome] = dict(previews.items())
     return ShownCard(
         question_id=question_id,
         version=version,
         state=row.state if row is not None else 0,
         card=before,
-        retrievability=scheduler.retrievability(before, desired_retention=retention, now=now),
+        retrievability=scheduler.retrievability(
+            before, desired_retention=retention, now=now, parameters=weights
+        ),
         shown_at=now,
         previews=by_rating,
     )
@@ -178,7 +182,12 @@ def _outcome(
     """The outcome of ``rating``, with the same seeded fuzz the preview drew."""
     rng = fuzz_rng(user_id=user.id, question_id=question_id, version=version)
     return scheduler.apply(
-        before, rating, desired_retention=user.desired_retention, now=now, rng=rng
+        before,
+        rating,
+        desired_retention=user.desired_retention,
+        now=now,
+        rng=rng,
+        parameters=user.fsrs_parameters,
     )
 
 
@@ -202,6 +211,7 @@ def _log(
     duration_ms: int | None,
     desired_retention: float,
     source: str,
+    parameters: list[float] | None = None,
 ) -> None:
     reviewed_at = outcome.reviewed_at
     session.execute(
@@ -217,7 +227,7 @@ def _log(
             card_after=outcome.card,
             lapses_before=lapses_before,
             retrievability=scheduler.retrievability(
-                before, desired_retention=desired_retention, now=reviewed_at
+                before, desired_retention=desired_retention, now=reviewed_at, parameters=parameters
             ),
             source=source,
         )
@@ -296,7 +306,7 @@ def rate(
     if question is None or question.archived_at is not None:
         state = "does not exist" if question is None else "is archived"
         raise NotFound(f"question {question_id!r} {state}", field="question_id")
-    user_id, retention = user.id, user.desired_retention
+    user_id, retention, weights = user.id, user.desired_retention, user.fsrs_parameters
     row = _card(session, user_id, question_id)
     if row is None and version != 0 or row is not None and row.version != version:
         return _already_rated(session, user, question_id, version)
@@ -365,6 +375,7 @@ def rate(
         duration_ms=duration_ms,
         desired_retention=retention,
         source=source,
+        parameters=weights,
     )
     session.commit()
     return _result(question_id, outcome, counts, False)

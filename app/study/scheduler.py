@@ -16,7 +16,7 @@ import datetime as dt
 import math
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -61,9 +61,16 @@ def as_utc(now: dt.datetime) -> dt.datetime:
     return now.astimezone(dt.UTC)
 
 
-def make_scheduler(desired_retention: float) -> Scheduler:
-    """The FSRS scheduler with default weights and steps (1m, 10m; relearn 10m), fuzz on."""
-    return Scheduler(desired_retention=desired_retention, enable_fuzzing=True)
+def make_scheduler(
+    desired_retention: float, parameters: Sequence[float] | None = None
+) -> Scheduler:
+    """The FSRS scheduler with the user's fitted ``parameters`` (None: fsrs's defaults;
+    ``app.study.fit``) and default steps (1m, 10m; relearn 10m), fuzz on."""
+    if parameters is None:
+        return Scheduler(desired_retention=desired_retention, enable_fuzzing=True)
+    return Scheduler(
+        parameters=tuple(parameters), desired_retention=desired_retention, enable_fuzzing=True
+    )
 
 
 def new_card(now: dt.datetime) -> fsrs.Card:
@@ -101,13 +108,14 @@ def apply(
     desired_retention: float,
     now: dt.datetime,
     rng: random.Random,
+    parameters: Sequence[float] | None = None,
 ) -> Outcome:
     """Review ``card`` (``None``: new) with ``rating`` at ``now``; the input is untouched.
 
     Fuzz (only for Review intervals of 2.5 days and more) draws from ``rng``, at most once.
     """
     now = as_utc(now)
-    scheduler = make_scheduler(desired_retention)
+    scheduler = make_scheduler(desired_retention, parameters)
     with _fuzz_with(rng):
         reviewed, _log = scheduler.review_card(load(card, now=now), Rating(rating), now)
     interval = reviewed.due - now
@@ -127,6 +135,7 @@ def preview(
     desired_retention: float,
     now: dt.datetime,
     rng: random.Random,
+    parameters: Sequence[float] | None = None,
 ) -> dict[Rating, Outcome]:
     """The outcome of each rating, as ``apply`` would give it with ``rng`` as it is now.
 
@@ -138,18 +147,27 @@ def preview(
     for rating in Rating:
         rng.setstate(start)
         outcomes[rating] = apply(
-            card, rating, desired_retention=desired_retention, now=now, rng=rng
+            card,
+            rating,
+            desired_retention=desired_retention,
+            now=now,
+            rng=rng,
+            parameters=parameters,
         )
     return outcomes
 
 
 def retrievability(
-    card: Mapping[str, Any] | None, *, desired_retention: float, now: dt.datetime
+    card: Mapping[str, Any] | None,
+    *,
+    desired_retention: float,
+    now: dt.datetime,
+    parameters: Sequence[float] | None = None,
 ) -> float | None:
     """Predicted recall probability at ``now``; ``None`` for a card never reviewed."""
     if card is None:
         return None
-    scheduler = make_scheduler(desired_retention)
+    scheduler = make_scheduler(desired_retention, parameters)
     return float(scheduler.get_card_retrievability(load(card, now=now), as_utc(now)))
 
 

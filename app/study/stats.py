@@ -269,7 +269,10 @@ def card_stats(*, session: Session, user: User, question_id: str, now: dt.dateti
         stability=fsrs_card.get("stability") if fsrs_card else None,
         difficulty=fsrs_card.get("difficulty") if fsrs_card else None,
         retrievability=scheduler.retrievability(
-            fsrs_card, desired_retention=user.desired_retention, now=now
+            fsrs_card,
+            desired_retention=user.desired_retention,
+            now=now,
+            parameters=user.fsrs_parameters,
         ),
         leech_at=card.leech_at if card is not None else None,
         history=history,

@@ -18,7 +18,7 @@ from app.content.queries import QuestionDetail, get_question
 from app.errors import AppError
 from app.i18n import gettext as _
 from app.i18n import ngettext
-from app.study import notes, relearn, review
+from app.study import fit, notes, relearn, review
 from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.csrf import verify_csrf
 from app.web.deps import (
@@ -248,13 +248,18 @@ def keep_form(
 
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(
-    request: Request, templates: TemplatesDep, user: CurrentUserDep, saved: bool = False
+    request: Request,
+    session: SessionDep,
+    templates: TemplatesDep,
+    user: CurrentUserDep,
+    saved: bool = False,
 ) -> Response:
-    return _settings(request, templates, user, saved=saved)
+    return _settings(request, session, templates, user, saved=saved)
 
 
 def _settings(
     request: Request,
+    session: SessionDep,
     templates: TemplatesDep,
     user: Any,
     *,
@@ -264,6 +269,8 @@ def _settings(
 ) -> Response:
     zones = COMMON_ZONES + sorted(zoneinfo.available_timezones() - set(COMMON_ZONES))
     context = {"user": user, "saved": saved, "error": error, "zones": zones}
+    # The "Fit to my reviews" section (app.web.fit_pages serves its forms).
+    context["fit"] = fit.fit_view(session=session, user=user)
     return templates.TemplateResponse(request, "settings.html", context, status_code=status)
 
 
@@ -291,5 +298,5 @@ def save_settings(
         )
     except AppError as exc:
         session.rollback()
-        return _settings(request, templates, user, error=exc.text, status=exc.status_code)
+        return _settings(request, session, templates, user, error=exc.text, status=exc.status_code)
     return RedirectResponse("/settings?saved=true", status_code=303)

@@ -53,16 +53,19 @@ class RunAbandoned(Exception):
 
 def resolve_lookup(find_demo: str | Lookup) -> Lookup:
     """The demo lookup itself, or one named ``"module:function"`` (spawned worker
-    processes get the name, since a function defined in a test can't cross over)."""
+    processes get the name, since a function defined in a test can't cross over); either
+    way the hidden jobs (``app.jobs``: the FSRS fit) are found first."""
+    from app.jobs import with_jobs
+
     if callable(find_demo):
-        return find_demo
+        return with_jobs(find_demo)
     module_name, sep, attr = find_demo.partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"find_demo {find_demo!r} is not of the form 'module:function'")
     func = getattr(importlib.import_module(module_name), attr)
     if not callable(func):
         raise TypeError(f"find_demo {find_demo!r} is not callable")
-    return cast(Lookup, func)
+    return with_jobs(cast(Lookup, func))
 
 
 def default_worker_host() -> str:
