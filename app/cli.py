@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from app.bank import BankReport, check_bank, import_bank, print_text, to_json
 from app.config import Settings, get_settings
-from app.db import make_engine, make_sessionmaker, migrate, session_scope
+from app.db import make_engine, make_sessionmaker, session_scope
+from app.schema import ensure_schema
 
 cli = typer.Typer(
     help="Interview Lab: study LLM-engineering interview questions.",
@@ -54,7 +55,7 @@ def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) 
         return report
     engine = make_engine(settings)
     try:
-        migrate(engine)
+        ensure_schema(engine)
         with session_scope(make_sessionmaker(engine)) as session:
             return import_bank(
                 session, paths=paths, content_dir=settings.content_dir, now=dt.datetime.now(dt.UTC)
@@ -82,7 +83,7 @@ def run_sources(settings: Settings, targets: list[str], *, dry_run: bool = False
         return run(None)
     engine = make_engine(settings)
     try:
-        migrate(engine)
+        ensure_schema(engine)
         with session_scope(make_sessionmaker(engine)) as session:
             return run(session)
     finally:
@@ -131,7 +132,7 @@ def migrate_command() -> None:
     """Create or upgrade the database schema."""
     settings = get_settings()
     engine = make_engine(settings)
-    migrate(engine)
+    ensure_schema(engine)
     engine.dispose()
     err.print("database is up to date")
 
@@ -202,7 +203,7 @@ def serve_command(
             err.print("[yellow]serving the content imported before; fix the errors above.[/yellow]")
     else:
         engine = make_engine(settings)
-        migrate(engine)
+        ensure_schema(engine)
         engine.dispose()
     err.print(f"Interview Lab on http://{settings.host}:{settings.port}/")
     uvicorn.run(create_app(settings, start_workers=True), host=settings.host, port=settings.port)

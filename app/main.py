@@ -14,10 +14,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import REPO_ROOT, Settings, get_settings, session_secret
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_engine, make_sessionmaker
 from app.errors import ServiceUnavailable
 from app.models.base import utcnow
 from app.runs.dispatch import Dispatcher, NoWorkers, dispatch
+from app.schema import ensure_schema
 from app.web import (
     api,
     auth,
@@ -171,7 +172,7 @@ class _LazyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._app is None:
             application = create_app(get_settings(), start_workers=True)
-            migrate(application.state.engine)
+            ensure_schema(application.state.engine)
             self._app = application
         await self._app(scope, receive, send)
 

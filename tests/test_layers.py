@@ -25,7 +25,19 @@ from tests.conftest import REPO_ROOT
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Anyone may import these. ``app`` is the package itself (a docstring). ``app.users.names``
     # is the username folding the ``User`` model uses: plain ``unicodedata``, no app import.
-    ("foundation", ("app", "app.config", "app.db", "app.errors", "app.i18n", "app.users.names")),
+    # ``app.schema``: is the database at the newest migration (one query, no alembic).
+    (
+        "foundation",
+        (
+            "app",
+            "app.config",
+            "app.db",
+            "app.schema",
+            "app.errors",
+            "app.i18n",
+            "app.users.names",
+        ),
+    ),
     ("models", ("app.models",)),
     ("content", ("app.content",)),  # parse and import questions: knows nothing of claims
     ("claims", ("app.claims",)),  # claim files, the rule language, verdicts from stored runs

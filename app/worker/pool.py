@@ -47,6 +47,10 @@ REAP_AFTER = dt.timedelta(minutes=2)
 REAP_EVERY_S = 30.0
 # Idle workers get this long to exit after being asked to, before they are killed.
 STOP_GRACE_S = 5.0
+# Workers run this much below the web process's CPU priority (nice), so a demo training,
+# or torch loading as ``serve`` starts its pool, takes only the CPU the pages leave free:
+# on a 2-core machine two workers would otherwise halve the web process's share.
+WORKER_NICE = 5
 
 
 def engine_for(database_url: str) -> Engine:
@@ -57,6 +61,17 @@ def engine_for(database_url: str) -> Engine:
         path = Path(database_url.removeprefix("sqlite:///"))
         settings = Settings(database_url=database_url, data_dir=path.parent)
     return make_engine(settings)
+
+
+def lower_priority(pid: int, by: int = WORKER_NICE) -> None:
+    """Make process ``pid`` ``by`` steps nicer than this process (where the OS allows)."""
+    if not hasattr(os, "setpriority"):
+        return
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, mine + by))
+    except OSError:  # gone already, or not allowed: it runs at our priority
+        log.debug("could not lower the priority of worker %d", pid)
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -300,6 +315,8 @@ class LocalPool:
             daemon=True,  # dies with the server even if stop() is never called
         )
         process.start()
+        if process.pid is not None:
+            lower_priority(process.pid)
         child.close()  # so the parent sees EOF when the worker dies
         self._workers.append(_Worker(process=process, conn=parent))
 

@@ -1,0 +1,183 @@
+"""Benchmark: how fast the app starts, measured as a user meets it (issue 19, item 4).
+
+    .venv/bin/python bench/startup_bench.py [--runs 7] [--serves 3]
+
+1. ``import app.main``: the median wall time of ``--runs`` fresh interpreters (after one
+   warm-up run, with bytecode caches written as a normal install has them), beside the
+   floor of the framework alone (fastapi, starlette's sessions, SQLAlchemy's ORM, jinja2,
+   pydantic-settings) and the module counts. Target: under 0.5 s.
+2. ``interview-lab serve`` (``python -m app serve``) on a free port: the time from the
+   process's start to the first ``200`` for ``/``, on a fresh data folder (migrations and
+   the import of ``content/`` on the way) and on the existing one (the median of
+   ``--serves`` starts). Target: under 1 s.
+
+Every run is a separate process, so nothing is warm but the operating system's file cache.
+Figures depend on the machine's load: run it on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IMPORT_TARGET_S = 0.5
+FIRST_PAGE_TARGET_S = 1.0
+# What any FastAPI + SQLAlchemy + Jinja app of this shape imports before its own code.
+FLOOR = (
+    "import fastapi, fastapi.staticfiles, starlette.middleware.sessions, sqlalchemy.orm, "
+    "jinja2, pydantic_settings"
+)
+COUNT = "import sys; {}; print(len(sys.modules))"
+
+
+def user_env(**extra: str) -> dict[str, str]:
+    """The environment of a user's shell: bytecode caches written (a developer setting
+    such as PYTHONDONTWRITEBYTECODE would charge every start the compile)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_python(code: str, runs: int) -> tuple[float, float]:
+    """The median wall and CPU (user + system) seconds of ``runs`` fresh interpreters
+    running ``code``. On a loaded machine the wall time is mostly waiting; the CPU time
+    is what the start itself costs."""
+    cmd = [sys.executable, "-c", code]
+    subprocess.run(cmd, check=True, cwd=REPO_ROOT, env=user_env())  # warm-up: writes .pyc
+    walls, cpus = [], []
+    for _ in range(runs):
+        cpu, start = children_cpu(), time.perf_counter()
+        subprocess.run(cmd, check=True, cwd=REPO_ROOT, env=user_env())
+        walls.append(time.perf_counter() - start)
+        cpus.append(children_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far (Linux; else NaN)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def module_count(code: str) -> int:
+    out = subprocess.run(
+        [sys.executable, "-c", COUNT.format(code)],
+        check=True,
+        cwd=REPO_ROOT,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout.strip())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def first_page(data_dir: Path, *, timeout_s: float = 120.0) -> tuple[float, float]:
+    """Seconds from starting ``serve`` on ``data_dir`` to its first 200 for ``/``, and
+    the CPU seconds the server process (not its demo workers) used until then."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = user_env(IL_DATA_DIR=str(data_dir), IL_PORT=str(port))
+    env.pop("DATABASE_URL", None)
+    env.pop("IL_DATABASE_URL", None)
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        while True:
+            elapsed = time.perf_counter() - start
+            if server.poll() is not None:
+                err = server.stderr.read().decode() if server.stderr else ""
+                raise RuntimeError(f"serve exited with {server.returncode}:\n{err[-2000:]}")
+            if elapsed > timeout_s:
+                raise RuntimeError(f"no page from {url} within {timeout_s} s")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        response.read()
+                        return time.perf_counter() - start, process_cpu(server.pid)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.01)
+    finally:
+        # The server stops its own worker processes on SIGINT (as on Ctrl-C).
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def verdict(value: float, target: float) -> str:
+    return f"target < {target:.1f} s: {'met' if value < target else 'NOT met'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per figure")
+    parser.add_argument("--serves", type=int, default=3, help="serve starts on existing data")
+    args = parser.parse_args()
+
+    app_s, app_cpu = timed_python("import app.main", args.runs)
+    floor_s, floor_cpu = timed_python(FLOOR, args.runs)
+    python_s, python_cpu = timed_python("pass", args.runs)
+    print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+    print(
+        f"import app.main:  {app_s:6.3f} s (cpu {app_cpu:.3f} s, "
+        f"{module_count('import app.main')} modules)  {verdict(app_s, IMPORT_TARGET_S)}"
+    )
+    print(
+        f"  framework floor: {floor_s:6.3f} s (cpu {floor_cpu:.3f} s, "
+        f"{module_count(FLOOR)} modules: {FLOOR[7:]})"
+    )
+    print(f"  bare python:     {python_s:6.3f} s (cpu {python_cpu:.3f} s)")
+
+    with tempfile.TemporaryDirectory(prefix="startup-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        fresh, fresh_cpu = first_page(data_dir)
+        starts = sorted(first_page(data_dir) for _ in range(args.serves))
+        existing, existing_cpu = starts[len(starts) // 2]
+    print(
+        f"serve, fresh data folder:    first page {fresh:6.3f} s (server cpu {fresh_cpu:.2f} s)"
+        f"  {verdict(fresh, FIRST_PAGE_TARGET_S)}"
+    )
+    print(
+        f"serve, existing data folder: first page {existing:6.3f} s (server cpu "
+        f"{existing_cpu:.2f} s, median of {args.serves})  {verdict(existing, FIRST_PAGE_TARGET_S)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Start-up (issue 19, item 4): what the web process loads, and the schema check that lets
+a start on an up-to-date database skip alembic. Behaviour, not timing: the timing is
+``bench/startup_bench.py``'s."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from app.config import Settings
+from app.db import alembic_config, make_engine, migrate
+from app.schema import current_revisions, ensure_schema, head_revisions, is_current
+from tests.conftest import REPO_ROOT
+
+# Each of these is a second or more to import and only some commands or routes need it.
+HEAVY = ("torch", "celery", "kombu", "alembic", "mako", "genanki")
+
+
+def _loaded(script: str, **env: str) -> set[str]:
+    """The top-level packages in ``sys.modules`` after ``script`` ran in a fresh
+    interpreter (printed one a line by the script's last statement)."""
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    return set(out.stdout.split())
+
+
+SHOW = "print('\\n'.join(sorted({m.split('.')[0] for m in sys.modules})))"
+
+
+def test_importing_the_web_app_loads_no_torch_celery_alembic_or_genanki() -> None:
+    loaded = _loaded(f"import sys\nimport app.main\n{SHOW}")
+    assert "app" in loaded  # the script did run
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_building_the_app_with_the_local_queue_loads_no_celery(tmp_path: Path) -> None:
+    script = f"""
+        import sys
+        from app.config import Settings
+        from app.main import create_app
+        create_app(Settings(data_dir={str(tmp_path)!r}, database_url=""))
+        {SHOW}
+        """
+    loaded = _loaded(script)
+    assert "fastapi" in loaded
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_the_head_revision_read_from_the_files_is_alembics(engine: Engine) -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    assert head_revisions() == frozenset(heads)
+
+
+def test_a_fresh_database_is_migrated_then_left_alone(tmp_path: Path) -> None:
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=""))
+    assert current_revisions(engine) is None
+    assert not is_current(engine)
+    assert ensure_schema(engine) is True  # alembic ran
+    assert is_current(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM questions")).scalar() == 0
+    assert ensure_schema(engine) is False  # nothing to do the second time
+    engine.dispose()
+
+
+def test_a_database_behind_the_code_is_upgraded(tmp_path: Path) -> None:
+    from alembic import command
+
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=""))
+    command.upgrade(alembic_config(engine), "0012")
+    assert current_revisions(engine) == frozenset({"0012"})
+    assert not is_current(engine)
+    assert ensure_schema(engine) is True
+    assert current_revisions(engine) == head_revisions()
+    engine.dispose()
+
+
+def test_an_up_to_date_database_starts_without_importing_alembic(tmp_path: Path) -> None:
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=""))
+    migrate(engine)
+    engine.dispose()
+    script = f"""
+        import sys
+        from app.config import Settings
+        from app.db import make_engine
+        from app.schema import ensure_schema
+        assert ensure_schema(make_engine(Settings(data_dir={str(tmp_path)!r}, database_url=""))) is False
+        {SHOW}
+        """
+    loaded = _loaded(script)
+    assert "sqlalchemy" in loaded
+    assert "alembic" not in loaded
+
+
+def test_revisions_it_cannot_read_go_to_alembic(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.py").write_text('revision = "0001"\ndown_revision = None\n')
+    (tmp_path / "0002_b.py").write_text('revision = "0002"\ndown_revision = "0001"\n')
+    assert head_revisions(tmp_path) == frozenset({"0002"})
+    (tmp_path / "0003_c.py").write_text("revision = make_id()\ndown_revision = '0002'\n")
+    assert head_revisions(tmp_path) is None  # so is_current is False: alembic decides
+
+
+def test_serve_runs_its_demo_workers_below_the_web_process_priority(tmp_path: Path) -> None:
+    from app.worker.pool import WORKER_NICE, LocalPool, engine_for
+    from tests.worker.fake_demos import FIND
+
+    url = f"sqlite:///{(tmp_path / 'pool.sqlite3').as_posix()}"
+    engine = engine_for(url)
+    migrate(engine)
+    engine.dispose()
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    with LocalPool(url, processes=1, find_demo=FIND, poll_interval=0.1) as pool:
+        (worker,) = pool._workers
+        assert worker.process.pid is not None
+        nice = os.getpriority(os.PRIO_PROCESS, worker.process.pid)
+    assert nice == min(19, mine + WORKER_NICE)
