@@ -113,13 +113,16 @@ async def _read_upload(request: Request) -> tuple[list[tuple[str, bytes]], str]:
         form = await bounded.form(max_files=uploads.MAX_UPLOAD_FILES + 1)
     except StarletteHTTPException:  # starlette's own limits (files, fields)
         raise uploads.too_many() from None
-    await verify_csrf(bounded)
-    files = [f for f in form.getlist("files") if isinstance(f, StarletteUploadFile)]
-    if len(files) > uploads.MAX_UPLOAD_FILES:
-        raise uploads.too_many()
-    read = [(f.filename or "", await f.read()) for f in files]
-    name = form.get("name")
-    return read, name[:100] if isinstance(name, str) else ""
+    try:
+        await verify_csrf(bounded)
+        files = [f for f in form.getlist("files") if isinstance(f, StarletteUploadFile)]
+        if len(files) > uploads.MAX_UPLOAD_FILES:
+            raise uploads.too_many()
+        read = [(f.filename or "", await f.read()) for f in files]
+        name = form.get("name")
+        return read, name[:100] if isinstance(name, str) else ""
+    finally:
+        await form.close()  # the spooled files (FastAPI closes only the forms it parsed)
 
 
 @router.post("/sources/upload", dependencies=[LocalDep], response_class=HTMLResponse)
