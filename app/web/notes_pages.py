@@ -1,6 +1,8 @@
 """Your notes and your own answer or takeaway for a question: the question page's forms
 and the JSON API (``app.study.notes`` does the work).
 
+- ``GET /questions/{id}/own``: the form for your own answer and takeaway, starting with
+  yours or the bank's text (a page of its own: the question page stays as light);
 - ``POST /questions/{id}/note``: a form (CSRF token) with any of ``note``, ``answer``,
   ``takeaway``, each named in an ``edit`` field; those not named stay as they are, an
   empty one clears it. Redirects back to
@@ -16,15 +18,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.content.queries import get_question
 from app.study import notes
 from app.study.notes import LIMITS, NoteView, TextName
 from app.web.csrf import same_origin, verify_csrf
-from app.web.deps import CurrentUserDep, SessionDep
+from app.web.deps import CurrentUserDep, SessionDep, TemplatesDep
 
 QuestionIdPath = Annotated[str, Path(max_length=200)]
 
@@ -89,6 +91,23 @@ def _public(question_id: str, view: NoteView | None) -> NotePublic:
 def _local(path: str, fallback: str) -> str:
     # Only local paths: never an open redirect.
     return path if path.startswith("/") and not path.startswith(("//", "/\\")) else fallback
+
+
+@pages.get("/questions/{question_id}/own", response_class=HTMLResponse)
+def own_answer_page(
+    request: Request,
+    question_id: QuestionIdPath,
+    session: SessionDep,
+    templates: TemplatesDep,
+    user: CurrentUserDep,
+) -> Response:
+    question = get_question(session=session, question_id=question_id)
+    context = {
+        "question": question,
+        "mine": notes.get_note(session=session, user=user, question_id=question.id),
+        "limits": LIMITS,
+    }
+    return templates.TemplateResponse(request, "question_own.html", context)
 
 
 @pages.post("/questions/{question_id}/note", dependencies=[Depends(verify_csrf)])

@@ -46,9 +46,11 @@ def test_keep_a_note_and_your_own_answer(server: Server, browser: Any, size: str
     assert page.evaluate("() => window.__xss") is None and not dialogs
     assert_fits(page, f"question page with a note at {size}")
 
-    # Your own answer: the form starts with the bank's text.
-    page.locator("#edit-own summary").click()
+    # Your own answer, on its own page: the form starts with the bank's text.
+    page.locator("a#edit-own").click()
+    page.wait_for_selector("#own-form")
     assert page.input_value("#own-answer").startswith("**1. 矩阵的秩**")
+    assert_fits(page, f"own answer form at {size}")
     assert visible_english(page) == []
     page.fill("#own-answer", "我的答案：**先讲定义**，再举例。")
     page.fill("#own-takeaway", "我的要点")

@@ -32,11 +32,16 @@ def test_the_question_page_offers_the_forms_with_the_banks_text(client: TestClie
     assert note_form is not None and note_form["action"] == f"/questions/{qid}/note"
     assert note_form.select_one("input[name=csrf_token]") is not None
     assert note_form.select_one("textarea[name=note]").get_text() == ""  # type: ignore[union-attr]
-    own = page.select_one("form#own-form")
-    assert own is not None
-    bank_md = client.get(f"/api/questions/{qid}").json()["answer_md"]
-    assert own.select_one("textarea[name=answer]").get_text() == bank_md  # type: ignore[union-attr]
-    assert page.select_one("#reset-own") is None
+    # Your own answer is written on a page of its own, starting from the bank's text.
+    link = page.select_one("a#edit-own")
+    assert link is not None and link["href"] == f"/questions/{qid}/own"
+    own_page = soup(client.get(f"/questions/{qid}/own"))
+    own = own_page.select_one("form#own-form")
+    assert own is not None and own["action"] == f"/questions/{qid}/note"
+    bank = client.get(f"/api/questions/{qid}").json()
+    assert own.select_one("textarea[name=answer]").get_text() == bank["answer_md"]  # type: ignore[union-attr]
+    assert own.select_one("textarea[name=takeaway]").get_text() == (bank["takeaway"] or "")  # type: ignore[union-attr]
+    assert own_page.select_one("#reset-own") is None
 
 
 def test_a_saved_note_shows_under_the_answer(client: TestClient) -> None:
@@ -73,8 +78,10 @@ def test_your_answer_comes_first_and_the_banks_stays_folded(client: TestClient) 
     folded = page.select_one("details#bank-answer")
     assert folded is not None and not folded.has_attr("open")
     assert folded.select_one("section.answer").get_text() == bank_html.get_text()  # type: ignore[union-attr]
-    # Back to the bank's version.
-    reset = page.select_one("form#reset-own")
+    # The form shows yours now; "use the bank's again" goes back to the bank's version.
+    own_page = soup(client.get(f"/questions/{qid}/own"))
+    assert own_page.select_one("#own-answer").get_text() == "我自己的答案"  # type: ignore[union-attr]
+    reset = own_page.select_one("form#reset-own")
     assert reset is not None
     fields: dict[str, list[str]] = {}
     for field in reset.select("input"):

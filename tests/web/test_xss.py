@@ -33,10 +33,12 @@ REVIEWED_SAFE = {
     ("quiz_results.html", "m.title_html"): "bank, rendered and sanitised at import",
     ("quiz_results.html", "m.answer_html"): "bank, rendered and sanitised at import",
     ("_quiz_answer.html", "statement_html"): "a quiz item's statement_html (see quiz.html)",
+    ("_mine.html", "question.takeaway_html"): "bank, rendered and sanitised at import",
 }
 # Python code that marks a string safe for the templates, by file.
 REVIEWED_MARKUP = {
     "app/web/claims_pages.py": "the bank's answer HTML with claim badges (escaped labels)",
+    "app/study/notes.py": "a user's note HTML, rendered and sanitised when saved or imported",
     "app/web/demo_text.py": "a demo's Text rendered by render_inline (sanitised); Markup('')",
     "app/content/snippets.py": (
         "search snippet: every piece escaped, <mark> around escaped text, and each formula"
