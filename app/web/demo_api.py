@@ -6,9 +6,9 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.demos import get_demo, registry
 from app.demos.base import params_schema
-from app.i18n import current_language
+from app.i18n import current_language, translations
 from app.models import DemoRun
 from app.runs import service
 from app.runs.dispatch import dispatch
@@ -31,8 +31,9 @@ POLL_SECONDS = 0.3
 
 class DemoPublic(BaseModel):
     name: str
-    title: str
-    summary: str
+    title: str  # in ``language``
+    summary: str  # markdown with TeX math, in ``language``
+    language: str
     claims: list[str]
     params: list[dict[str, Any]]
     time_limit_s: float
@@ -66,12 +67,22 @@ class RunPublic(BaseModel):
     permalink: str
 
 
-def demo_public(name: str) -> DemoPublic:
+# ?lang= chooses the language of titles and summaries; without it the request's (the
+# ``lang`` cookie, else Accept-Language), as on pages. Keys and parameters stay as they are.
+LangQuery = Annotated[
+    Literal["en", "zh"] | None,
+    Query(description="en or zh; default: the lang cookie, else Accept-Language"),
+]
+
+
+def demo_public(name: str, language: str = "en") -> DemoPublic:
     demo = get_demo(name)
+    catalogue = translations(language)
     return DemoPublic(
         name=demo.name,
-        title=demo.title,
-        summary=demo.summary,
+        title=catalogue.gettext(demo.title) if demo.title else demo.title,
+        summary=catalogue.gettext(demo.summary) if demo.summary else demo.summary,
+        language=language,
         claims=list(demo.claims),
         params=params_schema(demo),
         time_limit_s=demo.time_limit_s,
@@ -103,14 +114,15 @@ def run_public(run: DemoRun, cached: bool = False) -> RunPublic:
 
 
 @router.get("/demos")
-def list_demos() -> list[DemoPublic]:
+def list_demos(lang: LangQuery = None) -> list[DemoPublic]:
     """The demo catalogue, with each parameter's type, default and bounds."""
-    return [demo_public(name) for name in registry()]
+    language = lang or current_language()
+    return [demo_public(name, language) for name in registry()]
 
 
 @router.get("/demos/{name}")
-def get_demo_api(name: str) -> DemoPublic:
-    return demo_public(name)
+def get_demo_api(name: str, lang: LangQuery = None) -> DemoPublic:
+    return demo_public(name, lang or current_language())
 
 
 @router.post(
