@@ -30,11 +30,12 @@ PARSER_MODULES = (
     "model",
     "parser",
     "render",
+    "rs_tokens",
     "sanitize",
     "tags",
     "texprep",
 )
-PARSER_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "latex2mathml", "nh3")
+PARSER_LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "mdit-py-plugins", "latex2mathml", "nh3")
 
 
 @cache
@@ -45,7 +46,11 @@ def parser_fingerprint() -> str:
     for name in PARSER_MODULES:
         digest.update((here / f"{name}.py").read_bytes())
     for library in PARSER_LIBRARIES:
-        digest.update(f"{library}=={metadata.version(library)}".encode())
+        try:
+            version = metadata.version(library)
+        except metadata.PackageNotFoundError:  # markdown-it-pyrs is optional at run time
+            version = "absent"
+        digest.update(f"{library}=={version}".encode())
     return digest.hexdigest()
 
 

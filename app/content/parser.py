@@ -29,10 +29,10 @@ from app.content.limits import (
     MAX_MATH_SPANS,
     MAX_TITLE_CHARS,
 )
-from app.content.markdown import markdown_parser
 from app.content.metadata import looks_like_metadata, parse_metadata_line
 from app.content.model import Diagnostic, Level, ParsedFile, ParsedQuestion
 from app.content.render import render_inline, render_markdown
+from app.content.rs_tokens import parse_tokens
 from app.content.tags import fold
 
 _HEADING_HASHES = re.compile(r"^\s*(?:#{1,6}(?:[ \t]+|$))+")
@@ -105,7 +105,7 @@ class _FileParser:
     def __init__(self, text: str, path: str, source_file: str) -> None:
         self.path = path
         self.lines = text.split("\n")
-        self.tokens = markdown_parser().parse(text)
+        self.tokens = parse_tokens(text)
         self.blocks = _blocks(self.tokens)
         slug = slugify(source_file)
         self.result = ParsedFile(path=path, source_file=source_file, slug=slug, title="")

@@ -29,6 +29,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 from app.content.markdown import markdown_parser
+from app.content.rs_tokens import parse_inline, parse_tokens
 from app.content.sanitize import escape_raw_mathml, sanitize_html
 from app.content.texprep import needs_prep, prepare
 
@@ -257,10 +258,10 @@ def render_markdown(
     would change the text. Parsing is most of an import's time. ``math="tex"``: formulas
     as delimited TeX (module docstring)."""
     if tokens is None or needs_prep(md_text):
-        tokens = markdown_parser().parse(prepare(md_text, block=True))
+        tokens = parse_tokens(prepare(md_text, block=True))
     return _html(tokens, math)
 
 
 def render_inline(md_text: str, *, math: MathOutput = "mathml") -> str:
     """One line of markdown (a title, a takeaway) -> sanitised HTML with no ``<p>``."""
-    return _html(markdown_parser().parseInline(prepare(md_text, block=False)), math)
+    return _html(parse_inline(prepare(md_text, block=False)), math)

@@ -1,0 +1,453 @@
+"""markdown-it-py's token stream, built from markdown-it-pyrs's (Rust) syntax tree.
+
+Tokenizing was most of an import's time: markdown-it-py takes about 13 s for the 17.6 MB
+of a 10,000-question bank, markdown-it-pyrs a tenth of that. The parser and renderer keep
+working on markdown-it-py ``Token`` lists (``app.content.parser``, ``render``), so this
+module turns the Rust tree into the same tokens, one top-level block at a time:
+
+- dollar math is a markdown-it-py plugin with no Rust port (``app.content.markdown``):
+  a paragraph with a ``$`` (at the top level, or on one line of a list item) has its
+  inline part parsed by markdown-it-py from its source;
+- any other block with a ``$`` (``$$`` display math, headings, cells, quotes, longer
+  list paragraphs), or with a node this module does not know, is tokenized by
+  markdown-it-py whole, from its first line to the next block's;
+- a file with link reference definitions is tokenized by markdown-it-py whole (a
+  reference can be used in any block);
+- everything else is converted: tight lists' hidden paragraphs, table cell alignment,
+  entities and escapes joined into text, autolinks, images, ``map`` line ranges as
+  markdown-it-py counts them.
+
+``tests/content/test_rs_tokens.py`` renders every question of the corpus both ways and
+compares them. Without markdown-it-pyrs installed, markdown-it-py does everything.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, Literal, Protocol
+
+from markdown_it.token import Token
+
+from app.content.markdown import markdown_parser
+
+__all__ = ["available", "parse_inline", "parse_tokens"]
+
+Nesting = Literal[-1, 0, 1]
+
+
+class _Node(Protocol):
+    name: str
+    children: Sequence[_Node]
+    srcmap: tuple[int, int] | None
+    meta: dict[str, Any]
+
+
+@cache
+def _rust() -> Any:
+    try:
+        from markdown_it_pyrs import MarkdownIt as RustMarkdownIt
+    except ImportError:  # optional: markdown-it-py alone gives the same tokens
+        return None
+    return RustMarkdownIt("commonmark").enable_many(["table", "html_block", "html_inline"])
+
+
+def available() -> bool:
+    return _rust() is not None
+
+
+def _tree(text: str) -> _Node | None:
+    """The Rust syntax tree, or None without markdown-it-pyrs or when it panics (0.4.0
+    does on ``[a\\n```py`\\nb``: a link label over a broken fence; found by
+    ``tests/content/test_properties.py``). A panic prints Rust's message to stderr."""
+    rust = _rust()
+    if rust is None or "\0" in text or "\r" in text:
+        return None
+    try:
+        tree: _Node = rust.tree(text)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # pyo3's PanicException derives from BaseException only
+        return None
+    return tree
+
+
+class _Unsupported(Exception):
+    """A node this module does not convert: markdown-it-py tokenizes its block."""
+
+
+# A link (or image) destination kept as it is: markdown-it-py would percent-encode
+# anything else, and drops some schemes.
+_PLAIN_URL = re.compile(r"^(?:(?:https?|mailto):|[^:]*$)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*$")
+_HEADING_MARKUP = {"=": "=", "-": "-"}
+_ITEM_MARKER = re.compile(r"^[ \t]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
+
+
+def _token(
+    type_: str,
+    tag: str,
+    nesting: Nesting,
+    level: int,
+    block: bool,
+    *,
+    content: str = "",
+    attrs: dict[str, str | int | float] | None = None,
+    map: list[int] | None = None,  # noqa: A002 (Token's own name)
+    children: list[Token] | None = None,
+    markup: str = "",
+    info: str = "",
+    hidden: bool = False,
+) -> Token:
+    """``Token(...)`` without its dataclass ``__init__``/``__post_init__`` (twice as fast;
+    a bank makes a million tokens)."""
+    token = Token.__new__(Token)
+    token.type, token.tag, token.nesting, token.level, token.block = (
+        type_,
+        tag,
+        nesting,
+        level,
+        block,
+    )
+    token.attrs = {} if attrs is None else attrs
+    token.map, token.children, token.content = map, children, content
+    token.markup, token.info, token.meta, token.hidden = markup, info, {}, hidden
+    return token
+
+
+def _url(url: object) -> str:
+    if not isinstance(url, str) or not _PLAIN_URL.match(url):
+        raise _Unsupported
+    return url
+
+
+class _Inline:
+    """Inline nodes -> markdown-it-py's inline tokens (adjacent text joined)."""
+
+    def __init__(self) -> None:
+        self.out: list[Token] = []
+        self.level = 0
+
+    def push(self, type_: str, tag: str, nesting: Nesting, **kw: Any) -> Token:
+        if nesting < 0:
+            self.level -= 1
+        token = _token(type_, tag, nesting, self.level, False, **kw)
+        if nesting > 0:
+            self.level += 1
+        self.out.append(token)
+        return token
+
+    def text(self, content: str) -> None:
+        if not content:
+            return
+        last = self.out[-1] if self.out else None
+        if last is not None and last.type == "text":
+            last.content += content
+        else:
+            self.push("text", "", 0, content=content)
+
+    def nodes(self, nodes: Sequence[_Node]) -> list[Token]:
+        for node in nodes:
+            self.node(node)
+        return self.out
+
+    def node(self, node: _Node) -> None:
+        name, meta = node.name, node.meta
+        if name in ("text", "text_special"):
+            self.text(meta["content"])
+        elif name in ("softbreak", "hardbreak"):
+            self.push(name, "br", 0)
+        elif name in ("em", "strong"):
+            markup = meta["marker"] * (2 if name == "strong" else 1)
+            self.push(f"{name}_open", name, 1, markup=markup)
+            self.nodes(node.children)
+            self.push(f"{name}_close", name, -1, markup=markup)
+        elif name == "code_inline":
+            content = "".join(c.meta["content"] for c in node.children)
+            self.push("code_inline", "code", 0, content=content, markup="`" * meta["marker_len"])
+        elif name == "link":
+            attrs: dict[str, str | int | float] = {"href": _url(meta["url"])}
+            if meta.get("title") is not None:
+                attrs["title"] = meta["title"]
+            self.push("link_open", "a", 1, attrs=attrs)
+            self.nodes(node.children)
+            self.push("link_close", "a", -1)
+        elif name == "autolink":
+            url = _url(meta["url"])
+            if not url.startswith(("http://", "https://")):
+                raise _Unsupported
+            self.push("link_open", "a", 1, attrs={"href": url}, markup="autolink", info="auto")
+            self.text(url)
+            self.push("link_close", "a", -1, markup="autolink", info="auto")
+        elif name == "image":
+            attrs = {"src": _url(meta["url"]), "alt": ""}
+            if meta.get("title") is not None:
+                attrs["title"] = meta["title"]
+            children = _Inline().nodes(node.children)
+            self.push("image", "img", 0, attrs=attrs, children=children)
+        elif name == "html_inline":
+            self.push("html_inline", "", 0, content=meta["content"])
+        else:
+            raise _Unsupported
+
+
+class _Blocks:
+    """Block nodes of one file -> markdown-it-py's block tokens."""
+
+    def __init__(self, data: bytes, newlines: list[int]) -> None:
+        self.data = data
+        self.newlines = newlines
+        self.out: list[Token] = []
+        self.level = 0
+        self.in_list = False
+
+    def line(self, offset: int) -> int:
+        return bisect_left(self.newlines, offset)
+
+    def span(self, node: _Node) -> list[int]:
+        if node.srcmap is None:
+            raise _Unsupported
+        start, end = node.srcmap
+        return [self.line(start), self.line(max(start, end - 1)) + 1]
+
+    def source(self, node: _Node) -> str:
+        assert node.srcmap is not None
+        return self.data[node.srcmap[0] : node.srcmap[1]].decode()
+
+    def at_end(self, node: _Node, content: str) -> str:
+        """A block running to the end of a file with no final newline has none in its
+        content for markdown-it-py; markdown-it-pyrs adds one."""
+        assert node.srcmap is not None
+        if node.srcmap[1] >= len(self.data) and not self.data.endswith(b"\n"):
+            return content.removesuffix("\n")
+        return content
+
+    def push(self, type_: str, tag: str, nesting: Nesting, **kw: Any) -> Token:
+        if nesting < 0:
+            self.level -= 1
+        token = _token(type_, tag, nesting, self.level, True, **kw)
+        if nesting > 0:
+            self.level += 1
+        self.out.append(token)
+        return token
+
+    def inline(
+        self, nodes: Sequence[_Node], content: str, line_map: list[int] | None, math: bool = False
+    ) -> None:
+        """``math``: ``content`` (exactly markdown-it-py's inline source) holds a ``$``,
+        so markdown-it-py's own inline parser (with dollar math) reads it."""
+        if math:
+            children = markdown_parser().parseInline(content)[0].children or []
+        else:
+            children = _Inline().nodes(nodes)
+        self.push("inline", "", 0, content=content, map=line_map, children=children)
+
+    def node(self, node: _Node, line_map: list[int] | None = None) -> None:
+        name, meta = node.name, node.meta
+        line_map = line_map or self.span(node)
+        if name == "paragraph":
+            source = self.source(node)
+            math = "$" in source
+            # Math is read from the paragraph's source: exact at the top level, or on one
+            # line in a list (the item's indentation removed); elsewhere the whole block
+            # goes to markdown-it-py.
+            if math and not (self.level == 0 or (self.in_list and "\n" not in source)):
+                raise _Unsupported
+            self.push("paragraph_open", "p", 1, map=line_map)
+            self.inline(node.children, source.strip(), line_map, math)
+            self.push("paragraph_close", "p", -1)
+        elif "$" in self.source(node) and name not in ("bullet_list", "ordered_list"):
+            raise _Unsupported  # headings, cells and quotes with math: markdown-it-py
+        elif name in ("heading", "lheading"):
+            tag = f"h{meta['level']}"
+            markup = _HEADING_MARKUP.get(meta.get("marker", ""), "#" * meta["level"])
+            self.push("heading_open", tag, 1, map=line_map, markup=markup)
+            self.inline(node.children, "", line_map)
+            self.push("heading_close", tag, -1, markup=markup)
+        elif name == "blockquote":
+            self.push("blockquote_open", "blockquote", 1, map=line_map, markup=">")
+            for child in node.children:
+                self.node(child)
+            self.push("blockquote_close", "blockquote", -1, markup=">")
+        elif name in ("bullet_list", "ordered_list"):
+            self.list_block(node, line_map)
+        elif name == "fence":
+            markup = meta["marker"] * meta["marker_len"]
+            closing = self.source(node).rsplit("\n", 1)[-1].strip()
+            closed = len(closing) >= len(markup) and not closing.strip(meta["marker"])
+            content = meta["content"] if closed else self.at_end(node, meta["content"])
+            info = meta["info"]
+            self.push("fence", "code", 0, map=line_map, content=content, info=info, markup=markup)
+        elif name == "code_block":
+            self.push("code_block", "code", 0, map=line_map, content=meta["content"])
+        elif name == "html_block":
+            content = self.at_end(node, meta["content"])
+            self.push("html_block", "", 0, map=line_map, content=content)
+        elif name == "hr":
+            self.push("hr", "hr", 0, map=line_map, markup=self.source(node).strip())
+        elif name == "table":
+            self.table(node, line_map)
+        else:
+            raise _Unsupported
+
+    def list_block(self, node: _Node, line_map: list[int]) -> None:
+        ordered = node.name == "ordered_list"
+        tag = "ol" if ordered else "ul"
+        marker = node.meta["marker"]
+        attrs: dict[str, str | int | float] = {}
+        if ordered and node.meta["start"] != 1:
+            attrs["start"] = node.meta["start"]
+        self.push(f"{node.name}_open", tag, 1, map=line_map, markup=marker, attrs=attrs)
+        for item in node.children:
+            if item.name != "list_item":
+                raise _Unsupported
+            item_map = self.span(item)
+            info = self.source(item).lstrip().split(marker, 1)[0] if ordered else ""
+            self.push("list_item_open", "li", 1, map=item_map, markup=marker, info=info)
+            run: list[_Node] = []
+            first = True
+            for child in [*item.children, None]:
+                if child is not None and child.name in _INLINE_NAMES:
+                    run.append(child)
+                    continue
+                if run:  # a tight list's paragraph: hidden, its text straight in the <li>
+                    content = self.run_with_math(item, item_map, child) if first else None
+                    if content is None and not first and "$" in self.source(item):
+                        raise _Unsupported
+                    self.push("paragraph_open", "p", 1, map=item_map, hidden=True)
+                    self.inline(run, content or "", item_map, content is not None)
+                    self.push("paragraph_close", "p", -1, hidden=True)
+                    run = []
+                first = False
+                if child is not None:
+                    outer, self.in_list = self.in_list, True
+                    self.node(child)
+                    self.in_list = outer
+            self.push("list_item_close", "li", -1, markup=marker)
+        self.push(f"{node.name}_close", tag, -1, markup=marker)
+
+    def run_with_math(self, item: _Node, item_map: list[int], after: _Node | None) -> str | None:
+        """The source of a tight item's leading text when it holds a ``$``: its first line
+        after the marker, if the text is on that line alone; ``None`` when it has no
+        ``$``. Anything else is markdown-it-py's (``_Unsupported``)."""
+        source = self.source(item)
+        head = source.split("\n", 1)[0]
+        if "$" not in head and (after is not None or "$" not in source):
+            return None
+        one_line = item_map[1] - item_map[0] == 1 or (
+            after is not None and self.span(after)[0] == item_map[0] + 1
+        )
+        marker = _ITEM_MARKER.match(head)
+        if not one_line or marker is None or "$$" in head:
+            raise _Unsupported
+        return head[marker.end() :].strip()
+
+    def table(self, node: _Node, line_map: list[int]) -> None:
+        aligns = node.meta.get("alignments") or []
+        self.push("table_open", "table", 1, map=line_map)
+        for part in node.children:
+            if part.name not in ("thead", "tbody"):
+                raise _Unsupported
+            self.push(f"{part.name}_open", part.name, 1, map=self.span(part))
+            cell = "th" if part.name == "thead" else "td"
+            for row in part.children:
+                row_map = self.span(row)
+                self.push("tr_open", "tr", 1, map=row_map)
+                for i, td in enumerate(row.children):
+                    align = aligns[i] if i < len(aligns) else "none"
+                    attrs: dict[str, str | int | float] = {}
+                    if align in ("left", "right", "center"):
+                        attrs["style"] = f"text-align:{align}"
+                    self.push(f"{cell}_open", cell, 1, attrs=attrs, map=row_map)
+                    self.inline(td.children, "", row_map)
+                    self.push(f"{cell}_close", cell, -1)
+                self.push("tr_close", "tr", -1)
+            self.push(f"{part.name}_close", part.name, -1)
+        self.push("table_close", "table", -1)
+
+
+_INLINE_NAMES = frozenset(
+    {
+        "text",
+        "text_special",
+        "softbreak",
+        "hardbreak",
+        "em",
+        "strong",
+        "code_inline",
+        "link",
+        "autolink",
+        "image",
+        "html_inline",
+    }
+)
+
+
+def _line_count(text: str) -> int:
+    """markdown-it-py's ``lineMax``: lines, the empty one after a final newline not counted."""
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+
+
+def _shifted(tokens: list[Token], lines: int) -> list[Token]:
+    for token in tokens:
+        if token.map is not None:
+            token.map = [token.map[0] + lines, token.map[1] + lines]
+    return tokens
+
+
+def parse_tokens(text: str) -> list[Token]:
+    """``markdown_parser().parse(text)``'s tokens (``text`` with ``\\n`` line ends)."""
+    md = markdown_parser()
+    root = _tree(text)
+    if root is None or any(n.name == "definition" for n in root.children):
+        return md.parse(text)
+    nodes = root.children
+    data = text.encode()
+    newlines = [m.start() for m in re.finditer(b"\n", data)]
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    blocks = _Blocks(data, newlines)
+    line_max = _line_count(text)
+    starts = [blocks.span(n)[0] for n in nodes] + [line_max]
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        assert node.srcmap is not None
+        if b"$$" not in data[node.srcmap[0] : node.srcmap[1]]:
+            mark = len(blocks.out)
+            try:
+                end = starts[i + 1] if node.name.endswith("_list") else blocks.span(node)[1]
+                blocks.node(node, [starts[i], end])
+                i += 1
+                continue
+            except _Unsupported:
+                del blocks.out[mark:]
+                blocks.level = 0
+        # markdown-it-py from this block to the next one it is not needed for; ``$$``
+        # math may hold blank lines, so an odd count of ``$$`` pulls in the next block.
+        j = i + 1
+        region = data[node.srcmap[0] : node.srcmap[1]]
+        while j < len(nodes) and region.count(b"$$") % 2:
+            nxt = nodes[j].srcmap
+            assert nxt is not None
+            region = data[node.srcmap[0] : nxt[1]]
+            j += 1
+        lo, hi = starts[i], starts[j]
+        end_offset = line_starts[hi] if hi < len(line_starts) else len(text)
+        blocks.out.extend(_shifted(md.parse(text[line_starts[lo] : end_offset]), lo))
+        i = j
+    return blocks.out
+
+
+def parse_inline(text: str) -> list[Token]:
+    """``markdown_parser().parseInline(text)``'s tokens: one ``inline`` token."""
+    md = markdown_parser()
+    root = _tree(text) if "$" not in text and text == text.strip() else None
+    nodes = root.children if root is not None else []
+    if len(nodes) != 1 or nodes[0].name != "paragraph":
+        return md.parseInline(text)
+    try:
+        children = _Inline().nodes(nodes[0].children)
+    except _Unsupported:
+        return md.parseInline(text)
+    return [Token("inline", "", 0, content=text, map=[0, 1], children=children)]
