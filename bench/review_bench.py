@@ -1,35 +1,46 @@
-"""Benchmark: the review loop (get the next card, rate it) against the real server on
-SQLite, from concurrent clients on loopback, beside a bare FastAPI app that returns a
-constant (the ceiling), measured in the same run.
+"""Benchmark: the review loop (get the next card, rate it) against the real server, from
+concurrent clients on loopback, interleaved in one run with a bare FastAPI app that
+returns a constant (the ceiling).
 
-    .venv/bin/python bench/review_bench.py [--clients 32] [--seconds 10] [--questions 3000]
+    .venv/bin/python bench/review_bench.py [--clients 32] [--rounds 3] [--seconds 5]
+    .venv/bin/python bench/review_bench.py --db postgres --workers 2
 
 Each client is its own account (accounts on), so clients don't rate each other's cards.
 A round trip is GET /api/review/next then POST /api/review/rate; the ceiling's round trip
-is a GET and a POST to constant endpoints. Target (issue 3): at least half the ceiling's
-throughput, p99 under 50 ms at 32 clients.
+is a GET and a POST to constant endpoints. Both servers run under uvicorn with the same
+options (``--workers``, log level warning, demo workers off), on sockets this process
+binds to free ports (port 0) and hands over. The rounds alternate (app, ceiling, app,
+...), so a change in the machine's load falls on both. The clients run in a separate
+process (raw HTTP/1.1 keep-alive connections on asyncio), started per round, so their CPU
+is not charged to either server; each round prints the CPU time the servers and the
+client used per round trip. Targets (issue 19): at least half the ceiling's throughput,
+p99 under 50 ms at 32 clients.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-
-from import_bench import generate  # noqa: E402
 
 CEILING_APP = textwrap.dedent(
     """
@@ -45,149 +56,260 @@ CEILING_APP = textwrap.dedent(
         return {"ok": 1}
     """
 )
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+PG_ADMIN_URL = os.environ.get(
+    "IL_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
-def start(cmd: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def free_socket() -> socket.socket:
+    """A listening socket on a free loopback port, for uvicorn ``--fd``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def start_server(
+    target: str, sock: socket.socket, env: dict[str, str], workers: int, app_dir: str, probe: str
+) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--fd",
+        str(sock.fileno()),
+        "--app-dir",
+        app_dir,
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, pass_fds=(sock.fileno(),))
+    port = sock.getsockname()[1]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
         try:
-            httpx.get(url, timeout=1)
-            return proc
+            if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=2).status_code < 500:
+                return proc
         except httpx.HTTPError:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd} exited with {proc.returncode}") from None
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"{cmd} did not start")
+    raise RuntimeError(f"{' '.join(cmd)} did not start")
 
 
-async def sign_up(base: str, i: int) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=30)
-    page = await client.get("/signup")
-    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    await client.post(
-        "/signup",
-        data={
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live children."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids, total = [pid], 0.0
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pids += [int(c) for c in children]
+    return total
+
+
+async def sign_up(base: str, i: int) -> str:
+    """A new account with no daily new-card limit; its session cookie."""
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        page = await client.get("/signup")
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        form = {
             "csrf_token": token,
             "username": f"bench{i:03d}",
             "password": "benchmark-password",
             "next": "/",
-        },
-    )
-    await client.put("/api/settings", json={"new_per_day": 9999})
-    return client
-
-
-async def review_loop(client: httpx.AsyncClient, stop: float, latencies: list[float]) -> None:
-    while time.perf_counter() < stop:
-        t0 = time.perf_counter()
-        card = (await client.get("/api/review/next")).json()["card"]
-        if card is None:
-            return
-        body = {
-            "question_id": card["question"]["id"],
-            "rating": 3,
-            "version": card["version"],
-            "duration_ms": 1000,
         }
-        response = await client.post("/api/review/rate", json=body)
-        response.raise_for_status()
-        latencies.append(time.perf_counter() - t0)
+        response = await client.post("/signup", data=form)
+        if response.status_code >= 400:  # a 303 to the next page is the success
+            raise RuntimeError(f"sign-up: HTTP {response.status_code} {response.text[:300]}")
+        (await client.put("/api/settings", json={"new_per_day": 9999})).raise_for_status()
+        cookie = client.cookies.get("il_session")
+        if not cookie:
+            raise RuntimeError("sign-up gave no session cookie")
+        return cookie
 
 
-async def ceiling_loop(client: httpx.AsyncClient, stop: float, latencies: list[float]) -> None:
-    while time.perf_counter() < stop:
-        t0 = time.perf_counter()
-        (await client.get("/next")).raise_for_status()
-        (await client.post("/rate")).raise_for_status()
-        latencies.append(time.perf_counter() - t0)
+async def sign_up_all(base: str, n: int) -> list[str]:
+    return list(await asyncio.gather(*(sign_up(base, i) for i in range(n))))
 
 
-def report(name: str, latencies: list[float], seconds: float) -> float:
-    rate = len(latencies) / seconds
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    print(
-        f"{name:<9} {rate:9.0f} round trips/s   p50 {q[49] * 1000:6.1f} ms   "
-        f"p99 {q[98] * 1000:6.1f} ms   ({len(latencies)} round trips)"
+def run_round(
+    kind: str, port: int, cookies: list[str], seconds: float, server: subprocess.Popen[bytes]
+) -> dict[str, Any]:
+    job = json.dumps({"kind": kind, "port": port, "cookies": cookies, "seconds": seconds})
+    cpu0 = tree_cpu(server.pid)
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "review_client.py")],
+        input=job.encode(),
+        capture_output=True,
+        check=False,
     )
-    return rate
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} client failed:\n{done.stderr.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    result["server_cpu"] = tree_cpu(server.pid) - cpu0
+    return result
 
 
-async def measure(args: argparse.Namespace, app_url: str, ceiling_url: str) -> None:
-    clients = await asyncio.gather(*(sign_up(app_url, i) for i in range(args.clients)))
-    latencies: list[float] = []
-    stop = time.perf_counter() + args.seconds
-    await asyncio.gather(*(review_loop(c, stop, latencies) for c in clients))
-    for c in clients:
-        await c.aclose()
-    ceiling: list[float] = []
-    async with httpx.AsyncClient(base_url=ceiling_url, timeout=30) as c:
-        stop = time.perf_counter() + args.seconds
-        await asyncio.gather(*(ceiling_loop(c, stop, ceiling) for _ in range(args.clients)))
-    print(f"{args.clients} clients, {args.seconds:.0f} s each, {args.questions} questions")
-    app_rate = report("review", latencies, args.seconds)
-    ceiling_rate = report("ceiling", ceiling, args.seconds)
-    print(f"review / ceiling throughput: {app_rate / ceiling_rate:.2f} (target >= 0.5)")
+def summary(results: list[dict[str, Any]]) -> tuple[float, float, float, int, float, float]:
+    """(round trips/s, p50 ms, p99 ms, round trips, server and client CPU ms per trip)."""
+    latencies = [x for r in results for x in r["latencies"]]
+    n = len(latencies)
+    q = statistics.quantiles(latencies, n=100) if n > 1 else [0.0] * 99
+    seconds = sum(r["seconds"] for r in results)
+    per = 1000 / max(n, 1)
+    return (
+        n / seconds,
+        q[49] * 1000,
+        q[98] * 1000,
+        n,
+        sum(r["server_cpu"] for r in results) * per,
+        sum(r["cpu"] for r in results) * per,
+    )
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    """An empty database URL (a fresh PostgreSQL database, dropped after), or "" (SQLite)."""
+    if kind == "sqlite":
+        yield ""
+        return
+    import psycopg
+
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    name = f"il_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def note(text: str) -> None:
+    """Progress on stderr (the figures go to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def measure(args: argparse.Namespace, tmp: str, database_url: str) -> None:
+    from import_bench import generate
+
+    content = Path(tmp) / "content"
+    content.mkdir()
+    note(f"generating and importing {args.questions} questions")
+    generate(content, args.questions, 100)
+    env = dict(
+        os.environ,
+        IL_DATA_DIR=f"{tmp}/data",
+        IL_CONTENT_DIR=str(content),
+        IL_ACCOUNTS="true",
+        IL_WORKERS="0",
+        IL_SECRET_KEY=uuid.uuid4().hex,
+        # Every bench account signs up from 127.0.0.1 at once: lift the limits.
+        IL_AUTH_PER_MINUTE="10000",
+        IL_HASH_WAIT_SECONDS="60",
+    )
+    env.pop("IL_DATABASE_URL", None)
+    env["DATABASE_URL"] = database_url
+    subprocess.run(
+        [sys.executable, "-m", "app", "import"],
+        env=env,
+        cwd=REPO_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    (Path(tmp) / "ceiling.py").write_text(CEILING_APP)
+    note("starting the servers")
+    app_sock, ceiling_sock = free_socket(), free_socket()
+    ports = {"app": app_sock.getsockname()[1], "ceiling": ceiling_sock.getsockname()[1]}
+    servers = {
+        "app": start_server(
+            "app.main:app", app_sock, env, args.workers, str(REPO_ROOT), "/api/healthz"
+        ),
+        "ceiling": start_server("ceiling:app", ceiling_sock, env, args.workers, tmp, "/next"),
+    }
+    try:
+        note(f"signing up {args.clients} accounts")
+        cookies = asyncio.run(sign_up_all(f"http://127.0.0.1:{ports['app']}", args.clients))
+        load = os.getloadavg()[0]
+        print(
+            f"{args.db}, {args.workers} uvicorn worker(s), {args.clients} clients, "
+            f"{args.questions} questions, {args.rounds} x {args.seconds:.0f} s each, "
+            f"{os.cpu_count()} CPUs, load {load:.2f} at start"
+        )
+        note("measuring")
+        for kind in ("app", "ceiling"):  # warm-up, not counted
+            run_round(kind, ports[kind], cookies, 1.0, servers[kind])
+        results: dict[str, list[dict[str, Any]]] = {"app": [], "ceiling": []}
+        for i in range(args.rounds):
+            for kind in ("app", "ceiling"):
+                r = run_round(kind, ports[kind], cookies, args.seconds, servers[kind])
+                results[kind].append(r)
+                rate, p50, p99, n, scpu, ccpu = summary([r])
+                print(
+                    f"  round {i + 1} {kind:<8} {rate:7.0f} round trips/s  p50 {p50:6.1f} ms  "
+                    f"p99 {p99:6.1f} ms  CPU/trip: server {scpu:.2f} ms, client {ccpu:.2f} ms"
+                )
+        (app_rate, app50, app99, app_n, app_cpu, _), (top, top50, top99, top_n, top_cpu, _) = (
+            summary(results["app"]),
+            summary(results["ceiling"]),
+        )
+        print(
+            f"review   {app_rate:7.0f} round trips/s  p50 {app50:6.1f} ms  p99 {app99:6.1f} ms  "
+            f"({app_n} round trips, server CPU {app_cpu:.2f} ms each)"
+        )
+        print(
+            f"ceiling  {top:7.0f} round trips/s  p50 {top50:6.1f} ms  p99 {top99:6.1f} ms  "
+            f"({top_n} round trips, server CPU {top_cpu:.2f} ms each)"
+        )
+        ratio = app_rate / top
+        print(
+            f"review / ceiling throughput: {ratio:.2f} (target >= {TARGET_RATIO}: "
+            f"{verdict(ratio >= TARGET_RATIO)})"
+        )
+        print(
+            f"review p99: {app99:.1f} ms (target < {TARGET_P99_MS:.0f} ms at 32 clients: "
+            f"{verdict(app99 < TARGET_P99_MS)})"
+        )
+        print(f"load {os.getloadavg()[0]:.2f} at end")
+    finally:
+        for proc in servers.values():
+            proc.terminate()
+        for proc in servers.values():
+            proc.wait(timeout=30)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--questions", type=int, default=3000)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        content = Path(tmp) / "content"
-        content.mkdir()
-        generate(content, args.questions, 100)
-        env = dict(
-            os.environ, IL_DATA_DIR=f"{tmp}/data", IL_CONTENT_DIR=str(content), IL_ACCOUNTS="true"
-        )
-        # Every bench account signs up from 127.0.0.1 at once: lift the per-address limit.
-        env.update(IL_AUTH_PER_MINUTE="10000", IL_HASH_WAIT_SECONDS="60")
-        env.pop("DATABASE_URL", None)
-        subprocess.run(
-            [sys.executable, "-m", "app", "import"],
-            env=env,
-            cwd=REPO_ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (Path(tmp) / "ceiling.py").write_text(CEILING_APP)
-        app_port, ceiling_port = 8765, 8766
-        server = start(
-            [sys.executable, "-m", "app", "serve", "--no-import", "--port", str(app_port)],
-            env,
-            f"http://127.0.0.1:{app_port}/api/healthz",
-        )
-        ceiling = start(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                tmp,
-                "ceiling:app",
-                "--port",
-                str(ceiling_port),
-                "--log-level",
-                "warning",
-            ],
-            env,
-            f"http://127.0.0.1:{ceiling_port}/next",
-        )
-        try:
-            asyncio.run(
-                measure(args, f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{ceiling_port}")
-            )
-        finally:
-            server.terminate()
-            ceiling.terminate()
-            server.wait()
-            ceiling.wait()
+    with tempfile.TemporaryDirectory() as tmp, database(args.db) as url:
+        measure(args, tmp, url)
 
 
 if __name__ == "__main__":

@@ -25,23 +25,26 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
-from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from fsrs import State
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, ScalarSelect, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter, filtered_ids, question_conditions
 from app.models import Asked, Card, Interview, Question, QuestionTag, ReviewLog, User
 from app.study import plan
+from app.study.days import REVIEW_SOURCE as REVIEW_SOURCE
+from app.study.days import day_start, reviews_of, streak_from
+from app.study.days import iana_zones as iana_zones
+from app.study.days import streak_days as streak_days
+from app.study.days import study_day_bounds as study_day_bounds
+from app.study.days import user_zone as user_zone
 from app.study.plan import CardView, Focus, Target
 from app.study.scheduler import as_utc
 
 LEARN_AHEAD = dt.timedelta(minutes=20)
 NewCards = Literal["quota", "none", "all"]
-# ReviewLog.source of flashcard reviews (quizzes will log their own source).
-REVIEW_SOURCE = "review"
 
 
 @dataclass(frozen=True)
@@ -56,78 +59,17 @@ class QueueCounts:
     reviewed_today: int
 
 
-@cache
-def iana_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def user_zone(user: User) -> zoneinfo.ZoneInfo:
-    """The user's zone; UTC if the stored name is unknown on this machine (settings
-    validate it, but a database can move to a machine with an older tz database)."""
-    try:
-        return zoneinfo.ZoneInfo(user.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def _day_start(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
-
-
-def study_day_bounds(*, user: User, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The study day holding ``now`` as ``[start, end)`` in UTC (23 or 25 hours long
-    across a daylight-saving change)."""
-    zone = user_zone(user)
-    today = as_utc(now).astimezone(zone).date()
-    return _day_start(today, zone), _day_start(today + dt.timedelta(days=1), zone)
-
-
-def _reviews(user_id: int) -> ColumnElement[bool]:
-    return and_(ReviewLog.user_id == user_id, ReviewLog.source == REVIEW_SOURCE)
-
-
 def reviewed_between(
     session: Session, user_id: int, start: dt.datetime, end: dt.datetime, *, first: bool = False
 ) -> int:
     """Reviews in ``[start, end)``; with ``first``, only first reviews of new cards."""
     stmt = select(func.count(ReviewLog.id)).where(
-        _reviews(user_id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end
+        reviews_of(user_id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end
     )
     if first:
         # A first review stores SQL NULL before it (see review._log).
         stmt = stmt.where(ReviewLog.card_before.is_(None))
     return int(session.scalar(stmt) or 0)
-
-
-def streak_days(*, session: Session, user: User, now: dt.datetime) -> int:
-    """Consecutive study days with a review, ending today, or yesterday while today has
-    none yet (the streak is not lost before the day is over).
-
-    Walks back one indexed ``max(reviewed_at)`` query per study day in the streak.
-    """
-    zone = user_zone(user)
-    today = as_utc(now).astimezone(zone).date()
-    cursor = _day_start(today + dt.timedelta(days=1), zone)
-    expected: dt.date | None = None
-    streak = 0
-    while True:
-        last = session.scalar(
-            select(func.max(ReviewLog.reviewed_at)).where(
-                _reviews(user.id), ReviewLog.reviewed_at < cursor
-            )
-        )
-        if last is None:
-            return streak
-        day = last.astimezone(zone).date()
-        if expected is None:
-            if day < today - dt.timedelta(days=1):
-                return 0
-            expected = day
-        if day != expected:
-            return streak
-        streak += 1
-        expected = day - dt.timedelta(days=1)
-        cursor = _day_start(day, zone)
 
 
 def _has_card(user_id: int) -> ColumnElement[bool]:
@@ -162,41 +104,85 @@ def _new_quota(session: Session, user: User, now: dt.datetime) -> int:
     return max(0, user.new_per_day - started)
 
 
+def _count(stmt: Select[Any]) -> ScalarSelect[Any]:
+    return stmt.scalar_subquery()
+
+
 def queue_counts(
     *, session: Session, user: User, flt: QuestionFilter, now: dt.datetime
 ) -> QueueCounts:
-    """Today's counts for the user under ``flt`` (active questions only)."""
+    """Today's counts for the user under ``flt`` (active questions only), read with one
+    statement of scalar subqueries (plus the interview's cards when one is coming, and
+    one more per day of a streak longer than a day)."""
     now = as_utc(now)
     start, end = study_day_bounds(user=user, now=now)
-    due = session.scalar(
-        select(func.count(Card.id))
-        .join(Question, Question.id == Card.question_id)
-        .where(
-            Card.user_id == user.id,
-            Card.due < end,
-            Card.leech_at.is_(None),
-            *question_conditions(flt),
-        )
+    conditions = question_conditions(flt)
+    mine = select(func.count(Card.id)).join(Question, Question.id == Card.question_id)
+    today_logs = select(func.count(ReviewLog.id)).where(
+        reviews_of(user.id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end
     )
-    focus = load_focus(session=session, user=user, now=now)
-    if focus is not None:
-        # The interview's cards pulled forward into today (the count above has those due
-        # today by their own schedule).
-        due = int(due or 0) + sum(
-            plan.pulled(c, focus)
-            and c.due is not None
-            and c.due >= end
-            and focus.pull_to[c.question_id] < end
-            for c in focus_cards(session=session, user=user, flt=flt, focus=focus)
+    row = session.execute(
+        select(
+            _count(
+                mine.where(
+                    Card.user_id == user.id, Card.due < end, Card.leech_at.is_(None), *conditions
+                )
+            ),
+            _count(select(func.count()).select_from(Question).where(*conditions)),
+            _count(mine.where(Card.user_id == user.id, *conditions)),
+            # A first review stores SQL NULL before it (see review._log).
+            _count(today_logs.where(ReviewLog.card_before.is_(None))),
+            _count(today_logs),
+            _count(
+                select(func.max(ReviewLog.reviewed_at)).where(
+                    reviews_of(user.id), ReviewLog.reviewed_at < end
+                )
+            ),
+            _count(
+                select(func.max(ReviewLog.reviewed_at)).where(
+                    reviews_of(user.id), ReviewLog.reviewed_at < start
+                )
+            ),
+            _has_interview(user, now),
         )
-    new_left, available = new_left_today(session=session, user=user, flt=flt, now=now)
+    ).one()
+    due, total, carded, started, reviewed, last, before_today, interview = row
+    due = int(due or 0)
+    if interview:
+        focus = load_focus(session=session, user=user, now=now)
+        if focus is not None:
+            # The interview's cards pulled forward into today (the count above has those
+            # due today by their own schedule).
+            due += sum(
+                plan.pulled(c, focus)
+                and c.due is not None
+                and c.due >= end
+                and focus.pull_to[c.question_id] < end
+                for c in focus_cards(session=session, user=user, flt=flt, focus=focus)
+            )
+    available = int(total or 0) - int(carded or 0)
+    quota = max(0, user.new_per_day - int(started or 0))
+    stamps = (_aware(last), _aware(before_today))
     return QueueCounts(
-        due_today=int(due or 0),
-        new_left_today=new_left,
+        due_today=due,
+        new_left_today=min(quota, available),
         new_available=available,
-        streak_days=streak_days(session=session, user=user, now=now),
-        reviewed_today=reviewed_between(session, user.id, start, end),
+        streak_days=streak_from(session, user, now, stamps),
+        reviewed_today=int(reviewed or 0),
     )
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp read through a scalar subquery, as the column type gives it."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _has_interview(user: User, now: dt.datetime) -> Exists:
+    """The user has an interview on or after today (``load_focus`` then has work)."""
+    today = as_utc(now).astimezone(user_zone(user)).date()
+    return exists().where(Interview.user_id == user.id, Interview.date >= today)
 
 
 def _first_card(
@@ -267,14 +253,14 @@ def interview_focus(*, session: Session, interview: Interview, zone: zoneinfo.Zo
     # A time zone changed since could put the day it was added after the interview.
     first = min(planned_at.astimezone(zone).date(), interview.date)
     days = plan.spread(plan.focus_order(bank, tiers), first=first, interview=interview.date)
-    starts = {day: _day_start(day, zone) for day in set(days.values())}
+    starts = {day: day_start(day, zone) for day in set(days.values())}
     target = Target(
         interview_id=interview.id,
         company=interview.company,
         role=interview.role,
         stage=interview.stage,
         day=interview.date,
-        starts=_day_start(interview.date, zone),
+        starts=day_start(interview.date, zone),
         planned_at=planned_at,
     )
     return Focus(target=target, tiers=tiers, pull_to={q: starts[d] for q, d in days.items()})
@@ -343,8 +329,15 @@ def pick_next(
     study of cards already learned) or "all" (custom study that asked for new ones,
     past the limit)."""
     now = as_utc(now)
-    _, end = study_day_bounds(user=user, now=now)
-    focus = load_focus(session=session, user=user, now=now)
+    start, end = study_day_bounds(user=user, now=now)
+    started = (
+        select(func.count(ReviewLog.id))
+        .where(reviews_of(user.id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end)
+        .where(ReviewLog.card_before.is_(None))
+        .scalar_subquery()
+    )
+    interview, started_today = session.execute(select(_has_interview(user, now), started)).one()
+    focus = load_focus(session=session, user=user, now=now) if interview else None
     if focus is not None:
         cards = focus_cards(session=session, user=user, flt=flt, focus=focus)
         first = next(iter(plan.due_order(cards, focus, now=now, day_end=end)), None)
@@ -360,7 +353,7 @@ def pick_next(
     )
     if due is not None:
         return due.question_id, due
-    if new == "all" or (new == "quota" and _new_quota(session, user, now) > 0):
+    if new == "all" or (new == "quota" and user.new_per_day - int(started_today or 0) > 0):
         asked = _first_new_asked(session, user, flt, focus) if focus is not None else None
         if asked is not None:
             return asked, None
