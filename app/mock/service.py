@@ -51,8 +51,10 @@ class MockSpec:
     minutes: int = 30
 
 
-def _clean(value: str | None) -> str | None:
+def _clean(value: str | None, field: str) -> str | None:
     text = " ".join((value or "").split())
+    if not text.isprintable():
+        raise Unprocessable(_("%(field)s must not hold control characters"), field=field)
     return text or None
 
 
@@ -84,7 +86,7 @@ def _target(session: Session, user: User, spec: MockSpec) -> tuple[str | None, s
             )
         company, stage = interview.company, interview.stage
     else:
-        company, stage = _clean(spec.company), _clean(spec.stage)
+        company, stage = _clean(spec.company, "company"), _clean(spec.stage, "stage")
     if company is None:
         return None, stage
     spelled = pick.company_spelling(session, company)
