@@ -35,6 +35,7 @@ ALLOWED_LATIN = {
     "sgd",
     "fsrs",
     "anki",
+    "rmse",  # FSRS's fit metric, RMSE (bins), as Anki shows it
     "markdown",
     "api",
     "json",

@@ -6,6 +6,7 @@ test calls the worker's ``execute`` itself)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 
@@ -103,7 +104,12 @@ def test_with_few_reviews_the_section_simulates_the_workload(
     workload = done.select("table.fit-workload tbody tr")
     assert len(workload) == 6
     yours = [r for r in workload if "current" in (r.get("class") or [])]
-    assert len(yours) == 1 and text(yours[0], "th").startswith("90% · yours")
+    assert len(yours) == 1 and text(yours[0], "th").startswith("90%")
+    assert "yours" in text(yours[0], "th .marks")
+    best = [r for r in workload if "best" in (r.get("class") or [])]
+    assert len(best) == 1 and "least work" in text(best[0], "th .marks")
+    best_retention = re.match(r"\d+%", text(best[0], "th"))
+    assert best_retention is not None and best_retention[0] in text(done, "#fit-best")
     assert len(done.select("table.fit-workload thead th")) == 4  # durations known: minutes
     # The run holds the user's review log: no permalink, no run page.
     assert client.get(f"/api/runs/{run_id}").status_code == 404
