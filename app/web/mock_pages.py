@@ -123,13 +123,14 @@ def _timer(mock: MockInterview, attempt: MockAttempt) -> dict[str, Any]:
     """What the page's timers count from: the server's clock, not the browser's."""
     now = _now()
     shown = attempt.shown_at or now
+    # An answered question's clocks stop where its answer arrived.
     end = attempt.answered_at or now
     return {
         "now": now.isoformat(),
         "started": mock.created_at.isoformat(),
         "shown": shown.isoformat(),
         "elapsed_s": int((end - shown).total_seconds()),
-        "total_s": int((now - mock.created_at).total_seconds()),
+        "total_s": int((end - mock.created_at).total_seconds()),
         "share_s": service.share_s(mock),
         "limit_s": mock.limit_s,
     }
