@@ -8,7 +8,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app.claims.rules import Condition, RuleError, figure_names, parse_rule
+from app.claims.rule_parser import parse_rule
+from app.claims.rules import Condition, RuleError, figure_names
 from app.claims.spec import KINDS, CheckSpec, Kind, RunSpec
 from app.claims.texts import Text, TextError, missing_languages, read_text
 from app.claims.verdict import VERDICTS, TemplateError, template_fields

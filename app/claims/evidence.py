@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.claims.reasons import Reason, in_languages, status_reason
-from app.claims.rules import MissingFigure, figure_names, parse_rule
+from app.claims.rule_parser import parse_rule
+from app.claims.rules import MissingFigure, figure_names
 from app.claims.spec import CheckSpec, ClaimChecks, RunSpec
 from app.claims.spread import Evidence, Spread, spread_of
 from app.claims.texts import LANGUAGES, Text, read_text

@@ -27,7 +27,8 @@ one run). Aggregates don't nest.
 
 A tolerance widens a comparison: ``a == b ± t`` holds when |a − b| ≤ t, ``a <= b ± t``
 when a ≤ b + t, ``a >= b ± t`` when a ≥ b − t (``%`` makes t relative to |b|). The rule
-is parsed into a tree once, at import; nothing is ever ``eval``-ed. Evaluating against
+is parsed into a tree once, at import (``app.claims.rule_parser``); nothing is ever
+``eval``-ed. Evaluating against
 figures that lack a name (or hold NaN) raises :class:`MissingFigure`; an SD of fewer than
 two runs raises :class:`TooFewRuns` (the check is then undecided).
 """
@@ -35,12 +36,11 @@ two runs raises :class:`TooFewRuns` (the check is then undecided).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.claims.spread import AGGREGATES, Aggregate, Evidence, TooFewRuns, aggregate
+from app.claims.spread import Aggregate, Evidence, TooFewRuns, aggregate
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 
@@ -275,182 +275,3 @@ def shown_values(node: Condition, figures: Figures) -> str:
         except (MissingFigure, TooFewRuns):
             out.append(f"{c.left} {c.op} {c.right} (?)")
     return "; ".join(out)
-
-
-# ---- the parser -----------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"\s*(?:"
-    r"(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?)"
-    r"|(?P<op><=|>=|==|!=|\+-|[<>±()%*/+-])"
-    r")"
-)
-_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
-_KEYWORDS = {"and", "or", "not", "abs"}
-_AGGREGATE_NAMES: set[str] = set(AGGREGATES)
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: Literal["number", "name", "op", "end"]
-    text: str
-    column: int
-
-
-def _tokens(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        match = _TOKEN.match(text, pos)
-        if match is None or match.lastgroup is None:
-            column = pos + len(text[pos:]) - len(text[pos:].lstrip()) + 1
-            raise RuleError(f"unexpected character {text[column - 1]!r}", column)
-        kind = match.lastgroup
-        tokens.append(_Token(kind, match.group(kind), match.start(kind) + 1))  # type: ignore[arg-type]
-        pos = match.end()
-    tokens.append(_Token("end", "", len(text) + 1))
-    return tokens
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.tokens = _tokens(text)
-        self.i = 0
-        self.in_aggregate = False
-
-    @property
-    def token(self) -> _Token:
-        return self.tokens[self.i]
-
-    def take(self, *texts: str) -> _Token | None:
-        if self.token.kind in ("op", "name") and self.token.text in texts:
-            self.i += 1
-            return self.tokens[self.i - 1]
-        return None
-
-    def expect(self, text: str, what: str) -> None:
-        if self.take(text) is None:
-            raise RuleError(f"expected {what}, found {self._found()}", self.token.column)
-
-    def _found(self) -> str:
-        return "the end of the rule" if self.token.kind == "end" else repr(self.token.text)
-
-    def condition(self) -> Condition:
-        node = self.conjunct()
-        while self.take("or"):
-            node = Either(node, self.conjunct())
-        return node
-
-    def conjunct(self) -> Condition:
-        node = self.negation()
-        while self.take("and"):
-            node = Both(node, self.negation())
-        return node
-
-    def negation(self) -> Condition:
-        if self.take("not"):
-            return Not(self.negation())
-        if self.token.text == "(":
-            # "(" opens either a condition, "(a > 1 or b > 2)", or a term, "(a + b) / 2 > c":
-            # try the condition first and fall back to a comparison that starts with a term.
-            start, first_error = self.i, None
-            try:
-                self.i += 1
-                node = self.condition()
-                self.expect(")", "')'")
-                if self.token.kind != "op" or self.token.text == ")":
-                    return node
-            except RuleError as exc:
-                first_error = exc
-            self.i = start
-            try:
-                return self.comparison()
-            except RuleError as exc:
-                # Report whichever reading got further into the rule.
-                if first_error is not None and first_error.column > exc.column:
-                    raise first_error from None
-                raise
-        return self.comparison()
-
-    def comparison(self) -> Comparison:
-        left = self.sum()
-        token = self.token
-        if token.kind != "op" or token.text not in _COMPARISONS:
-            raise RuleError(
-                f"expected a comparison (< <= > >= == !=), found {self._found()}", token.column
-            )
-        self.i += 1
-        right = self.sum()
-        tolerance, relative = 0.0, False
-        if self.take("±", "+-"):
-            number = self.token
-            if number.kind != "number":
-                raise RuleError(
-                    f"expected a tolerance number, found {self._found()}", number.column
-                )
-            self.i += 1
-            tolerance = float(number.text)
-            relative = self.take("%") is not None
-        return Comparison(token.text, left, right, tolerance, relative)  # type: ignore[arg-type]
-
-    def sum(self) -> Term:
-        node = self.product()
-        while (op := self.take("+", "-")) is not None:
-            node = Arithmetic(op.text, node, self.product())
-        return node
-
-    def product(self) -> Term:
-        node = self.unary()
-        while (op := self.take("*", "/")) is not None:
-            node = Arithmetic(op.text, node, self.unary())
-        return node
-
-    def unary(self) -> Term:
-        token = self.token
-        if self.take("-"):
-            return Negative(self.unary())
-        if self.take("abs"):
-            self.expect("(", "'(' after abs")
-            node = self.sum()
-            self.expect(")", "')'")
-            return Abs(node)
-        if self.take("("):
-            node = self.sum()
-            self.expect(")", "')'")
-            return node
-        if (
-            token.kind == "name"
-            and token.text in _AGGREGATE_NAMES
-            and self.tokens[self.i + 1].text == "("
-        ):
-            if self.in_aggregate:
-                raise RuleError(f"{token.text}() inside another aggregate", token.column)
-            self.i += 2
-            self.in_aggregate = True
-            try:
-                node = self.sum()
-            finally:
-                self.in_aggregate = False
-            self.expect(")", "')'")
-            return Aggregated(token.text, node)  # type: ignore[arg-type]
-        if token.kind == "number":
-            self.i += 1
-            return Number(float(token.text))
-        if token.kind == "name" and token.text not in _KEYWORDS:
-            self.i += 1
-            return Figure(token.text)
-        raise RuleError(f"expected a figure or a number, found {self._found()}", token.column)
-
-
-def parse_rule(text: str) -> Condition:
-    """``text`` as a condition tree, or :class:`RuleError` naming the column."""
-    if not text.strip():
-        raise RuleError("the rule is empty", 1)
-    parser = _Parser(text)
-    node = parser.condition()
-    if parser.token.kind != "end":
-        raise RuleError(f"unexpected {parser._found()} after the rule", parser.token.column)
-    return node

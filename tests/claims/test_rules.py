@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from app.claims.rules import MissingFigure, RuleError, figure_names, parse_rule
+from app.claims.rule_parser import parse_rule
+from app.claims.rules import MissingFigure, RuleError, figure_names
 from app.claims.verdict import TemplateError, explain, judge, template_fields, used_figures
 
 # Binary-exact values, so that tolerance edges are exact too.
