@@ -78,6 +78,47 @@
     }
   }
 
+  // A category's name in lines of about `width` columns (a CJK character is two), so a
+  // phone shows it level instead of slanted off the canvas.
+  function wrap(text, width = 16) {
+    const size = (t) => [...t].reduce((n, ch) => n + (ch.codePointAt(0) >= 0x2e80 ? 2 : 1), 0);
+    const lines = [];
+    let line = "";
+    const add = (piece) => {
+      if (line.trim() && size(line + piece) > width) {
+        lines.push(line.trimEnd());
+        line = "";
+      }
+      line += piece;
+    };
+    for (const word of String(text).split(/(?<= )/)) {
+      if (size(word) <= width) add(word);
+      else for (const ch of word) add(ch);
+    }
+    if (line.trim()) lines.push(line.trimEnd());
+    return lines.length > 1 ? lines : (lines[0] || "");
+  }
+
+  // The legend: on a phone smaller swatches and text, so many series take fewer rows.
+  function legendOptions(narrow, pointStyle) {
+    return { display: true, position: "bottom",
+             // (A point style's radius is 0.7 × boxHeight: 7 px makes a 10 px mark.)
+             labels: { usePointStyle: pointStyle, boxWidth: narrow ? 10 : 40,
+                       boxHeight: narrow ? (pointStyle ? 7 : 10) : 12,
+                       padding: narrow ? 6 : 10, font: { size: narrow ? 11 : 13 },
+                       sort: (a, b) => a.datasetIndex - b.datasetIndex } };
+  }
+
+  // A plot squeezed by its legend (nine series on a phone) or too short for its rows
+  // (a horizontal bar chart) gets a taller box: the plot keeps at least `least` px.
+  function fitHeight(chart, canvas, least) {
+    const box = canvas.parentElement;
+    const plot = chart.chartArea ? chart.chartArea.height : least;
+    if (!box || plot >= least) return;
+    box.style.height = `${Math.ceil(box.clientHeight + least - plot)}px`;
+    chart.resize();
+  }
+
   // The x values of a bar chart, in order, over every series (a chart with one series
   // per category has one x in each).
   function barPositions(spec) {
@@ -123,11 +164,48 @@
     // Named categories are all written (slanted if need be); numbered bars (48 singular
     // values) show as many numbers as fit.
     const named = !!cats && positions.length <= 16;
+    // On a phone five or more named bars lie down: their names read level on the left,
+    // wrapped, instead of slanted and clipped under a squat plot.
+    const narrow = (canvas.parentElement ? canvas.parentElement.clientWidth : 800) < 600;
+    const horizontal = categorical && named && narrow && positions.length >= 5;
+    const WRAP = 20;
+    const valueKey = horizontal ? "x" : "y";
     const yTicks = {
-      maxTicksLimit: spec.log_y ? 6 : 8,
+      maxTicksLimit: spec.log_y ? 6 : narrow && horizontal ? 5 : 8,
       callback: (v) => format(Number(v), spec.unit),
+      // Lying bars' values run along the bottom: level, as many as fit.
+      ...(horizontal ? { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } : {}),
     };
-    new Chart(canvas, {
+    const categoryAxis = {
+      stacked: spec.stacked, title: { display: !!spec.x_label, text: spec.x_label },
+      ticks: horizontal
+        ? { autoSkip: false, font: { size: 12 }, callback(v) { return wrap(this.getLabelForValue(v), WRAP); } }
+        : named ? { autoSkip: false, maxRotation: narrow ? 50 : 60,
+                    callback(v) { return narrow ? wrap(this.getLabelForValue(v), 14) : this.getLabelForValue(v); } }
+          : { autoSkip: true, autoSkipPadding: 10, maxRotation: 0 },
+    };
+    const valueAxis = {
+      type: spec.log_y ? "logarithmic" : "linear", stacked: spec.stacked,
+      title: { display: !!spec.y_label, text: spec.y_label }, ticks: yTicks,
+      afterBuildTicks: spec.log_y ? (axis) => {
+        // A log axis: powers of ten when there are two, else round values (no
+        // crowded bound ticks like 0.0077 beside 0.008).
+        const mantissa = (v) => v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+        const decades = axis.ticks.filter((t) => Math.abs(mantissa(t.value) - 1) < 1e-9);
+        const round = axis.ticks.filter((t) => {
+          const m = mantissa(t.value);
+          return Math.abs(m - Math.round(m)) < 1e-9;
+        });
+        if (decades.length >= 2) axis.ticks = decades;
+        else if (round.length >= 2) axis.ticks = round;
+      } : undefined,
+    };
+    const lineX = { type: "linear", title: { display: !!spec.x_label, text: spec.x_label },
+                    ticks: { maxTicksLimit: 8, maxRotation: 0, autoSkipPadding: 10,
+                             callback: (v) => (cats ? labelOf(Number(v)) : sig(Number(v))) } };
+    const scales = horizontal ? { x: valueAxis, y: categoryAxis }
+      : { x: categorical ? categoryAxis : lineX, y: valueAxis };
+    const chart = new Chart(canvas, {
       type: kind,
       data: {
         labels: categorical ? positions.map(labelOf) : undefined,
@@ -136,38 +214,25 @@
       options: {
         animation: false,
         maintainAspectRatio: false,
+        indexAxis: horizontal ? "y" : "x",
         parsing: categorical ? undefined : false,
         plugins: {
-          legend: { display: true, position: "bottom",
-                    labels: { usePointStyle: !categorical,
-                              sort: (a, b) => a.datasetIndex - b.datasetIndex } },
-          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${format(c.parsed.y, spec.unit)}` } },
+          legend: legendOptions(narrow, !categorical),
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${format(c.parsed[valueKey], spec.unit)}` } },
         },
-        scales: {
-          x: categorical
-            ? { stacked: spec.stacked, title: { display: !!spec.x_label, text: spec.x_label },
-                ticks: named ? { autoSkip: false, maxRotation: 60 }
-                  : { autoSkip: true, autoSkipPadding: 10, maxRotation: 0 } }
-            : { type: "linear", title: { display: !!spec.x_label, text: spec.x_label },
-                ticks: { maxTicksLimit: 8, maxRotation: 0, autoSkipPadding: 10,
-                         callback: (v) => (cats ? labelOf(Number(v)) : sig(Number(v))) } },
-          y: { type: spec.log_y ? "logarithmic" : "linear", stacked: spec.stacked,
-               title: { display: !!spec.y_label, text: spec.y_label }, ticks: yTicks,
-               afterBuildTicks: spec.log_y ? (axis) => {
-                 // A log axis: powers of ten when there are two, else round values (no
-                 // crowded bound ticks like 0.0077 beside 0.008).
-                 const mantissa = (v) => v / 10 ** Math.floor(Math.log10(v) + 1e-9);
-                 const decades = axis.ticks.filter((t) => Math.abs(mantissa(t.value) - 1) < 1e-9);
-                 const round = axis.ticks.filter((t) => {
-                   const m = mantissa(t.value);
-                   return Math.abs(m - Math.round(m)) < 1e-9;
-                 });
-                 if (decades.length >= 2) axis.ticks = decades;
-                 else if (round.length >= 2) axis.ticks = round;
-               } : undefined },
-        },
+        scales,
       },
     });
+    // Lying bars: a row per category, tall enough for its name's lines (a grouped chart:
+    // for a bar per series too).
+    let rows = 0;
+    if (horizontal) {
+      const bars = spec.stacked ? 1
+        : Math.max(...positions.map((x) => spec.datasets.filter((d) => d.x.includes(x)).length));
+      const lines = Math.max(...positions.map((x) => [].concat(wrap(labelOf(x), WRAP)).length));
+      rows = positions.length * Math.max(15 * lines + 10, 14 + 10 * bars);
+    }
+    fitHeight(chart, canvas, Math.max(narrow ? 170 : 200, rows));
   }
 
   function drawResultCharts() {
@@ -204,7 +269,7 @@
         type: "line",
         data: { datasets: [] },
         options: { animation: false, parsing: false, maintainAspectRatio: false,
-                   plugins: { legend: { display: true, position: "bottom" } },
+                   plugins: { legend: legendOptions(canvas.parentElement.clientWidth < 600, false) },
                    scales: { x: { type: "linear" }, y: { ticks: { callback: (v) => sig(Number(v)) } } } },
       });
     }

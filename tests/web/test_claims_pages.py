@@ -16,6 +16,8 @@ from sqlalchemy import Engine
 
 from app.claims.highlight import quote_text
 from app.db import make_sessionmaker
+from app.demos import get_demo
+from app.i18n import translations
 from app.models import DemoRun
 from app.models.base import utcnow
 from app.runs.claims import queue_claim_runs
@@ -203,6 +205,8 @@ def test_every_reason_and_verdict_on_the_chinese_claims_page_is_chinese(
     text = page.select_one("#claims").get_text()  # type: ignore[union-attr]
     assert not REASON_WORDS.findall(text)
     assert "— 成立]" in text  # a half's verdict in its prefix
+    rank_title = get_demo("rank").title  # the demo a claim opens, by its Chinese title
+    assert translations("zh").gettext(rank_title) in text and rank_title not in text
     # The JSON keeps the English reason.
     claims = client.get("/api/claims").json()
     notes_en = [c["note"] for c in claims if c["note"]]
