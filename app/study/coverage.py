@@ -80,17 +80,31 @@ class Coverage:
 
 
 def recall_now(*, session: Session, user: User, now: dt.datetime) -> dict[str, float]:
-    """Retrievability now of each active question the user has a card for."""
-    fsrs_scheduler = scheduler.make_scheduler(user.desired_retention, user.fsrs_parameters)
-    cards = session.execute(
-        select(Card.question_id, Card.fsrs)
+    """Retrievability now of each active question the user has a card for.
+
+    fsrs's own formula (``Scheduler.get_card_retrievability``: whole days since the last
+    review, the user's decay), on the two fields it reads, taken out of the card's JSON
+    in SQL: thousands of cards without building an ``fsrs.Card`` for each."""
+    parameters = scheduler.make_scheduler(user.desired_retention, user.fsrs_parameters).parameters
+    decay = -parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    rows = session.execute(
+        select(
+            Card.question_id,
+            Card.fsrs["stability"].as_float(),
+            Card.fsrs["last_review"].as_string(),
+        )
         .join(Question, Question.id == Card.question_id)
         .where(Card.user_id == user.id, Question.archived_at.is_(None))
     ).all()
-    return {
-        qid: float(fsrs_scheduler.get_card_retrievability(scheduler.load(card, now=now), now))
-        for qid, card in cards
-    }
+    recall: dict[str, float] = {}
+    for qid, stability, last_review in rows:
+        if stability is None or last_review is None:
+            recall[qid] = 0.0
+            continue
+        elapsed = max(0, (now - dt.datetime.fromisoformat(last_review)).days)
+        recall[qid] = float((1 + factor * elapsed / stability) ** decay)
+    return recall
 
 
 def _matrix(

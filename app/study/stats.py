@@ -22,7 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsrs import State
-from sqlalchemy import func, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -101,45 +111,101 @@ def is_mature(card: dict[str, Any] | None) -> bool:
     return due - dt.datetime.fromisoformat(card["last_review"]) >= MATURE
 
 
-def activity(*, session: Session, user: User, start: dt.date, today: dt.date) -> list[DayActivity]:
-    """Reviews and seconds spent on each study day from ``start`` through ``today``."""
-    zone = user_zone(user)
-    rows = session.execute(
-        select(ReviewLog.reviewed_at, ReviewLog.duration_ms).where(
-            ReviewLog.user_id == user.id,
-            ReviewLog.source == REVIEW_SOURCE,
-            ReviewLog.reviewed_at >= day_start(user, start),
-            ReviewLog.reviewed_at < day_start(user, today + dt.timedelta(days=1)),
+def _hour_key(session: Session, shift_minutes: int) -> ColumnElement[Any]:
+    """``ReviewLog.reviewed_at`` less ``shift_minutes``, cut to the UTC hour, in SQL."""
+    at = ReviewLog.reviewed_at
+    if session.get_bind().dialect.name == "postgresql":
+        # Constants inline (shift_minutes is an int): the GROUP BY must repeat the same SQL.
+        shifted = at - literal_column(f"interval '{int(shift_minutes)} minutes'")
+        return func.date_trunc(
+            literal_column("'hour'"), func.timezone(literal_column("'UTC'"), shifted)
         )
-    ).all()
-    reviews: Counter[dt.date] = Counter()
-    millis: Counter[dt.date] = Counter()
-    for reviewed_at, duration_ms in rows:
-        day = reviewed_at.astimezone(zone).date()
-        reviews[day] += 1
-        millis[day] += duration_ms or 0
+    # SQLite keeps UTC as naive "YYYY-MM-DD HH:MM:SS[.ffffff]" text.
+    return func.strftime("%Y-%m-%d %H:00:00", at, f"-{shift_minutes} minutes")
+
+
+def activity(*, session: Session, user: User, start: dt.date, today: dt.date) -> list[DayActivity]:
+    """Reviews and seconds spent on each study day from ``start`` through ``today``.
+
+    Counted in SQL by hour (a year of reviews is tens of thousands of rows): each day of
+    the span starts at the same minute past a UTC hour (daylight saving moves whole
+    hours), so hours counted from that minute each fall within one study day."""
+    zone = user_zone(user)
     span = (today - start).days + 1
     days = [start + dt.timedelta(days=i) for i in range(span)]
+    starts = [day_start(user, d) for d in (*days, today + dt.timedelta(days=1))]
+    window = (
+        ReviewLog.user_id == user.id,
+        ReviewLog.source == REVIEW_SOURCE,
+        ReviewLog.reviewed_at >= starts[0],
+        ReviewLog.reviewed_at < starts[-1],
+    )
+    reviews: Counter[dt.date] = Counter()
+    millis: Counter[dt.date] = Counter()
+    minutes = {s.minute for s in starts}
+    if len(minutes) == 1 and all(s.second == s.microsecond == 0 for s in starts):
+        (shift,) = minutes
+        hour = _hour_key(session, shift).label("hour")
+        rows = session.execute(
+            select(hour, func.count(), func.sum(ReviewLog.duration_ms))
+            .where(*window)
+            .group_by(hour)
+        ).all()
+        for key, count, duration_ms in rows:
+            begun = key if isinstance(key, dt.datetime) else dt.datetime.fromisoformat(key)
+            begun = begun.replace(tzinfo=dt.UTC) + dt.timedelta(minutes=shift)
+            day = begun.astimezone(zone).date()
+            reviews[day] += int(count)
+            millis[day] += int(duration_ms or 0)
+    else:  # a zone whose offset moved by part of an hour in the span: row by row
+        for reviewed_at, duration_ms in session.execute(
+            select(ReviewLog.reviewed_at, ReviewLog.duration_ms).where(*window)
+        ):
+            day = reviewed_at.astimezone(zone).date()
+            reviews[day] += 1
+            millis[day] += duration_ms or 0
     return [DayActivity(d, reviews[d], millis[d] / 1000) for d in days]
 
 
+def _mature_before(session: Session) -> ColumnElement[bool]:
+    """SQL for ``is_mature(ReviewLog.card_before)``."""
+    before = ReviewLog.card_before
+    due, last = before["due"].as_string(), before["last_review"].as_string()
+    in_review = before["state"].as_integer() == int(State.Review)
+    if session.get_bind().dialect.name == "postgresql":
+        stamp = DateTime(timezone=True)
+        return and_(in_review, cast(due, stamp) - cast(last, stamp) >= MATURE)
+    # julianday is a double: a 21-day interval may come out a few microseconds short.
+    days = func.julianday(due) - func.julianday(last)
+    return and_(in_review, days >= MATURE / dt.timedelta(days=1) - 1e-8)
+
+
 def retention(*, session: Session, user: User, today: dt.date) -> list[Retention]:
-    """True retention for each of ``RETENTION_WINDOWS``."""
-    rows = session.execute(
-        select(ReviewLog.reviewed_at, ReviewLog.rating, ReviewLog.card_before).where(
+    """True retention for each of ``RETENTION_WINDOWS``, counted in SQL in one query."""
+    passed_rating = ReviewLog.rating > 1
+    columns = []
+    for days in RETENTION_WINDOWS:
+        since = (
+            ReviewLog.reviewed_at >= day_start(user, today - dt.timedelta(days=days - 1))
+            if days
+            else true()
+        )
+        columns += [
+            func.coalesce(func.sum(case((since, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(since, passed_rating), 1), else_=0)), 0),
+        ]
+    counts = session.execute(
+        select(*columns).where(
             ReviewLog.user_id == user.id,
             ReviewLog.source == REVIEW_SOURCE,
             ReviewLog.card_before.is_not(None),
+            _mature_before(session),
         )
-    ).all()
-    mature = [(at, rating) for at, rating, before in rows if is_mature(before)]
+    ).one()
     result = []
-    for days in RETENTION_WINDOWS:
-        since = day_start(user, today - dt.timedelta(days=days - 1)) if days else None
-        ratings = [r for at, r in mature if since is None or at >= since]
-        passed = sum(r > 1 for r in ratings)
-        rate = passed / len(ratings) if ratings else None
-        result.append(Retention(days, len(ratings), passed, rate))
+    for i, days in enumerate(RETENTION_WINDOWS):
+        total, passed = int(counts[2 * i]), int(counts[2 * i + 1])
+        result.append(Retention(days, total, passed, passed / total if total else None))
     return result
 
 
