@@ -4,10 +4,14 @@ field."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import MakeClient, csrf, soup
 from tests.web.test_accounts import error_text, sign_up
+from tests.web.test_claims_pages import CLAIMS
 from tests.web.test_plan_pages import in_days
 
 QLORA = "llm-sft-624f78fb"  # asked by 阿里国际; key terms 量化后的 LORA, 4-bit 量化, 4-bit, 4 倍
@@ -188,3 +192,31 @@ def test_the_pages_in_chinese(make_client: MakeClient) -> None:
     assert question.select_one("#progress").get_text() == "第 1 题，共 1 题"  # type: ignore[union-attr]
     response = client.post("/mock", data={"csrf_token": csrf(page), "count": "0"})
     assert "count 0 须在 1 到 20 之间" in error_text(response)
+
+
+def test_the_comparison_shows_the_answers_claims(
+    make_client: MakeClient, content_dir: Path
+) -> None:
+    (content_dir / "claims").mkdir()
+    shutil.copy(CLAIMS, content_dir / "claims" / CLAIMS.name)
+    client = make_client()
+    url = start(client, count="3", seed=SEED)  # QLORA comes second
+    for position in range(2):
+        page = soup(client.get(url))
+        form = page.select_one("form#answer-form")
+        assert form is not None
+        client.post(str(form["action"]), data={"csrf_token": csrf(page), "text": "4-bit"})
+        compare = soup(client.get(f"{url}/items/{position}"))
+        if position == 0:
+            grade = compare.select_one("form#grade-form")
+            assert grade is not None
+            client.post(str(grade["action"]), data={"csrf_token": csrf(compare), "rating": "3"})
+    section = compare.select_one("section#mock")
+    assert section is not None and section["data-question"] == QLORA
+    # The reference answer marks the claim's quote, with its badge and evidence popover.
+    assert compare.select('#reference .answer mark[data-claim="nf4-four-times-smaller"]')
+    assert compare.select_one("#claim-nf4-four-times-smaller[popover]") is not None
+    listed = [li["data-claim"] for li in compare.select("#claims-here li.claim-item")]
+    assert "nf4-four-times-smaller" in listed
+    demos = [a["href"] for a in compare.select("#related-demos a")]
+    assert "/demos/qlora_memory" in demos
