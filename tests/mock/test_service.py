@@ -21,6 +21,7 @@ from app.mock import pick, service
 from app.mock.report import attempt_history, mock_report
 from app.models import Card, Interview, MockInterview, ReviewLog, User
 from app.study import review
+from app.study.interviews import delete_interview
 from app.users.service import local_user
 from tests.conftest import SEED
 
@@ -137,6 +138,10 @@ def test_the_interview_from_the_plan_sets_company_and_stage(session: Session, us
     with pytest.raises(NotFound) as missing:
         start(session, user, interview_id=interview.id + 1)
     assert missing.value.field == "interview_id"
+    # Deleting the interview keeps the mock interview and its answers.
+    delete_interview(session=session, user=user, interview_id=interview.id)
+    session.refresh(mock)
+    assert mock.interview_id is None and len(mock.attempts) == 3
 
 
 def test_bad_choices_name_their_field(session: Session, user: User) -> None:
