@@ -29,7 +29,12 @@ def test_keep_a_note_and_your_own_answer(server: Server, browser: Any, size: str
     page = context.new_page()
     page.emulate_media(color_scheme="dark" if size == "phone" else "light")
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
 
     page.goto(server.url + QUESTION)
     bank_text = page.locator("article > section.answer").inner_text()
