@@ -33,7 +33,10 @@ class Chapter(Base):
 class Question(Base):
     __tablename__ = "questions"
     # Bank order (new cards are introduced in it).
-    __table_args__ = (Index("ix_questions_source_file_position", "source_file", "position"),)
+    __table_args__ = (
+        Index("ix_questions_source_file_position", "source_file", "position"),
+        Index("ix_questions_archived_at_id", "archived_at", "id"),  # active ids (0016)
+    )
 
     # Stable id: "<chapter slug>-<hash of the title>", or pinned with <!-- id: slug -->.
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
