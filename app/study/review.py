@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fsrs import Rating, State
-from sqlalchemy import insert, null, select, update
+from sqlalchemy import and_, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -302,12 +302,18 @@ def rate(
             f"duration_ms {duration_ms} must be between 0 and {MAX_DURATION_MS}",
             field="duration_ms",
         )
-    question = session.get(Question, question_id)
-    if question is None or question.archived_at is not None:
-        state = "does not exist" if question is None else "is archived"
-        raise NotFound(f"question {question_id!r} {state}", field="question_id")
     user_id, retention, weights = user.id, user.desired_retention, user.fsrs_parameters
-    row = _card(session, user_id, question_id)
+    # The question's state and the user's card in one statement (not the whole question).
+    found = session.execute(
+        select(Question.archived_at, Card)
+        .outerjoin(Card, and_(Card.question_id == Question.id, Card.user_id == user_id))
+        .where(Question.id == question_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None or found[0] is not None:
+        state = "does not exist" if found is None else "is archived"
+        raise NotFound(f"question {question_id!r} {state}", field="question_id")
+    row: Card | None = found[1]
     if row is None and version != 0 or row is not None and row.version != version:
         return _already_rated(session, user, question_id, version)
     before = dict(row.fsrs) if row is not None else None

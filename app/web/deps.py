@@ -16,8 +16,11 @@ from app.errors import Unauthorized
 from app.models import User
 from app.users.service import local_user, signed_in_user
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency
+# in the thread pool, a hop that costs more than the work (see the review bench).
 
-def get_settings_dep(request: Request) -> Settings:
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -28,7 +31,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     templates: Jinja2Templates = request.app.state.templates
     return templates
 
@@ -55,7 +58,7 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
 CurrentUserDep = Annotated[User, Depends(get_current_user)]
 
 
-def get_filter(
+async def get_filter(
     company: Annotated[list[str] | None, Query(description="Companies (any of)")] = None,
     role: Annotated[list[str] | None, Query(description="Roles (any of)")] = None,
     stage: Annotated[list[str] | None, Query(description="Stages, e.g. 一面 (any of)")] = None,

@@ -1,0 +1,85 @@
+"""The review loop's database work per round trip stays small (issue 19): the counts are
+one statement, picking the next card at most three, a rating one read and its writes.
+Counted on the engine, so an added query per request fails here before the bench."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fsrs import Rating
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.models import User
+from app.study import review
+from app.study.days import streak_days
+from tests.study.conftest import ALL, DAY, MINUTE, T0, qid, rate
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements ``session`` sends while the block runs."""
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_queue_counts_is_one_statement_without_an_interview(session: Session, user: User) -> None:
+    rate(session, user, qid(session, "问题一"), Rating.Good, T0)
+    with statements(session) as seen:
+        counts = review.queue_counts(session=session, user=user, flt=ALL, now=T0 + MINUTE)
+    assert seen == ["SELECT"]
+    assert (counts.reviewed_today, counts.new_available, counts.streak_days) == (1, 4, 1)
+
+
+def test_next_card_and_rating_stay_within_their_statement_budget(
+    session: Session, user: User
+) -> None:
+    with statements(session) as seen:
+        shown = review.next_card(session=session, user=user, flt=ALL, now=T0)
+    assert shown is not None
+    # The interview check with today's starts, the due card, the first new question.
+    assert len(seen) <= 3, seen
+    with statements(session) as seen:
+        review.rate(
+            session=session,
+            user=user,
+            question_id=shown.question_id,
+            rating=3,
+            version=shown.version,
+            duration_ms=1000,
+            now=T0,
+        )
+    # One read (question state and card), the card and its log written.
+    assert seen.count("SELECT") == 1, seen
+    assert seen.count("INSERT") + seen.count("UPDATE") == 2, seen
+
+
+def test_the_streak_read_with_the_counts_matches_the_day_by_day_walk(
+    session: Session, user: User
+) -> None:
+    titles = ["问题一", "问题二", "问题三", "问题四"]
+    for days_ago, title in enumerate(titles):
+        rate(session, user, qid(session, title), Rating.Easy, T0 + 3 * DAY - days_ago * DAY)
+    for now in (T0 + 3 * DAY, T0 + 4 * DAY, T0 + 5 * DAY, T0 + 2 * DAY + MINUTE):
+        counts = review.queue_counts(session=session, user=user, flt=ALL, now=now)
+        assert counts.streak_days == streak_days(session=session, user=user, now=now)
+    assert (
+        review.queue_counts(session=session, user=user, flt=ALL, now=T0 + 3 * DAY).streak_days == 4
+    )
+    assert (
+        review.queue_counts(session=session, user=user, flt=ALL, now=T0 + 4 * DAY).streak_days == 4
+    )
+    assert (
+        review.queue_counts(session=session, user=user, flt=ALL, now=T0 + 5 * DAY).streak_days == 0
+    )
