@@ -13,8 +13,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from app.bank import import_bank
+from app.cli import cli
 from app.config import Settings
 from app.content.filters import QuestionFilter
 from app.db import make_sessionmaker
@@ -244,3 +246,24 @@ def test_the_cached_deck_follows_the_notes(source: Engine, fresh: Engine) -> Non
         _save(session, bank_ids(session)[0], note="改过的笔记")
         edited, _ = anki_cache.deck_version(session=session, flt=flt, user=user)
     assert len({bank_only, with_note, edited}) == 3
+
+
+def test_the_command_line_deck_has_the_local_users_notes_unless_bank_only(
+    source: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IL_DATA_DIR", str(tmp_path / "source"))
+    monkeypatch.setenv("IL_CONTENT_DIR", str(tmp_path / "content"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with make_sessionmaker(source)() as session:
+        first = bank_ids(session)[0]
+    runner = CliRunner()
+    backs: dict[tuple[str, ...], str] = {}
+    for flag in ([], ["--bank-only"], ["--user", "nobody"]):
+        out = tmp_path / f"deck{len(backs)}.apkg"
+        result = runner.invoke(cli, ["export", "anki", "--out", str(out), *flag])
+        if flag == ["--user", "nobody"]:
+            assert result.exit_code == 1 and "no user named 'nobody'" in result.output
+            continue
+        assert result.exit_code == 0, result.output
+        backs[tuple(flag)] = read_apkg(out.read_bytes(), tmp_path).notes[first].fields[1]
+    assert "my-note" in backs[()] and "my-note" not in backs[("--bank-only",)]
