@@ -30,6 +30,7 @@ PARSER_MODULES = (
     "model",
     "parser",
     "render",
+    "rs_inline",
     "rs_tokens",
     "sanitize",
     "tags",

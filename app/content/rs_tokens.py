@@ -27,22 +27,14 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import cache
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from markdown_it.token import Token
 
 from app.content.markdown import markdown_parser
+from app.content.rs_inline import INLINE_NAMES, Inline, Nesting, RsNode, Unsupported, new_token
 
 __all__ = ["available", "parse_inline", "parse_tokens"]
-
-Nesting = Literal[-1, 0, 1]
-
-
-class _Node(Protocol):
-    name: str
-    children: Sequence[_Node]
-    srcmap: tuple[int, int] | None
-    meta: dict[str, Any]
 
 
 @cache
@@ -58,7 +50,7 @@ def available() -> bool:
     return _rust() is not None
 
 
-def _tree(text: str) -> _Node | None:
+def _tree(text: str) -> RsNode | None:
     """The Rust syntax tree, or None without markdown-it-pyrs or when it panics (0.4.0
     does on ``[a\\n```py`\\nb``: a link label over a broken fence; found by
     ``tests/content/test_properties.py``). A panic prints Rust's message to stderr."""
@@ -66,7 +58,7 @@ def _tree(text: str) -> _Node | None:
     if rust is None or "\0" in text or "\r" in text:
         return None
     try:
-        tree: _Node = rust.tree(text)
+        tree: RsNode = rust.tree(text)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # pyo3's PanicException derives from BaseException only
@@ -74,122 +66,8 @@ def _tree(text: str) -> _Node | None:
     return tree
 
 
-class _Unsupported(Exception):
-    """A node this module does not convert: markdown-it-py tokenizes its block."""
-
-
-# A link (or image) destination kept as it is: markdown-it-py would percent-encode
-# anything else, and drops some schemes.
-_PLAIN_URL = re.compile(r"^(?:(?:https?|mailto):|[^:]*$)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*$")
 _HEADING_MARKUP = {"=": "=", "-": "-"}
 _ITEM_MARKER = re.compile(r"^[ \t]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
-
-
-def _token(
-    type_: str,
-    tag: str,
-    nesting: Nesting,
-    level: int,
-    block: bool,
-    *,
-    content: str = "",
-    attrs: dict[str, str | int | float] | None = None,
-    map: list[int] | None = None,  # noqa: A002 (Token's own name)
-    children: list[Token] | None = None,
-    markup: str = "",
-    info: str = "",
-    hidden: bool = False,
-) -> Token:
-    """``Token(...)`` without its dataclass ``__init__``/``__post_init__`` (twice as fast;
-    a bank makes a million tokens)."""
-    token = Token.__new__(Token)
-    token.type, token.tag, token.nesting, token.level, token.block = (
-        type_,
-        tag,
-        nesting,
-        level,
-        block,
-    )
-    token.attrs = {} if attrs is None else attrs
-    token.map, token.children, token.content = map, children, content
-    token.markup, token.info, token.meta, token.hidden = markup, info, {}, hidden
-    return token
-
-
-def _url(url: object) -> str:
-    if not isinstance(url, str) or not _PLAIN_URL.match(url):
-        raise _Unsupported
-    return url
-
-
-class _Inline:
-    """Inline nodes -> markdown-it-py's inline tokens (adjacent text joined)."""
-
-    def __init__(self) -> None:
-        self.out: list[Token] = []
-        self.level = 0
-
-    def push(self, type_: str, tag: str, nesting: Nesting, **kw: Any) -> Token:
-        if nesting < 0:
-            self.level -= 1
-        token = _token(type_, tag, nesting, self.level, False, **kw)
-        if nesting > 0:
-            self.level += 1
-        self.out.append(token)
-        return token
-
-    def text(self, content: str) -> None:
-        if not content:
-            return
-        last = self.out[-1] if self.out else None
-        if last is not None and last.type == "text":
-            last.content += content
-        else:
-            self.push("text", "", 0, content=content)
-
-    def nodes(self, nodes: Sequence[_Node]) -> list[Token]:
-        for node in nodes:
-            self.node(node)
-        return self.out
-
-    def node(self, node: _Node) -> None:
-        name, meta = node.name, node.meta
-        if name in ("text", "text_special"):
-            self.text(meta["content"])
-        elif name in ("softbreak", "hardbreak"):
-            self.push(name, "br", 0)
-        elif name in ("em", "strong"):
-            markup = meta["marker"] * (2 if name == "strong" else 1)
-            self.push(f"{name}_open", name, 1, markup=markup)
-            self.nodes(node.children)
-            self.push(f"{name}_close", name, -1, markup=markup)
-        elif name == "code_inline":
-            content = "".join(c.meta["content"] for c in node.children)
-            self.push("code_inline", "code", 0, content=content, markup="`" * meta["marker_len"])
-        elif name == "link":
-            attrs: dict[str, str | int | float] = {"href": _url(meta["url"])}
-            if meta.get("title") is not None:
-                attrs["title"] = meta["title"]
-            self.push("link_open", "a", 1, attrs=attrs)
-            self.nodes(node.children)
-            self.push("link_close", "a", -1)
-        elif name == "autolink":
-            url = _url(meta["url"])
-            if not url.startswith(("http://", "https://")):
-                raise _Unsupported
-            self.push("link_open", "a", 1, attrs={"href": url}, markup="autolink", info="auto")
-            self.text(url)
-            self.push("link_close", "a", -1, markup="autolink", info="auto")
-        elif name == "image":
-            attrs = {"src": _url(meta["url"]), "alt": ""}
-            if meta.get("title") is not None:
-                attrs["title"] = meta["title"]
-            children = _Inline().nodes(node.children)
-            self.push("image", "img", 0, attrs=attrs, children=children)
-        elif name == "html_inline":
-            self.push("html_inline", "", 0, content=meta["content"])
-        else:
-            raise _Unsupported
 
 
 class _Blocks:
@@ -205,17 +83,17 @@ class _Blocks:
     def line(self, offset: int) -> int:
         return bisect_left(self.newlines, offset)
 
-    def span(self, node: _Node) -> list[int]:
+    def span(self, node: RsNode) -> list[int]:
         if node.srcmap is None:
-            raise _Unsupported
+            raise Unsupported
         start, end = node.srcmap
         return [self.line(start), self.line(max(start, end - 1)) + 1]
 
-    def source(self, node: _Node) -> str:
+    def source(self, node: RsNode) -> str:
         assert node.srcmap is not None
         return self.data[node.srcmap[0] : node.srcmap[1]].decode()
 
-    def at_end(self, node: _Node, content: str) -> str:
+    def at_end(self, node: RsNode, content: str) -> str:
         """A block running to the end of a file with no final newline has none in its
         content for markdown-it-py; markdown-it-pyrs adds one."""
         assert node.srcmap is not None
@@ -226,24 +104,24 @@ class _Blocks:
     def push(self, type_: str, tag: str, nesting: Nesting, **kw: Any) -> Token:
         if nesting < 0:
             self.level -= 1
-        token = _token(type_, tag, nesting, self.level, True, **kw)
+        token = new_token(type_, tag, nesting, self.level, True, **kw)
         if nesting > 0:
             self.level += 1
         self.out.append(token)
         return token
 
     def inline(
-        self, nodes: Sequence[_Node], content: str, line_map: list[int] | None, math: bool = False
+        self, nodes: Sequence[RsNode], content: str, line_map: list[int] | None, math: bool = False
     ) -> None:
         """``math``: ``content`` (exactly markdown-it-py's inline source) holds a ``$``,
         so markdown-it-py's own inline parser (with dollar math) reads it."""
         if math:
             children = markdown_parser().parseInline(content)[0].children or []
         else:
-            children = _Inline().nodes(nodes)
+            children = Inline().nodes(nodes)
         self.push("inline", "", 0, content=content, map=line_map, children=children)
 
-    def node(self, node: _Node, line_map: list[int] | None = None) -> None:
+    def node(self, node: RsNode, line_map: list[int] | None = None) -> None:
         name, meta = node.name, node.meta
         line_map = line_map or self.span(node)
         if name == "paragraph":
@@ -253,12 +131,12 @@ class _Blocks:
             # line in a list (the item's indentation removed); elsewhere the whole block
             # goes to markdown-it-py.
             if math and not (self.level == 0 or (self.in_list and "\n" not in source)):
-                raise _Unsupported
+                raise Unsupported
             self.push("paragraph_open", "p", 1, map=line_map)
             self.inline(node.children, source.strip(), line_map, math)
             self.push("paragraph_close", "p", -1)
         elif "$" in self.source(node) and name not in ("bullet_list", "ordered_list"):
-            raise _Unsupported  # headings, cells and quotes with math: markdown-it-py
+            raise Unsupported  # headings, cells and quotes with math: markdown-it-py
         elif name in ("heading", "lheading"):
             tag = f"h{meta['level']}"
             markup = _HEADING_MARKUP.get(meta.get("marker", ""), "#" * meta["level"])
@@ -289,9 +167,9 @@ class _Blocks:
         elif name == "table":
             self.table(node, line_map)
         else:
-            raise _Unsupported
+            raise Unsupported
 
-    def list_block(self, node: _Node, line_map: list[int]) -> None:
+    def list_block(self, node: RsNode, line_map: list[int]) -> None:
         ordered = node.name == "ordered_list"
         tag = "ol" if ordered else "ul"
         marker = node.meta["marker"]
@@ -301,20 +179,20 @@ class _Blocks:
         self.push(f"{node.name}_open", tag, 1, map=line_map, markup=marker, attrs=attrs)
         for item in node.children:
             if item.name != "list_item":
-                raise _Unsupported
+                raise Unsupported
             item_map = self.span(item)
             info = self.source(item).lstrip().split(marker, 1)[0] if ordered else ""
             self.push("list_item_open", "li", 1, map=item_map, markup=marker, info=info)
-            run: list[_Node] = []
+            run: list[RsNode] = []
             first = True
             for child in [*item.children, None]:
-                if child is not None and child.name in _INLINE_NAMES:
+                if child is not None and child.name in INLINE_NAMES:
                     run.append(child)
                     continue
                 if run:  # a tight list's paragraph: hidden, its text straight in the <li>
                     content = self.run_with_math(item, item_map, child) if first else None
                     if content is None and not first and "$" in self.source(item):
-                        raise _Unsupported
+                        raise Unsupported
                     self.push("paragraph_open", "p", 1, map=item_map, hidden=True)
                     self.inline(run, content or "", item_map, content is not None)
                     self.push("paragraph_close", "p", -1, hidden=True)
@@ -327,10 +205,10 @@ class _Blocks:
             self.push("list_item_close", "li", -1, markup=marker)
         self.push(f"{node.name}_close", tag, -1, markup=marker)
 
-    def run_with_math(self, item: _Node, item_map: list[int], after: _Node | None) -> str | None:
+    def run_with_math(self, item: RsNode, item_map: list[int], after: RsNode | None) -> str | None:
         """The source of a tight item's leading text when it holds a ``$``: its first line
         after the marker, if the text is on that line alone; ``None`` when it has no
-        ``$``. Anything else is markdown-it-py's (``_Unsupported``)."""
+        ``$``. Anything else is markdown-it-py's (``Unsupported``)."""
         source = self.source(item)
         head = source.split("\n", 1)[0]
         if "$" not in head and (after is not None or "$" not in source):
@@ -340,15 +218,15 @@ class _Blocks:
         )
         marker = _ITEM_MARKER.match(head)
         if not one_line or marker is None or "$$" in head:
-            raise _Unsupported
+            raise Unsupported
         return head[marker.end() :].strip()
 
-    def table(self, node: _Node, line_map: list[int]) -> None:
+    def table(self, node: RsNode, line_map: list[int]) -> None:
         aligns = node.meta.get("alignments") or []
         self.push("table_open", "table", 1, map=line_map)
         for part in node.children:
             if part.name not in ("thead", "tbody"):
-                raise _Unsupported
+                raise Unsupported
             self.push(f"{part.name}_open", part.name, 1, map=self.span(part))
             cell = "th" if part.name == "thead" else "td"
             for row in part.children:
@@ -365,23 +243,6 @@ class _Blocks:
                 self.push("tr_close", "tr", -1)
             self.push(f"{part.name}_close", part.name, -1)
         self.push("table_close", "table", -1)
-
-
-_INLINE_NAMES = frozenset(
-    {
-        "text",
-        "text_special",
-        "softbreak",
-        "hardbreak",
-        "em",
-        "strong",
-        "code_inline",
-        "link",
-        "autolink",
-        "image",
-        "html_inline",
-    }
-)
 
 
 def _line_count(text: str) -> int:
@@ -420,7 +281,7 @@ def parse_tokens(text: str) -> list[Token]:
                 blocks.node(node, [starts[i], end])
                 i += 1
                 continue
-            except _Unsupported:
+            except Unsupported:
                 del blocks.out[mark:]
                 blocks.level = 0
         # markdown-it-py from this block to the next one it is not needed for; ``$$``
@@ -447,7 +308,7 @@ def parse_inline(text: str) -> list[Token]:
     if len(nodes) != 1 or nodes[0].name != "paragraph":
         return md.parseInline(text)
     try:
-        children = _Inline().nodes(nodes[0].children)
-    except _Unsupported:
+        children = Inline().nodes(nodes[0].children)
+    except Unsupported:
         return md.parseInline(text)
     return [Token("inline", "", 0, content=text, map=[0, 1], children=children)]
