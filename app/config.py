@@ -87,11 +87,22 @@ def session_secret(settings: Settings) -> str:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
     if not path.exists():
+        import os
         import secrets
+        import tempfile
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Written whole, then linked into place only if absent: uvicorn --workers starts
+        # processes at once, and they must all sign with the first key, never read half.
+        fd, tmp = tempfile.mkstemp(dir=settings.data_dir, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 
