@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
-
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.i18n import LANGUAGES, negotiate, set_language
 
 LANG_COOKIE = "lang"
+_LANG_COOKIE_BYTES = LANG_COOKIE.encode() + b"="
 
 
 class LanguageMiddleware:
-    """Chooses the language from the ``lang`` cookie, else ``Accept-Language``."""
+    """Chooses the language from the ``lang`` cookie, else ``Accept-Language``. Reads
+    only the two headers it needs, and parses cookies only when one is named ``lang``
+    (every request passes here)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            cookie = SimpleCookie(headers.get("cookie", ""))
-            chosen = cookie[LANG_COOKIE].value if LANG_COOKIE in cookie else ""
-            language = chosen if chosen in LANGUAGES else negotiate(headers.get("accept-language"))
+            chosen, accept = "", None
+            for key, value in scope["headers"]:
+                if key == b"cookie" and _LANG_COOKIE_BYTES in value:
+                    chosen = cookie_parser(value.decode("latin-1")).get(LANG_COOKIE, "")
+                elif key == b"accept-language":
+                    accept = value.decode("latin-1")
+            language = chosen if chosen in LANGUAGES else negotiate(accept)
             set_language(language)
             scope.setdefault("state", {})["language"] = language
         await self.app(scope, receive, send)
