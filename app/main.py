@@ -139,8 +139,8 @@ def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
     routers = (
         pages,
         study_pages,
-        stats_pages,
         fit_pages,
+        stats_pages,
         quiz_pages,
         mock_pages,
         mock_api,

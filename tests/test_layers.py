@@ -43,6 +43,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("claims", ("app.claims",)),  # claim files, the rule language, verdicts from stored runs
     ("bank", ("app.bank",)),  # imports the questions, then their claims, in one transaction
     ("sources", ("app.sources",)),  # folders, files, archives, git URLs imported as sources
+    # Hidden jobs the demo workers run beside the demos (the FSRS fit): the demos'
+    # catalogue types, no torch at import; runs refuse their permalinks, workers find them.
+    ("jobs", ("app.jobs",)),
     ("runs", ("app.runs",)),  # a run's life (lifecycle: the one writer of its status)
     ("worker", ("app.worker",)),  # execute a run; local pool; Celery
     ("features", ("app.study", "app.quiz", "app.export", "app.users", "app.mock")),
@@ -55,9 +58,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "app.main",
             "app.cli",
-    # Hidden jobs the demo workers run beside the demos (the FSRS fit): the demos'
-    # catalogue types, no torch at import; runs refuse their permalinks, workers find them.
-    ("jobs", ("app.jobs",)),
             "app.__main__",
             "app.claims.cli",
             "app.runs.cli",
