@@ -15,8 +15,6 @@ from app.bank import import_bank
 from app.config import Settings
 from app.db import alembic_config, make_engine, make_sessionmaker
 from app.models import Asked, Card, Chapter, Question
-from app.study.review import rate
-from app.users.service import local_user
 from tests.conftest import SEED
 from tests.sources.test_identity import CHAPTER
 
@@ -58,16 +56,25 @@ def test_absolute_chapter_ids_are_migrated_with_their_cards(
                 select(Question.id).where(Question.source_file == "/" + key)
             ).all()
             assert old_ids and all(i.startswith("tmp-") for i in old_ids), old_ids
-            user = local_user(session=session)
+        # Cards as 0011 stored them, written in SQL: today's models have columns
+        # (users.fsrs_parameters, ...) that a database at 0011 lacks.
+        with engine.begin() as conn:
+            user_id = conn.execute(
+                text(
+                    "INSERT INTO users (username, is_local, created_at, new_per_day,"
+                    " desired_retention, timezone) VALUES ('local', :t, :now, 20, 0.9, 'UTC')"
+                    " RETURNING id"
+                ),
+                {"t": True, "now": NOW},
+            ).scalar_one()
             for qid in (old_ids[0], "llm-sft-2e76f170"):
-                rate(
-                    session=session,
-                    user=user,
-                    question_id=qid,
-                    rating=3,
-                    version=0,
-                    duration_ms=None,
-                    now=NOW,
+                conn.execute(
+                    text(
+                        "INSERT INTO cards (user_id, question_id, fsrs, due, state, reps,"
+                        " lapses, version, created_at) VALUES (:u, :q, '{}', :now, 2, 1, 0,"
+                        " 1, :now)"
+                    ),
+                    {"u": user_id, "q": qid, "now": NOW},
                 )
         command.upgrade(config, "head")
         with factory() as session:
