@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.models import ReviewLog, User
@@ -52,7 +53,8 @@ def streak_days(*, session: Session, user: User, now: dt.datetime) -> int:
     """Consecutive study days with a review, ending today, or yesterday while today has
     none yet (the streak is not lost before the day is over).
 
-    Walks back one indexed ``max(reviewed_at)`` query per study day in the streak.
+    Reads the days with a review in blocks (32 days, then 128, then 512), each one query
+    grouped by hour: a year-long streak costs three queries, not one a day.
     """
     return streak_from(session, user, now, None)
 
@@ -65,35 +67,63 @@ def _last_review_before(session: Session, user_id: int, cursor: dt.datetime) -> 
     )
 
 
+def _review_days(
+    session: Session, user_id: int, zone: zoneinfo.ZoneInfo, start: dt.date, end: dt.date
+) -> set[dt.date]:
+    """The study days from ``start`` up to (not including) ``end`` with a review.
+
+    Grouped by the hour (at most 24 rows a day): an hour's reviews lie on at most two
+    study days, and its first and last review name both."""
+    at = ReviewLog.reviewed_at
+    if session.get_bind().dialect.name == "postgresql":
+        hour: ColumnElement[Any] = func.date_trunc(literal_column("'hour'"), at)
+    else:  # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff" text: the hour is 13 characters
+        hour = func.substr(at, 1, 13)
+    rows = session.execute(
+        select(func.min(at), func.max(at))
+        .where(reviews_of(user_id), at >= day_start(start, zone), at < day_start(end, zone))
+        .group_by(hour)
+    ).all()
+    return {as_utc(moment).astimezone(zone).date() for row in rows for moment in row}
+
+
 def streak_from(
     session: Session,
     user: User,
     now: dt.datetime,
     known: tuple[dt.datetime | None, dt.datetime | None] | None,
 ) -> int:
-    """``streak_days``; ``known`` holds the walk's first two answers when the caller read
-    them already (the last review before tomorrow, and the last one before today)."""
+    """``streak_days``; ``known`` holds the last review before tomorrow (and the last one
+    before today) when the caller read them already."""
     zone = user_zone(user)
     today = as_utc(now).astimezone(zone).date()
-    cursor = day_start(today + dt.timedelta(days=1), zone)
-    expected: dt.date | None = None
+    tomorrow = today + dt.timedelta(days=1)
+    last = (
+        known[0]
+        if known is not None
+        else _last_review_before(session, user.id, day_start(tomorrow, zone))
+    )
+    if last is None:
+        return 0
+    day = as_utc(last).astimezone(zone).date()
+    if day < today - dt.timedelta(days=1):
+        return 0
+    seen = {day}
+    fetched_from = day  # the days in [fetched_from, last's day] are read into seen
+    if known is not None and day == today:  # the last review before today: yesterday's?
+        before = known[1]
+        if before is None or as_utc(before).astimezone(zone).date() != day - dt.timedelta(days=1):
+            return 1
+        seen.add(day - dt.timedelta(days=1))
+        fetched_from = day - dt.timedelta(days=1)
+    block = 32
     streak = 0
     while True:
-        if known is not None and cursor == day_start(today + dt.timedelta(days=1), zone):
-            last = known[0]
-        elif known is not None and cursor == day_start(today, zone):
-            last = known[1]
-        else:
-            last = _last_review_before(session, user.id, cursor)
-        if last is None:
-            return streak
-        day = last.astimezone(zone).date()
-        if expected is None:
-            if day < today - dt.timedelta(days=1):
-                return 0
-            expected = day
-        if day != expected:
+        if day < fetched_from:
+            start = fetched_from - dt.timedelta(days=block)
+            seen |= _review_days(session, user.id, zone, start, fetched_from)
+            fetched_from, block = start, min(block * 4, 512)
+        if day not in seen:
             return streak
         streak += 1
-        expected = day - dt.timedelta(days=1)
-        cursor = day_start(day, zone)
+        day -= dt.timedelta(days=1)

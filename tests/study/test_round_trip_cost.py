@@ -4,15 +4,17 @@ Counted on the engine, so an added query per request fails here before the bench
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fsrs import Rating
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.models import User
+from app.models import ReviewLog, User
 from app.study import review
 from app.study.days import streak_days
 from tests.study.conftest import ALL, DAY, MINUTE, T0, qid, rate
@@ -83,3 +85,28 @@ def test_the_streak_read_with_the_counts_matches_the_day_by_day_walk(
     assert (
         review.queue_counts(session=session, user=user, flt=ALL, now=T0 + 5 * DAY).streak_days == 0
     )
+
+
+def test_a_long_streak_is_read_in_a_few_statements_in_a_half_hour_zone(
+    session: Session, user: User
+) -> None:
+    # One review a day for 150 days, but none on the 11th; in a zone half an hour off UTC
+    # reviews at 18:45 UTC fall on the next local day.
+    user.timezone = "Asia/Kolkata"
+    first = T0.replace(hour=18, minute=45)
+    question = qid(session, "问题一")
+    for day in range(150):
+        if day != 10:
+            rate(session, user, question, Rating.Good, first + day * DAY)
+    now = first + 149 * DAY + MINUTE
+    zone = ZoneInfo("Asia/Kolkata")
+    days = {at.astimezone(zone).date() for at in session.scalars(select(ReviewLog.reviewed_at))}
+    today, expected = now.astimezone(zone).date(), 0
+    while today - dt.timedelta(days=expected) in days:
+        expected += 1
+    assert expected == 139  # the 139 days after the gap
+    with statements(session) as seen:
+        assert streak_days(session=session, user=user, now=now) == expected
+    assert len(seen) <= 4, seen  # the last review, then blocks of 32 and 128 days
+    # Past its last day (two days without a review) the streak is over.
+    assert streak_days(session=session, user=user, now=now + 2 * DAY) == 0
