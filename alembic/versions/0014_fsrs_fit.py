@@ -20,8 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("fsrs_parameters", sa.JSON(), nullable=True))
+    # Not in batch mode: on SQLite a batch rebuilds ``users``, and dropping the old table
+    # cascades to every row that points at a user (SQLite 3.35+ adds and drops in place).
+    op.add_column("users", sa.Column("fsrs_parameters", sa.JSON(), nullable=True))
     op.create_table(
         "fsrs_fits",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,5 +53,4 @@ def downgrade() -> None:
     with op.batch_alter_table("fsrs_fits", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_fsrs_fits_user_id"))
     op.drop_table("fsrs_fits")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("fsrs_parameters")
+    op.drop_column("users", "fsrs_parameters")

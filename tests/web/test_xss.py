@@ -34,6 +34,9 @@ REVIEWED_SAFE = {
     ("quiz_results.html", "m.answer_html"): "bank, rendered and sanitised at import",
     ("_quiz_answer.html", "statement_html"): "a quiz item's statement_html (see quiz.html)",
     ("_mine.html", "question.takeaway_html"): "bank, rendered and sanitised at import",
+    ("mock.html", "question.title_html"): "bank, rendered and sanitised at import",
+    ("mock_review.html", "question.title_html"): "bank, rendered and sanitised at import",
+    ("mock_history.html", "question.title_html"): "bank, rendered and sanitised at import",
 }
 # Python code that marks a string safe for the templates, by file.
 REVIEWED_MARKUP = {

@@ -14,7 +14,7 @@ N_TRAIN = 1024  # full-batch training set per task
 N_VAL = 512  # held out to pick each method's learning rate
 N_TEST = 2048  # held out for the reported losses (never used to choose anything)
 RANKS = (1, 2, 4, 8, 16)  # the sweep, capped at hidden (the adapted layer is hidden×hidden)
-LR_GRID = (1e-2, 3e-2, 1e-1, 3e-1)  # Adam learning rates tried for every method
+LR_GRID = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)  # Adam learning rates tried for every method
 PRETRAIN_LR = 1e-2
 SHIFT_STRENGTH = 1.0  # ‖task 2's change to fc2‖_F relative to ‖fc2‖_F
 
