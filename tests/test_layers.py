@@ -291,6 +291,53 @@ def test_no_import_circles_at_all() -> None:
     assert not stale, "fixed: delete from KNOWN_DEMO_CIRCLES"
 
 
+# Modules that load torch when imported (fsrs's optimizer imports it at module level), and
+# the packages that alone may import them, at module level or inside a function: the web
+# process imports everything else (DESIGN.md: "FastAPI ... never imports torch").
+TORCH = ("torch", "fsrs.optimizer")
+TORCH_PACKAGES = ("app.demos", "app.worker")
+
+
+def torch_imports(root: Path) -> list[str]:
+    """Every import of a torch module by an ``app`` module outside ``TORCH_PACKAGES``."""
+    found = []
+    for source, path in app_modules(root).items():
+        if any(source == p or source.startswith(f"{p}.") for p in TORCH_PACKAGES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            else:
+                continue
+            if any(n == t or n.startswith(f"{t}.") for n in names for t in TORCH):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {source} imports torch")
+    return sorted(set(found))
+
+
+def test_only_demos_and_workers_import_torch() -> None:
+    assert torch_imports(REPO_ROOT) == []
+
+
+def test_the_torch_check_finds_torch_inside_a_function(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "app/jobs/__init__.py": "def fit():\n    import torch.nn\n",
+            "app/jobs/fit.py": "def fit():\n    from fsrs import optimizer\n",
+            "app/study/fit.py": "from fsrs.optimizer import Optimizer\nimport fsrs\n",
+            "app/worker/jobs.py": "import torch\n",
+            "app/demos/lora/model.py": "from torch import nn\n",
+        },
+    )
+    assert torch_imports(root) == [
+        "app/jobs/__init__.py:2: app.jobs imports torch",
+        "app/jobs/fit.py:2: app.jobs.fit imports torch",
+        "app/study/fit.py:1: app.study.fit imports torch",
+    ]
+
+
 def _tree(root: Path, files: dict[str, str]) -> Path:
     for name, text in {"app/__init__.py": "", **files}.items():
         path = root / name

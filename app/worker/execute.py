@@ -54,8 +54,8 @@ class RunAbandoned(Exception):
 def resolve_lookup(find_demo: str | Lookup) -> Lookup:
     """The demo lookup itself, or one named ``"module:function"`` (spawned worker
     processes get the name, since a function defined in a test can't cross over); either
-    way the hidden jobs (``app.jobs``: the FSRS fit) are found first."""
-    from app.jobs import with_jobs
+    way the hidden jobs (``app.worker.jobs``: the FSRS fit) are found first."""
+    from app.worker.jobs import with_jobs
 
     if callable(find_demo):
         return with_jobs(find_demo)

@@ -14,14 +14,30 @@ fit) and ``best_retention``; the workload as series on the chart ``workload`` na
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from app.demos.base import Demo, DemoResult, RunContext, Series
 from app.demos.text import N_
 from app.jobs.fsrs_fit.metrics import Goodness, goodness
-from app.jobs.fsrs_fit.params import DEFAULTS, FitParams
+from app.jobs.fsrs_fit.params import DEFAULTS, FitParams, Review
 from app.jobs.fsrs_fit.workload import Workload, behaviour_of, simulate
 
 NAME = "fsrs_fit"
+# The package whose code fits the parameters (fsrs's optimizer, torch): a worker's.
+FITTER_PACKAGE = "app.worker.jobs"
+
+
+class Fit(Protocol):
+    """Parameters fitted to ``reviews``; ``on_epoch(k)`` after each epoch."""
+
+    def __call__(
+        self, reviews: Sequence[Review], *, on_epoch: Callable[[int], None]
+    ) -> list[float]: ...
+
+
+class NotInAWorker(RuntimeError):
+    """The job's catalogue entry was run: only a demo worker runs the job, with its fitter."""
 
 
 def _scores(figures: dict[str, float], name: str, score: Goodness) -> None:
@@ -42,15 +58,21 @@ def best_retention(workloads: list[Workload]) -> float:
 
 
 def run(params: FitParams, ctx: RunContext) -> DemoResult:
-    from app.jobs.fsrs_fit import optimize
+    """The catalogue's entry (the web process queues the job and validates its params
+    with it). Fitting needs torch, so the workers run the job with ``run_with`` and
+    their fitter instead (``app.worker.jobs``)."""
+    raise NotInAWorker(f"the {NAME} job runs only in a demo worker ({FITTER_PACKAGE})")
 
-    epochs = optimize.EPOCHS if params.fit else 0
+
+def run_with(params: FitParams, ctx: RunContext, *, fit: Fit, epochs: int) -> DemoResult:
+    """The job: fit (``epochs`` of ``fit``) when ``params.fit``, score, simulate."""
+    epochs = epochs if params.fit else 0
     total = epochs + 1 + len(params.retentions)
     ctx.progress(0, total)
     current = tuple(params.current) if params.current is not None else DEFAULTS
     fitted: list[float] | None = None
     if params.fit:
-        fitted = optimize.fit(params.reviews, on_epoch=lambda k: ctx.progress(k, total))
+        fitted = fit(params.reviews, on_epoch=lambda k: ctx.progress(k, total))
     figures: dict[str, float] = {"reviews": float(len(params.reviews))}
     now = goodness(params.reviews, current)
     figures["scored"] = float(now.reviews)
@@ -105,6 +127,9 @@ JOB = Demo(
     run=run,
     # fsrs's optimizer steps through every review in Python: minutes for a large log.
     time_limit_s=1800.0,
+    # The fitter's code counts toward the job's code version: a stored fit made with an
+    # older optimizer is stale (``app.study.fit``).
+    uses=(FITTER_PACKAGE,),
     uses_gpu=False,
     live_chart=False,
 )

@@ -1,5 +1,6 @@
-"""fsrs's own optimizer over the user's review log (torch: imported only by the job's
-``run``, in a worker).
+"""The FSRS fit job as the workers run it: fsrs's own optimizer over the user's review
+log (torch, imported inside ``fit``), handed to the job's torch-free ``run_with``
+(``app.jobs.fsrs_fit.job``: scores and the workload simulation).
 
 ``fsrs.Optimizer.compute_optimal_parameters`` trains FSRS's 21 parameters with Adam on
 the log (five epochs over mini-batches of 512 scored reviews, the best epoch kept). It
@@ -10,11 +11,14 @@ afterwards.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from app.jobs.fsrs_fit.params import Review
+from app.demos.base import DemoResult, RunContext
+from app.jobs.fsrs_fit import job
+from app.jobs.fsrs_fit.params import FitParams, Review
 
 EPOCHS = 5  # fsrs.optimizer's num_epochs
 
@@ -50,3 +54,11 @@ def fit(reviews: Sequence[Review], *, on_epoch: Callable[[int], None]) -> list[f
     finally:
         fsrs_optimizer.tqdm = saved  # type: ignore[attr-defined]
     return [float(value) for value in fitted]
+
+
+def run(params: FitParams, ctx: RunContext) -> DemoResult:
+    return job.run_with(params, ctx, fit=fit, epochs=EPOCHS)
+
+
+# The catalogue's job with the worker's run; its name, params and limits are the same.
+JOB = dataclasses.replace(job.JOB, run=run)
