@@ -8,7 +8,8 @@ and a claim) leave one outcome: the loser's update matches no row and it is told
 The caps are enforced here, in the database, not by a count the caller trusts: queueing
 a user's run and claiming one first lock that user (``SELECT … FOR UPDATE`` of the user's
 row on PostgreSQL; on SQLite a write, which takes the database's single write lock), then
-count and write in the same transaction. Concurrent posts of one user queue one at a time.
+count and write in the same transaction (the lock and the counts: ``app.runs.caps``).
+Concurrent posts of one user queue one at a time.
 
 ``tests/runs/test_lifecycle.py`` checks that no other module of ``app/`` writes a run.
 """
@@ -21,13 +22,13 @@ from collections.abc import Collection, Mapping
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, or_, select, text, update
+from sqlalchemy import Engine, Row, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import TooManyRequests
 from app.models.base import utcnow
 from app.models.runs import DemoEvent, DemoRun, RunStatus
-from app.models.users import User
+from app.runs.caps import check_caps, lock_user
 
 __all__ = [
     "ClaimOutcome",
@@ -61,47 +62,6 @@ class ClaimOutcome(StrEnum):
 def describe_error(exc: BaseException) -> str:
     """``"ExceptionType: message"``, as stored in the run's ``error`` column."""
     return f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
-
-
-def _lock_user(db: Session | Connection, user_id: int) -> None:
-    """Serialise this transaction with every other one that locks ``user_id``, until
-    it ends. PostgreSQL locks the user's row; SQLite has no row locks, but its first
-    write takes the database's write lock (others wait on the busy timeout)."""
-    bind = db.get_bind() if isinstance(db, Session) else db
-    if bind.dialect.name == "sqlite":
-        db.execute(text("UPDATE users SET id = id WHERE id = :id"), {"id": user_id})
-    else:
-        db.execute(select(User.id).where(User.id == user_id).with_for_update())
-
-
-def _count(db: Session | Connection, user_id: int, status: RunStatus) -> int:
-    stmt = select(func.count(DemoRun.id)).where(
-        DemoRun.user_id == user_id, DemoRun.status == status
-    )
-    return int(db.scalar(stmt) or 0)
-
-
-def _check_caps(
-    session: Session, user_id: int, *, now: dt.datetime, queued_cap: int, per_minute: int
-) -> None:
-    waiting = _count(session, user_id, QUEUED)
-    if waiting >= queued_cap:
-        raise TooManyRequests(
-            f"you have {waiting} runs waiting; the limit is {queued_cap}. "
-            "Wait for one to start, or cancel one."
-        )
-    minute_ago = now - dt.timedelta(minutes=1)
-    recent = session.scalars(
-        select(DemoRun.created_at)
-        .where(DemoRun.user_id == user_id, DemoRun.created_at > minute_ago)
-        .order_by(DemoRun.created_at)
-    ).all()
-    if len(recent) >= per_minute:
-        wait = int((recent[0] - minute_ago).total_seconds()) + 1
-        raise TooManyRequests(
-            f"you started {len(recent)} runs in the last minute; the limit is {per_minute}. "
-            f"Try again in {wait} s."
-        )
 
 
 def _new_run(
@@ -144,8 +104,8 @@ def queue_run(
     ``per_minute`` runs in the last minute. The user is locked while counting, so
     concurrent posts can't all see room under the cap."""
     try:
-        _lock_user(session, user_id)
-        _check_caps(session, user_id, now=now, queued_cap=queued_cap, per_minute=per_minute)
+        lock_user(session, user_id)
+        check_caps(session, user_id, now=now, queued_cap=queued_cap, per_minute=per_minute)
     except TooManyRequests:
         session.rollback()
         raise
@@ -207,7 +167,7 @@ def claim(
         user_id = conn.scalar(select(DemoRun.user_id).where(DemoRun.id == run_id))
         where = [DemoRun.id == run_id, DemoRun.status == QUEUED]
         if running_cap is not None and user_id is not None:
-            _lock_user(conn, user_id)
+            lock_user(conn, user_id)
             running = (
                 select(func.count(DemoRun.id))
                 .where(DemoRun.user_id == user_id, DemoRun.status == RUNNING)
