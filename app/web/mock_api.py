@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.content.queries import get_question
 from app.mock import service
-from app.mock.report import attempt_history, mock_report
+from app.mock.report import AttemptView, attempt_history, mock_report
 from app.models import MockAttempt, MockInterview
 from app.web.csrf import same_origin
 from app.web.deps import CurrentUserDep, IdPath, PositionPath, SessionDep
@@ -96,19 +96,6 @@ class ReportPublic(BaseModel):
     items: list[ItemReportPublic]
     weakest: list[TopicReportPublic]
     review_next: list[ItemReportPublic]
-
-
-class AttemptHistoryPublic(BaseModel):
-    mock_id: int
-    position: int
-    answered_at: dt.datetime
-    seconds: float
-    covered: int
-    points: int
-    text: str
-    rating: int | None
-    company: str | None
-    stage: str | None
 
 
 def attempt_public(attempt: MockAttempt) -> AttemptPublic:
@@ -225,12 +212,8 @@ def report(mock_id: IdPath, session: SessionDep, user: CurrentUserDep) -> Report
 
 
 @router.get("/questions/{question_id}/attempts")
-def attempts(
-    question_id: str, session: SessionDep, user: CurrentUserDep
-) -> list[AttemptHistoryPublic]:
-    """Every mock interview answer to the question, newest first."""
+def attempts(question_id: str, session: SessionDep, user: CurrentUserDep) -> list[AttemptView]:
+    """Every mock interview answer to the question, newest first (the report's own
+    ``AttemptView``s, as the question page lists them)."""
     get_question(session=session, question_id=question_id)  # 404 for an unknown id
-    return [
-        AttemptHistoryPublic.model_validate(a, from_attributes=True)
-        for a in attempt_history(session=session, user=user, question_id=question_id)
-    ]
+    return attempt_history(session=session, user=user, question_id=question_id)
