@@ -26,8 +26,10 @@ from app.models import Question
 from app.study import notes
 from app.users.service import local_user
 from tests.conftest import SEED
+from tests.export import test_userdata as user_data
 from tests.export.history import T0, bank_ids, seeded_engine
 from tests.export.test_anki import read_apkg
+from tests.export.test_userdata import export
 
 NOTE = "记住：**秩** $r \\ll d$ 时省显存。<img src=x onerror=alert(1)>"
 ANSWER = "我自己的答案：冻结 $W_0$，只训练 $BA$。"
@@ -57,24 +59,11 @@ def source(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[En
     engine.dispose()
 
 
-@pytest.fixture
-def fresh(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[Engine]:
-    engine = seeded_engine(settings, tmp_path / "fresh", content_dir)
-    yield engine
-    engine.dispose()
-
-
-def export(engine: Engine) -> dict[str, Any]:
-    with make_sessionmaker(engine)() as session:
-        user = local_user(session=session)
-        return userdata.export_user_data(session=session, user=user, now=T0)
-
-
-def import_into(engine: Engine, data: object, *, replace: bool = False) -> userdata.ImportSummary:
-    with make_sessionmaker(engine)() as session:
-        user = local_user(session=session)
-        parsed = userdata.parse_user_data(userdata.loads(userdata.dumps(data)))  # type: ignore[arg-type]
-        return userdata.import_user_data(session=session, user=user, data=parsed, replace=replace)
+def import_into(
+    engine: Engine, data: dict[str, Any], *, replace: bool = False
+) -> userdata.ImportSummary:
+    """``data`` imported through the file's text, as an upload carries it."""
+    return user_data.import_into(engine, user_data.as_file(data), replace=replace)
 
 
 def mine(engine: Engine) -> dict[str, notes.NoteView]:

@@ -35,14 +35,6 @@ def source(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[En
     engine.dispose()
 
 
-@pytest.fixture
-def fresh(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[Engine]:
-    """Another database with the same bank and no study data."""
-    engine = seeded_engine(settings, tmp_path / "fresh", content_dir)
-    yield engine
-    engine.dispose()
-
-
 def export(engine: Engine) -> dict[str, Any]:
     with make_sessionmaker(engine)() as session:
         user = local_user(session=session)
