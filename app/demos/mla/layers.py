@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 import torch
 from torch import nn
 
-from app.demos.mla.report import LayerMeasured
+from app.demos.mla.checks import LayerMeasured
 
 ROPE_BASE = 10000.0  # θ = 10000, DeepSeek-V2's pretraining value
 NORM_EPS = 1e-6  # DeepSeek-V2's RMSNorm epsilon

@@ -13,9 +13,9 @@ from types import ModuleType
 
 import torch
 
+from app.demos.nf4.checks import BnbComparison
 from app.demos.nf4.formats import fp4_code
 from app.demos.nf4.quant import Packed4bit, dequantize_blockwise, unpack_4bit
-from app.demos.nf4.report import BnbComparison
 
 NAN = math.nan
 

@@ -13,6 +13,7 @@ import torch
 
 from app.demos.base import RunContext
 from app.demos.nf4.bnb_check import compare_with_bnb, load_bnb
+from app.demos.nf4.checks import BLOCKSIZES, Histogram, NF4Measured
 from app.demos.nf4.formats import code_of
 from app.demos.nf4.model import MLP, make_task, train
 from app.demos.nf4.model import evaluate as evaluate_model
@@ -28,7 +29,6 @@ from app.demos.nf4.quant import (
     quantize_blockwise,
     unpack_4bit,
 )
-from app.demos.nf4.report import BLOCKSIZES, Histogram, NF4Measured
 
 D_IN = 8  # the MLP's input features
 CLASSES = 4

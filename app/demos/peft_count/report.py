@@ -1,53 +1,14 @@
 """The PEFT-count demo's report: the meta-device counts beside their formulas, turned into
-named figures, checks, charts and a conclusion. No torch here."""
+named figures, charts, tables and a conclusion (the checks: ``checks``). No torch here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from app.demos.base import Check, DemoResult, Series
-from app.demos.peft_count.formulas import (
-    GB,
-    Count,
-    Memory,
-    activation_bytes,
-    base_total,
-    base_total_formula,
-    full_dk,
-    inference_extra,
-    lora_r_d_plus_k,
-    method_counts,
-    saved_bytes,
-    training_memory,
-)
+from app.demos.base import DemoResult, Series
+from app.demos.peft_count.checks import Measured, checks_of, method_title, model_name, total_formula
+from app.demos.peft_count.formulas import GB, activation_bytes, base_total, full_dk, lora_r_d_plus_k
 from app.demos.peft_count.params import PeftParams
-from app.demos.peft_count.presets import METHOD_TITLES, METHODS, PUBLISHED_TOTALS
+from app.demos.peft_count.presets import METHODS
 from app.demos.text import N_, Cell, Table, Text, Unit, q, t
-
-
-@dataclass(frozen=True)
-class Measured:
-    """Per method: (trainable, all) parameters counted on the meta device, and what
-    follows from them and the formulas."""
-
-    measured: dict[str, tuple[int, int]]
-    counts: dict[str, Count]  # the closed-form formulas
-    pct: dict[str, float]  # PEFT's trainable%: trainable over all, the method's own included
-    adapter_bytes: dict[str, int]
-    memory: dict[str, Memory]
-    extra: dict[str, tuple[int, int, int]]  # inference: KV tokens, KV entries, layers
-
-    @classmethod
-    def of(cls, p: PeftParams, measured: dict[str, tuple[int, int]]) -> Measured:
-        counts = method_counts(p)
-        return cls(
-            measured=measured,
-            counts=counts,
-            pct={m: 100 * measured[m][0] / measured[m][1] for m in METHODS},
-            adapter_bytes={m: saved_bytes(p, counts[m]) for m in METHODS},
-            memory={m: training_memory(p, m, counts[m]) for m in METHODS},
-            extra={m: inference_extra(p, m) for m in METHODS},
-        )
 
 
 def figures_of(p: PeftParams, n: Measured) -> dict[str, float]:
@@ -70,85 +31,6 @@ def figures_of(p: PeftParams, n: Measured) -> dict[str, float]:
     return figures
 
 
-def _title(method: str) -> Text:
-    return t(METHOD_TITLES[method])
-
-
-def model_name(p: PeftParams) -> Text | str:
-    """The preset's published name, or the custom shape in words."""
-    if p.preset != "custom":
-        return p.architecture.name
-    return t(
-        "a custom model ($h$ = %(h)s, $L$ = %(L)s, %(heads)s/%(kv)s heads)",
-        h=p.custom_hidden, L=p.custom_layers, heads=p.custom_heads, kv=p.custom_kv_heads,
-    )  # fmt: skip
-
-
-def checks_of(p: PeftParams, n: Measured) -> list[Check]:
-    measured = n.measured
-    checks = []
-    for method in METHODS:
-        count, (trainable, total) = n.counts[method], measured[method]
-        checks.append(
-            Check(
-                name=t("%(method)s: meta-device count = formula", method=_title(method)),
-                passed=(trainable, total) == (count.trainable, count.total),
-                detail=t(
-                    "trainable %(trainable)s vs %(formula)s; all %(all)s vs %(total)s",
-                    trainable=trainable,
-                    formula=count.formula,
-                    all=total,
-                    total=count.total,
-                ),  # fmt: skip
-            )
-        )
-    published = PUBLISHED_TOTALS.get(p.preset)
-    if published is not None:
-        built = measured["full"][1]
-        checks.append(
-            Check(
-                name=t(
-                    "%(model)s: total = published %(published)s",
-                    model=model_name(p),
-                    published=published,
-                ),  # fmt: skip
-                passed=built == published,
-                detail=t(
-                    "meta model %(built)s; %(formula)s", built=built, formula=_total_formula(p)
-                ),
-            )
-        )
-    lora = lora_r_d_plus_k(p)
-    checks.append(
-        Check(
-            name=t(r"LoRA trains $r(d + k)$ instead of $dk$ per targeted matrix"),
-            passed=measured["lora"][0] == lora and lora < full_dk(p),
-            detail=t(
-                r"LoRA: $\sum r (d_\mathrm{in} + d_\mathrm{out})$ = %(lora)s; in full: "
-                r"$\sum d_\mathrm{in} d_\mathrm{out}$ = %(full)s",
-                lora=lora,
-                full=full_dk(p),
-            ),  # fmt: skip
-        )
-    )
-    checks.append(
-        Check(
-            name=t("QLoRA trains exactly LoRA's parameters"),
-            passed=measured["qlora"][0] == measured["lora"][0],
-            detail=t("%(qlora)s = %(lora)s", qlora=measured["qlora"][0], lora=measured["lora"][0]),
-        )
-    )
-    return checks
-
-
-def _total_formula(p: PeftParams) -> Text:
-    return t(
-        "%(formula)s ($W$: one layer's projection weights, $n$: one norm's parameters, "
-        "$T$: learned positions)",
-        formula=base_total_formula(p.architecture),
-    )
-
-
 def _per_method(name: Text, values: list[float], y_label: Text, chart: str, unit: Unit) -> Series:
     """One bar per method, in METHODS order, named on the x axis."""
     return Series(
@@ -160,7 +42,7 @@ def _per_method(name: Text, values: list[float], y_label: Text, chart: str, unit
         y_label=y_label,
         log_y=chart in LOG_CHARTS,
         chart=chart,
-        categories=[_title(m) for m in METHODS],
+        categories=[method_title(m) for m in METHODS],
         unit=unit,
     )
 
@@ -178,9 +60,9 @@ def series_of(n: Measured) -> list[Series]:
     series = [
         # One series per method, so the legend names the bars.
         Series(
-            name=_title(m), x=[float(i)], y=[float(n.measured[m][0])], kind="bar",
+            name=method_title(m), x=[float(i)], y=[float(n.measured[m][0])], kind="bar",
             x_label=t("method"), y_label=t("trainable parameters"), log_y=True,
-            chart="trainable", categories=[_title(k) for k in METHODS], unit="params",
+            chart="trainable", categories=[method_title(k) for k in METHODS], unit="params",
         )
         for i, m in enumerate(METHODS)
     ]  # fmt: skip
@@ -261,7 +143,7 @@ def conclusion_of(p: PeftParams, n: Measured) -> Text:
             "%(model)s: %(total)s parameters (meta-device count; %(formula)s).",
             model=model_name(p),
             total=base_total(arch),
-            formula=_total_formula(p),
+            formula=total_formula(p),
         ),  # fmt: skip
         t(
             r"LoRA $r$ = %(r)s on %(targets)s trains $\sum r (d_\mathrm{in} + d_\mathrm{out})$ "
@@ -308,8 +190,8 @@ def headline_of(p: PeftParams, n: Measured) -> Text:
         total=q(base_total(p.architecture), "params"),
         adapter=q(n.adapter_bytes["lora"], "bytes"),
         lora_gb=q(n.memory["lora"].total / GB, "gb"), full_gb=q(n.memory["full"].total / GB, "gb"),
-        fewest=_title(fewest), fewest_n=q(n.measured[fewest][0], "params"),
-        most=_title(most), most_n=q(n.measured[most][0], "params"),
+        fewest=method_title(fewest), fewest_n=q(n.measured[fewest][0], "params"),
+        most=method_title(most), most_n=q(n.measured[most][0], "params"),
     )  # fmt: skip
 
 
@@ -320,7 +202,7 @@ def summary_of(n: Measured) -> Table:
     ]  # fmt: skip
     rows: list[list[Cell]] = [
         [
-            _title(m),
+            method_title(m),
             q(n.measured[m][0], "params"),
             q(n.pct[m], "pct"),
             q(n.adapter_bytes[m], "bytes"),
@@ -376,7 +258,9 @@ def figure_labels() -> dict[str, Text]:
         "lora_alpha_over_r": t(r"LoRA scale $\alpha / r$"),
     }
     for m in METHODS:
-        labels |= {f"{f}_{m}": t(msg, method=_title(m)) for f, msg in PER_METHOD_LABELS.items()}
+        labels |= {
+            f"{f}_{m}": t(msg, method=method_title(m)) for f, msg in PER_METHOD_LABELS.items()
+        }
     return labels
 
 
