@@ -4,7 +4,7 @@ published numbers. No torch here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic.config import JsonDict
@@ -59,6 +59,38 @@ def ui(
 CUSTOM: JsonDict = {"preset": ["custom"]}  # the custom_* fields apply only then
 
 
+# The custom shape's fields that mla_cost's parameters share: the same names, bounds,
+# labels and defaults (DeepSeek-V2's, so switching to custom starts from its numbers).
+CUSTOM_D_MODEL: Any = Field(
+    default=5120,
+    ge=1,
+    le=65536,
+    description=N_("Custom: hidden size $d$"),
+    json_schema_extra=ui("model", N_("Hidden size $d$"), None, CUSTOM),
+)
+CUSTOM_HEADS: Any = Field(
+    default=128,
+    ge=1,
+    le=1024,
+    description=N_("Custom: heads $n_h$"),
+    json_schema_extra=ui("model", N_("Heads $n_h$"), N_("heads"), CUSTOM),
+)
+CUSTOM_HEAD_DIM: Any = Field(
+    default=128,
+    ge=1,
+    le=1024,
+    description=N_("Custom: head dimension $d_h$"),
+    json_schema_extra=ui("model", N_("Head dimension $d_h$"), None, CUSTOM),
+)
+CUSTOM_D_ROPE: Any = Field(
+    default=64,
+    ge=0,
+    le=1024,
+    description=N_("Custom: decoupled RoPE key $d_h^R$ (0: none)"),
+    json_schema_extra=ui("model", N_("Decoupled RoPE key $d_h^R$"), None, CUSTOM),
+)
+
+
 class MLAParams(DemoParams):
     preset: Preset = Field(
         default="deepseek-v2",
@@ -73,27 +105,9 @@ class MLAParams(DemoParams):
         description=N_("Custom: layers $l$"),
         json_schema_extra=ui("model", N_("Layers $l$"), N_("layers"), CUSTOM),
     )
-    custom_d_model: int = Field(
-        default=5120,
-        ge=1,
-        le=65536,
-        description=N_("Custom: hidden size $d$"),
-        json_schema_extra=ui("model", N_("Hidden size $d$"), None, CUSTOM),
-    )
-    custom_heads: int = Field(
-        default=128,
-        ge=1,
-        le=1024,
-        description=N_("Custom: heads $n_h$"),
-        json_schema_extra=ui("model", N_("Heads $n_h$"), N_("heads"), CUSTOM),
-    )
-    custom_head_dim: int = Field(
-        default=128,
-        ge=1,
-        le=1024,
-        description=N_("Custom: head dimension $d_h$"),
-        json_schema_extra=ui("model", N_("Head dimension $d_h$"), None, CUSTOM),
-    )
+    custom_d_model: int = CUSTOM_D_MODEL
+    custom_heads: int = CUSTOM_HEADS
+    custom_head_dim: int = CUSTOM_HEAD_DIM
     custom_d_latent: int = Field(
         default=512,
         ge=1,
@@ -101,13 +115,7 @@ class MLAParams(DemoParams):
         description=N_("Custom: MLA latent $d_c$ (kv_lora_rank)"),
         json_schema_extra=ui("model", N_("MLA latent $d_c$"), None, CUSTOM),
     )
-    custom_d_rope: int = Field(
-        default=64,
-        ge=0,
-        le=1024,
-        description=N_("Custom: decoupled RoPE key $d_h^R$ (0: none)"),
-        json_schema_extra=ui("model", N_("Decoupled RoPE key $d_h^R$"), None, CUSTOM),
-    )
+    custom_d_rope: int = CUSTOM_D_ROPE
     gqa_kv_heads: int = Field(
         default=8,
         ge=1,

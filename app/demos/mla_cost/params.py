@@ -9,7 +9,16 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from app.demos.base import DemoParams, ParamError
-from app.demos.mla.params import BYTES_PER_ELEMENT, CONTEXT_GRID, CUSTOM, ui
+from app.demos.mla.params import (
+    BYTES_PER_ELEMENT,
+    CONTEXT_GRID,
+    CUSTOM,
+    CUSTOM_D_MODEL,
+    CUSTOM_D_ROPE,
+    CUSTOM_HEAD_DIM,
+    CUSTOM_HEADS,
+    ui,
+)
 from app.demos.text import N_
 
 __all__ = ["BYTES_PER_ELEMENT", "CONTEXT_GRID"]
@@ -54,27 +63,9 @@ class MLACostParams(DemoParams):
         description=N_("Shape for the formulas: DeepSeek-V2's or custom"),
         json_schema_extra=ui("model", N_("Model")),
     )
-    custom_d_model: int = Field(
-        default=5120,
-        ge=1,
-        le=65536,
-        description=N_("Custom: hidden size $d$"),
-        json_schema_extra=ui("model", N_("Hidden size $d$"), None, CUSTOM),
-    )
-    custom_heads: int = Field(
-        default=128,
-        ge=1,
-        le=1024,
-        description=N_("Custom: heads $n_h$"),
-        json_schema_extra=ui("model", N_("Heads $n_h$"), N_("heads"), CUSTOM),
-    )
-    custom_head_dim: int = Field(
-        default=128,
-        ge=1,
-        le=1024,
-        description=N_("Custom: head dimension $d_h$"),
-        json_schema_extra=ui("model", N_("Head dimension $d_h$"), None, CUSTOM),
-    )
+    custom_d_model: int = CUSTOM_D_MODEL
+    custom_heads: int = CUSTOM_HEADS
+    custom_head_dim: int = CUSTOM_HEAD_DIM
     custom_d_latent: int = Field(
         default=512,
         ge=1,
@@ -89,13 +80,7 @@ class MLACostParams(DemoParams):
         description=N_("Custom: query latent $d_c'$ (q_lora_rank; 0: queries straight from $x$)"),
         json_schema_extra=ui("model", N_("Query latent $d_c'$"), None, CUSTOM),
     )
-    custom_d_rope: int = Field(
-        default=64,
-        ge=0,
-        le=1024,
-        description=N_("Custom: decoupled RoPE key $d_h^R$ (0: none)"),
-        json_schema_extra=ui("model", N_("Decoupled RoPE key $d_h^R$"), None, CUSTOM),
-    )
+    custom_d_rope: int = CUSTOM_D_ROPE
     gqa_kv_heads: int = Field(
         default=8,
         ge=1,
