@@ -17,7 +17,9 @@ Definitions (the stats page states them too):
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,13 +39,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Card, Question, ReviewLog, User
+from app.models import Card, Question, ReviewLog, ReviewTotal, User
 from app.study import scheduler
 from app.study.queue import REVIEW_SOURCE, study_day_bounds, user_zone
+from app.study.review_totals import MATURE as MATURE  # the definition, named here too
+from app.study.review_totals import is_mature as is_mature  # the definition, named here too
+from app.study.review_totals import on_slot, slot_of
 from app.study.scheduler import as_utc
 from app.study.undo import card_history
 
-MATURE = dt.timedelta(days=21)
 HEATMAP_WEEKS = 53
 RECENT_DAYS = 30
 FORECAST_DAYS = 30
@@ -104,14 +108,6 @@ def day_start(user: User, day: dt.date) -> dt.datetime:
     return study_day_bounds(user=user, now=noon)[0]
 
 
-def is_mature(card: dict[str, Any] | None) -> bool:
-    """Whether a card (as stored before a review) was a mature review card."""
-    if card is None or int(card["state"]) != State.Review or not card.get("last_review"):
-        return False
-    due = dt.datetime.fromisoformat(card["due"])
-    return due - dt.datetime.fromisoformat(card["last_review"]) >= MATURE
-
-
 def _hour_key(session: Session, shift_minutes: int) -> ColumnElement[Any]:
     """``ReviewLog.reviewed_at`` less ``shift_minutes``, cut to the UTC hour, in SQL."""
     at = ReviewLog.reviewed_at
@@ -128,16 +124,47 @@ def _hour_key(session: Session, shift_minutes: int) -> ColumnElement[Any]:
     return func.strftime("%Y-%m-%d %H:00:00", at, f"-{shift_minutes} minutes")
 
 
+def _days(user: User, start: dt.date, today: dt.date) -> tuple[list[dt.date], list[dt.datetime]]:
+    """The days from ``start`` through ``today`` and their starts (and tomorrow's), UTC."""
+    days = [start + dt.timedelta(days=i) for i in range((today - start).days + 1)]
+    return days, [day_start(user, d) for d in (*days, today + dt.timedelta(days=1))]
+
+
 def activity(*, session: Session, user: User, start: dt.date, today: dt.date) -> list[DayActivity]:
     """Reviews and seconds spent on each study day from ``start`` through ``today``.
+
+    Read from the stored quarter-hour totals (``app.study.review_totals``: a year of daily
+    study is a few thousand rows) when every day of the span starts on a quarter hour, as
+    in every zone today; else counted from the review log (``activity_from_log``)."""
+    days, starts = _days(user, start, today)
+    if not all(on_slot(s) for s in starts):
+        return activity_from_log(session=session, user=user, start=start, today=today)
+    bounds = [slot_of(s) for s in starts]  # day i is slots bounds[i] to bounds[i + 1] - 1
+    reviews = [0] * len(days)
+    millis = [0] * len(days)
+    for slot, count, duration_ms in session.execute(
+        select(ReviewTotal.slot, ReviewTotal.reviews, ReviewTotal.duration_ms).where(
+            ReviewTotal.user_id == user.id,
+            ReviewTotal.slot >= bounds[0],
+            ReviewTotal.slot < bounds[-1],
+        )
+    ):
+        i = bisect_right(bounds, slot) - 1
+        reviews[i] += count
+        millis[i] += duration_ms
+    return [DayActivity(d, reviews[i], millis[i] / 1000) for i, d in enumerate(days)]
+
+
+def activity_from_log(
+    *, session: Session, user: User, start: dt.date, today: dt.date
+) -> list[DayActivity]:
+    """``activity`` counted from the review log.
 
     Counted in SQL by hour (a year of reviews is tens of thousands of rows): each day of
     the span starts at the same minute past a UTC hour (daylight saving moves whole
     hours), so hours counted from that minute each fall within one study day."""
     zone = user_zone(user)
-    span = (today - start).days + 1
-    days = [start + dt.timedelta(days=i) for i in range(span)]
-    starts = [day_start(user, d) for d in (*days, today + dt.timedelta(days=1))]
+    days, starts = _days(user, start, today)
     window = (
         ReviewLog.user_id == user.id,
         ReviewLog.source == REVIEW_SOURCE,
@@ -185,7 +212,35 @@ def _mature_before(session: Session) -> ColumnElement[bool]:
 
 
 def retention(*, session: Session, user: User, today: dt.date) -> list[Retention]:
-    """True retention for each of ``RETENTION_WINDOWS``, counted in SQL in one query."""
+    """True retention for each of ``RETENTION_WINDOWS``: from the stored totals when every
+    window starts on a quarter hour (any zone today), else from the review log."""
+    starts = [
+        day_start(user, today - dt.timedelta(days=days - 1)) if days else None
+        for days in RETENTION_WINDOWS
+    ]
+    if not all(start is None or on_slot(start) for start in starts):
+        return retention_from_log(session=session, user=user, today=today)
+    columns = []
+    for start in starts:
+        since = ReviewTotal.slot >= slot_of(start) if start is not None else true()
+        columns += [
+            func.coalesce(func.sum(case((since, ReviewTotal.mature), else_=0)), 0),
+            func.coalesce(func.sum(case((since, ReviewTotal.passed), else_=0)), 0),
+        ]
+    counts = session.execute(select(*columns).where(ReviewTotal.user_id == user.id)).one()
+    return _retentions(counts)
+
+
+def _retentions(counts: Sequence[Any]) -> list[Retention]:
+    result = []
+    for i, days in enumerate(RETENTION_WINDOWS):
+        total, passed = int(counts[2 * i]), int(counts[2 * i + 1])
+        result.append(Retention(days, total, passed, passed / total if total else None))
+    return result
+
+
+def retention_from_log(*, session: Session, user: User, today: dt.date) -> list[Retention]:
+    """``retention`` counted from the review log in SQL, in one query."""
     passed_rating = ReviewLog.rating > 1
     columns = []
     for days in RETENTION_WINDOWS:
@@ -206,11 +261,7 @@ def retention(*, session: Session, user: User, today: dt.date) -> list[Retention
             _mature_before(session),
         )
     ).one()
-    result = []
-    for i, days in enumerate(RETENTION_WINDOWS):
-        total, passed = int(counts[2 * i]), int(counts[2 * i + 1])
-        result.append(Retention(days, total, passed, passed / total if total else None))
-    return result
+    return _retentions(counts)
 
 
 def forecast(*, session: Session, user: User, today: dt.date) -> list[DueDay]:
