@@ -27,6 +27,7 @@ from fsrs import State
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Integer,
     String,
     and_,
     case,
@@ -38,15 +39,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
 from app.models import Card, Question, ReviewLog, ReviewTotal, User
-from app.study import scheduler
 from app.study.queue import REVIEW_SOURCE, study_day_bounds, user_zone
 from app.study.review_totals import MATURE as MATURE  # the definition, named here too
 from app.study.review_totals import is_mature as is_mature  # the definition, named here too
 from app.study.review_totals import on_slot, slot_of
 from app.study.scheduler import as_utc
-from app.study.undo import card_history
 
 HEATMAP_WEEKS = 53
 RECENT_DAYS = 30
@@ -264,43 +262,57 @@ def retention_from_log(*, session: Session, user: User, today: dt.date) -> list[
     return _retentions(counts)
 
 
+def _active_cards(user: User) -> tuple[ColumnElement[bool], ...]:
+    """The user's cards of questions not archived (the archived ids are few: a NOT IN of
+    them spares a join with ``questions`` per card)."""
+    archived = select(Question.id).where(Question.archived_at.is_not(None))
+    return (Card.user_id == user.id, Card.question_id.not_in(archived.scalar_subquery()))
+
+
+def _slot_key(session: Session, at: Any) -> ColumnElement[int]:
+    """``review_totals.slot_of(at)`` in SQL: the quarter hour since the epoch."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", at) / 900), Integer)
+    # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": %s truncates to whole seconds.
+    return cast(func.strftime("%s", at), Integer) // 900
+
+
 def forecast(*, session: Session, user: User, today: dt.date) -> list[DueDay]:
-    """Cards due on each of the next ``FORECAST_DAYS`` study days (overdue: today)."""
+    """Cards due on each of the next ``FORECAST_DAYS`` study days (overdue: today).
+
+    Counted in SQL by quarter hour when every day starts on one (any zone today), else
+    card by card."""
     zone = user_zone(user)
-    end = day_start(user, today + dt.timedelta(days=FORECAST_DAYS))
-    dues = session.scalars(
-        select(Card.due)
-        .join(Question, Question.id == Card.question_id)
-        .where(
-            Card.user_id == user.id,
-            Card.leech_at.is_(None),
-            Question.archived_at.is_(None),
-            Card.due < end,
-        )
-    ).all()
-    counts = Counter(max(today, due.astimezone(zone).date()) for due in dues)
-    days = [today + dt.timedelta(days=i) for i in range(FORECAST_DAYS)]
-    return [DueDay(d, counts[d]) for d in days]
+    days, starts = _days(user, today, today + dt.timedelta(days=FORECAST_DAYS - 1))
+    due = (*_active_cards(user), Card.leech_at.is_(None), Card.due < starts[-1])
+    if not all(on_slot(s) for s in starts):
+        dues = session.scalars(select(Card.due).where(*due)).all()
+        counts = Counter(max(today, d.astimezone(zone).date()) for d in dues)
+        return [DueDay(d, counts[d]) for d in days]
+    bounds = [slot_of(s) for s in starts]
+    key = case((Card.due < starts[0], bounds[0]), else_=_slot_key(session, Card.due))
+    slot = key.label("slot")
+    per_day = [0] * len(days)
+    for at, n in session.execute(select(slot, func.count()).where(*due).group_by(slot)):
+        per_day[bisect_right(bounds, int(at)) - 1] += n
+    return [DueDay(d, n) for d, n in zip(days, per_day, strict=True)]
 
 
 def state_counts(*, session: Session, user: User) -> StateCounts:
-    """Active questions by card state (new: no card yet)."""
-    active = Question.archived_at.is_(None)
-    mine = (Card.user_id == user.id, active)
+    """Active questions by card state (new: no card yet); two queries."""
+    leech = Card.leech_at.is_not(None).label("leech")
     by_state: Counter[int] = Counter()
-    for state, n in session.execute(
-        select(Card.state, func.count(Card.id))
-        .join(Question, Question.id == Card.question_id)
-        .where(*mine, Card.leech_at.is_(None))
-        .group_by(Card.state)
-    ).all():
-        by_state[int(state)] = int(n)
-    leech_count = session.scalar(
-        select(func.count(Card.id))
-        .join(Question, Question.id == Card.question_id)
-        .where(*mine, Card.leech_at.is_not(None))
-    )
-    leeches = int(leech_count or 0)
+    leeches = 0
+    for state, is_leech, n in session.execute(
+        select(Card.state, leech, func.count())
+        .where(*_active_cards(user))
+        .group_by(Card.state, leech)
+    ):
+        if is_leech:
+            leeches += n
+        else:
+            by_state[int(state)] += n
+    active = Question.archived_at.is_(None)
     questions = int(session.scalar(select(func.count()).select_from(Question).where(active)) or 0)
     return StateCounts(
         new=questions - sum(by_state.values()) - leeches,
@@ -322,79 +334,4 @@ def overview(*, session: Session, user: User, now: dt.datetime) -> Overview:
         retention=retention(session=session, user=user, today=today),
         forecast=forecast(session=session, user=user, today=today),
         states=state_counts(session=session, user=user),
-    )
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One rating of a card: the interval it gave and the recall predicted before it."""
-
-    reviewed_at: dt.datetime
-    rating: int
-    source: str
-    # The card's state before the review: 0 new, else fsrs.State.
-    state_before: int
-    # card_after.due - reviewed_at, in days (minutes show as fractions of a day).
-    interval_days: float
-    retrievability: float | None
-    duration_ms: int | None
-
-
-@dataclass(frozen=True)
-class CardStats:
-    question_id: str
-    title: str
-    # 0 new (no card), else fsrs.State.
-    state: int
-    due: dt.datetime | None
-    reps: int
-    lapses: int
-    stability: float | None
-    difficulty: float | None
-    retrievability: float | None
-    leech_at: dt.datetime | None
-    history: list[HistoryEntry]
-
-
-def card_stats(*, session: Session, user: User, question_id: str, now: dt.datetime) -> CardStats:
-    """A card's state now and every rating it had, oldest first."""
-    question = session.get(Question, question_id)
-    if question is None:
-        raise NotFound(f"question {question_id!r} does not exist", field="question_id")
-    card = session.scalars(
-        select(Card).where(Card.user_id == user.id, Card.question_id == question_id)
-    ).first()
-    history = [
-        HistoryEntry(
-            reviewed_at=log.reviewed_at,
-            rating=log.rating,
-            source=log.source,
-            state_before=int(log.card_before["state"]) if log.card_before else 0,
-            interval_days=(
-                dt.datetime.fromisoformat(log.card_after["due"]) - log.reviewed_at
-            ).total_seconds()
-            / 86400,
-            retrievability=log.retrievability,
-            duration_ms=log.duration_ms,
-        )
-        for log in card_history(session=session, user=user, question_id=question_id)
-    ]
-    fsrs_card = dict(card.fsrs) if card is not None else None
-    return CardStats(
-        question_id=question.id,
-        title=question.title,
-        state=card.state if card is not None else 0,
-        due=card.due if card is not None else None,
-        reps=card.reps if card is not None else 0,
-        lapses=card.lapses if card is not None else 0,
-        stability=fsrs_card.get("stability") if fsrs_card else None,
-        difficulty=fsrs_card.get("difficulty") if fsrs_card else None,
-        retrievability=scheduler.retrievability(
-            fsrs_card,
-            desired_retention=user.desired_retention,
-            now=now,
-            parameters=user.fsrs_parameters,
-        ),
-        leech_at=card.leech_at if card is not None else None,
-        history=history,
     )

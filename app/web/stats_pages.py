@@ -21,11 +21,12 @@ from app.content.filters import QuestionFilter
 from app.i18n import gettext as _
 from app.models import User
 from app.study import coverage, leeches, stats
+from app.study.card_stats import CardStats, card_stats
 from app.study.coverage import Cell, Coverage, Matrix
 from app.study.leeches import Leech
 from app.study.queue import user_zone
 from app.study.scheduler import interval_label
-from app.study.stats import CardStats, Overview
+from app.study.stats import Overview
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, TemplatesDep
 from app.web.templating import filter_url
@@ -150,7 +151,7 @@ def card_page(
     templates: TemplatesDep,
     user: CurrentUserDep,
 ) -> Response:
-    card = stats.card_stats(session=session, user=user, question_id=question_id, now=_now())
+    card = card_stats(session=session, user=user, question_id=question_id, now=_now())
     context = {
         "card": card,
         "rating_names": rating_names(),
@@ -212,4 +213,4 @@ def put_back_api(
 @router.get("/api/stats/cards/{question_id}", tags=["stats"])
 def card_api(question_id: QuestionIdPath, session: SessionDep, user: CurrentUserDep) -> CardStats:
     """A card now and every rating it had: interval given, recall predicted at the time."""
-    return stats.card_stats(session=session, user=user, question_id=question_id, now=_now())
+    return card_stats(session=session, user=user, question_id=question_id, now=_now())

@@ -3,16 +3,18 @@ rows, archived questions left out in Python; issue 19 item 5) gives the figures 
 definition: every active question's facets read row by row, every card's recall with
 fsrs's own ``Scheduler.get_card_retrievability``. On a generated bank with questions
 asked twice by one company, empty stages, archived questions with cards, new cards and
-cards reviewed over a year; on SQLite and PostgreSQL."""
+cards reviewed over a year; on SQLite and PostgreSQL. The same bank checks the forecast
+and the card counts by state (grouped in SQL) against card-by-card counts."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import fsrs
 import pytest
@@ -23,7 +25,7 @@ from app.config import Settings
 from app.content.importer import import_paths
 from app.db import make_engine, make_sessionmaker, migrate
 from app.models import Asked, Card, Question, QuestionTag, Tag, User
-from app.study import coverage, scheduler
+from app.study import coverage, scheduler, stats
 from app.users.service import local_user
 from tests.conftest import WriteMd
 
@@ -141,6 +143,31 @@ def _approx(cover: coverage.Coverage) -> coverage.Coverage:
     )
 
 
+def _forecast(session: Session, user: User, today: dt.date) -> list[stats.DueDay]:
+    zone = ZoneInfo(user.timezone)
+    days = [today + dt.timedelta(days=i) for i in range(stats.FORECAST_DAYS)]
+    counts: Counter[dt.date] = Counter()
+    for card in session.scalars(select(Card).where(Card.leech_at.is_(None))):
+        question = session.get(Question, card.question_id)
+        if question is not None and question.archived_at is None:
+            counts[max(today, card.due.astimezone(zone).date())] += 1
+    return [stats.DueDay(d, counts[d]) for d in days]
+
+
+def _states(session: Session, user: User) -> stats.StateCounts:
+    active = set(session.scalars(select(Question.id).where(Question.archived_at.is_(None))))
+    cards = [c for c in session.scalars(select(Card)) if c.question_id in active]
+    by_state = Counter(c.state for c in cards if c.leech_at is None)
+    leeches = sum(c.leech_at is not None for c in cards)
+    return stats.StateCounts(
+        new=len(active) - len(cards),
+        learning=by_state[1],
+        review=by_state[2],
+        relearning=by_state[3],
+        leeches=leeches,
+    )
+
+
 def _check(engine: Engine, content_dir: Path, write_md: WriteMd) -> None:
     rng = random.Random(3)
     write_md("bank.md", _bank(rng, 240))
@@ -170,7 +197,8 @@ def _check(engine: Engine, content_dir: Path, write_md: WriteMd) -> None:
                     "user_id": user.id,
                     "question_id": qid,
                     "fsrs": card.to_dict(),
-                    "due": card.due,
+                    # Some off the review's minute: dues all around the clock.
+                    "due": card.due + dt.timedelta(minutes=rng.randint(0, 1439) * (n % 3 == 0)),
                     "state": int(card.state),
                 }
             )
@@ -184,6 +212,19 @@ def _check(engine: Engine, content_dir: Path, write_md: WriteMd) -> None:
             assert fast == _approx(_definition(session, user, now)), days
         assert fast.reviewed > 50 and fast.companies.rows and fast.stages.rows
         assert any(c is not None and 0 < c.reviewed < c.questions for c in fast.stages.cells[0])
+        # The forecast and the state counts, grouped in SQL, against card by card.
+        session.execute(update(Card).where(Card.id % 7 == 0).values(leech_at=NOW))
+        session.commit()
+        spread = 0  # the most days after today with a card due, in one forecast
+        for zone in ("Asia/Shanghai", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe"):
+            user.timezone = zone
+            for days in (-300, -30, 0, 7):
+                today = (NOW + dt.timedelta(days=days)).astimezone(ZoneInfo(zone)).date()
+                expected = _forecast(session, user, today)
+                assert stats.forecast(session=session, user=user, today=today) == expected
+                spread = max(spread, sum(d.due > 0 for d in expected[1:]))
+            assert stats.state_counts(session=session, user=user) == _states(session, user)
+        assert spread >= 5
 
 
 def test_coverage_matches_the_definition_on_sqlite(
