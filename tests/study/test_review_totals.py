@@ -12,7 +12,7 @@ import zoneinfo
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from alembic import command
@@ -119,3 +119,23 @@ def test_totals_follow_ratings_undo_and_reimport_on_postgresql(
         _check(engine)
     finally:
         engine.dispose()
+
+
+def test_the_triggers_are_there_at_head_on_sqlite(engine: Engine) -> None:
+    """A later migration that rebuilds ``review_logs`` (an SQLite batch copies the table)
+    drops its triggers, and the totals would silently stop following the log."""
+    with engine.connect() as conn:
+        names = set(
+            conn.scalars(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                    " AND tbl_name = 'review_logs'"
+                )
+            )
+        )
+    assert names == {
+        "review_totals_insert_new",
+        "review_totals_delete_old",
+        "review_totals_update_old",
+        "review_totals_update_new",
+    }
