@@ -14,6 +14,7 @@ tag names, the weakest titles), whatever the bank's size.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Container
 from dataclasses import dataclass
@@ -193,7 +194,7 @@ def coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
     topics: dict[str, set[str]] = defaultdict(set)
     for tag_id, ids in _grouped(session, links.tag_id, links.question_id, archived).items():
         topics[names[tag_id]] |= ids
-    weakest = sorted(recall.items(), key=lambda item: (item[1], item[0]))[:WEAKEST]
+    weakest = heapq.nsmallest(WEAKEST, recall.items(), key=lambda item: (item[1], item[0]))
     weak_ids = [q for q, _ in weakest]
     weak = select(questions.id, questions.title).where(questions.id.in_(weak_ids))
     titles = dict(session.execute(weak).all())
