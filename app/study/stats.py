@@ -1,5 +1,9 @@
-"""Progress you can see: a year of review activity, true retention, the due forecast,
-card counts by state, and one card's full history.
+"""Progress you can see: a year of review activity, true retention, the due forecast and
+card counts by state (one card's history: ``app.study.card_stats``).
+
+Activity and retention are read from the per-quarter-hour totals the database keeps
+(``app.study.review_totals``), the forecast and the counts grouped in SQL: a year of
+reviews costs a few thousand small rows, not every review's JSON.
 
 Definitions (the stats page states them too):
 
