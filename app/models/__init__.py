@@ -10,6 +10,7 @@ from app.models.fsrs_fit import FsrsFit
 from app.models.mock import MockAttempt, MockInterview
 from app.models.notes import QuestionNote
 from app.models.quiz import Quiz, QuizItem
+from app.models.review_totals import ReviewTotal
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
 from app.models.sources import Source
 from app.models.study import Card, Interview, ReviewLog
@@ -36,6 +37,7 @@ __all__ = [
     "Quiz",
     "QuizItem",
     "ReviewLog",
+    "ReviewTotal",
     "Source",
     "Tag",
     "UTCDateTime",

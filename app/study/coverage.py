@@ -7,16 +7,21 @@ a question never reviewed counts as 0, so an untouched slice reads 0 %, not "unk
 The review and quiz filters take the same facets, so a cell's questions are exactly
 what ``/review?company=...&tag=...`` serves.
 
-Four queries in all (questions, cards, asked records, tags), whatever the bank's size.
+Seven queries in all (archived ids, the active count, cards, asked records, tag links,
+tag names, the weakest titles), whatever the bank's size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Asked, Card, Question, QuestionTag, Tag, User
@@ -79,8 +84,11 @@ class Coverage:
     weakest: list[CardRecall]
 
 
-def recall_now(*, session: Session, user: User, now: dt.datetime) -> dict[str, float]:
-    """Retrievability now of each active question the user has a card for.
+def recall_now(
+    *, session: Session, user: User, now: dt.datetime, archived: Container[str] = frozenset()
+) -> dict[str, float]:
+    """Retrievability now of each question the user has a card for (``archived`` ones
+    left out).
 
     fsrs's own formula (``Scheduler.get_card_retrievability``: whole days since the last
     review, the user's decay), on the two fields it reads, taken out of the card's JSON
@@ -88,17 +96,18 @@ def recall_now(*, session: Session, user: User, now: dt.datetime) -> dict[str, f
     parameters = scheduler.make_scheduler(user.desired_retention, user.fsrs_parameters).parameters
     decay = -parameters[20]
     factor = 0.9 ** (1 / decay) - 1
+    cards = Card.__table__.c
     rows = session.execute(
         select(
-            Card.question_id,
-            Card.fsrs["stability"].as_float(),
-            Card.fsrs["last_review"].as_string(),
-        )
-        .join(Question, Question.id == Card.question_id)
-        .where(Card.user_id == user.id, Question.archived_at.is_(None))
+            cards.question_id,
+            cards.fsrs["stability"].as_float(),
+            cards.fsrs["last_review"].as_string(),
+        ).where(cards.user_id == user.id)
     ).all()
     recall: dict[str, float] = {}
     for qid, stability, last_review in rows:
+        if qid in archived:
+            continue
         if stability is None or last_review is None:
             recall[qid] = 0.0
             continue
@@ -117,6 +126,7 @@ def _matrix(
         return sorted(sets, key=lambda name: (-len(sets[name]), name))[:limit]
 
     rows, columns = top(row_sets, MAX_ROWS), top(column_sets, MAX_COLUMNS)
+    reviewed_ids = recall.keys()
     cells: list[list[Cell | None]] = []
     for row in rows:
         line: list[Cell | None] = []
@@ -125,8 +135,9 @@ def _matrix(
             if not ids:
                 line.append(None)
                 continue
-            mean = sum(recall.get(q, 0.0) for q in ids) / len(ids)
-            reviewed = sum(q in recall for q in ids)
+            # Summed in the set's order, as a generator over it would (the same float).
+            mean = sum(map(recall.get, ids, repeat(0.0, len(ids)))) / len(ids)
+            reviewed = len(reviewed_ids & ids)
             line.append(Cell(row, column, len(ids), reviewed, mean, recall_step(mean)))
         cells.append(line)
     return Matrix(
@@ -139,35 +150,59 @@ def _matrix(
     )
 
 
+SEPARATOR = "\x1f"  # ASCII unit separator: in no question id
+
+
+def _grouped(
+    session: Session, key: ColumnElement[Any], question_id: ColumnElement[str], archived: set[str]
+) -> dict[Any, set[str]]:
+    """The ids of the active questions under each non-empty ``key``, in one query grouped
+    by it (each group's ids joined in one string)."""
+    if session.get_bind().dialect.name == "postgresql":
+        joined = func.string_agg(question_id, SEPARATOR)
+    else:
+        joined = func.group_concat(question_id, SEPARATOR)
+    rows = session.execute(select(key, joined).where(key.is_not(None)).group_by(key)).all()
+    found = {name: set(ids.split(SEPARATOR)) - archived for name, ids in rows if name != ""}
+    return {name: ids for name, ids in found.items() if ids}
+
+
 def coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
-    """Both matrices and the weakest cards, as of ``now``."""
+    """Both matrices and the weakest cards, as of ``now``.
+
+    Plain column queries (no ORM rows) of the few columns the matrices need; archived
+    questions are left out in Python (the archived ids are few), which spares each query
+    a join with ``questions``."""
     now = as_utc(now)
-    active = select(Question.id, Question.title).where(Question.archived_at.is_(None))
-    titles: dict[str, str] = dict(session.execute(active).all())
-    recall = recall_now(session=session, user=user, now=now)
-    companies: dict[str, set[str]] = defaultdict(set)
-    stages: dict[str, set[str]] = defaultdict(set)
-    for qid, company, stage in session.execute(
-        select(Asked.question_id, Asked.company, Asked.stage)
-    ).all():
-        if qid not in titles:
-            continue
-        if company:
-            companies[company].add(qid)
-        if stage:
-            stages[stage].add(qid)
+    questions, asked, links = Question.__table__.c, Asked.__table__.c, QuestionTag.__table__.c
+    archived = set(session.scalars(select(questions.id).where(questions.archived_at.is_not(None))))
+    active = int(
+        session.scalar(
+            select(func.count())
+            .select_from(Question.__table__)
+            .where(questions.archived_at.is_(None))
+        )
+        or 0
+    )
+    recall = recall_now(session=session, user=user, now=now, archived=archived)
+    # Each company's (stage's, tag's) question ids in one string: tens of rows, not the
+    # tens of thousands of (question, tag) pairs.
+    companies = _grouped(session, asked.company, asked.question_id, archived)
+    stages = _grouped(session, asked.stage, asked.question_id, archived)
+    tags = Tag.__table__.c
+    names = dict(session.execute(select(tags.id, tags.name)).all())
     topics: dict[str, set[str]] = defaultdict(set)
-    for qid, name in session.execute(
-        select(QuestionTag.question_id, Tag.name).join(Tag, Tag.id == QuestionTag.tag_id)
-    ).all():
-        if qid in titles:
-            topics[name].add(qid)
-    weakest = sorted(recall.items(), key=lambda item: (item[1], item[0]))[:WEAKEST]
+    for tag_id, ids in _grouped(session, links.tag_id, links.question_id, archived).items():
+        topics[names[tag_id]] |= ids
+    weakest = heapq.nsmallest(WEAKEST, recall.items(), key=lambda item: (item[1], item[0]))
+    weak_ids = [q for q, _ in weakest]
+    weak = select(questions.id, questions.title).where(questions.id.in_(weak_ids))
+    titles = dict(session.execute(weak).all())
     return Coverage(
         at=now,
-        questions=len(titles),
+        questions=active,
         reviewed=len(recall),
-        recall=sum(recall.values()) / len(titles) if titles else 0.0,
+        recall=sum(recall.values()) / active if active else 0.0,
         companies=_matrix("company", companies, topics, recall),
         stages=_matrix("stage", stages, topics, recall),
         weakest=[CardRecall(q, titles[q], r) for q, r in weakest],

@@ -1,5 +1,9 @@
-"""Progress you can see: a year of review activity, true retention, the due forecast,
-card counts by state, and one card's full history.
+"""Progress you can see: a year of review activity, true retention, the due forecast and
+card counts by state (one card's history: ``app.study.card_stats``).
+
+Activity and retention are read from the per-quarter-hour totals the database keeps
+(``app.study.review_totals``), the forecast and the counts grouped in SQL: a year of
+reviews costs a few thousand small rows, not every review's JSON.
 
 Definitions (the stats page states them too):
 
@@ -17,7 +21,9 @@ Definitions (the stats page states them too):
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +31,7 @@ from fsrs import State
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Integer,
     String,
     and_,
     case,
@@ -36,14 +43,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
-from app.models import Card, Question, ReviewLog, User
-from app.study import scheduler
+from app.models import Card, Question, ReviewLog, ReviewTotal, User
 from app.study.queue import REVIEW_SOURCE, study_day_bounds, user_zone
+from app.study.review_totals import MATURE as MATURE  # the definition, named here too
+from app.study.review_totals import is_mature as is_mature  # the definition, named here too
+from app.study.review_totals import on_slot, slot_of
 from app.study.scheduler import as_utc
-from app.study.undo import card_history
 
-MATURE = dt.timedelta(days=21)
 HEATMAP_WEEKS = 53
 RECENT_DAYS = 30
 FORECAST_DAYS = 30
@@ -104,14 +110,6 @@ def day_start(user: User, day: dt.date) -> dt.datetime:
     return study_day_bounds(user=user, now=noon)[0]
 
 
-def is_mature(card: dict[str, Any] | None) -> bool:
-    """Whether a card (as stored before a review) was a mature review card."""
-    if card is None or int(card["state"]) != State.Review or not card.get("last_review"):
-        return False
-    due = dt.datetime.fromisoformat(card["due"])
-    return due - dt.datetime.fromisoformat(card["last_review"]) >= MATURE
-
-
 def _hour_key(session: Session, shift_minutes: int) -> ColumnElement[Any]:
     """``ReviewLog.reviewed_at`` less ``shift_minutes``, cut to the UTC hour, in SQL."""
     at = ReviewLog.reviewed_at
@@ -128,16 +126,47 @@ def _hour_key(session: Session, shift_minutes: int) -> ColumnElement[Any]:
     return func.strftime("%Y-%m-%d %H:00:00", at, f"-{shift_minutes} minutes")
 
 
+def _days(user: User, start: dt.date, today: dt.date) -> tuple[list[dt.date], list[dt.datetime]]:
+    """The days from ``start`` through ``today`` and their starts (and tomorrow's), UTC."""
+    days = [start + dt.timedelta(days=i) for i in range((today - start).days + 1)]
+    return days, [day_start(user, d) for d in (*days, today + dt.timedelta(days=1))]
+
+
 def activity(*, session: Session, user: User, start: dt.date, today: dt.date) -> list[DayActivity]:
     """Reviews and seconds spent on each study day from ``start`` through ``today``.
+
+    Read from the stored quarter-hour totals (``app.study.review_totals``: a year of daily
+    study is a few thousand rows) when every day of the span starts on a quarter hour, as
+    in every zone today; else counted from the review log (``activity_from_log``)."""
+    days, starts = _days(user, start, today)
+    if not all(on_slot(s) for s in starts):
+        return activity_from_log(session=session, user=user, start=start, today=today)
+    bounds = [slot_of(s) for s in starts]  # day i is slots bounds[i] to bounds[i + 1] - 1
+    reviews = [0] * len(days)
+    millis = [0] * len(days)
+    for slot, count, duration_ms in session.execute(
+        select(ReviewTotal.slot, ReviewTotal.reviews, ReviewTotal.duration_ms).where(
+            ReviewTotal.user_id == user.id,
+            ReviewTotal.slot >= bounds[0],
+            ReviewTotal.slot < bounds[-1],
+        )
+    ):
+        i = bisect_right(bounds, slot) - 1
+        reviews[i] += count
+        millis[i] += duration_ms
+    return [DayActivity(d, reviews[i], millis[i] / 1000) for i, d in enumerate(days)]
+
+
+def activity_from_log(
+    *, session: Session, user: User, start: dt.date, today: dt.date
+) -> list[DayActivity]:
+    """``activity`` counted from the review log.
 
     Counted in SQL by hour (a year of reviews is tens of thousands of rows): each day of
     the span starts at the same minute past a UTC hour (daylight saving moves whole
     hours), so hours counted from that minute each fall within one study day."""
     zone = user_zone(user)
-    span = (today - start).days + 1
-    days = [start + dt.timedelta(days=i) for i in range(span)]
-    starts = [day_start(user, d) for d in (*days, today + dt.timedelta(days=1))]
+    days, starts = _days(user, start, today)
     window = (
         ReviewLog.user_id == user.id,
         ReviewLog.source == REVIEW_SOURCE,
@@ -185,7 +214,35 @@ def _mature_before(session: Session) -> ColumnElement[bool]:
 
 
 def retention(*, session: Session, user: User, today: dt.date) -> list[Retention]:
-    """True retention for each of ``RETENTION_WINDOWS``, counted in SQL in one query."""
+    """True retention for each of ``RETENTION_WINDOWS``: from the stored totals when every
+    window starts on a quarter hour (any zone today), else from the review log."""
+    starts = [
+        day_start(user, today - dt.timedelta(days=days - 1)) if days else None
+        for days in RETENTION_WINDOWS
+    ]
+    if not all(start is None or on_slot(start) for start in starts):
+        return retention_from_log(session=session, user=user, today=today)
+    columns = []
+    for start in starts:
+        since = ReviewTotal.slot >= slot_of(start) if start is not None else true()
+        columns += [
+            func.coalesce(func.sum(case((since, ReviewTotal.mature), else_=0)), 0),
+            func.coalesce(func.sum(case((since, ReviewTotal.passed), else_=0)), 0),
+        ]
+    counts = session.execute(select(*columns).where(ReviewTotal.user_id == user.id)).one()
+    return _retentions(counts)
+
+
+def _retentions(counts: Sequence[Any]) -> list[Retention]:
+    result = []
+    for i, days in enumerate(RETENTION_WINDOWS):
+        total, passed = int(counts[2 * i]), int(counts[2 * i + 1])
+        result.append(Retention(days, total, passed, passed / total if total else None))
+    return result
+
+
+def retention_from_log(*, session: Session, user: User, today: dt.date) -> list[Retention]:
+    """``retention`` counted from the review log in SQL, in one query."""
     passed_rating = ReviewLog.rating > 1
     columns = []
     for days in RETENTION_WINDOWS:
@@ -206,50 +263,60 @@ def retention(*, session: Session, user: User, today: dt.date) -> list[Retention
             _mature_before(session),
         )
     ).one()
-    result = []
-    for i, days in enumerate(RETENTION_WINDOWS):
-        total, passed = int(counts[2 * i]), int(counts[2 * i + 1])
-        result.append(Retention(days, total, passed, passed / total if total else None))
-    return result
+    return _retentions(counts)
+
+
+def _active_cards(user: User) -> tuple[ColumnElement[bool], ...]:
+    """The user's cards of questions not archived (the archived ids are few: a NOT IN of
+    them spares a join with ``questions`` per card)."""
+    archived = select(Question.id).where(Question.archived_at.is_not(None))
+    return (Card.user_id == user.id, Card.question_id.not_in(archived.scalar_subquery()))
+
+
+def _slot_key(session: Session, at: Any) -> ColumnElement[int]:
+    """``review_totals.slot_of(at)`` in SQL: the quarter hour since the epoch."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", at) / 900), Integer)
+    # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS.ffffff": %s truncates to whole seconds.
+    return cast(func.strftime("%s", at), Integer) // 900
 
 
 def forecast(*, session: Session, user: User, today: dt.date) -> list[DueDay]:
-    """Cards due on each of the next ``FORECAST_DAYS`` study days (overdue: today)."""
+    """Cards due on each of the next ``FORECAST_DAYS`` study days (overdue: today).
+
+    Counted in SQL by quarter hour when every day starts on one (any zone today), else
+    card by card."""
     zone = user_zone(user)
-    end = day_start(user, today + dt.timedelta(days=FORECAST_DAYS))
-    dues = session.scalars(
-        select(Card.due)
-        .join(Question, Question.id == Card.question_id)
-        .where(
-            Card.user_id == user.id,
-            Card.leech_at.is_(None),
-            Question.archived_at.is_(None),
-            Card.due < end,
-        )
-    ).all()
-    counts = Counter(max(today, due.astimezone(zone).date()) for due in dues)
-    days = [today + dt.timedelta(days=i) for i in range(FORECAST_DAYS)]
-    return [DueDay(d, counts[d]) for d in days]
+    days, starts = _days(user, today, today + dt.timedelta(days=FORECAST_DAYS - 1))
+    due = (*_active_cards(user), Card.leech_at.is_(None), Card.due < starts[-1])
+    if not all(on_slot(s) for s in starts):
+        dues = session.scalars(select(Card.due).where(*due)).all()
+        counts = Counter(max(today, d.astimezone(zone).date()) for d in dues)
+        return [DueDay(d, counts[d]) for d in days]
+    bounds = [slot_of(s) for s in starts]
+    key = case((Card.due < starts[0], bounds[0]), else_=_slot_key(session, Card.due))
+    slot = key.label("slot")
+    per_day = [0] * len(days)
+    for at, n in session.execute(select(slot, func.count()).where(*due).group_by(slot)):
+        per_day[bisect_right(bounds, int(at)) - 1] += n
+    return [DueDay(d, n) for d, n in zip(days, per_day, strict=True)]
 
 
 def state_counts(*, session: Session, user: User) -> StateCounts:
-    """Active questions by card state (new: no card yet)."""
-    active = Question.archived_at.is_(None)
-    mine = (Card.user_id == user.id, active)
+    """Active questions by card state (new: no card yet); two queries."""
+    leech = Card.leech_at.is_not(None).label("leech")
     by_state: Counter[int] = Counter()
-    for state, n in session.execute(
-        select(Card.state, func.count(Card.id))
-        .join(Question, Question.id == Card.question_id)
-        .where(*mine, Card.leech_at.is_(None))
-        .group_by(Card.state)
-    ).all():
-        by_state[int(state)] = int(n)
-    leech_count = session.scalar(
-        select(func.count(Card.id))
-        .join(Question, Question.id == Card.question_id)
-        .where(*mine, Card.leech_at.is_not(None))
-    )
-    leeches = int(leech_count or 0)
+    leeches = 0
+    for state, is_leech, n in session.execute(
+        select(Card.state, leech, func.count())
+        .where(*_active_cards(user))
+        .group_by(Card.state, leech)
+    ):
+        if is_leech:
+            leeches += n
+        else:
+            by_state[int(state)] += n
+    active = Question.archived_at.is_(None)
     questions = int(session.scalar(select(func.count()).select_from(Question).where(active)) or 0)
     return StateCounts(
         new=questions - sum(by_state.values()) - leeches,
@@ -271,79 +338,4 @@ def overview(*, session: Session, user: User, now: dt.datetime) -> Overview:
         retention=retention(session=session, user=user, today=today),
         forecast=forecast(session=session, user=user, today=today),
         states=state_counts(session=session, user=user),
-    )
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One rating of a card: the interval it gave and the recall predicted before it."""
-
-    reviewed_at: dt.datetime
-    rating: int
-    source: str
-    # The card's state before the review: 0 new, else fsrs.State.
-    state_before: int
-    # card_after.due - reviewed_at, in days (minutes show as fractions of a day).
-    interval_days: float
-    retrievability: float | None
-    duration_ms: int | None
-
-
-@dataclass(frozen=True)
-class CardStats:
-    question_id: str
-    title: str
-    # 0 new (no card), else fsrs.State.
-    state: int
-    due: dt.datetime | None
-    reps: int
-    lapses: int
-    stability: float | None
-    difficulty: float | None
-    retrievability: float | None
-    leech_at: dt.datetime | None
-    history: list[HistoryEntry]
-
-
-def card_stats(*, session: Session, user: User, question_id: str, now: dt.datetime) -> CardStats:
-    """A card's state now and every rating it had, oldest first."""
-    question = session.get(Question, question_id)
-    if question is None:
-        raise NotFound(f"question {question_id!r} does not exist", field="question_id")
-    card = session.scalars(
-        select(Card).where(Card.user_id == user.id, Card.question_id == question_id)
-    ).first()
-    history = [
-        HistoryEntry(
-            reviewed_at=log.reviewed_at,
-            rating=log.rating,
-            source=log.source,
-            state_before=int(log.card_before["state"]) if log.card_before else 0,
-            interval_days=(
-                dt.datetime.fromisoformat(log.card_after["due"]) - log.reviewed_at
-            ).total_seconds()
-            / 86400,
-            retrievability=log.retrievability,
-            duration_ms=log.duration_ms,
-        )
-        for log in card_history(session=session, user=user, question_id=question_id)
-    ]
-    fsrs_card = dict(card.fsrs) if card is not None else None
-    return CardStats(
-        question_id=question.id,
-        title=question.title,
-        state=card.state if card is not None else 0,
-        due=card.due if card is not None else None,
-        reps=card.reps if card is not None else 0,
-        lapses=card.lapses if card is not None else 0,
-        stability=fsrs_card.get("stability") if fsrs_card else None,
-        difficulty=fsrs_card.get("difficulty") if fsrs_card else None,
-        retrievability=scheduler.retrievability(
-            fsrs_card,
-            desired_retention=user.desired_retention,
-            now=now,
-            parameters=user.fsrs_parameters,
-        ),
-        leech_at=card.leech_at if card is not None else None,
-        history=history,
     )

@@ -19,13 +19,15 @@ from pydantic import BaseModel
 
 from app.content.filters import QuestionFilter
 from app.i18n import gettext as _
+from app.i18n import ngettext
 from app.models import User
 from app.study import coverage, leeches, stats
+from app.study.card_stats import CardStats, card_stats
 from app.study.coverage import Cell, Coverage, Matrix
 from app.study.leeches import Leech
 from app.study.queue import user_zone
 from app.study.scheduler import interval_label
-from app.study.stats import CardStats, Overview
+from app.study.stats import Overview
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, TemplatesDep
 from app.web.templating import filter_url
@@ -53,11 +55,22 @@ def heat_level(reviews: int, peak: int) -> int:
     return 0 if reviews == 0 else max(1, math.ceil(HEAT_LEVELS * reviews / max(peak, 1)))
 
 
+def heat_label(day: stats.DayActivity) -> str:
+    """A heatmap day's title: "2026-03-02: 5 reviews"."""
+    reviews = ngettext("%(num)d review", "%(num)d reviews", day.reviews) % {"num": day.reviews}
+    return f"{day.day.isoformat()}: {reviews}"
+
+
 def cell_filter(facet: str, cell: Cell) -> QuestionFilter:
     """The filter whose questions are exactly the cell's."""
     if facet == "stage":
         return QuestionFilter(stage=(cell.row,), tag=(cell.column,))
     return QuestionFilter(company=(cell.row,), tag=(cell.column,))
+
+
+def pct(value: float | None) -> str:
+    """A share as a percentage with one decimal ("–" for none)."""
+    return "–" if value is None else f"{value * 100:.1f}%"
 
 
 def local_time(user: User) -> Callable[[dt.datetime | None], str]:
@@ -122,7 +135,7 @@ def stats_page(
     ]
     context = {
         "view": view,
-        "heat": [(d, heat_level(d.reviews, peak)) for d in view.days],
+        "heat": [(d, heat_level(d.reviews, peak), heat_label(d)) for d in view.days],
         "recent": view.days[-stats.RECENT_DAYS :],
         "year_reviews": sum(d.reviews for d in view.days),
         "year_days": sum(d.reviews > 0 for d in view.days),
@@ -131,6 +144,7 @@ def stats_page(
         "cover": cover,
         "matrices": matrices,
         "steps": coverage.STEPS,
+        "pct": pct,
         "review_url": lambda facet, cell: filter_url("/review", cell_filter(facet, cell)),
         "quiz_url": lambda facet, cell: filter_url("/quizzes", cell_filter(facet, cell)),
         "facet_names": {"company": _("Company"), "stage": _("Stage")},
@@ -150,7 +164,7 @@ def card_page(
     templates: TemplatesDep,
     user: CurrentUserDep,
 ) -> Response:
-    card = stats.card_stats(session=session, user=user, question_id=question_id, now=_now())
+    card = card_stats(session=session, user=user, question_id=question_id, now=_now())
     context = {
         "card": card,
         "rating_names": rating_names(),
@@ -212,4 +226,4 @@ def put_back_api(
 @router.get("/api/stats/cards/{question_id}", tags=["stats"])
 def card_api(question_id: QuestionIdPath, session: SessionDep, user: CurrentUserDep) -> CardStats:
     """A card now and every rating it had: interval given, recall predicted at the time."""
-    return stats.card_stats(session=session, user=user, question_id=question_id, now=_now())
+    return card_stats(session=session, user=user, question_id=question_id, now=_now())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import NotFound
 from app.models import User
-from app.study import coverage, review, stats
+from app.study import card_stats, coverage, review, stats
 from app.users.service import local_user
 from tests.conftest import WriteMd
 from tests.study.conftest import DAY, MINUTE, T0, card_row, load, qid
@@ -183,7 +183,7 @@ def test_cards_by_state(session: Session, user: User, script: Script) -> None:
 def test_a_cards_history_gives_each_interval_and_the_recall_predicted_then(
     session: Session, user: User, script: Script
 ) -> None:
-    card = stats.card_stats(session=session, user=user, question_id=script.ids["a"], now=NOW)
+    card = card_stats.card_stats(session=session, user=user, question_id=script.ids["a"], now=NOW)
     results = script.results["a"]
     assert [e.rating for e in card.history] == [4, 4, 3, 2, 1, 3]
     for entry, result in zip(card.history, results, strict=True):
@@ -206,10 +206,12 @@ def test_a_cards_history_gives_each_interval_and_the_recall_predicted_then(
 def test_history_of_a_new_question_is_empty_and_an_unknown_one_is_not_found(
     session: Session, user: User
 ) -> None:
-    card = stats.card_stats(session=session, user=user, question_id=qid(session, "问题一"), now=T0)
+    card = card_stats.card_stats(
+        session=session, user=user, question_id=qid(session, "问题一"), now=T0
+    )
     assert (card.state, card.history, card.retrievability, card.due) == (0, [], None, None)
     with pytest.raises(NotFound):
-        stats.card_stats(session=session, user=user, question_id="nope", now=T0)
+        card_stats.card_stats(session=session, user=user, question_id="nope", now=T0)
 
 
 COVERAGE_BANK = """
