@@ -5,7 +5,6 @@ not, seeded determinism, the charts, and the cross-field rule."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -152,10 +151,8 @@ def test_shift_rank_above_hidden_is_refused_naming_it() -> None:
 
 
 @pytest.mark.slow  # the default-size run: ~5 s alone on one core, longer on a busy box
-def test_default_run_passes_every_check_and_reports_its_time() -> None:
-    start = time.perf_counter()
+def test_default_run_passes_every_check() -> None:
+    # Its wall time against DEMO.time_limit_s is bench/demos_bench.py's (not a timed test).
     result = run()
-    elapsed = time.perf_counter() - start
     assert all(c.passed for c in result.checks), result.checks
     assert set(result.figures) == set(DEMO.figure_names(validate_params(DEMO, {})))  # type: ignore[misc]
-    assert elapsed < DEMO.time_limit_s

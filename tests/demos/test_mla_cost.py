@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from typing import Any
 
 import pytest
@@ -104,13 +103,11 @@ def test_gqa_groups_must_divide_the_heads_named_field() -> None:
 
 
 @pytest.mark.slow
-def test_default_run_is_fast_and_its_checks_pass() -> None:
-    start = time.perf_counter()
+def test_default_run_passes_its_checks() -> None:
+    # Its wall time against DEMO.time_limit_s is bench/demos_bench.py's (not a timed test).
     result = run()
-    elapsed = time.perf_counter() - start
     assert all(check.passed for check in result.checks)
     assert result.figures["flop_check_max_rel_diff"] == 0.0
-    assert elapsed < DEMO.time_limit_s
 
 
 def test_the_page_opens_with_bytes_against_flops() -> None:

@@ -4,7 +4,6 @@ rules, and a default-size run."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -83,8 +82,7 @@ def test_cross_field_rules_name_the_field(raw: dict[str, Any], field: str) -> No
 
 
 @pytest.mark.slow
-def test_default_run_is_fast_and_its_checks_pass() -> None:
-    start = time.perf_counter()
+def test_default_run_passes_its_checks() -> None:
+    # Its wall time against DEMO.time_limit_s is bench/demos_bench.py's (not a timed test).
     result = run()
     assert all(check.passed for check in result.checks)
-    assert time.perf_counter() - start < DEMO.time_limit_s
