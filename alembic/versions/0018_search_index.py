@@ -1,0 +1,83 @@
+"""Search index: the browse search (``q``) from a trigram index instead of a table scan.
+
+``q`` is a substring search over ``questions.search_text`` (already case- and
+width-folded). ``LIKE '%word%'`` read every question's text (about 10 MB at 10,000
+questions) for each search.
+
+SQLite: an FTS5 table with the ``trigram`` tokenizer over ``search_text``, its content
+read from ``questions`` (external content, keyed by ``questions.rowid``), kept in step by
+three triggers (insert, delete, update of ``search_text``), so every writer (the importer,
+a re-import, tests) keeps it without knowing of it. ``case_sensitive 1``: both sides are
+folded already, so the match is the same bytes LIKE compares. ``app.content.search``
+asks it for words of three characters or more (trigrams need three); shorter words keep
+``LIKE``. A later migration that rebuilds ``questions`` (a SQLite batch operation copies
+the table, drops it and renames the copy) drops these triggers and renumbers rowids: it
+must recreate them and ``rebuild`` the index, as ``upgrade`` does here
+(``tests/content/test_search_index.py`` checks the index at head).
+
+PostgreSQL: a pg_trgm GIN index on ``search_text``, which ``LIKE '%word%'`` uses as it
+is. Where the extension cannot be created (not installed, or no right to create it) the
+migration leaves the database as it was and LIKE scans the table as before.
+
+Revision ID: 0018
+Revises: 0016 (re-chained after 0017 at merge)
+Create Date: 2026-12-04 20:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SQLITE_UP = (
+    "CREATE VIRTUAL TABLE questions_fts USING fts5(search_text, content='questions', "
+    "content_rowid='rowid', tokenize='trigram case_sensitive 1')",
+    "CREATE TRIGGER questions_fts_insert AFTER INSERT ON questions BEGIN "
+    "INSERT INTO questions_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
+    "CREATE TRIGGER questions_fts_delete AFTER DELETE ON questions BEGIN "
+    "INSERT INTO questions_fts(questions_fts, rowid, search_text) "
+    "VALUES ('delete', old.rowid, old.search_text); END",
+    "CREATE TRIGGER questions_fts_update AFTER UPDATE OF search_text ON questions BEGIN "
+    "INSERT INTO questions_fts(questions_fts, rowid, search_text) "
+    "VALUES ('delete', old.rowid, old.search_text); "
+    "INSERT INTO questions_fts(rowid, search_text) VALUES (new.rowid, new.search_text); END",
+    "INSERT INTO questions_fts(questions_fts) VALUES ('rebuild')",
+)
+SQLITE_DOWN = (
+    "DROP TRIGGER IF EXISTS questions_fts_update",
+    "DROP TRIGGER IF EXISTS questions_fts_delete",
+    "DROP TRIGGER IF EXISTS questions_fts_insert",
+    "DROP TABLE IF EXISTS questions_fts",
+)
+PG_INDEX = "ix_questions_search_text_trgm"
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE_UP:
+            bind.exec_driver_sql(statement)
+    elif bind.dialect.name == "postgresql":
+        try:
+            with bind.begin_nested():  # a refusal rolls back to here, not the migration
+                bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except sa.exc.DBAPIError:
+            return
+        bind.exec_driver_sql(
+            f"CREATE INDEX {PG_INDEX} ON questions USING gin (search_text gin_trgm_ops)"
+        )
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for statement in SQLITE_DOWN:
+            bind.exec_driver_sql(statement)
+    elif bind.dialect.name == "postgresql":
+        # The extension stays: other databases' objects may use it.
+        bind.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_INDEX}")
