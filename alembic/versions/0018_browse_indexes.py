@@ -1,4 +1,4 @@
-"""Search index: the browse search (``q``) from a trigram index instead of a table scan.
+"""Browse at scale: a trigram search index, bank order from an index, a bank version.
 
 ``q`` is a substring search over ``questions.search_text`` (already case- and
 width-folded). ``LIKE '%word%'`` read every question's text (about 10 MB at 10,000
@@ -18,6 +18,16 @@ must recreate them and ``rebuild`` the index, as ``upgrade`` does here
 PostgreSQL: a pg_trgm GIN index on ``search_text``, which ``LIKE '%word%'`` uses as it
 is. Where the extension cannot be created (not installed, or no right to create it) the
 migration leaves the database as it was and LIKE scans the table as before.
+
+Bank order: ``ix_questions_chapter_order`` (chapter, position, archived_at, id) lets the
+browse page walk chapters in file order and stop after one page, and counts each
+chapter's active questions from the index alone (both read every answer row before).
+
+Bank version: ``bank_version`` holds one number that every write to the bank's tables
+(questions, asked, question_tags, tags, chapters) raises, by trigger (per row on SQLite,
+per statement on PostgreSQL), in the writer's own transaction. The filter choices (facet
+counts, chapters) are kept under it, so an import, a re-import or an archive shows at
+once and nothing else recomputes them (``app.web.filter_cache``).
 
 Revision ID: 0018
 Revises: 0016 (re-chained after 0017 at merge)
@@ -55,14 +65,55 @@ SQLITE_DOWN = (
     "DROP TABLE IF EXISTS questions_fts",
 )
 PG_INDEX = "ix_questions_search_text_trgm"
+ORDER_INDEX = "ix_questions_chapter_order"
+BANK_TABLES = ("questions", "asked", "question_tags", "tags", "chapters")
+BUMP = "UPDATE bank_version SET version = version + 1"
+SQLITE_VERSION_UP = [
+    f"CREATE TRIGGER bank_version_{table}_{op.lower()} AFTER {op} ON {table} BEGIN {BUMP}; END"
+    for table in BANK_TABLES
+    for op in ("INSERT", "UPDATE", "DELETE")
+]
+SQLITE_VERSION_DOWN = [
+    f"DROP TRIGGER IF EXISTS bank_version_{table}_{op}"
+    for table in BANK_TABLES
+    for op in ("insert", "update", "delete")
+]
+PG_VERSION_UP = [
+    "CREATE FUNCTION bank_version_bump() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN {BUMP}; RETURN NULL; END $$",
+    *(
+        f"CREATE TRIGGER bank_version_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bank_version_bump()"
+        for table in BANK_TABLES
+    ),
+]
+PG_VERSION_DOWN = [
+    *(f"DROP TRIGGER IF EXISTS bank_version_{table} ON {table}" for table in BANK_TABLES),
+    "DROP FUNCTION IF EXISTS bank_version_bump()",
+]
+
+
+def _bank_version_up() -> None:
+    op.create_table(
+        "bank_version",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+    )
+    op.execute("INSERT INTO bank_version (id, version) VALUES (1, 0)")
+    op.create_index(
+        ORDER_INDEX, "questions", ["chapter_id", "position", "archived_at", "id"], unique=False
+    )
 
 
 def upgrade() -> None:
     bind = op.get_bind()
+    _bank_version_up()
     if bind.dialect.name == "sqlite":
-        for statement in SQLITE_UP:
+        for statement in (*SQLITE_UP, *SQLITE_VERSION_UP):
             bind.exec_driver_sql(statement)
     elif bind.dialect.name == "postgresql":
+        for statement in PG_VERSION_UP:
+            bind.exec_driver_sql(statement)
         try:
             with bind.begin_nested():  # a refusal rolls back to here, not the migration
                 bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
@@ -76,8 +127,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        for statement in SQLITE_DOWN:
+        for statement in (*SQLITE_VERSION_DOWN, *SQLITE_DOWN):
             bind.exec_driver_sql(statement)
     elif bind.dialect.name == "postgresql":
+        for statement in PG_VERSION_DOWN:
+            bind.exec_driver_sql(statement)
         # The extension stays: other databases' objects may use it.
         bind.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_INDEX}")
+    op.drop_index(ORDER_INDEX, table_name="questions")
+    op.drop_table("bank_version")
