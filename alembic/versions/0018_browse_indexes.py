@@ -23,6 +23,11 @@ Bank order: ``ix_questions_chapter_order`` (chapter, position, archived_at, id) 
 browse page walk chapters in file order and stop after one page, and counts each
 chapter's active questions from the index alone (both read every answer row before).
 
+Last grades: ``ix_review_logs_user_id_question_id``. The browse page shows each row's last
+grade; with only ``user_id`` indexed (and statistics from the last import, taken before
+the reviews) SQLite read all of the user's reviews for it (21 ms for a year of reviews,
+0.2 ms from this index).
+
 Bank version: ``bank_version`` holds one number that every write to the bank's tables
 (questions, asked, question_tags, tags, chapters) raises, by trigger (per row on SQLite,
 per statement on PostgreSQL), in the writer's own transaction. The filter choices (facet
@@ -66,6 +71,7 @@ SQLITE_DOWN = (
 )
 PG_INDEX = "ix_questions_search_text_trgm"
 ORDER_INDEX = "ix_questions_chapter_order"
+LOG_INDEX = "ix_review_logs_user_id_question_id"
 BANK_TABLES = ("questions", "asked", "question_tags", "tags", "chapters")
 BUMP = "UPDATE bank_version SET version = version + 1"
 SQLITE_VERSION_UP = [
@@ -103,6 +109,7 @@ def _bank_version_up() -> None:
     op.create_index(
         ORDER_INDEX, "questions", ["chapter_id", "position", "archived_at", "id"], unique=False
     )
+    op.create_index(LOG_INDEX, "review_logs", ["user_id", "question_id"], unique=False)
 
 
 def upgrade() -> None:
@@ -134,5 +141,6 @@ def downgrade() -> None:
             bind.exec_driver_sql(statement)
         # The extension stays: other databases' objects may use it.
         bind.exec_driver_sql(f"DROP INDEX IF EXISTS {PG_INDEX}")
+    op.drop_index(LOG_INDEX, table_name="review_logs")
     op.drop_index(ORDER_INDEX, table_name="questions")
     op.drop_table("bank_version")

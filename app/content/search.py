@@ -50,6 +50,7 @@ class ContainsWords(ColumnElement[bool]):
     """``search_text`` contains every word (folded, non-empty, no spaces)."""
 
     type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands: no "= 1" after it
     inherit_cache = True
     _traverse_internals = [
         ("needles", InternalTraversal.dp_clauseelement_list),
@@ -91,7 +92,11 @@ def _compile_sqlite(element: ContainsWords, compiler: SQLCompiler, **kw: Any) ->
             .select_from(fts)
             .where(literal_column("questions_fts").op("MATCH")(element.phrase))
         )
-        conditions.append(literal_column("questions.rowid").in_(matched))
+        # ``+``: the matches are a set to probe, not the rows to start from. A word found
+        # in most of the bank (``lora``: 9,494 of 10,000) would otherwise have SQLite look
+        # up and sort every match to show one page; probing while it walks an index in
+        # bank order (or the active ids for a count) costs little for few matches too.
+        conditions.append(literal_column("+questions.rowid").in_(matched))
     return compiler.process(and_(*conditions), **kw)
 
 
