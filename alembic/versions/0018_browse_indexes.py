@@ -11,9 +11,10 @@ a re-import, tests) keeps it without knowing of it. ``case_sensitive 1``: both s
 folded already, so the match is the same bytes LIKE compares. ``app.content.search``
 asks it for words of three characters or more (trigrams need three); shorter words keep
 ``LIKE``. A later migration that rebuilds ``questions`` (a SQLite batch operation copies
-the table, drops it and renames the copy) drops these triggers and renumbers rowids: it
-must recreate them and ``rebuild`` the index, as ``upgrade`` does here
-(``tests/content/test_search_index.py`` checks the index at head).
+the table, drops it and renames the copy) drops these triggers, and the bank-version
+triggers below, and renumbers rowids: it must recreate them all and ``rebuild`` the
+index, as ``upgrade`` does here (``tests/content/test_search_index.py`` checks the index
+after imports at head, ``tests/web/test_filter_cache.py`` the bank version).
 
 PostgreSQL: a pg_trgm GIN index on ``search_text``, which ``LIKE '%word%'`` uses as it
 is. Where the extension cannot be created (not installed, or no right to create it) the
