@@ -11,6 +11,7 @@ computed, so what is kept under it is never older than it.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class _Kept:
 
 
 _KEPT: weakref.WeakKeyDictionary[Engine, _Kept] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 def bank_version(session: Session) -> int:
@@ -48,16 +50,19 @@ def filter_choices_data(session: Session, flt: QuestionFilter) -> Choices:
     engine = session.get_bind()
     assert isinstance(engine, Engine)
     version = bank_version(session)
-    kept = _KEPT.setdefault(engine, _Kept())
-    if kept.version != version or kept.choices is None:
-        kept.version, kept.choices = version, OrderedDict()
-    found = kept.choices.get(flt)
-    if found is not None:
-        kept.choices.move_to_end(flt)
-        return found
+    with _LOCK:  # pages run in a thread pool
+        kept = _KEPT.setdefault(engine, _Kept())
+        if version > kept.version or kept.choices is None:
+            kept.version, kept.choices = version, OrderedDict()
+        found = kept.choices.get(flt) if version == kept.version else None
+        if found is not None:
+            kept.choices.move_to_end(flt)
+            return found
     chapters = chapter_summaries(session=session)
     choices = Choices(chapters, facet_values(session=session, flt=flt, chapters=chapters))
-    kept.choices[flt] = choices
-    if len(kept.choices) > KEPT:
-        kept.choices.popitem(last=False)
+    with _LOCK:
+        if kept.version == version and kept.choices is not None:
+            kept.choices[flt] = choices
+            if len(kept.choices) > KEPT:
+                kept.choices.popitem(last=False)
     return choices
