@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +24,9 @@ from app.claims.spec import CheckSpec, ClaimChecks, RunSpec
 from app.claims.spread import Evidence, Spread, spread_of
 from app.claims.texts import LANGUAGES, Text, read_text
 from app.claims.verdict import Status, explain, judge, template_fields
+from app.config import get_settings
 from app.content.answers import demo_inputs
+from app.content.loader import discover
 from app.demos import registry
 from app.demos.base import run_version
 from app.i18n import mark as _
@@ -51,26 +54,75 @@ def claim_checks(claim: Claim) -> ClaimChecks:
     return ClaimChecks([check], explanation=check.explanation)
 
 
-def _version(demo_name: str) -> str | None:
-    demo = registry().get(demo_name)
-    return None if demo is None else run_version(demo, demo_inputs(demo.inputs))
+Versions = Mapping[str, str | None]
+# (demo, code version, content folder, its files' signature) -> the run version. A demo
+# that reads the bank's text (``inputs``) has it digested into its version; reading and
+# parsing every file for that on each claims page cost most of the page (issue 19), so
+# the digest is kept while no file under the folder changed (path, size, mtime).
+_INPUT_VERSIONS: dict[tuple[str, str, str, tuple[tuple[str, int, int], ...]], str] = {}
+_INPUT_VERSIONS_KEPT = 64
 
 
-def check_keys(check: CheckSpec) -> list[RunKey] | None:
-    """The run keys of a check's runs, in order (None: its demo is unknown now)."""
+def _files_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    files, _ = discover([content_dir])
+    signature = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            signature.append((str(path), -1, -1))
+        else:
+            signature.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
+def demo_versions(names: Iterable[str]) -> dict[str, str | None]:
+    """Each named demo's current run version (None: no such demo), reading the settings
+    and the content folder's listing at most once."""
+    versions: dict[str, str | None] = {}
+    content_dir: Path | None = None
+    signature: tuple[tuple[str, int, int], ...] = ()
+    for name in dict.fromkeys(names):
+        demo = registry().get(name)
+        if demo is None or not demo.inputs:
+            versions[name] = None if demo is None else run_version(demo, {})
+            continue
+        if content_dir is None:
+            content_dir = get_settings().content_dir
+            signature = _files_signature(content_dir)
+        key = (name, demo.code_version, str(content_dir), signature)
+        if key not in _INPUT_VERSIONS:
+            if len(_INPUT_VERSIONS) >= _INPUT_VERSIONS_KEPT:
+                _INPUT_VERSIONS.clear()
+            inputs = demo_inputs(demo.inputs, content_dir=content_dir)
+            _INPUT_VERSIONS[key] = run_version(demo, inputs)
+        versions[name] = _INPUT_VERSIONS[key]
+    return versions
+
+
+def check_keys(check: CheckSpec, versions: Versions | None = None) -> list[RunKey] | None:
+    """The run keys of a check's runs, in order (None: its demo is unknown now);
+    ``versions``: ``demo_versions`` of the checks' demos, when the caller has them."""
     if check.demo is None or not check.runs:
         return []
-    version = _version(check.demo)
+    if versions is None or check.demo not in versions:
+        versions = demo_versions([check.demo])
+    version = versions[check.demo]
     if version is None:
         return None
     device = "cuda" if check.device == "gpu" else ""
     return [(check.demo, r.params_hash, version, device) for r in check.runs]
 
 
-def evidence_runs(session: Session, checks: Iterable[CheckSpec]) -> dict[RunKey, DemoRun]:
+def evidence_runs(
+    session: Session, checks: Iterable[CheckSpec], versions: Versions | None = None
+) -> dict[RunKey, DemoRun]:
     """For each run key: the newest succeeded run, else the newest queued or running,
     else the newest that failed."""
-    keys = {key for c in checks for key in (check_keys(c) or [])}
+    checks = list(checks)
+    if versions is None:
+        versions = demo_versions(c.demo for c in checks if c.demo)
+    keys = {key for c in checks for key in (check_keys(c, versions) or [])}
     if not keys:
         return {}
     rows = session.scalars(
@@ -124,11 +176,13 @@ def _texts(text: Text, evidence: Evidence | None) -> Text:
     return {lang: explain(t, evidence) for lang, t in text.items()}
 
 
-def judge_check(check: CheckSpec, runs: Mapping[RunKey, DemoRun]) -> CheckResult:
+def judge_check(
+    check: CheckSpec, runs: Mapping[RunKey, DemoRun], versions: Versions | None = None
+) -> CheckResult:
     if check.kind == "cited":
         verdict: Status = check.verdict or "undecided"  # type: ignore[assignment]
         return CheckResult(check, verdict, "cited", explanation=dict(check.explanation))
-    keys = check_keys(check)
+    keys = check_keys(check, versions)
     if keys is None:
         unknown = Reason(_("no demo is named %(demo)s"), demo=repr(check.demo))
         return CheckResult(check, "error", check.kind, unknown)

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from app.claims.evidence import (
     CheckResult,
     RunKey,
+    Versions,
     all_languages,
     claim_checks,
     combine,
+    demo_versions,
     evidence_runs,
     judge_check,
 )
@@ -175,9 +177,9 @@ def _part(result: CheckResult) -> PartView:
     )
 
 
-def _view(claim: Claim, title: str, runs: dict[RunKey, DemoRun]) -> ClaimView:
+def _view(claim: Claim, title: str, runs: dict[RunKey, DemoRun], versions: Versions) -> ClaimView:
     checks = claim_checks(claim)
-    results = [judge_check(check, runs) for check in checks.checks]
+    results = [judge_check(check, runs, versions) for check in checks.checks]
     status, reason = combine(results, parts=checks.parts)
     parts = [_part(r) for r in results]
     demo = registry().get(claim.demo) if claim.demo else None
@@ -245,8 +247,10 @@ def claim_views(
             Claim.question_id.in_(select(QuestionTag.question_id).join(Tag).where(Tag.key == tag))
         )
     rows = session.execute(stmt).all()
-    runs = evidence_runs(session, [c for claim, _ in rows for c in claim_checks(claim).checks])
-    views = [_view(claim, title, runs) for claim, title in rows]
+    checks = [c for claim, _ in rows for c in claim_checks(claim).checks]
+    versions = demo_versions(c.demo for c in checks if c.demo)
+    runs = evidence_runs(session, checks, versions)
+    views = [_view(claim, title, runs, versions) for claim, title in rows]
     return [v for v in views if status is None or v.status == status]
 
 

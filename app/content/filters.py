@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
+from app.content.search import contains_words
 from app.content.tags import filter_keys, fold
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
@@ -77,10 +78,6 @@ class QuestionFilter:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def question_conditions(flt: QuestionFilter) -> list[ColumnElement[bool]]:
     """Conditions on ``Question`` for the active questions that pass ``flt``; callers
     that join ``Question`` apply them directly (cheaper than ``IN (SELECT ...)``)."""
@@ -105,9 +102,8 @@ def question_conditions(flt: QuestionFilter) -> list[ColumnElement[bool]]:
     if flt.chapter:
         chapters = select(Chapter.id).where(Chapter.slug.in_(flt.chapter))
         conditions.append(Question.chapter_id.in_(chapters))
-    for word in flt.words():
-        needle = f"%{escape_like(word)}%"
-        conditions.append(Question.search_text.like(needle, escape="\\"))
+    if words := flt.words():
+        conditions.append(contains_words(words))
     if flt.ids:
         conditions.append(Question.id.in_(flt.ids))
     return conditions

@@ -165,8 +165,7 @@ def list_questions(
 ) -> tuple[int, list[QuestionSummary]]:
     """The active questions passing ``flt`` in bank order, one page, and their total;
     with a search, each carries a snippet of its answer around the match."""
-    ids = filtered_ids(flt).subquery()
-    total = session.scalar(select(func.count()).select_from(ids)) or 0
+    total = session.scalar(select(func.count()).select_from(filtered_ids(flt).subquery())) or 0
     rows = session.execute(
         select(
             Question.id,
@@ -178,7 +177,9 @@ def list_questions(
             Question.answer_md,
         )
         .join(Chapter, Chapter.id == Question.chapter_id)
-        .where(Question.id.in_(select(ids.c.id)))
+        # The conditions on the joined rows themselves (not ``id IN (...)``): unfiltered,
+        # SQLite walks the chapters in file order by index and stops after the page.
+        .where(*question_conditions(flt))
         .order_by(Chapter.source_file, Question.position)
         .limit(limit)
         .offset(offset)

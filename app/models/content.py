@@ -36,6 +36,8 @@ class Question(Base):
     __table_args__ = (
         Index("ix_questions_source_file_position", "source_file", "position"),
         Index("ix_questions_archived_at_id", "archived_at", "id"),  # active ids (0016)
+        # Bank order and chapter counts from the index (0018).
+        Index("ix_questions_chapter_order", "chapter_id", "position", "archived_at", "id"),
     )
 
     # Stable id: "<chapter slug>-<hash of the title>", or pinned with <!-- id: slug -->.

@@ -62,7 +62,11 @@ class Interview(Base):
 
 class ReviewLog(Base):
     __tablename__ = "review_logs"
-    __table_args__ = (Index("ix_review_logs_user_id_reviewed_at", "user_id", "reviewed_at"),)
+    __table_args__ = (
+        Index("ix_review_logs_user_id_reviewed_at", "user_id", "reviewed_at"),
+        # A list's last grade per question (card_states), from the index (0018).
+        Index("ix_review_logs_user_id_question_id", "user_id", "question_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.content.filters import QuestionFilter
-from app.content.queries import chapter_summaries, facet_values, get_question, list_questions
+from app.content.queries import chapter_summaries, get_question, list_questions
 from app.errors import NotFound, Unauthorized
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
@@ -31,6 +31,7 @@ from app.web.deps import (
     TemplatesDep,
     get_current_user,
 )
+from app.web.filter_cache import filter_choices_data
 from app.web.middleware import LANG_COOKIE
 from app.web.plan_pages import plan_context
 from app.web.templating import filter_url
@@ -42,9 +43,10 @@ PAGE_SIZE = 50
 def filter_choices(session: Session, flt: QuestionFilter | None = None) -> dict[str, Any]:
     """What a filter form offers: each facet's values (counted within ``flt``'s other
     facets), their labels, chapter titles."""
-    chapters = chapter_summaries(session=session)
+    choices = filter_choices_data(session, flt or QuestionFilter())
+    chapters = choices.chapters
     return {
-        "facets": facet_values(session=session, flt=flt, chapters=chapters),
+        "facets": choices.facets,
         "facet_labels": [
             ("company", _("Company")),
             ("role", _("Role")),

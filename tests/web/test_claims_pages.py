@@ -113,6 +113,22 @@ def test_the_claims_page_filters_by_verdict_and_tag(
     assert claims_client.get("/claims?verdict=wrong").status_code == 422
 
 
+def test_the_claims_page_shows_finished_runs_at_once(
+    claims_client: TestClient, engine: Engine
+) -> None:
+    def verdicts() -> dict[str, str]:
+        page = soup(claims_client.get("/claims"))
+        return {
+            str(li["data-claim"]): str(li["data-verdict"]) for li in page.select("#claims > li")
+        }
+
+    assert verdicts()["seven-b-fp16-is-14-gb"] == "pending"
+    run_claims(engine, FAST)  # runs finish between two views of the page
+    after = verdicts()
+    assert after["seven-b-fp16-is-14-gb"] == "supported"
+    assert after["nf4-four-times-smaller"] == "refuted"
+
+
 def test_api_claims_returns_verdict_figures_and_run(
     claims_client: TestClient, engine: Engine
 ) -> None:
