@@ -36,7 +36,7 @@ counts, chapters) are kept under it, so an import, a re-import or an archive sho
 once and nothing else recomputes them (``app.web.filter_cache``).
 
 Revision ID: 0018
-Revises: 0016 (re-chained after 0017 at merge)
+Revises: 0017
 Create Date: 2026-12-04 20:30:00
 """
 
@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
