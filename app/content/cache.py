@@ -72,6 +72,7 @@ def to_dict(parsed: ParsedFile) -> dict[str, Any]:
         "questions": [
             {
                 **vars(q),
+                "cached_hash": q.content_hash(),
                 "asked": [
                     {**vars(a), "date": a.date.isoformat() if a.date else None} for a in q.asked
                 ],
@@ -112,11 +113,13 @@ def lookup(
         except OSError:
             continue  # the loader reports it
     rows: dict[str, dict[str, Any]] = dict(
-        session.execute(
+        session.connection()
+        .execute(
             select(ParsedFileCache.key, ParsedFileCache.payload).where(
                 ParsedFileCache.key.in_(list(keys.values()))
             )
-        ).all()
+        )
+        .all()
     )
     hits = {path: from_dict(rows[key]) for path, key in keys.items() if key in rows}
     return hits, keys

@@ -246,7 +246,7 @@ def _write(
 
     existing = {
         row.id: row
-        for row in session.execute(
+        for row in session.connection().execute(
             select(Question.id, Question.content_hash, Question.archived_at, Question.chapter_id)
         )
     }
@@ -316,7 +316,7 @@ def _write(
     seen_ids = {q.id for q in report.questions}
     gone = [
         qid
-        for qid, source_file in session.execute(
+        for qid, source_file in session.connection().execute(
             select(Question.id, Question.source_file).where(Question.archived_at.is_(None))
         )
         if qid not in seen_ids and _in_scope(source_file, exact, prefixes)
@@ -399,7 +399,7 @@ def _refresh_tag_names(session: Session) -> None:
     """Name each tag by its most frequent spelling over the active questions; drop tags
     no question carries."""
     spellings: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(QuestionTag.tag_id, QuestionTag.spelling)
         .join(Question, Question.id == QuestionTag.question_id)
         .where(Question.archived_at.is_(None))

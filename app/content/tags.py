@@ -11,10 +11,12 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)  # a bank repeats its tags and companies thousands of times
 def fold(text: str) -> str:
     """Case-, width- and space-insensitive form of ``text`` (NFKC, casefold, one space)."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
@@ -23,6 +25,7 @@ def fold(text: str) -> str:
 KEPT_PREFIX = "="
 
 
+@lru_cache(maxsize=65536)
 def tag_key(spelling: str, kept: frozenset[str] = frozenset()) -> str:
     """The key two spellings share when they are the same tag (no spaces at all); a
     spelling in ``kept`` (kept apart by the aliases) keys only itself."""
