@@ -132,8 +132,8 @@ def store(session: Session, parsed: Sequence[ParsedFile], keys: dict[str, str]) 
         return
     sources = [p.source_file for p in fresh]
     session.execute(delete(ParsedFileCache).where(ParsedFileCache.source_file.in_(sources)))
-    session.execute(
-        insert(ParsedFileCache),
+    session.connection().execute(
+        insert(ParsedFileCache.__table__),
         [
             {"source_file": p.source_file, "key": keys[p.source_file], "payload": to_dict(p)}
             for p in fresh
