@@ -36,6 +36,7 @@ from app.content.importer import import_paths  # noqa: E402
 from app.content.markdown import markdown_parser  # noqa: E402
 from app.content.rs_tokens import available, parse_tokens  # noqa: E402
 from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from bench.import_stages import breakdown, print_breakdown  # noqa: E402
 
 COMPANIES = ["美团", "阿里", "阿里国际", "快手", "淘天", "同花顺", "字节跳动", "腾讯", "None"]
 ROLES = ["算法工程师", "大模型算法工程师", "Agent智能体", "后端开发"]
@@ -136,6 +137,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10_000)
     parser.add_argument("--per-file", type=int, default=100)
     parser.add_argument("--no-floor", action="store_true", help="skip the tokenizer floor")
+    parser.add_argument(
+        "--no-stages", action="store_true", help="skip the first import's breakdown by stage"
+    )
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     workers = min(cores, 4)
@@ -149,6 +153,7 @@ def main() -> None:
         first, count = timed_import(settings, folder)
         again, _ = timed_import(settings, folder)
         floors = {} if args.no_floor else tokenizer_seconds(folder)
+        stages = {} if args.no_stages else breakdown(folder, Path(tmp) / "stages")
         print(
             f"machine: {cores} cores, load average {load_before:.1f} before / "
             f"{os.getloadavg()[0]:.1f} after (a busy machine stretches every figure)"
@@ -168,6 +173,8 @@ def main() -> None:
                 f"tokenizer floor, {name}: {seconds:6.2f} s on one core, "
                 f"{spread:.2f} s over {workers} processes  {verdict(spread, 5)}"
             )
+        if stages:
+            print_breakdown(stages, workers)
 
 
 if __name__ == "__main__":
