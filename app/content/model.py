@@ -56,6 +56,8 @@ class ParsedQuestion:
     # ``content_hash()``, once computed (or read back from the parse cache): a question
     # is not changed after parsing, except by ``names.alias_tags``, which clears it.
     cached_hash: str | None = field(default=None, compare=False, repr=False)
+    # ``app.content.rows.search_text``, built where the file is parsed (the same rule).
+    cached_search: str | None = field(default=None, compare=False, repr=False)
 
     def content_hash(self) -> str:
         """sha256 of everything parsed, so a re-import can skip unchanged questions."""

@@ -159,7 +159,7 @@ def alias_tags(questions: Iterable[ParsedQuestion], aliases: Aliases) -> list[st
             renamed.append(target)
         tags = list(dict.fromkeys(renamed))
         if tags != q.tags:
-            q.tags, q.cached_hash = tags, None
+            q.tags, q.cached_hash, q.cached_search = tags, None, None
     return sorted(made)
 
 
