@@ -16,10 +16,21 @@ from functools import lru_cache
 _SPACES = re.compile(r"\s+")
 
 
-@lru_cache(maxsize=65536)  # a bank repeats its tags and companies thousands of times
 def fold(text: str) -> str:
     """Case-, width- and space-insensitive form of ``text`` (NFKC, casefold, one space)."""
+    return _fold_short(text) if len(text) <= _SHORT else _fold(text)
+
+
+_SHORT = 200
+
+
+def _fold(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+# A bank repeats its tags and companies thousands of times; long text (an answer's
+# search text) is folded once and not kept.
+_fold_short = lru_cache(maxsize=16384)(_fold)
 
 
 KEPT_PREFIX = "="
