@@ -11,6 +11,13 @@ bank once, on one core, and spread over this machine's cores: markdown-it-py alo
 the tokenizer the import uses (``app.content.rs_tokens``: markdown-it-pyrs, with
 markdown-it-py for dollar math). The load average is printed because a busy machine
 stretches every figure.
+
+The first import's breakdown: the bank is parsed once more on one core, in this
+process, with the parser's steps wrapped by a timer that charges each call's CPU time
+(``time.process_time``) to its own stage and not to the stage that called it; then the
+steps the parent process does alone (unpickling, the import plan, the database and parse
+cache writes). The floor of a first import on N processes is the parse spread over them
+plus everything after.
 """
 
 from __future__ import annotations
@@ -18,22 +25,30 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import pickle
 import random
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from app.config import Settings  # noqa: E402
+from app.content import cache as parse_cache  # noqa: E402
+from app.content import importer, loader, parser, render, rows  # noqa: E402
 from app.content.importer import import_paths  # noqa: E402
 from app.content.markdown import markdown_parser  # noqa: E402
+from app.content.model import ParsedFile  # noqa: E402
 from app.content.rs_tokens import available, parse_tokens  # noqa: E402
 from app.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 
@@ -127,6 +142,136 @@ def tokenizer_seconds(folder: Path) -> dict[str, float]:
     return seconds
 
 
+PARSE_STAGES = [
+    "tokenize",
+    "token passes",
+    "render HTML",
+    "MathML",
+    "sanitise (nh3)",
+    "key terms, links, marks",
+    "metadata",
+    "file walk, ids, the rest",
+    "content hash, search text",
+    "pickle (in the worker)",
+]
+WRITE_STAGES = ["unpickle (in the parent)", "import plan", "DB writes", "parse cache write"]
+
+
+class _Clock:
+    """Exclusive CPU seconds per stage: a call's time less its wrapped callees'."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self._stack: list[float] = []  # child time of each open call
+
+    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            self._stack.append(0.0)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                children = self._stack.pop()
+                spent = time.process_time() - start
+                self.seconds[label] += spent - children
+                if self._stack:
+                    self._stack[-1] += spent
+
+        return timed
+
+    @contextmanager
+    def stage(self, label: str) -> Iterator[None]:
+        start = time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[label] += time.process_time() - start
+
+
+_PATCHES: list[tuple[object, str, str]] = [
+    (parser, "parse_tokens", "tokenize"),
+    (render, "parse_tokens", "tokenize"),
+    (render, "parse_inline", "tokenize"),
+    (render, "prepare", "token passes"),
+    (render, "_leading_math", "token passes"),
+    (render, "_carry_marks", "token passes"),
+    (render, "_links_and_bold_lines", "token passes"),
+    (RendererHTML, "render", "render HTML"),
+    (render, "_mathml", "MathML"),
+    (render, "sanitize_html", "sanitise (nh3)"),
+    (parser, "key_terms", "key terms, links, marks"),
+    (parser, "links", "key terms, links, marks"),
+    (parser, "marks", "key terms, links, marks"),
+    (parser, "plain", "key terms, links, marks"),
+    (parser, "parse_metadata_line", "metadata"),
+    (parser, "looks_like_metadata", "metadata"),
+]
+
+
+@contextmanager
+def _patched(clock: _Clock) -> Iterator[None]:
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in _PATCHES]
+    try:
+        for owner, name, label in _PATCHES:
+            setattr(owner, name, clock.wrap(label, getattr(owner, name)))
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def breakdown(folder: Path, data_dir: Path) -> dict[str, float]:
+    """CPU seconds per stage of a first import of ``folder`` into a fresh database."""
+    clock = _Clock()
+    render._mathml.cache_clear()  # formulas converted by an earlier import count again
+    keyed, _ = loader.discover_keyed([folder], folder)
+    with _patched(clock):
+        load = clock.wrap("file walk, ids, the rest", loader.load_file)
+        precompute = clock.wrap("content hash, search text", rows.precompute)
+        files: list[ParsedFile] = [
+            precompute(load(path, folder, key)) for path, key in keyed.items()
+        ]
+    with clock.stage("pickle (in the worker)"):
+        data = pickle.dumps(files, pickle.HIGHEST_PROTOCOL)
+    with clock.stage("unpickle (in the parent)"):
+        files = pickle.loads(data)
+    engine = make_engine(Settings(data_dir=data_dir, content_dir=folder, database_url=""))
+    migrate(engine)
+    loaded = dict(zip(keyed, files, strict=True))
+    original_load_all, original_store = importer._load_all, parse_cache.store
+    importer._load_all = lambda files, content_dir: [loaded[p] for p in files]
+    parse_cache.store = clock.wrap("parse cache write", original_store)
+    try:
+        with make_sessionmaker(engine)() as session, session.begin():
+            with clock.stage("import plan"):
+                report = importer.parse_paths([folder], folder, session=session)
+            now = dt.datetime.now(dt.UTC)
+            with clock.stage("DB writes"):
+                importer.write_parsed(session, report, paths=[folder], content_dir=folder, now=now)
+    finally:
+        importer._load_all, parse_cache.store = original_load_all, original_store
+        engine.dispose()
+    clock.seconds["DB writes"] -= clock.seconds["parse cache write"]
+    return {stage: clock.seconds[stage] for stage in PARSE_STAGES + WRITE_STAGES}
+
+
+def print_breakdown(seconds: dict[str, float], workers: int) -> None:
+    parse = sum(seconds[s] for s in PARSE_STAGES)
+    after = sum(seconds[s] for s in WRITE_STAGES)
+    print("first import, CPU seconds by stage (one core, this process):")
+    for stage in PARSE_STAGES:
+        print(f"  parse: {stage:<28} {seconds[stage]:6.2f} s  {seconds[stage] / parse:4.0%}")
+    print(f"  parse, all stages:                  {parse:6.2f} s")
+    for stage in WRITE_STAGES:
+        print(f"  after: {stage:<28} {seconds[stage]:6.2f} s")
+    floor = parse / workers + after
+    print(
+        f"first-import floor with this code: parse over {workers} processes + the rest in "
+        f"the parent = {parse / workers:.2f} + {after:.2f} = {floor:.2f} s  "
+        f"(target < 5 s: {'met' if floor < 5 else 'NOT met'})"
+    )
+
+
 def verdict(seconds: float, target: float) -> str:
     return f"target < {target:g} s: {'met' if seconds < target else 'NOT met'}"
 
@@ -136,6 +281,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=10_000)
     parser.add_argument("--per-file", type=int, default=100)
     parser.add_argument("--no-floor", action="store_true", help="skip the tokenizer floor")
+    parser.add_argument(
+        "--no-stages", action="store_true", help="skip the first import's breakdown by stage"
+    )
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     workers = min(cores, 4)
@@ -149,6 +297,7 @@ def main() -> None:
         first, count = timed_import(settings, folder)
         again, _ = timed_import(settings, folder)
         floors = {} if args.no_floor else tokenizer_seconds(folder)
+        stages = {} if args.no_stages else breakdown(folder, Path(tmp) / "stages")
         print(
             f"machine: {cores} cores, load average {load_before:.1f} before / "
             f"{os.getloadavg()[0]:.1f} after (a busy machine stretches every figure)"
@@ -168,6 +317,8 @@ def main() -> None:
                 f"tokenizer floor, {name}: {seconds:6.2f} s on one core, "
                 f"{spread:.2f} s over {workers} processes  {verdict(spread, 5)}"
             )
+        if stages:
+            print_breakdown(stages, workers)
 
 
 if __name__ == "__main__":

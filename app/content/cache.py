@@ -13,11 +13,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.content.loader import display_path
 from app.content.model import AskedRecord, Diagnostic, ParsedFile, ParsedQuestion
+from app.content.rows import insert_rows
 from app.models import ParsedFileCache
 
 PARSER_MODULES = (
@@ -72,6 +73,8 @@ def to_dict(parsed: ParsedFile) -> dict[str, Any]:
         "questions": [
             {
                 **vars(q),
+                "cached_hash": q.content_hash(),
+                "cached_search": None,  # as long as the answer: rebuilt when written
                 "asked": [
                     {**vars(a), "date": a.date.isoformat() if a.date else None} for a in q.asked
                 ],
@@ -112,11 +115,13 @@ def lookup(
         except OSError:
             continue  # the loader reports it
     rows: dict[str, dict[str, Any]] = dict(
-        session.execute(
+        session.connection()
+        .execute(
             select(ParsedFileCache.key, ParsedFileCache.payload).where(
                 ParsedFileCache.key.in_(list(keys.values()))
             )
-        ).all()
+        )
+        .all()
     )
     hits = {path: from_dict(rows[key]) for path, key in keys.items() if key in rows}
     return hits, keys
@@ -129,8 +134,9 @@ def store(session: Session, parsed: Sequence[ParsedFile], keys: dict[str, str]) 
         return
     sources = [p.source_file for p in fresh]
     session.execute(delete(ParsedFileCache).where(ParsedFileCache.source_file.in_(sources)))
-    session.execute(
-        insert(ParsedFileCache),
+    insert_rows(
+        session,
+        ParsedFileCache,
         [
             {"source_file": p.source_file, "key": keys[p.source_file], "payload": to_dict(p)}
             for p in fresh

@@ -8,26 +8,28 @@ error, nothing is written.
 When an update changes an answer substantially (``answer_changed``), every user's card
 of it is stamped ``Card.answer_changed_at``: the card then offers to relearn it
 (``app.study.relearn``) rather than keep a schedule for an answer the user never saw.
+
+This module keeps the books by source file (what an import covers, chapters, what is
+archived); ``app.content.rows`` builds and writes the rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from app.content import cache as parse_cache
-from app.content import names
+from app.content import names, rows
 from app.content.changes import answer_changed
 from app.content.loader import (
     cross_file_problems,
@@ -37,8 +39,8 @@ from app.content.loader import (
     source_key,
 )
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
-from app.content.tags import display_name, fold, tag_key
-from app.models import Asked, Card, Chapter, Question, QuestionTag, Tag
+from app.content.tags import tag_key
+from app.models import Asked, Card, Chapter, Question, QuestionTag
 
 CHUNK = 500
 # Above this much markdown, parsing is spread over worker processes.
@@ -89,7 +91,7 @@ class ImportReport:
 
     def counts(self) -> dict[str, Counter[str]]:
         """Questions per company, stage and tag (a question counts once per value)."""
-        names = tag_names(self.questions, self.kept_tags)
+        names = rows.tag_names(self.questions, self.kept_tags)
         companies: Counter[str] = Counter()
         stages: Counter[str] = Counter()
         tags: Counter[str] = Counter()
@@ -100,27 +102,6 @@ class ImportReport:
             stages.update({a.stage or "(unknown)" for a in q.asked})
             tags.update({names[tag_key(t, self.kept_tags)] for t in q.tags})
         return {"company": companies, "stage": stages, "tag": tags}
-
-
-def tag_names(
-    questions: Iterable[ParsedQuestion], kept: frozenset[str] = frozenset()
-) -> dict[str, str]:
-    """Tag key -> display name (the most frequent spelling)."""
-    spellings: dict[str, list[str]] = defaultdict(list)
-    for q in questions:
-        for t in q.tags:
-            spellings[tag_key(t, kept)].append(t)
-    return {key: display_name(values) for key, values in spellings.items()}
-
-
-_MARKUP = re.compile(r"\*\*|__|`|<[^>]{1,40}>")
-
-
-def search_text(q: ParsedQuestion) -> str:
-    """What substring search looks in: title, answer text, tags, companies (folded)."""
-    companies = " ".join(a.company for a in q.asked if a.company)
-    answer = _MARKUP.sub("", q.answer_md)
-    return fold("\n".join([q.title, answer, " ".join(q.tags), companies]))
 
 
 def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[str]]:
@@ -144,11 +125,13 @@ def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
     # fork is cheap (no re-import) but only safe while this process runs one thread.
     single_threaded = threading.active_count() == 1
     if size < PARALLEL_BYTES or workers < 2 or not single_threaded or os.name != "posix":
-        return [load_file(p, content_dir, key) for p, key in files.items()]
+        return [_load(p, content_dir, key) for p, key in files.items()]
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        return list(
-            pool.map(load_file, paths, [content_dir] * len(paths), files.values(), chunksize=4)
-        )
+        return list(pool.map(_load, paths, [content_dir] * len(paths), files.values(), chunksize=4))
+
+
+def _load(path: Path, content_dir: Path, key: str) -> ParsedFile:
+    return rows.precompute(load_file(path, content_dir, key))
 
 
 def parse_paths(
@@ -246,11 +229,11 @@ def _write(
 
     existing = {
         row.id: row
-        for row in session.execute(
+        for row in session.connection().execute(
             select(Question.id, Question.content_hash, Question.archived_at, Question.chapter_id)
         )
     }
-    tag_ids = _ensure_tags(session, report.questions, report.kept_tags)
+    tag_ids = rows.ensure_tags(session, report.questions, report.kept_tags)
     new_rows, changed_rows, replaced = [], [], []
     for f in report.files:
         chapter_id = chapters[f.source_file].id
@@ -264,26 +247,7 @@ def _write(
             ):
                 report.unchanged += 1
                 continue  # rows (and their search text) are built only for what changed
-            row = {
-                "id": q.id,
-                "chapter_id": chapter_id,
-                "section": q.section,
-                "title": q.title,
-                "answer_md": q.answer_md,
-                "title_html": q.title_html,
-                "answer_html": q.answer_html,
-                "takeaway_html": q.takeaway_html,
-                "search_text": search_text(q),
-                "takeaway": q.takeaway,
-                "key_terms": q.key_terms,
-                "reference_links": q.reference_links,
-                "source_file": f.source_file,
-                "source_line": q.line,
-                "position": q.position,
-                "content_hash": content_hash,
-                "archived_at": None,
-                "updated_at": now,
-            }
+            row = rows.question_row(q, chapter_id, f.source_file, content_hash, now)
             if old is None:
                 new_rows.append(row | {"created_at": now})
                 report.created += 1
@@ -293,7 +257,7 @@ def _write(
                 report.updated += old.archived_at is None
                 report.restored += old.archived_at is not None
     if new_rows:
-        session.execute(insert(Question), new_rows)
+        rows.insert_rows(session, Question, new_rows)
     if changed_rows:
         _mark_changed_answers(session, changed_rows, now)
         session.execute(update(Question), changed_rows)
@@ -305,7 +269,7 @@ def _write(
     unchanged = [q for q in report.questions if q.id not in touched]
     touched |= names.reset_stale_details(session, unchanged, report.company_names, kept)
     names.apply_names(session, report.company_names)
-    _insert_details(
+    rows.insert_details(
         session,
         [q for q in report.questions if q.id in touched],
         tag_ids,
@@ -316,7 +280,7 @@ def _write(
     seen_ids = {q.id for q in report.questions}
     gone = [
         qid
-        for qid, source_file in session.execute(
+        for qid, source_file in session.connection().execute(
             select(Question.id, Question.source_file).where(Question.archived_at.is_(None))
         )
         if qid not in seen_ids and _in_scope(source_file, exact, prefixes)
@@ -324,7 +288,7 @@ def _write(
     for ids in _chunks(gone):
         session.execute(update(Question).where(Question.id.in_(ids)).values(archived_at=now))
     report.archived = len(gone)
-    _refresh_tag_names(session)
+    rows.refresh_tag_names(session)
     if session.get_bind().dialect.name == "sqlite":
         # Fresh statistics let the planner walk bank order by its index (the review
         # queue's "next new card"); PostgreSQL's autovacuum does this by itself.
@@ -332,11 +296,11 @@ def _write(
 
 
 def _mark_changed_answers(
-    session: Session, rows: Sequence[dict[str, object]], now: dt.datetime
+    session: Session, changed_rows: Sequence[dict[str, object]], now: dt.datetime
 ) -> None:
-    """Stamp the cards of the questions in ``rows`` (about to be updated) whose answer
+    """Stamp the cards of the questions in ``changed_rows`` (about to be updated) whose answer
     changed substantially; old answers are read only for these questions."""
-    by_id = {str(r["id"]): r for r in rows}
+    by_id = {str(r["id"]): r for r in changed_rows}
     changed: list[str] = []
     for ids in _chunks(list(by_id)):
         old = session.execute(
@@ -350,70 +314,3 @@ def _mark_changed_answers(
                 changed.append(qid)
     for ids in _chunks(changed):
         session.execute(update(Card).where(Card.question_id.in_(ids)).values(answer_changed_at=now))
-
-
-def _ensure_tags(
-    session: Session, questions: Sequence[ParsedQuestion], kept: frozenset[str] = frozenset()
-) -> dict[str, int]:
-    """Tag key -> tag id, creating the tags not yet in the database."""
-    ids = dict(session.execute(select(Tag.key, Tag.id)).all())
-    names = tag_names(questions, kept)
-    missing = [{"key": k, "name": n} for k, n in names.items() if k not in ids]
-    if missing:
-        session.execute(insert(Tag), missing)
-        ids = dict(session.execute(select(Tag.key, Tag.id)).all())
-    return ids
-
-
-def _insert_details(
-    session: Session,
-    questions: Sequence[ParsedQuestion],
-    tag_ids: dict[str, int],
-    company_names: Mapping[str, str],
-    kept: frozenset[str] = frozenset(),
-) -> None:
-    asked_rows = [
-        {
-            "question_id": q.id,
-            "position": i,
-            "company": company_names.get(a.company, a.company) if a.company else a.company,
-            "role": a.role,
-            "stage": a.stage,
-            "date": a.date,
-        }
-        for q in questions
-        for i, a in enumerate(q.asked)
-    ]
-    tag_rows = [
-        {"question_id": q.id, "tag_id": tag_ids[tag_key(t, kept)], "spelling": t, "position": i}
-        for q in questions
-        for i, t in enumerate(q.tags)
-    ]
-    if asked_rows:
-        session.execute(insert(Asked), asked_rows)
-    if tag_rows:
-        session.execute(insert(QuestionTag), tag_rows)
-
-
-def _refresh_tag_names(session: Session) -> None:
-    """Name each tag by its most frequent spelling over the active questions; drop tags
-    no question carries."""
-    spellings: dict[int, list[str]] = defaultdict(list)
-    rows = session.execute(
-        select(QuestionTag.tag_id, QuestionTag.spelling)
-        .join(Question, Question.id == QuestionTag.question_id)
-        .where(Question.archived_at.is_(None))
-        .order_by(Question.source_file, Question.position, QuestionTag.position)
-    )
-    for tag_id, spelling in rows:
-        spellings[tag_id].append(spelling)
-    current = dict(session.execute(select(Tag.id, Tag.name)).all())
-    renames = [
-        {"id": tid, "name": display_name(values)}
-        for tid, values in spellings.items()
-        if current.get(tid) != display_name(values)
-    ]
-    if renames:
-        session.execute(update(Tag), renames)
-    linked = select(QuestionTag.tag_id).distinct()
-    session.execute(delete(Tag).where(Tag.id.not_in(linked)))

@@ -53,9 +53,19 @@ class ParsedQuestion:
     title_html: str = ""
     answer_html: str = ""
     takeaway_html: str | None = None
+    # ``content_hash()``, once computed (or read back from the parse cache): a question
+    # is not changed after parsing, except by ``names.alias_tags``, which clears it.
+    cached_hash: str | None = field(default=None, compare=False, repr=False)
+    # ``app.content.rows.search_text``, built where the file is parsed (the same rule).
+    cached_search: str | None = field(default=None, compare=False, repr=False)
 
     def content_hash(self) -> str:
         """sha256 of everything parsed, so a re-import can skip unchanged questions."""
+        if self.cached_hash is None:
+            self.cached_hash = self._hash()
+        return self.cached_hash
+
+    def _hash(self) -> str:
         asked = [
             [a.company, a.role, a.stage, a.date.isoformat() if a.date else None] for a in self.asked
         ]

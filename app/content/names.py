@@ -130,7 +130,11 @@ def plan_import(
     spellings = [a.company for q in questions for a in q.asked if a.company]
     if session is not None:
         stored = select(Asked.company).join(Question, Question.id == Asked.question_id)
-        spellings += [c for c in session.scalars(stored.where(Question.archived_at.is_(None))) if c]
+        spellings += [
+            c
+            for c in session.connection().scalars(stored.where(Question.archived_at.is_(None)))
+            if c
+        ]
     return plan_names(spellings, aliases)
 
 
@@ -153,7 +157,9 @@ def alias_tags(questions: Iterable[ParsedQuestion], aliases: Aliases) -> list[st
             if target != tag:
                 made.add(f"{tag} -> {target}")
             renamed.append(target)
-        q.tags = list(dict.fromkeys(renamed))
+        tags = list(dict.fromkeys(renamed))
+        if tags != q.tags:
+            q.tags, q.cached_hash, q.cached_search = tags, None, None
     return sorted(made)
 
 
@@ -201,14 +207,14 @@ def reset_stale_details(
     if not wanted_companies:
         return set()
     stored_companies: dict[str, list[str | None]] = {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Asked.question_id, Asked.company).order_by(Asked.question_id, Asked.position)
     )
     for qid, company in rows:
         if qid in wanted_companies:
             stored_companies.setdefault(qid, []).append(company or None)
     stored_tags: dict[str, list[str]] = {}
-    links = session.execute(
+    links = session.connection().execute(
         select(QuestionTag.question_id, Tag.key)
         .join(Tag, Tag.id == QuestionTag.tag_id)
         .order_by(QuestionTag.question_id, QuestionTag.position)

@@ -23,9 +23,12 @@ compares them. Without markdown-it-pyrs installed, markdown-it-py does everythin
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -50,15 +53,40 @@ def available() -> bool:
     return _rust() is not None
 
 
+@cache
+def _devnull() -> int:
+    return os.open(os.devnull, os.O_WRONLY)
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 pointed at /dev/null: Rust's panic hook writes its message (and
+    a backtrace, with ``RUST_BACKTRACE``) straight there. Only while this process runs
+    one thread (an import's worker processes, the CLI): with others, their own messages
+    would be lost too, so the panic's message is let through."""
+    if threading.active_count() > 1:
+        yield
+        return
+    saved = os.dup(2)
+    os.dup2(_devnull(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _tree(text: str) -> RsNode | None:
     """The Rust syntax tree, or None without markdown-it-pyrs or when it panics (0.4.0
     does on ``[a\\n```py`\\nb``: a link label over a broken fence; found by
-    ``tests/content/test_properties.py``). A panic prints Rust's message to stderr."""
+    ``tests/content/test_properties.py``); markdown-it-py then parses the text, and the
+    panic's message is kept off stderr (``_quiet_stderr``)."""
     rust = _rust()
     if rust is None or "\0" in text or "\r" in text:
         return None
     try:
-        tree: RsNode = rust.tree(text)
+        with _quiet_stderr():
+            tree: RsNode = rust.tree(text)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # pyo3's PanicException derives from BaseException only

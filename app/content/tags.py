@@ -11,18 +11,32 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
     """Case-, width- and space-insensitive form of ``text`` (NFKC, casefold, one space)."""
+    return _fold_short(text) if len(text) <= _SHORT else _fold(text)
+
+
+_SHORT = 200
+
+
+def _fold(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+# A bank repeats its tags and companies thousands of times; long text (an answer's
+# search text) is folded once and not kept.
+_fold_short = lru_cache(maxsize=16384)(_fold)
 
 
 KEPT_PREFIX = "="
 
 
+@lru_cache(maxsize=65536)
 def tag_key(spelling: str, kept: frozenset[str] = frozenset()) -> str:
     """The key two spellings share when they are the same tag (no spaces at all); a
     spelling in ``kept`` (kept apart by the aliases) keys only itself."""

@@ -237,3 +237,23 @@ def test_unchanged_files_are_not_parsed_again(
     edited = run(session_factory, [content_dir], content_dir)
     assert [p.rsplit("/", 1)[-1] for p in parsed] == ["a.md"]  # only the edited file
     assert edited.updated == 1
+
+
+def test_search_text_and_hash_follow_tag_aliases(
+    session_factory: sessionmaker[Session], content_dir: Path
+) -> None:
+    """Search text and content hashes are built where files are parsed, before the tag
+    aliases rewrite the tags: the aliased spelling is what gets stored and searched."""
+    (content_dir / "aliases.yaml").write_text("tags:\n  PEFT: 参数高效\n", encoding="utf-8")
+    (content_dir / "one.md").write_text(ONE, encoding="utf-8")
+    report = run(session_factory, [content_dir], content_dir)
+    assert report.ok and report.tag_merges == ["PEFT -> 参数高效"]
+    parsed = next(q for q in report.questions if q.title == "问题一")
+    with session_factory() as session:
+        stored = active(session)["问题一"]
+        assert "参数高效" in stored.search_text and "peft" not in stored.search_text
+        assert stored.tags == ["LORA", "参数高效"]
+        parsed.cached_hash = None  # built again from the question as stored
+        assert stored.content_hash == parsed.content_hash()
+    again = run(session_factory, [content_dir], content_dir, now=T1)
+    assert (again.unchanged, again.updated, again.created) == (2, 0, 0)

@@ -145,3 +145,11 @@ def test_most_of_a_bank_is_tokenized_in_rust(tmp_path: Path) -> None:
         m.setattr(md, "parse", counting)
         rs_tokens.parse_tokens(text)
     assert 0 < sum(calls) < len(text) / 2
+
+
+def test_a_rust_panic_falls_back_without_a_message(capfd: pytest.CaptureFixture[str]) -> None:
+    """markdown-it-pyrs 0.4.0 panics on a link label over a broken fence: markdown-it-py
+    parses the text instead, and Rust's panic message stays off stderr."""
+    text = "[a\n```py`\nb\n"
+    assert _signature(rs_tokens.parse_tokens(text)) == _signature(markdown_parser().parse(text))
+    assert capfd.readouterr().err == ""
