@@ -47,6 +47,26 @@ def test_importing_the_web_app_loads_no_torch_celery_alembic_or_genanki() -> Non
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_the_demo_catalogue_loads_on_first_use_not_at_start() -> None:
+    script = """
+        import sys
+        import app.main
+        print(*sorted(m for m in sys.modules if m.startswith("app.demos.")))
+        from app.demos import get_demo, registry
+        assert get_demo("lora").name == "lora" and "rank" in registry()
+        print("lora" if "app.demos.lora" in sys.modules else "")
+        """
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.splitlines()
+    assert out == ["app.demos.base app.demos.text", "lora"]
+
+
 def test_building_the_app_with_the_local_queue_loads_no_celery(tmp_path: Path) -> None:
     script = f"""
         import sys
