@@ -299,7 +299,20 @@ def _register_subcommands() -> None:
     cli.add_typer(sources_cli, name="sources")
 
 
-_register_subcommands()
+# The commands of this module that need none of the sub-commands' modules (claims,
+# exports, demos, sources): run as such (``interview-lab serve``, ``python -m app serve``),
+# the CLI leaves the sub-commands out, and ``serve`` starts without their imports.
+OWN_COMMANDS = frozenset({"serve", "migrate", "worker"})
+
+
+def runs_own_command(argv: list[str]) -> bool:
+    """Whether this process is the CLI started for one of ``OWN_COMMANDS``."""
+    started_as_cli = Path(argv[0]).name in ("interview-lab", "__main__.py") if argv else False
+    return started_as_cli and len(argv) > 1 and argv[1] in OWN_COMMANDS
+
+
+if not runs_own_command(sys.argv):
+    _register_subcommands()
 
 
 def main() -> None:

@@ -11,8 +11,9 @@ transaction, and ``serve`` imports only when the fingerprint it computes differs
   within the same second and at the same size still counts), ``.git`` left out;
 - the code that reads them: path, size and modification time of every module of
   ``app/`` (any change in the parsers, the claim checks or the demos' catalogue, which
-  the claims are checked against), and the parsing libraries' versions
-  (``app.content.cache.parser_fingerprint``);
+  the claims are checked against), and the names of the installed distributions with
+  their versions (the ``*.dist-info`` folders of ``site-packages``: an upgraded
+  markdown-it or YAML library counts), listed, not imported;
 - the database's own content: counts and latest times of its chapters, questions and
   claims, taken after the import, so another command that changed them (an import of
   another source, ``sources remove``, an upload) makes the next start import again.
@@ -24,7 +25,10 @@ always imported.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import sys
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select
@@ -55,14 +59,16 @@ def _update_files(digest: hashlib._Hash, root: Path, *, contents: bool) -> None:
 
 def files_fingerprint(content_dir: Path, *, code_dir: Path = APP_DIR) -> str:
     """sha256 of the content folder's files (paths and bytes) and of the code that reads
-    them (``app/``'s modules by size and time, the parsing libraries' versions)."""
-    from app.content.cache import parser_fingerprint
-
+    them (``app/``'s modules by size and time, the installed libraries' versions)."""
     digest = hashlib.sha256(str(content_dir.resolve()).encode() + b"\0")
     if content_dir.is_dir():
         _update_files(digest, content_dir, contents=True)
-    digest.update(b"\0code\0" + parser_fingerprint().encode())
+    digest.update(b"\0code\0")
     _update_files(digest, code_dir, contents=False)
+    for folder in sorted({p for p in sys.path if p.endswith("-packages")}):
+        with contextlib.suppress(OSError):
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".dist-info"))
+            digest.update("\0".join([folder, *names]).encode())
     return digest.hexdigest()
 
 
