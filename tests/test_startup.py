@@ -80,6 +80,40 @@ def test_building_the_app_with_the_local_queue_loads_no_celery(tmp_path: Path) -
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_the_home_page_is_served_before_the_other_routers_load(tmp_path: Path) -> None:
+    """The home page needs only the eager routers; any other page, or the API schema,
+    loads the rest on its first request and is served as before."""
+    script = f"""
+        import sys
+        from fastapi.testclient import TestClient
+        from app.config import Settings
+        from app.main import LAZY_ROUTERS, create_app
+        from app.schema import ensure_schema
+        app = create_app(Settings(data_dir={str(tmp_path)!r}, database_url=""))
+        ensure_schema(app.state.engine)
+        lazy = [f"app.web.{{name}}" for name in LAZY_ROUTERS]
+        with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
+            assert client.get("/").status_code == 200
+            print(sorted(set(lazy) & set(sys.modules)))
+            assert client.get("/mock").status_code == 200
+            print(sorted(set(lazy) - set(sys.modules)))
+            assert client.get("/api/healthz").status_code == 200
+        other = create_app(Settings(data_dir={str(tmp_path)!r}, database_url=""))
+        print("/api/stats" in other.openapi()["paths"])
+        """
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        check=True,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout.splitlines()
+    # pages imports claims_pages and plan_pages for the question page: loaded, not routed.
+    assert out[0] == "['app.web.claims_pages', 'app.web.plan_pages']"
+    assert out[1:] == ["[]", "True"]
+
+
 def test_the_head_revision_read_from_the_files_is_alembics(engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
