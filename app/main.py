@@ -5,6 +5,7 @@ first event, so importing this module reads no settings and opens no database.""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -86,17 +87,30 @@ def queue_claims(application: FastAPI) -> None:
         log.info("claims: queued %d demo runs for their verdicts", len(run_ids))
 
 
+def _queue_claims_logged(application: FastAPI) -> None:
+    try:
+        queue_claims(application)
+    except Exception:  # a thread's error would otherwise go unseen in the server's log
+        log.exception("claims: could not queue the runs the claims need")
+
+
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     dispatcher = application.state.dispatcher
     start, stop = getattr(dispatcher, "start", None), getattr(dispatcher, "stop", None)
     if start is not None:
         start()
+    claims: threading.Thread | None = None
     if not isinstance(dispatcher, NoWorkers):
-        queue_claims(application)
+        # Beside the first requests, not before them: finding the runs the claims lack
+        # imports the demo catalogue and reads the bank (a fifth of a second or more).
+        claims = threading.Thread(target=_queue_claims_logged, args=(application,), name="claims")
+        claims.start()
     try:
         yield
     finally:
+        if claims is not None:
+            claims.join()
         if stop is not None:
             stop()
 

@@ -298,3 +298,16 @@ def test_the_import_command_records_what_serve_then_skips(
     _seed(content_dir)
     assert run_import(settings, [content_dir]).written  # `interview-lab import`
     assert import_content(settings) is None
+
+
+def test_the_answers_demos_read_are_parsed_once_and_never_stale(content_dir: Path) -> None:
+    from app.content.answers import answers_text
+
+    md = content_dir / "a.md"
+    md.write_text("# A\n### Q. 一\n第一版答案\n", encoding="utf-8")
+    assert answers_text(content_dir) == "第一版答案"
+    assert answers_text(content_dir) == "第一版答案"  # from the cache: same bytes
+    before = md.stat()
+    md.write_text("# A\n### Q. 一\n第二版答案\n", encoding="utf-8")  # same size
+    os.utime(md, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same time
+    assert answers_text(content_dir) == "第二版答案"
