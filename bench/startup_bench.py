@@ -13,9 +13,11 @@
 
 3. Where the time goes: ``import app.main`` under ``python -X importtime``, its modules'
    own time summed by part (the framework floor's packages, the app's own packages, the
-   other libraries), as shares of the import; and ``serve``'s steps on the existing
-   folder in one process, in CPU seconds (the CLI's imports, the content check or
-   import, the app's imports and build, uvicorn's import, the first page).
+   other libraries), as shares of the import; and ``serve``'s steps on a fresh and on
+   the existing folder in one process, in CPU seconds (the CLI's imports, the schema
+   check or migration, the content check or import, the app's imports and build,
+   uvicorn's import, the first page). Demo workers and the claims' run queue are left
+   out there (they run beside the first page, in other processes or a thread).
 
 Every run is a separate process, so nothing is warm but the operating system's file cache.
 Figures depend on the machine's load: run it on an idle machine (CPU times and shares
@@ -70,6 +72,12 @@ import app.cli as cli
 from app.config import get_settings
 t = step("CLI imports (typer, rich, settings, database)", t)
 settings = get_settings()
+from app.db import make_engine
+from app.schema import ensure_schema
+engine = make_engine(settings)
+migrated = ensure_schema(engine)
+engine.dispose()
+t = step("schema: " + ("migrated (alembic)" if migrated else "up to date (no alembic)"), t)
 report = cli.import_content(settings)
 t = step("content/ " + ("unchanged: fingerprint only" if report is None else "imported"), t)
 from app.main import create_app
@@ -261,6 +269,7 @@ def main() -> None:
         print(f"    {share:6.1%}  {modules:4d} modules  {part}")
 
     with tempfile.TemporaryDirectory(prefix="startup-bench-") as tmp:
+        fresh_steps = serve_steps(Path(tmp) / "steps")
         data_dir = Path(tmp) / "data"
         fresh, fresh_cpu = first_page(data_dir)
         starts = sorted(first_page(data_dir) for _ in range(args.serves))
@@ -274,10 +283,11 @@ def main() -> None:
         f"serve, existing data folder: first page {existing:6.3f} s (server cpu "
         f"{existing_cpu:.2f} s, median of {args.serves})  {verdict(existing, FIRST_PAGE_TARGET_S)}"
     )
-    total = sum(seconds for seconds, _ in steps)
-    print(f"  serve's steps on the existing folder, one process (cpu s; {total:.3f} in all):")
-    for seconds, name in steps:
-        print(f"    {seconds:6.3f}  {name}")
+    for folder, parts in (("a fresh", fresh_steps), ("the existing", steps)):
+        total = sum(seconds for seconds, _ in parts)
+        print(f"  serve's steps on {folder} folder, one process (cpu s; {total:.3f} in all):")
+        for seconds, name in parts:
+            print(f"    {seconds:6.3f}  {name}")
 
 
 if __name__ == "__main__":
