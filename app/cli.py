@@ -20,16 +20,19 @@ import socket
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from app.bank import BankReport, check_bank, import_bank, print_text, to_json
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.schema import ensure_schema
+
+if TYPE_CHECKING:  # the importer and the claim files load only when an import runs
+    from sqlalchemy.orm import Session
+
+    from app.bank import BankReport
 
 cli = typer.Typer(
     help="Interview Lab: study LLM-engineering interview questions.",
@@ -49,17 +52,46 @@ def run_import(settings: Settings, paths: list[Path], *, dry_run: bool = False) 
     """Import ``paths`` (questions, then claims) into the settings' database in one
     transaction."""
     if dry_run:
+        from app.bank import check_bank
+
         # A dry run parses only: it needs no database and writes nothing.
         report = check_bank(paths=paths, content_dir=settings.content_dir)
         report.dry_run = True
         return report
+    written = _import_bank(settings, paths, skip_unchanged=False)
+    assert written is not None  # only an unchanged folder, when asked to skip it, is None
+    return written
+
+
+def import_content(settings: Settings) -> BankReport | None:
+    """``serve``'s import of the content folder: None, having read no file but to hash
+    it, when nothing it reads changed since its last import into this database
+    (``app.startup``); else the import's report."""
+    return _import_bank(settings, [settings.content_dir], skip_unchanged=True)
+
+
+def _import_bank(
+    settings: Settings, paths: list[Path], *, skip_unchanged: bool
+) -> BankReport | None:
+    from app import startup
+
     engine = make_engine(settings)
     try:
-        ensure_schema(engine)
+        migrated = ensure_schema(engine)
+        # Only an import of the whole content folder vouches for it (and is skipped).
+        whole = [p.resolve() for p in paths] == [settings.content_dir.resolve()]
+        files = startup.files_fingerprint(settings.content_dir) if whole else None
         with session_scope(make_sessionmaker(engine)) as session:
-            return import_bank(
+            if skip_unchanged and files and not migrated and startup.is_unchanged(session, files):
+                return None
+            from app.bank import import_bank
+
+            report = import_bank(
                 session, paths=paths, content_dir=settings.content_dir, now=dt.datetime.now(dt.UTC)
             )
+            if files is not None and report.written:
+                startup.store_fingerprint(session, files)
+            return report
     finally:
         engine.dispose()
 
@@ -120,6 +152,8 @@ def import_command(
     except SourceError as exc:
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(1) from None
+    from app.bank import print_text, to_json
+
     if output is OutputFormat.json:
         typer.echo(json.dumps(to_json(report), ensure_ascii=False, indent=2))
     else:
@@ -197,10 +231,17 @@ def serve_command(
         raise typer.Exit(2)
     check_trusted_hosts(settings)
     if not no_import:
-        report = run_import(settings, [settings.content_dir])
-        print_text(report, err)
-        if not report.ok:
-            err.print("[yellow]serving the content imported before; fix the errors above.[/yellow]")
+        report = import_content(settings)
+        if report is None:
+            err.print(f"{settings.content_dir}: unchanged since its last import.")
+        else:
+            from app.bank import print_text
+
+            print_text(report, err)
+            if not report.ok:
+                err.print(
+                    "[yellow]serving the content imported before; fix the errors above.[/yellow]"
+                )
     else:
         engine = make_engine(settings)
         ensure_schema(engine)
@@ -258,7 +299,20 @@ def _register_subcommands() -> None:
     cli.add_typer(sources_cli, name="sources")
 
 
-_register_subcommands()
+# The commands of this module that need none of the sub-commands' modules (claims,
+# exports, demos, sources): run as such (``interview-lab serve``, ``python -m app serve``),
+# the CLI leaves the sub-commands out, and ``serve`` starts without their imports.
+OWN_COMMANDS = frozenset({"serve", "migrate", "worker"})
+
+
+def runs_own_command(argv: list[str]) -> bool:
+    """Whether this process is the CLI started for one of ``OWN_COMMANDS``."""
+    started_as_cli = Path(argv[0]).name in ("interview-lab", "__main__.py") if argv else False
+    return started_as_cli and len(argv) > 1 and argv[1] in OWN_COMMANDS
+
+
+if not runs_own_command(sys.argv):
+    _register_subcommands()
 
 
 def main() -> None:

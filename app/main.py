@@ -5,6 +5,7 @@ first event, so importing this module reads no settings and opens no database.""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,34 +20,34 @@ from app.errors import ServiceUnavailable
 from app.models.base import utcnow
 from app.runs.dispatch import Dispatcher, NoWorkers, dispatch
 from app.schema import ensure_schema
-from app.web import (
-    api,
-    auth,
-    claims_api,
-    claims_pages,
-    demo_api,
-    demo_pages,
-    docs,
-    errors,
-    export_pages,
-    fit_pages,
-    mock_api,
-    mock_pages,
-    notes_pages,
-    pages,
-    plan_pages,
-    quiz_api,
-    quiz_pages,
-    sources_pages,
-    stats_pages,
-    study_api,
-    study_pages,
-)
+from app.web import auth, docs, errors, pages
+from app.web.lazy_routes import LazyRoutes, RouteLoader
 from app.web.middleware import LanguageMiddleware
 from app.web.security import SecurityMiddleware, trusted_hosts
 from app.web.templating import make_templates
 
 log = logging.getLogger(__name__)
+
+# The routers of app.web loaded on first need (app.web.lazy_routes), in this order.
+LAZY_ROUTERS = (
+    "study_pages",
+    "fit_pages",
+    "stats_pages",
+    "quiz_pages",
+    "mock_pages",
+    "mock_api",
+    "demo_pages",
+    "claims_pages",
+    "export_pages",
+    "notes_pages",
+    "sources_pages",
+    "plan_pages",
+    "api",
+    "study_api",
+    "quiz_api",
+    "demo_api",
+    "claims_api",
+)
 
 
 def make_dispatcher(settings: Settings, *, start_workers: bool) -> Dispatcher:
@@ -86,17 +87,30 @@ def queue_claims(application: FastAPI) -> None:
         log.info("claims: queued %d demo runs for their verdicts", len(run_ids))
 
 
+def _queue_claims_logged(application: FastAPI) -> None:
+    try:
+        queue_claims(application)
+    except Exception:  # a thread's error would otherwise go unseen in the server's log
+        log.exception("claims: could not queue the runs the claims need")
+
+
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     dispatcher = application.state.dispatcher
     start, stop = getattr(dispatcher, "start", None), getattr(dispatcher, "stop", None)
     if start is not None:
         start()
+    claims: threading.Thread | None = None
     if not isinstance(dispatcher, NoWorkers):
-        queue_claims(application)
+        # Beside the first requests, not before them: finding the runs the claims lack
+        # imports the demo catalogue and reads the bank (a fifth of a second or more).
+        claims = threading.Thread(target=_queue_claims_logged, args=(application,), name="claims")
+        claims.start()
     try:
         yield
     finally:
+        if claims is not None:
+            claims.join()
         if stop is not None:
             stop()
 
@@ -136,29 +150,13 @@ def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
     )
     errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    routers = (
-        pages,
-        study_pages,
-        fit_pages,
-        stats_pages,
-        quiz_pages,
-        mock_pages,
-        mock_api,
-        demo_pages,
-        claims_pages,
-        export_pages,
-        notes_pages,
-        sources_pages,
-        plan_pages,
-        auth,
-        api,
-        study_api,
-        quiz_api,
-        demo_api,
-        claims_api,
-    )
-    for module in (*routers, docs):
+    for module in (pages, auth, docs):
         application.include_router(module.router)
+    # The other pages' routers load on the first request that these cannot answer (or
+    # the first look at the OpenAPI schema): a start, and the home page, do without them.
+    loader = RouteLoader(application, LAZY_ROUTERS)
+    application.state.routes = loader
+    application.add_middleware(LazyRoutes, loader=loader)
     return application
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli import cli, runs_own_command
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.models import Question
@@ -96,3 +96,27 @@ def test_serve_refuses_a_public_address_without_accounts() -> None:
     result = runner.invoke(cli, ["serve", "--host", "0.0.0.0", "--no-import"])
     assert result.exit_code == 2
     assert "refusing to serve on 0.0.0.0" in result.output
+
+
+def test_serve_starts_without_the_sub_commands_which_other_runs_still_have() -> None:
+    assert runs_own_command(["/repo/app/__main__.py", "serve", "--port", "8000"])
+    assert runs_own_command(["/venv/bin/interview-lab", "migrate"])
+    assert not runs_own_command(["/venv/bin/interview-lab", "claims", "check"])
+    assert not runs_own_command(["/venv/bin/interview-lab"])
+    assert not runs_own_command(["pytest", "serve"])  # another program importing the CLI
+    script = "import sys; import app.cli; print('app.claims.cli' in sys.modules)"
+    serve = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.argv = ['interview-lab', 'serve']; {script}"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert serve.stdout.strip() == "False"
+    helped = subprocess.run(
+        [sys.executable, "-m", "app", "claims", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert helped.returncode == 0 and "check" in helped.stdout

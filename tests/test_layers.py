@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "app.main",
             "app.cli",
+            "app.startup",  # what serve's start can skip (the unchanged content import)
             "app.__main__",
             "app.claims.cli",
             "app.runs.cli",
