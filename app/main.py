@@ -4,6 +4,7 @@ first event, so importing this module reads no settings and opens no database.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -27,6 +28,10 @@ from app.web.security import SecurityMiddleware, trusted_hosts
 from app.web.templating import make_templates
 
 log = logging.getLogger(__name__)
+
+# A started server loads the lazy routers this long after its start, on its event loop,
+# so the first page is not kept waiting for them and the second does not pay for them.
+ROUTES_WARM_UP_S = 1.0
 
 # The routers of app.web loaded on first need (app.web.lazy_routes), in this order.
 LAZY_ROUTERS = (
@@ -106,18 +111,28 @@ async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         # imports the demo catalogue and reads the bank (a fifth of a second or more).
         claims = threading.Thread(target=_queue_claims_logged, args=(application,), name="claims")
         claims.start()
+    warm_up: asyncio.TimerHandle | None = None
+    if application.state.warm_up_routes:
+        loader: RouteLoader = application.state.routes
+        warm_up = asyncio.get_running_loop().call_later(ROUTES_WARM_UP_S, loader.load)
     try:
         yield
     finally:
+        if warm_up is not None:
+            warm_up.cancel()
         if claims is not None:
             claims.join()
         if stop is not None:
             stop()
 
 
-def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings, *, start_workers: bool = False, warm_up_routes: bool | None = None
+) -> FastAPI:
     """The app for ``settings``. ``start_workers``: run demo workers beside it (``serve``
-    does; tests don't, unless they test the workers)."""
+    does; tests don't, unless they test the workers). ``warm_up_routes``: load the lazy
+    routers ``ROUTES_WARM_UP_S`` after the start rather than on the first request that
+    needs them (default: as ``start_workers``, i.e. when serving)."""
     application = FastAPI(
         lifespan=lifespan,
         title="Interview Lab",
@@ -156,6 +171,7 @@ def create_app(settings: Settings, *, start_workers: bool = False) -> FastAPI:
     # the first look at the OpenAPI schema): a start, and the home page, do without them.
     loader = RouteLoader(application, LAZY_ROUTERS)
     application.state.routes = loader
+    application.state.warm_up_routes = start_workers if warm_up_routes is None else warm_up_routes
     application.add_middleware(LazyRoutes, loader=loader)
     return application
 

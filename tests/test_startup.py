@@ -8,8 +8,11 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from app.cli import import_content, run_import, run_sources
@@ -311,3 +314,25 @@ def test_the_answers_demos_read_are_parsed_once_and_never_stale(content_dir: Pat
     md.write_text("# A\n### Q. 一\n第二版答案\n", encoding="utf-8")  # same size
     os.utime(md, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same time
     assert answers_text(content_dir) == "第二版答案"
+
+
+@pytest.mark.parametrize("warm_up", [True, False])
+def test_a_serving_app_loads_its_other_routers_soon_after_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm_up: bool
+) -> None:
+    """Served, the other routers load on the event loop shortly after the start, before
+    anyone asks for those pages (so the second page does not pay for them); in tests
+    (no warm-up) they wait for their first request."""
+    import app.main as main
+
+    monkeypatch.setattr(main, "ROUTES_WARM_UP_S", 0.05)
+    application = main.create_app(
+        Settings(data_dir=tmp_path, database_url=""), warm_up_routes=warm_up
+    )
+    ensure_schema(application.state.engine)
+    with TestClient(application, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)):
+        deadline = time.monotonic() + 30
+        while application.state.routes.pending and time.monotonic() < deadline and warm_up:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        assert (not application.state.routes.pending) is warm_up
