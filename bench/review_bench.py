@@ -73,24 +73,36 @@ def free_socket() -> socket.socket:
     return sock
 
 
+# uvicorn's ``--fd`` rebuilds the socket as ``socket.fromfd(fd, AF_UNIX, ...)``, so asyncio
+# takes the accepted connections for Unix sockets and never sets TCP_NODELAY on them: a
+# response written as headers then body waits for the client's delayed ACK (~40 ms per
+# request on Linux loopback, which capped the ceiling near clients / 44 ms). This launcher
+# keeps the socket's real family (``socket.socket(fileno=fd)`` reads it from the kernel),
+# as ``serve`` (uvicorn binding host and port itself) does.
+LAUNCHER = textwrap.dedent(
+    """
+    import socket, sys
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    target, fd, app_dir, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    sys.path.insert(0, app_dir)
+    sock = socket.socket(fileno=fd)
+    config = uvicorn.Config(
+        target, log_level="warning", access_log=False, workers=workers
+    )
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
+    """
+)
+
+
 def start_server(
     target: str, sock: socket.socket, env: dict[str, str], workers: int, app_dir: str, probe: str
 ) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--fd",
-        str(sock.fileno()),
-        "--app-dir",
-        app_dir,
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    if workers > 1:
-        cmd += ["--workers", str(workers)]
+    cmd = [sys.executable, "-c", LAUNCHER, target, str(sock.fileno()), app_dir, str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, pass_fds=(sock.fileno(),))
     port = sock.getsockname()[1]
     deadline = time.monotonic() + 120
