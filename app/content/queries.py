@@ -7,8 +7,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from sqlalchemy import Result, func, literal, null, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    Result,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from app.content.filters import FACETS, QuestionFilter, filtered_ids, question_conditions
 from app.content.snippets import snippet
@@ -196,45 +206,56 @@ def list_questions(
     ]
 
 
+_QUESTION_ID: BindParameter[str] = bindparam("question_id")
+# get_question's two statements, built once (building one costs more than running it).
+_QUESTION = (
+    select(
+        Question.title,
+        Question.title_html,
+        Chapter.slug,
+        Chapter.title,
+        Question.section,
+        Question.answer_md,
+        Question.answer_html,
+        Question.takeaway,
+        Question.takeaway_html,
+        Question.key_terms,
+        Question.reference_links,
+        Question.source_file,
+        Question.source_line,
+        Question.archived_at,
+    )
+    .join(Chapter, Chapter.id == Question.chapter_id)
+    .where(Question.id == _QUESTION_ID)
+)
+# Asked records (kind 0) and tag names (kind 1), each in its own order.
+_ASKED_AND_TAGS: Executable = union_all(
+    select(
+        literal(0).label("kind"),
+        Asked.position,
+        Asked.company,
+        Asked.role,
+        Asked.stage,
+        Asked.date,
+    ).where(Asked.question_id == _QUESTION_ID),
+    select(literal(1), QuestionTag.position, Tag.name, null(), null(), null())
+    .join(Tag, Tag.id == QuestionTag.tag_id)
+    .where(QuestionTag.question_id == _QUESTION_ID),
+).order_by("kind", "position")
+
+
 def get_question(*, session: Session, question_id: str) -> QuestionDetail:
     """One question (archived ones too: old links and review history still resolve), in
     two statements: the question with its chapter, then its asked records and tags
     together (the review loop reads one per card)."""
-    row = session.execute(
-        select(
-            Question.title,
-            Question.title_html,
-            Chapter.slug,
-            Chapter.title,
-            Question.section,
-            Question.answer_md,
-            Question.answer_html,
-            Question.takeaway,
-            Question.takeaway_html,
-            Question.key_terms,
-            Question.reference_links,
-            Question.source_file,
-            Question.source_line,
-            Question.archived_at,
-        )
-        .join(Chapter, Chapter.id == Question.chapter_id)
-        .where(Question.id == question_id)
-    ).first()
+    params = {"question_id": question_id}
+    row = session.execute(_QUESTION, params).first()
     if row is None:
         raise NotFound(f"question {question_id!r} does not exist")
     asked: list[AskedPublic] = []
     tags: list[str] = []
-    # Asked records (kind 0) and tag names (kind 1), each in its own order.
-    asked_rows = select(
-        literal(0).label("kind"), Asked.position, Asked.company, Asked.role, Asked.stage, Asked.date
-    ).where(Asked.question_id == question_id)
-    tag_rows = (
-        select(literal(1), QuestionTag.position, Tag.name, null(), null(), null())
-        .join(Tag, Tag.id == QuestionTag.tag_id)
-        .where(QuestionTag.question_id == question_id)
-    )
     parts: Result[int, int, str | None, str | None, str | None, dt.date | None]
-    parts = session.execute(union_all(asked_rows, tag_rows).order_by("kind", "position"))
+    parts = session.execute(_ASKED_AND_TAGS, params)
     for part in parts:
         kind, _position, name, role, stage, date = part
         if kind == 0:
