@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def prepare(data: Path, questions: int) -> None:
-    from import_bench import generate
-
     if (data / "content").exists():
         return
+    # Only here: import_bench puts its own checkout first on sys.path.
+    from import_bench import generate
+
     (data / "content").mkdir(parents=True)
     generate(data / "content", questions, 100)
     env = dict(os.environ, IL_DATA_DIR=str(data / "data"), IL_CONTENT_DIR=str(data / "content"))
