@@ -1,20 +1,22 @@
 """Benchmark: the review loop (get the next card, rate it) against the real server, from
 concurrent clients on loopback, interleaved in one run with a bare FastAPI app that
-returns a constant (the ceiling).
+returns a constant (the ceiling) and with the floor (``bench/review_floor.py``: the
+loop's own SQL statements and fsrs scheduling in a bare FastAPI app).
 
     .venv/bin/python bench/review_bench.py [--clients 32] [--rounds 3] [--seconds 5]
     .venv/bin/python bench/review_bench.py --db postgres --workers 2
 
 Each client is its own account (accounts on), so clients don't rate each other's cards.
 A round trip is GET /api/review/next then POST /api/review/rate; the ceiling's round trip
-is a GET and a POST to constant endpoints. Both servers run under uvicorn with the same
-options (``--workers``, log level warning, demo workers off), on sockets this process
-binds to free ports (port 0) and hands over. The rounds alternate (app, ceiling, app,
-...), so a change in the machine's load falls on both. The clients run in a separate
-process (raw HTTP/1.1 keep-alive connections on asyncio), started per round, so their CPU
-is not charged to either server; each round prints the CPU time the servers and the
-client used per round trip. Targets (issue 19): at least half the ceiling's throughput,
-p99 under 50 ms at 32 clients.
+is a GET and a POST to constant endpoints. The three servers run under uvicorn with the
+same options (``--workers``, log level warning, demo workers off), on sockets this process
+binds to free ports (port 0) and hands over (``LAUNCHER``: accepted connections get
+TCP_NODELAY, as under ``serve``). The rounds alternate (app, ceiling, floor, ...), so a
+change in the machine's load falls on all three. The clients run in a separate process
+(raw HTTP/1.1 keep-alive connections on asyncio), started per round, so their CPU is not
+charged to any server; each round prints the CPU time the server and the client used per
+round trip. Targets (issue 19): at least half the ceiling's throughput, p99 under 50 ms
+at 32 clients; floor / ceiling shows how much of that the loop's own work leaves.
 """
 
 from __future__ import annotations
