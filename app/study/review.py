@@ -23,10 +23,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from fsrs import Rating, State
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -86,6 +86,7 @@ _QUESTION_AND_CARD = (
     .execution_options(populate_existing=True)
 )
 _LOG_INSERT = insert(cast(Table, ReviewLog.__table__))
+_CARD_INSERT = insert(cast(Table, Card.__table__))
 RATING_CHOICES = "1 (Again), 2 (Hard), 3 (Good), 4 (Easy)"
 
 
@@ -327,25 +328,20 @@ def rate(
     outcome = _outcome(session, user, question_id, version, before, grade, now)
     lapse = int(scheduler.is_lapse(before, grade))
     if row is None:
-        row = Card(
-            user_id=user_id,
-            question_id=question_id,
-            fsrs=outcome.card,
-            due=outcome.due,
-            state=int(outcome.state),
-            reps=1,
-            lapses=lapse,
-            version=1,
-            created_at=outcome.reviewed_at,
-        )
-        session.add(row)
-        try:
-            session.flush()
+        values = {"fsrs": outcome.card, "due": outcome.due, "state": int(outcome.state)}
+        new = {"user_id": user_id, "question_id": question_id, "reps": 1, "lapses": lapse}
+        try:  # a Core insert: the ORM's unit of work cost more than the statement
+            inserted = session.execute(
+                _CARD_INSERT, values | new | {"version": 1, "created_at": outcome.reviewed_at}
+            )
+            key = cast(CursorResult[Any], inserted).inserted_primary_key
         except IntegrityError:
             # The unique (user_id, question_id) constraint: the same showing, rated first
             # by a concurrent request.
             session.rollback()
             return _already_rated(session, user, question_id, version)
+        assert key is not None
+        card_id = int(key[0])
         counts = {"version": 1, "reps": 1, "lapses": lapse}
         lapses_before = 0
     else:
@@ -374,9 +370,9 @@ def rate(
             return _already_rated(session, user, question_id, version)
         counts = {"version": version + 1, "reps": row.reps + 1, "lapses": row.lapses + lapse}
         lapses_before = row.lapses
-    card_id = row.id
-    # The UPDATE bypassed the identity map: reload the row the next time it is read.
-    session.expire(row)
+        card_id = row.id
+        # The UPDATE bypassed the identity map: reload the row the next time it is read.
+        session.expire(row)
     _log(
         session,
         user_id=user_id,
