@@ -169,7 +169,9 @@ def create_app(
         application.include_router(module.router)
     # The other pages' routers load on the first request that these cannot answer (or
     # the first look at the OpenAPI schema): a start, and the home page, do without them.
-    loader = RouteLoader(application, LAZY_ROUTERS)
+    # The study API's routes go first (about 0.2 ms of route matching per review request
+    # when they came 17th); none of its paths is served by another router.
+    loader = RouteLoader(application, LAZY_ROUTERS, first=("study_api",))
     application.state.routes = loader
     application.state.warm_up_routes = start_workers if warm_up_routes is None else warm_up_routes
     application.add_middleware(LazyRoutes, loader=loader)

@@ -1,20 +1,22 @@
 """Benchmark: the review loop (get the next card, rate it) against the real server, from
 concurrent clients on loopback, interleaved in one run with a bare FastAPI app that
-returns a constant (the ceiling).
+returns a constant (the ceiling) and with the floor (``bench/review_floor.py``: the
+loop's own SQL statements and fsrs scheduling in a bare FastAPI app).
 
     .venv/bin/python bench/review_bench.py [--clients 32] [--rounds 3] [--seconds 5]
     .venv/bin/python bench/review_bench.py --db postgres --workers 2
 
 Each client is its own account (accounts on), so clients don't rate each other's cards.
 A round trip is GET /api/review/next then POST /api/review/rate; the ceiling's round trip
-is a GET and a POST to constant endpoints. Both servers run under uvicorn with the same
-options (``--workers``, log level warning, demo workers off), on sockets this process
-binds to free ports (port 0) and hands over. The rounds alternate (app, ceiling, app,
-...), so a change in the machine's load falls on both. The clients run in a separate
-process (raw HTTP/1.1 keep-alive connections on asyncio), started per round, so their CPU
-is not charged to either server; each round prints the CPU time the servers and the
-client used per round trip. Targets (issue 19): at least half the ceiling's throughput,
-p99 under 50 ms at 32 clients.
+is a GET and a POST to constant endpoints. The three servers run under uvicorn with the
+same options (``--workers``, log level warning, demo workers off), on sockets this process
+binds to free ports (port 0) and hands over (``LAUNCHER``: accepted connections get
+TCP_NODELAY, as under ``serve``). The rounds alternate (app, ceiling, floor, ...), so a
+change in the machine's load falls on all three. The clients run in a separate process
+(raw HTTP/1.1 keep-alive connections on asyncio), started per round, so their CPU is not
+charged to any server; each round prints the CPU time the server and the client used per
+round trip. Targets (issue 19): at least half the ceiling's throughput, p99 under 50 ms
+at 32 clients; floor / ceiling shows how much of that the loop's own work leaves.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ CEILING_APP = textwrap.dedent(
         return {"ok": 1}
     """
 )
+# The app, the bare FastAPI ceiling, and the floor (bench/review_floor.py): the app's SQL
+# and scheduling in a bare FastAPI app, so the figures show what the framework costs.
+KINDS = ("app", "ceiling", "floor")
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 PG_ADMIN_URL = os.environ.get(
@@ -73,24 +78,36 @@ def free_socket() -> socket.socket:
     return sock
 
 
+# uvicorn's ``--fd`` rebuilds the socket as ``socket.fromfd(fd, AF_UNIX, ...)``, so asyncio
+# takes the accepted connections for Unix sockets and never sets TCP_NODELAY on them: a
+# response written as headers then body waits for the client's delayed ACK (~40 ms per
+# request on Linux loopback, which capped the ceiling near clients / 44 ms). This launcher
+# keeps the socket's real family (``socket.socket(fileno=fd)`` reads it from the kernel),
+# as ``serve`` (uvicorn binding host and port itself) does.
+LAUNCHER = textwrap.dedent(
+    """
+    import socket, sys
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    target, fd, app_dir, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    sys.path.insert(0, app_dir)
+    sock = socket.socket(fileno=fd)
+    config = uvicorn.Config(
+        target, log_level="warning", access_log=False, workers=workers
+    )
+    if workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
+    """
+)
+
+
 def start_server(
     target: str, sock: socket.socket, env: dict[str, str], workers: int, app_dir: str, probe: str
 ) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--fd",
-        str(sock.fileno()),
-        "--app-dir",
-        app_dir,
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    if workers > 1:
-        cmd += ["--workers", str(workers)]
+    cmd = [sys.executable, "-c", LAUNCHER, target, str(sock.fileno()), app_dir, str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, pass_fds=(sock.fileno(),))
     port = sock.getsockname()[1]
     deadline = time.monotonic() + 120
@@ -151,7 +168,8 @@ async def sign_up_all(base: str, n: int) -> list[str]:
 def run_round(
     kind: str, port: int, cookies: list[str], seconds: float, server: subprocess.Popen[bytes]
 ) -> dict[str, Any]:
-    job = json.dumps({"kind": kind, "port": port, "cookies": cookies, "seconds": seconds})
+    loop = "ceiling" if kind == "ceiling" else "app"  # the floor serves the app's routes
+    job = json.dumps({"kind": loop, "port": port, "cookies": cookies, "seconds": seconds})
     cpu0 = tree_cpu(server.pid)
     done = subprocess.run(
         [sys.executable, str(REPO_ROOT / "bench" / "review_client.py")],
@@ -240,13 +258,16 @@ def measure(args: argparse.Namespace, tmp: str, database_url: str) -> None:
     )
     (Path(tmp) / "ceiling.py").write_text(CEILING_APP)
     note("starting the servers")
-    app_sock, ceiling_sock = free_socket(), free_socket()
-    ports = {"app": app_sock.getsockname()[1], "ceiling": ceiling_sock.getsockname()[1]}
+    socks = {kind: free_socket() for kind in KINDS}
+    ports = {kind: sock.getsockname()[1] for kind, sock in socks.items()}
+    bench_dir, root = str(REPO_ROOT / "bench"), str(REPO_ROOT)
     servers = {
-        "app": start_server(
-            "app.main:app", app_sock, env, args.workers, str(REPO_ROOT), "/api/healthz"
+        "app": start_server("app.main:app", socks["app"], env, args.workers, root, "/api/healthz"),
+        "ceiling": start_server("ceiling:app", socks["ceiling"], env, args.workers, tmp, "/next"),
+        # Not signed in: a 401 says it is up.
+        "floor": start_server(
+            "review_floor:app", socks["floor"], env, args.workers, bench_dir, "/api/review/next"
         ),
-        "ceiling": start_server("ceiling:app", ceiling_sock, env, args.workers, tmp, "/next"),
     }
     try:
         note(f"signing up {args.clients} accounts")
@@ -258,11 +279,11 @@ def measure(args: argparse.Namespace, tmp: str, database_url: str) -> None:
             f"{os.cpu_count()} CPUs, load {load:.2f} at start"
         )
         note("measuring")
-        for kind in ("app", "ceiling"):  # warm-up, not counted
+        for kind in KINDS:  # warm-up, not counted
             run_round(kind, ports[kind], cookies, 1.0, servers[kind])
-        results: dict[str, list[dict[str, Any]]] = {"app": [], "ceiling": []}
+        results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
         for i in range(args.rounds):
-            for kind in ("app", "ceiling"):
+            for kind in KINDS:
                 r = run_round(kind, ports[kind], cookies, args.seconds, servers[kind])
                 results[kind].append(r)
                 rate, p50, p99, n, scpu, ccpu = summary([r])
@@ -270,26 +291,27 @@ def measure(args: argparse.Namespace, tmp: str, database_url: str) -> None:
                     f"  round {i + 1} {kind:<8} {rate:7.0f} round trips/s  p50 {p50:6.1f} ms  "
                     f"p99 {p99:6.1f} ms  CPU/trip: server {scpu:.2f} ms, client {ccpu:.2f} ms"
                 )
-        (app_rate, app50, app99, app_n, app_cpu, _), (top, top50, top99, top_n, top_cpu, _) = (
-            summary(results["app"]),
-            summary(results["ceiling"]),
-        )
-        print(
-            f"review   {app_rate:7.0f} round trips/s  p50 {app50:6.1f} ms  p99 {app99:6.1f} ms  "
-            f"({app_n} round trips, server CPU {app_cpu:.2f} ms each)"
-        )
-        print(
-            f"ceiling  {top:7.0f} round trips/s  p50 {top50:6.1f} ms  p99 {top99:6.1f} ms  "
-            f"({top_n} round trips, server CPU {top_cpu:.2f} ms each)"
-        )
-        ratio = app_rate / top
+        rates = {}
+        for kind, label in (("app", "review"), ("ceiling", "ceiling"), ("floor", "floor")):
+            rate, p50, p99, n, cpu, _ = summary(results[kind])
+            rates[kind], rates[f"{kind} p99"] = rate, p99
+            print(
+                f"{label:<8} {rate:7.0f} round trips/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
+                f"({n} round trips, server CPU {cpu:.2f} ms each)"
+            )
+        ratio, floor = rates["app"] / rates["ceiling"], rates["floor"] / rates["ceiling"]
         print(
             f"review / ceiling throughput: {ratio:.2f} (target >= {TARGET_RATIO}: "
             f"{verdict(ratio >= TARGET_RATIO)})"
         )
         print(
+            f"floor / ceiling throughput: {floor:.2f} (the same SQL and scheduling with nothing "
+            f"else: the most the review could reach here; review / floor {ratio / floor:.2f})"
+        )
+        app99 = rates["app p99"]
+        print(
             f"review p99: {app99:.1f} ms (target < {TARGET_P99_MS:.0f} ms at 32 clients: "
-            f"{verdict(app99 < TARGET_P99_MS)})"
+            f"{verdict(app99 < TARGET_P99_MS)}; floor p99 {rates['floor p99']:.1f} ms)"
         )
         print(f"load {os.getloadavg()[0]:.2f} at end")
     finally:

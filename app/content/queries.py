@@ -7,8 +7,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import (
+    BindParameter,
+    Result,
+    bindparam,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from app.content.filters import FACETS, QuestionFilter, filtered_ids, question_conditions
 from app.content.snippets import snippet
@@ -197,30 +207,79 @@ def list_questions(
     ]
 
 
+_QUESTION_ID: BindParameter[str] = bindparam("question_id")
+# get_question's two statements, built once (building one costs more than running it).
+_QUESTION = (
+    select(
+        Question.title,
+        Question.title_html,
+        Chapter.slug,
+        Chapter.title,
+        Question.section,
+        Question.answer_md,
+        Question.answer_html,
+        Question.takeaway,
+        Question.takeaway_html,
+        Question.key_terms,
+        Question.reference_links,
+        Question.source_file,
+        Question.source_line,
+        Question.archived_at,
+    )
+    .join(Chapter, Chapter.id == Question.chapter_id)
+    .where(Question.id == _QUESTION_ID)
+)
+# Asked records (kind 0) and tag names (kind 1), each in its own order.
+_ASKED_AND_TAGS: Executable = union_all(
+    select(
+        literal(0).label("kind"),
+        Asked.position,
+        Asked.company,
+        Asked.role,
+        Asked.stage,
+        Asked.date,
+    ).where(Asked.question_id == _QUESTION_ID),
+    select(literal(1), QuestionTag.position, Tag.name, null(), null(), null())
+    .join(Tag, Tag.id == QuestionTag.tag_id)
+    .where(QuestionTag.question_id == _QUESTION_ID),
+).order_by("kind", "position")
+
+
 def get_question(*, session: Session, question_id: str) -> QuestionDetail:
-    """One question (archived ones too: old links and review history still resolve)."""
-    q = session.get(Question, question_id)
-    if q is None:
+    """One question (archived ones too: old links and review history still resolve), in
+    two statements: the question with its chapter, then its asked records and tags
+    together (the review loop reads one per card)."""
+    params = {"question_id": question_id}
+    row = session.execute(_QUESTION, params).first()
+    if row is None:
         raise NotFound(f"question {question_id!r} does not exist")
-    chapter = session.get(Chapter, q.chapter_id)
-    assert chapter is not None
-    asked, tags = _details(session, [q.id])
+    asked: list[AskedPublic] = []
+    tags: list[str] = []
+    parts: Result[int, int, str | None, str | None, str | None, dt.date | None]
+    parts = session.execute(_ASKED_AND_TAGS, params)
+    for part in parts:
+        kind, _position, name, role, stage, date = part
+        if kind == 0:
+            asked.append(AskedPublic(name, role, stage, date))
+        elif name is not None:
+            tags.append(name)
+    (title, title_html, slug, chapter_title, section, answer_md, answer_html) = row[:7]
     return QuestionDetail(
-        id=q.id,
-        title=q.title,
-        title_html=q.title_html,
-        chapter_slug=chapter.slug,
-        chapter_title=chapter.title,
-        section=q.section,
-        asked=asked[q.id],
-        tags=tags[q.id],
-        answer_md=q.answer_md,
-        answer_html=q.answer_html,
-        takeaway=q.takeaway,
-        takeaway_html=q.takeaway_html,
-        key_terms=list(q.key_terms),
-        reference_links=list(q.reference_links),
-        source_file=q.source_file,
-        source_line=q.source_line,
-        archived=q.archived_at is not None,
+        id=question_id,
+        title=title,
+        title_html=title_html,
+        chapter_slug=slug,
+        chapter_title=chapter_title,
+        section=section,
+        asked=asked,
+        tags=tags,
+        answer_md=answer_md,
+        answer_html=answer_html,
+        takeaway=row.takeaway,
+        takeaway_html=row.takeaway_html,
+        key_terms=list(row.key_terms),
+        reference_links=list(row.reference_links),
+        source_file=row.source_file,
+        source_line=row.source_line,
+        archived=row.archived_at is not None,
     )

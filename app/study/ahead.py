@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fsrs import State
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter, question_conditions
@@ -33,13 +33,20 @@ from app.study.scheduler import as_utc
 
 def _ahead(user: User, now: dt.datetime, since: dt.datetime) -> list[ColumnElement[bool]]:
     _, end = study_day_bounds(user=user, now=now)
-    practised = exists().where(ReviewLog.card_id == Card.id, ReviewLog.reviewed_at >= as_utc(since))
+    # The cards reviewed in the session, read once from the user's reviews since it began
+    # (an index range): a NOT EXISTS probe per card read every log of every card (150 ms
+    # for a year of reviews, 7,320 cards).
+    practised = select(ReviewLog.card_id).where(
+        ReviewLog.user_id == user.id,
+        ReviewLog.reviewed_at >= as_utc(since),
+        ReviewLog.card_id.is_not(None),
+    )
     return [
         Card.user_id == user.id,
         Card.state == int(State.Review),
         Card.due >= end,
         Card.leech_at.is_(None),
-        ~practised,
+        Card.id.not_in(practised),
     ]
 
 

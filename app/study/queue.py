@@ -27,13 +27,12 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fsrs import State
-from sqlalchemy import ColumnElement, Exists, ScalarSelect, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter, filtered_ids, question_conditions
 from app.models import Asked, Card, Interview, Question, QuestionTag, ReviewLog, User
-from app.study import plan
+from app.study import plan, queue_sql
 from app.study.days import REVIEW_SOURCE as REVIEW_SOURCE
 from app.study.days import day_start, reviews_of, streak_from
 from app.study.days import iana_zones as iana_zones
@@ -104,8 +103,10 @@ def _new_quota(session: Session, user: User, now: dt.datetime) -> int:
     return max(0, user.new_per_day - started)
 
 
-def _count(stmt: Select[Any]) -> ScalarSelect[Any]:
-    return stmt.scalar_subquery()
+def _params(user: User, now: dt.datetime, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """The parameters of ``queue_sql``'s statements (see there)."""
+    today = now.astimezone(user_zone(user)).date()
+    return {"user_id": user.id, "today": today, "start": start, "end": end, "now": now}
 
 
 def queue_counts(
@@ -116,36 +117,7 @@ def queue_counts(
     one more per day of a streak longer than a day)."""
     now = as_utc(now)
     start, end = study_day_bounds(user=user, now=now)
-    conditions = question_conditions(flt)
-    mine = select(func.count(Card.id)).join(Question, Question.id == Card.question_id)
-    today_logs = select(func.count(ReviewLog.id)).where(
-        reviews_of(user.id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end
-    )
-    row = session.execute(
-        select(
-            _count(
-                mine.where(
-                    Card.user_id == user.id, Card.due < end, Card.leech_at.is_(None), *conditions
-                )
-            ),
-            _count(select(func.count()).select_from(Question).where(*conditions)),
-            _count(mine.where(Card.user_id == user.id, *conditions)),
-            # A first review stores SQL NULL before it (see review._log).
-            _count(today_logs.where(ReviewLog.card_before.is_(None))),
-            _count(today_logs),
-            _count(
-                select(func.max(ReviewLog.reviewed_at)).where(
-                    reviews_of(user.id), ReviewLog.reviewed_at < end
-                )
-            ),
-            _count(
-                select(func.max(ReviewLog.reviewed_at)).where(
-                    reviews_of(user.id), ReviewLog.reviewed_at < start
-                )
-            ),
-            _has_interview(user, now),
-        )
-    ).one()
+    row = session.execute(queue_sql.counts(flt), _params(user, now, start, end)).one()
     due, total, carded, started, reviewed, last, before_today, interview = row
     due = int(due or 0)
     if interview:
@@ -177,24 +149,6 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
-
-
-def _has_interview(user: User, now: dt.datetime) -> Exists:
-    """The user has an interview on or after today (``load_focus`` then has work)."""
-    today = as_utc(now).astimezone(user_zone(user)).date()
-    return exists().where(Interview.user_id == user.id, Interview.date >= today)
-
-
-def _first_card(
-    session: Session, user: User, flt: QuestionFilter, when: ColumnElement[bool]
-) -> Card | None:
-    return session.scalars(
-        select(Card)
-        .join(Question, Question.id == Card.question_id)
-        .where(Card.user_id == user.id, when, Card.leech_at.is_(None), *question_conditions(flt))
-        .order_by(Card.due, Card.id)
-        .limit(1)
-    ).first()
 
 
 def _asked_by(company: str) -> Select[str]:
@@ -330,13 +284,8 @@ def pick_next(
     past the limit)."""
     now = as_utc(now)
     start, end = study_day_bounds(user=user, now=now)
-    started = (
-        select(func.count(ReviewLog.id))
-        .where(reviews_of(user.id), ReviewLog.reviewed_at >= start, ReviewLog.reviewed_at < end)
-        .where(ReviewLog.card_before.is_(None))
-        .scalar_subquery()
-    )
-    interview, started_today = session.execute(select(_has_interview(user, now), started)).one()
+    params = _params(user, now, start, end)
+    interview, started_today = session.execute(queue_sql.INTERVIEW_AND_STARTED, params).one()
     focus = load_focus(session=session, user=user, now=now) if interview else None
     if focus is not None:
         cards = focus_cards(session=session, user=user, flt=flt, focus=focus)
@@ -344,28 +293,18 @@ def pick_next(
         if first is not None:
             return first.question_id, session.get(Card, first.card_id)
     # With an interview, every due card of its questions was served above: this is the rest.
-    learning = Card.state != int(State.Review)
-    due = _first_card(
-        session,
-        user,
-        flt,
-        or_(and_(Card.state == int(State.Review), Card.due < end), and_(learning, Card.due <= now)),
-    )
+    due = session.scalars(queue_sql.first_card(flt, False), params).first()
     if due is not None:
         return due.question_id, due
     if new == "all" or (new == "quota" and user.new_per_day - int(started_today or 0) > 0):
         asked = _first_new_asked(session, user, flt, focus) if focus is not None else None
         if asked is not None:
             return asked, None
-        new_id = session.scalars(
-            select(Question.id)
-            .where(*question_conditions(flt), ~_has_card(user.id))
-            .order_by(Question.source_file, Question.position)
-            .limit(1)
-        ).first()
+        new_id = session.scalars(queue_sql.first_new(flt), {"user_id": user.id}).first()
         if new_id is not None:
             return new_id, None
-    ahead = _first_card(session, user, flt, and_(learning, Card.due <= now + LEARN_AHEAD))
+    soon = {"user_id": user.id, "soon": now + LEARN_AHEAD}
+    ahead = session.scalars(queue_sql.first_card(flt, True), soon).first()
     return (ahead.question_id, ahead) if ahead is not None else None
 
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from fsrs import Rating, State
-from sqlalchemy import and_, insert, null, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,6 +78,15 @@ __all__ = [
 ]
 
 MAX_DURATION_MS = 24 * 3600 * 1000
+# A rating's read and its log's insert, built once (building costs more than running).
+_QUESTION_AND_CARD = (
+    select(Question.archived_at, Card)
+    .outerjoin(Card, and_(Card.question_id == Question.id, Card.user_id == bindparam("user_id")))
+    .where(Question.id == bindparam("question_id"))
+    .execution_options(populate_existing=True)
+)
+_LOG_INSERT = insert(cast(Table, ReviewLog.__table__))
+_CARD_INSERT = insert(cast(Table, Card.__table__))
 RATING_CHOICES = "1 (Again), 2 (Hard), 3 (Good), 4 (Easy)"
 
 
@@ -214,24 +224,25 @@ def _log(
     parameters: list[float] | None = None,
 ) -> None:
     reviewed_at = outcome.reviewed_at
-    session.execute(
-        insert(ReviewLog).values(
-            user_id=user_id,
-            card_id=card_id,
-            question_id=question_id,
-            rating=int(outcome.rating),
-            reviewed_at=reviewed_at,
-            duration_ms=duration_ms,
-            # SQL NULL, not JSON null: "first review" queries test IS NULL.
-            card_before=before if before is not None else null(),
-            card_after=outcome.card,
-            lapses_before=lapses_before,
-            retrievability=scheduler.retrievability(
-                before, desired_retention=desired_retention, now=reviewed_at, parameters=parameters
-            ),
-            source=source,
-        )
-    )
+    values = {
+        "user_id": user_id,
+        "card_id": card_id,
+        "question_id": question_id,
+        "rating": int(outcome.rating),
+        "reviewed_at": reviewed_at,
+        "duration_ms": duration_ms,
+        "card_after": outcome.card,
+        "lapses_before": lapses_before,
+        "retrievability": scheduler.retrievability(
+            before, desired_retention=desired_retention, now=reviewed_at, parameters=parameters
+        ),
+        "source": source,
+    }
+    # A first review leaves card_before out: SQL NULL, not JSON null ("first review"
+    # queries test IS NULL).
+    if before is not None:
+        values["card_before"] = before
+    session.execute(_LOG_INSERT, values)
 
 
 def _result(question_id: str, outcome: Outcome, row: Mapping[str, int], dup: bool) -> RateResult:
@@ -305,10 +316,7 @@ def rate(
     user_id, retention, weights = user.id, user.desired_retention, user.fsrs_parameters
     # The question's state and the user's card in one statement (not the whole question).
     found = session.execute(
-        select(Question.archived_at, Card)
-        .outerjoin(Card, and_(Card.question_id == Question.id, Card.user_id == user_id))
-        .where(Question.id == question_id)
-        .execution_options(populate_existing=True)
+        _QUESTION_AND_CARD, {"user_id": user_id, "question_id": question_id}
     ).first()
     if found is None or found[0] is not None:
         state = "does not exist" if found is None else "is archived"
@@ -320,25 +328,20 @@ def rate(
     outcome = _outcome(session, user, question_id, version, before, grade, now)
     lapse = int(scheduler.is_lapse(before, grade))
     if row is None:
-        row = Card(
-            user_id=user_id,
-            question_id=question_id,
-            fsrs=outcome.card,
-            due=outcome.due,
-            state=int(outcome.state),
-            reps=1,
-            lapses=lapse,
-            version=1,
-            created_at=outcome.reviewed_at,
-        )
-        session.add(row)
-        try:
-            session.flush()
+        values = {"fsrs": outcome.card, "due": outcome.due, "state": int(outcome.state)}
+        new = {"user_id": user_id, "question_id": question_id, "reps": 1, "lapses": lapse}
+        try:  # a Core insert: the ORM's unit of work cost more than the statement
+            inserted = session.execute(
+                _CARD_INSERT, values | new | {"version": 1, "created_at": outcome.reviewed_at}
+            )
+            key = cast(CursorResult[Any], inserted).inserted_primary_key
         except IntegrityError:
             # The unique (user_id, question_id) constraint: the same showing, rated first
             # by a concurrent request.
             session.rollback()
             return _already_rated(session, user, question_id, version)
+        assert key is not None
+        card_id = int(key[0])
         counts = {"version": 1, "reps": 1, "lapses": lapse}
         lapses_before = 0
     else:
@@ -367,9 +370,9 @@ def rate(
             return _already_rated(session, user, question_id, version)
         counts = {"version": version + 1, "reps": row.reps + 1, "lapses": row.lapses + lapse}
         lapses_before = row.lapses
-    card_id = row.id
-    # The UPDATE bypassed the identity map: reload the row the next time it is read.
-    session.expire(row)
+        card_id = row.id
+        # The UPDATE bypassed the identity map: reload the row the next time it is read.
+        session.expire(row)
     _log(
         session,
         user_id=user_id,

@@ -4,6 +4,7 @@ user, and the question filter read from the query string."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -41,7 +42,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
-def get_current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+def resolve_user(request: Request, session: Session, settings: Settings) -> User:
     """The local user (accounts off), or the signed-in account (accounts on)."""
     if not settings.accounts:
         user = local_user(session=session)
@@ -53,6 +54,21 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
         user = found
     request.state.user = user  # the page header shows "Sign out" for accounts
     return user
+
+
+def get_current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+    """The local user (accounts off), or the signed-in account (accounts on)."""
+    return resolve_user(request, session, settings)
+
+
+@contextmanager
+def session_and_user(request: Request) -> Iterator[tuple[Session, User]]:
+    """A database session and the current user, for a sync endpoint's body: what
+    ``SessionDep`` and ``CurrentUserDep`` give, without their three thread-pool hops
+    (entering and leaving the session, the user) on the hot path (the review loop)."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        yield session, resolve_user(request, session, request.app.state.settings)
 
 
 CurrentUserDep = Annotated[User, Depends(get_current_user)]

@@ -25,9 +25,14 @@ class RouteLoader:
     """The routers ``app.web.<name>.router`` of ``modules`` that ``application`` has not
     included yet; ``load()`` includes them, in order."""
 
-    def __init__(self, application: FastAPI, modules: Sequence[str]) -> None:
+    def __init__(
+        self, application: FastAPI, modules: Sequence[str], *, first: Sequence[str] = ()
+    ) -> None:
         self.application = application
         self.pending = list(modules)
+        # Routers whose routes go in front of all others once loaded: routes are matched
+        # in order, and the review loop's requests should not walk every page's routes.
+        self.first = frozenset(first)
         build: Callable[[], dict[str, Any]] = application.openapi
 
         def openapi() -> dict[str, Any]:
@@ -38,8 +43,13 @@ class RouteLoader:
 
     def load(self) -> None:
         while self.pending:
-            module = importlib.import_module(f"app.web.{self.pending[0]}")
+            name = self.pending[0]
+            module = importlib.import_module(f"app.web.{name}")
+            routes = self.application.router.routes
+            before = len(routes)
             self.application.include_router(module.router)
+            if name in self.first:
+                routes[:] = routes[before:] + routes[:before]
             self.pending.pop(0)
 
     def served_now(self, scope: Scope) -> bool:

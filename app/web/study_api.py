@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from app.content.queries import get_question
 from app.study import review
 from app.web.csrf import same_origin
-from app.web.deps import CurrentUserDep, FilterDep, SessionDep
+from app.web.deps import CurrentUserDep, FilterDep, SessionDep, session_and_user
 from app.web.schemas import QuestionPublic
 
 router = APIRouter(prefix="/api", tags=["study"], dependencies=[Depends(same_origin)])
@@ -89,48 +89,62 @@ def _outcome(o: Any) -> OutcomePublic:
     return OutcomePublic(label=o.label, due=o.due, interval_seconds=int(o.interval.total_seconds()))
 
 
-@router.get("/review/next")
-def next_card(session: SessionDep, user: CurrentUserDep, flt: FilterDep) -> NextCardPublic:
+def _json(model: BaseModel) -> Response:
+    """``model`` as the response body, serialised once: FastAPI would validate a returned
+    model against ``response_model`` again before serialising it."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+# The review loop's two endpoints resolve the session and user in their (sync) body:
+# one thread-pool hop per request rather than four (see ``deps.session_and_user``).
+# ``response_model`` keeps the documented schema; the body is serialised by ``_json``.
+@router.get("/review/next", response_model=NextCardPublic)
+def next_card(request: Request, flt: FilterDep) -> Response:
     """The next card to review under the filters (due cards first, then new ones)."""
     now = dt.datetime.now(dt.UTC)
-    shown = review.next_card(session=session, user=user, flt=flt, now=now)
-    counts = QueueCountsPublic.model_validate(
-        review.queue_counts(session=session, user=user, flt=flt, now=now), from_attributes=True
-    )
-    if shown is None:
-        return NextCardPublic(card=None, counts=counts)
-    question = QuestionPublic.model_validate(
-        get_question(session=session, question_id=shown.question_id)
-    )
+    with session_and_user(request) as (session, user):
+        shown = review.next_card(session=session, user=user, flt=flt, now=now)
+        counts = QueueCountsPublic.model_validate(
+            review.queue_counts(session=session, user=user, flt=flt, now=now),
+            from_attributes=True,
+        )
+        if shown is None:
+            return _json(NextCardPublic(card=None, counts=counts))
+        question = QuestionPublic.model_validate(
+            get_question(session=session, question_id=shown.question_id)
+        )
     card = ShownCardPublic(
         question=question,
         version=shown.version,
         state=int(shown.state),
         previews={int(r): _outcome(o) for r, o in shown.previews.items()},
     )
-    return NextCardPublic(card=card, counts=counts)
+    return _json(NextCardPublic(card=card, counts=counts))
 
 
-@router.post("/review/rate")
-def rate(body: RateCreate, session: SessionDep, user: CurrentUserDep) -> RatePublic:
+@router.post("/review/rate", response_model=RatePublic)
+def rate(request: Request, body: RateCreate) -> Response:
     """Rate the shown card. A second rating of the same showing records nothing new."""
-    result = review.rate(
-        session=session,
-        user=user,
-        question_id=body.question_id,
-        rating=body.rating,
-        version=body.version,
-        duration_ms=body.duration_ms,
-        now=dt.datetime.now(dt.UTC),
-    )
-    return RatePublic(
-        question_id=result.question_id,
-        due=result.due,
-        interval_seconds=int(result.interval.total_seconds()),
-        label=result.label,
-        state=result.state,
-        version=result.version,
-        duplicate=result.duplicate,
+    with session_and_user(request) as (session, user):
+        result = review.rate(
+            session=session,
+            user=user,
+            question_id=body.question_id,
+            rating=body.rating,
+            version=body.version,
+            duration_ms=body.duration_ms,
+            now=dt.datetime.now(dt.UTC),
+        )
+    return _json(
+        RatePublic(
+            question_id=result.question_id,
+            due=result.due,
+            interval_seconds=int(result.interval.total_seconds()),
+            label=result.label,
+            state=result.state,
+            version=result.version,
+            duplicate=result.duplicate,
+        )
     )
 
 

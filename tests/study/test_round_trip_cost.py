@@ -14,7 +14,8 @@ from fsrs import Rating
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.models import ReviewLog, User
+from app.content.queries import get_question
+from app.models import Question, ReviewLog, User
 from app.study import review
 from app.study.days import streak_days
 from tests.study.conftest import ALL, DAY, MINUTE, T0, qid, rate
@@ -110,3 +111,20 @@ def test_a_long_streak_is_read_in_a_few_statements_in_a_half_hour_zone(
     assert len(seen) <= 4, seen  # the last review, then blocks of 32 and 128 days
     # Past its last day (two days without a review) the streak is over.
     assert streak_days(session=session, user=user, now=now + 2 * DAY) == 0
+
+
+def test_the_shown_question_is_two_statements(session: Session, user: User) -> None:
+    question_id = qid(session, "问题一")
+    with statements(session) as seen:
+        question = get_question(session=session, question_id=question_id)
+    # The question with its chapter; its asked records and tags together.
+    assert seen == ["SELECT", "SELECT"]
+    assert question.id == question_id and question.title == "问题一"
+    # The same as the ORM's relationships read them, in their order.
+    row = session.get(Question, question_id)
+    assert row is not None
+    assert question.chapter_slug == row.chapter.slug
+    assert question.tags == row.tags and question.tags
+    assert [(a.company, a.role, a.stage, a.date) for a in question.asked] == [
+        (a.company, a.role, a.stage, a.date) for a in row.asked
+    ]
