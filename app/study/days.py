@@ -6,17 +6,32 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from bisect import bisect_right
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from app.models import ReviewLog, User
+from app.models import ReviewLog, ReviewTotal, User
 from app.study.scheduler import as_utc
 
 # ReviewLog.source of flashcard reviews (quizzes log their own source).
 REVIEW_SOURCE = "review"
+
+# review_totals counts the reviews per user and UTC quarter hour (slot).
+SLOT = dt.timedelta(minutes=15)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def slot_of(moment: dt.datetime) -> int:
+    """The number of the UTC quarter hour holding ``moment``."""
+    return (moment - EPOCH) // SLOT
+
+
+def on_slot(moment: dt.datetime) -> bool:
+    """Whether ``moment`` starts a quarter hour (a study day starting there is whole slots)."""
+    return (moment - EPOCH) % SLOT == dt.timedelta(0)
 
 
 @cache
@@ -67,13 +82,40 @@ def _last_review_before(session: Session, user_id: int, cursor: dt.datetime) -> 
     )
 
 
-def _review_days(
+def review_days(
     session: Session, user_id: int, zone: zoneinfo.ZoneInfo, start: dt.date, end: dt.date
 ) -> set[dt.date]:
-    """The study days from ``start`` up to (not including) ``end`` with a review.
+    """The study days from ``start`` up to (not including) ``end`` with a review: from
+    the review totals when the days start on quarter hours (every zone's offset today),
+    else from the log."""
+    starts = [day_start(start + dt.timedelta(days=i), zone) for i in range((end - start).days + 1)]
+    if all(on_slot(moment) for moment in starts):
+        return review_days_from_totals(session, user_id, start, starts)
+    return review_days_from_log(session, user_id, zone, start, end)
 
-    Grouped by the hour (at most 24 rows a day): an hour's reviews lie on at most two
-    study days, and its first and last review name both."""
+
+def review_days_from_totals(
+    session: Session, user_id: int, start: dt.date, starts: list[dt.datetime]
+) -> set[dt.date]:
+    """The quarter hours with a review, each placed in its day by the days' first slots
+    (``starts``: the first moment of each day from ``start`` on, and of the day after)."""
+    edges = [slot_of(moment) for moment in starts]  # day i is slots edges[i] to edges[i+1]-1
+    slots = session.scalars(
+        select(ReviewTotal.slot).where(
+            ReviewTotal.user_id == user_id,
+            ReviewTotal.slot >= edges[0],
+            ReviewTotal.slot < edges[-1],
+            ReviewTotal.reviews > 0,
+        )
+    )
+    return {start + dt.timedelta(days=bisect_right(edges, slot) - 1) for slot in slots}
+
+
+def review_days_from_log(
+    session: Session, user_id: int, zone: zoneinfo.ZoneInfo, start: dt.date, end: dt.date
+) -> set[dt.date]:
+    """The log grouped by the hour (at most 24 rows a day): an hour's reviews lie on at
+    most two study days, and its first and last review name both."""
     at = ReviewLog.reviewed_at
     if session.get_bind().dialect.name == "postgresql":
         hour: ColumnElement[Any] = func.date_trunc(literal_column("'hour'"), at)
@@ -121,7 +163,7 @@ def streak_from(
     while True:
         if day < fetched_from:
             start = fetched_from - dt.timedelta(days=block)
-            seen |= _review_days(session, user.id, zone, start, fetched_from)
+            seen |= review_days(session, user.id, zone, start, fetched_from)
             fetched_from, block = start, min(block * 4, 512)
         if day not in seen:
             return streak

@@ -19,11 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import ReviewLog, ReviewTotal
-from app.study.days import REVIEW_SOURCE
+from app.study.days import REVIEW_SOURCE, slot_of
 
 MATURE = dt.timedelta(days=21)
-SLOT = dt.timedelta(minutes=15)
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FIGURES = ("reviews", "duration_ms", "mature", "passed")
 
 
@@ -34,16 +32,6 @@ def is_mature(card: dict[str, Any] | None) -> bool:
         return False
     due = dt.datetime.fromisoformat(card["due"])
     return due - dt.datetime.fromisoformat(card["last_review"]) >= MATURE
-
-
-def slot_of(moment: dt.datetime) -> int:
-    """The number of the UTC quarter hour holding ``moment``."""
-    return (moment - EPOCH) // SLOT
-
-
-def on_slot(moment: dt.datetime) -> bool:
-    """Whether ``moment`` starts a quarter hour (a study day starting there is whole slots)."""
-    return (moment - EPOCH) % SLOT == dt.timedelta(0)
 
 
 def from_log(session: Session, user_id: int) -> dict[int, dict[str, int]]:

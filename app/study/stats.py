@@ -44,10 +44,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.models import Card, Question, ReviewLog, ReviewTotal, User
+from app.study.days import on_slot, slot_of
 from app.study.queue import REVIEW_SOURCE, study_day_bounds, user_zone
 from app.study.review_totals import MATURE as MATURE  # the definition, named here too
 from app.study.review_totals import is_mature as is_mature  # the definition, named here too
-from app.study.review_totals import on_slot, slot_of
 from app.study.scheduler import as_utc
 
 HEATMAP_WEEKS = 53

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from app.content.queries import get_question
 from app.models import Question, ReviewLog, User
 from app.study import review
-from app.study.days import streak_days
+from app.study.days import day_start, review_days_from_log, review_days_from_totals, streak_days
+from app.study.undo import undo_last
 from tests.study.conftest import ALL, DAY, MINUTE, T0, qid, rate
 
 
@@ -111,6 +112,18 @@ def test_a_long_streak_is_read_in_a_few_statements_in_a_half_hour_zone(
     assert len(seen) <= 4, seen  # the last review, then blocks of 32 and 128 days
     # Past its last day (two days without a review) the streak is over.
     assert streak_days(session=session, user=user, now=now + 2 * DAY) == 0
+    # The days are read from the review totals (quarter hours); the log says the same,
+    # undone reviews included.
+    start, end = min(days) - dt.timedelta(days=3), max(days) + dt.timedelta(days=2)
+    starts = [
+        day_start(start + i * dt.timedelta(days=1), zone) for i in range((end - start).days + 1)
+    ]
+    assert review_days_from_totals(session, user.id, start, starts) == days
+    assert review_days_from_log(session, user.id, zone, start, end) == days
+    assert undo_last(session=session, user=user, now=now + MINUTE) is not None
+    last_day = max(days)
+    assert review_days_from_totals(session, user.id, start, starts) == days - {last_day}
+    assert review_days_from_log(session, user.id, zone, start, end) == days - {last_day}
 
 
 def test_the_shown_question_is_two_statements(session: Session, user: User) -> None:
