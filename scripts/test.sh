@@ -23,8 +23,11 @@ echo "== ruff" >&2
 echo "== mypy" >&2
 .venv/bin/mypy
 echo "== pytest" >&2
+# Two test processes (pytest-xdist), one a core on the two-core CI machine; tests that
+# share a module-scoped fixture stay on one worker (tests/conftest.py marks their group).
+# IL_TEST_WORKERS=0 runs everything in this one process.
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n "${IL_TEST_WORKERS:-2}" --dist loadgroup "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -1,5 +1,9 @@
 """Shared fixtures: fresh settings and a migrated database per test (SQLite in a
-temporary folder, or a fresh PostgreSQL database), and a content folder to write into."""
+temporary folder, or a fresh PostgreSQL database), and a content folder to write into.
+
+The suite runs in parallel (pytest-xdist, ``-n 2``): whatever a test takes from a shared
+service is its own per test (a PostgreSQL database of a random name) or per worker
+process (``worker_index`` picks its Redis database and its range of ports)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "content" / "llm-sft.md"
 PG_ADMIN_URL = os.environ.get("IL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI") == "true"
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # Two test processes on two cores: torch's one intra-op thread each (set before any
+    # test imports torch), not two that keep losing their core to the other process.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def worker_index() -> int:
+    """0 for ``gw0`` (and without xdist), 1 for ``gw1``, ..."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0)
+
 
 WriteMd = Callable[[str, str], Path]
 
@@ -85,3 +101,20 @@ def pg_url() -> Iterator[str]:
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` the tests of a module that share a module- or class-
+    scoped fixture (a demo run, a worker pool) go to one worker, which builds it once;
+    every other test goes wherever a worker is free."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        shared = any(
+            d.scope in ("module", "class", "package")
+            for defs in info.name2fixturedefs.values()
+            for d in defs
+        )
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

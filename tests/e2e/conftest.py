@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, SEED, need_service
+from tests.conftest import REPO_ROOT, SEED, need_service, worker_index
 
 CHROMIUM = os.environ.get("IL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,10 +37,26 @@ class Server:
     env: dict[str, str]
 
 
+# Ports for the servers tests start: below the kernel's ephemeral range (32768-60999,
+# where bind(0) and every outgoing connection take theirs), 1000 to each xdist worker, so
+# two workers never pick the same free port in the moment before either server binds it.
+# Each session starts at its own place in the range (by its pid) and moves on.
+PORTS = range(20000 + 1000 * worker_index(), 21000 + 1000 * worker_index())
+_taken = [os.getpid()]
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port of this worker's range that nothing listens on now."""
+    for _ in PORTS:
+        _taken[0] += 1
+        port = PORTS[_taken[0] % len(PORTS)]
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORTS}")
 
 
 # Two claims on the seed bank, checked by the rank demo (a run takes a moment).
@@ -94,22 +110,35 @@ def serve(tmp_path: Path, claims: str | None = None) -> Iterator[Server]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # A hang guard, not a timing target: on the loaded two-core machine, with the other
+    # xdist worker busy, a start (imports, the seed import, two workers importing torch)
+    # has taken over 30 s.
+    start = time.monotonic()
+    deadline = start + 120
     while True:
         try:
             urllib.request.urlopen(url + "/api/healthz", timeout=1)
-            break
+            if proc.poll() is None:  # ours answered, not another process on the port
+                break
+            raise OSError(f"port {port} answered, but the server exited")
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 output = proc.stdout.read() if proc.stdout else ""
-                raise RuntimeError(f"the server did not start:\n{output}") from None
+                raise RuntimeError(
+                    f"the server did not start (exit code {proc.poll()}, after"
+                    f" {time.monotonic() - start:.0f} s):\n{output}"
+                ) from None
             time.sleep(0.2)
     try:
         yield Server(url=url, env=env)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=30)  # its workers finish their runs' steps first
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 class WatchedBrowser:
@@ -133,9 +162,12 @@ class WatchedBrowser:
         return getattr(self._browser, name)
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Chromium; every browser test also checks the pages broke no CSP rule."""
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One Chromium per test module (a launch is seconds of CPU); each test has its own
+    contexts in it (``browser``), which share no cookies, storage or cache. Not one per
+    session: between its sync calls Playwright leaves its event loop marked running in
+    this thread, and a later test's ``asyncio.run()`` would refuse to start."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -143,10 +175,21 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         need_service(f"no chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        watched = WatchedBrowser(browser)
-        yield watched
-        browser.close()
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[Any]:
+    """Chromium; every browser test also checks the pages broke no CSP rule. The contexts
+    (and pages) a test opened are closed after it."""
+    before = set(chromium.contexts)
+    watched = WatchedBrowser(chromium)
+    yield watched
+    for context in chromium.contexts:
+        if context not in before:
+            context.close()
     assert not watched.csp_violations, watched.csp_violations
 
 

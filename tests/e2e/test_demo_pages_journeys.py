@@ -39,7 +39,9 @@ def _api(server: Server, path: str, body: dict[str, Any] | None = None) -> Any:
     request = urllib.request.Request(
         server.url + path, data=data, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    # A hang guard: the server answers while its two workers run demos, and under CI's
+    # parallel tests on two cores an answer has taken over 30 s.
+    with urllib.request.urlopen(request, timeout=120) as response:
         return json.load(response)
 
 

@@ -78,6 +78,7 @@ def test_ticking_recalled_points_suggests_a_rating(server: Server, browser: Any)
     page.keyboard.press("Enter")
     page.locator("#recall summary").click()  # the checklist is folded
     boxes = page.locator("#back input.recall-box")
+    boxes.first.wait_for(state="attached")  # count() does not wait for the script
     assert boxes.count() >= 2, "the answer's top-level points become a checklist"
     suggested = page.locator("#ratings button.suggested")
     boxes.nth(0).check()

@@ -22,12 +22,12 @@ from app.models import User
 from app.runs.dispatch import dispatch
 from app.worker.celery_app import CeleryDispatcher
 from app.worker.execute import reap_stale
-from tests.conftest import REPO_ROOT, need_service
+from tests.conftest import REPO_ROOT, need_service, worker_index
 from tests.worker.fake_demos import add_run, events, get_run, wait_status
 
 pytestmark = pytest.mark.postgres
-# A Redis database of its own, emptied before and after.
-REDIS_URL = os.environ.get("IL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A Redis database of its own (one per xdist worker: 15, 14, ...), emptied before and after.
+REDIS_URL = os.environ.get("IL_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker_index()}")
 
 
 @pytest.fixture
