@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker, migrate
+from app.i18n import DEFAULT_LANGUAGE, set_language
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SEED = REPO_ROOT / "content" / "llm-sft.md"
@@ -38,6 +39,16 @@ def worker_index() -> int:
 
 
 WriteMd = Callable[[str, str], Path]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language (Chinese), whatever a test before it in
+    the same process switched to: text read outside a request follows the language of
+    the calling thread, and xdist deals tests to workers in no fixed order."""
+    set_language(DEFAULT_LANGUAGE)
+    yield
+    set_language(DEFAULT_LANGUAGE)
 
 
 def need_service(reason: str) -> None:
