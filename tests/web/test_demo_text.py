@@ -28,10 +28,10 @@ from app.web.demo_text import demo_text, format_number, format_quantity, plain_t
     ],
 )
 def test_quantities_read_like_people_write_them(value: float, unit: str, en: str, zh: str) -> None:
+    set_language("en")  # a unit's name follows the thread's language
     assert format_quantity(value, unit, "en") == en  # type: ignore[arg-type]
     set_language("zh")
     assert format_quantity(value, unit, "zh") == zh  # type: ignore[arg-type]
-    set_language("en")
 
 
 def test_no_exponent_notation_for_any_magnitude() -> None:
