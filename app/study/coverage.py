@@ -7,8 +7,9 @@ a question never reviewed counts as 0, so an untouched slice reads 0 %, not "unk
 The review and quiz filters take the same facets, so a cell's questions are exactly
 what ``/review?company=...&tag=...`` serves.
 
-Seven queries in all (archived ids, the active count, cards, asked records, tag links,
-tag names, the weakest titles), whatever the bank's size.
+Eight queries in all, whatever the bank's size: six read the bank alone (archived ids,
+the active count, companies, stages, tag links, tag names: ``bank``, which the pages keep
+per bank version), two the user (cards, the weakest titles).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import heapq
 from collections import defaultdict
 from collections.abc import Container
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -116,37 +116,66 @@ def recall_now(
     return recall
 
 
-def _matrix(
-    facet: str,
-    row_sets: dict[str, set[str]],
-    column_sets: dict[str, set[str]],
-    recall: dict[str, float],
-) -> Matrix:
+@dataclass(frozen=True)
+class Layout:
+    """One matrix as the bank alone fixes it: its rows and columns and each cell's active
+    question ids (None: no question in both)."""
+
+    facet: str
+    rows: list[str]
+    columns: list[str]
+    cells: list[list[frozenset[str] | None]]
+    rows_left_out: int
+    columns_left_out: int
+
+
+@dataclass(frozen=True)
+class Bank:
+    """What the matrices take from the bank (no user, no time): kept per bank version by
+    the pages (``app.web.filter_cache.kept_for_version``)."""
+
+    archived: frozenset[str]
+    active: int
+    companies: Layout
+    stages: Layout
+
+
+def _layout(facet: str, row_sets: dict[str, set[str]], column_sets: dict[str, set[str]]) -> Layout:
     def top(sets: dict[str, set[str]], limit: int) -> list[str]:
         return sorted(sets, key=lambda name: (-len(sets[name]), name))[:limit]
 
     rows, columns = top(row_sets, MAX_ROWS), top(column_sets, MAX_COLUMNS)
-    reviewed_ids = recall.keys()
-    cells: list[list[Cell | None]] = []
-    for row in rows:
-        line: list[Cell | None] = []
-        for column in columns:
-            ids = row_sets[row] & column_sets[column]
-            if not ids:
-                line.append(None)
-                continue
-            # Summed in the set's order, as a generator over it would (the same float).
-            mean = sum(map(recall.get, ids, repeat(0.0, len(ids)))) / len(ids)
-            reviewed = len(reviewed_ids & ids)
-            line.append(Cell(row, column, len(ids), reviewed, mean, recall_step(mean)))
-        cells.append(line)
-    return Matrix(
+    return Layout(
         facet=facet,
         rows=rows,
         columns=columns,
-        cells=cells,
+        cells=[[frozenset(row_sets[r] & column_sets[c]) or None for c in columns] for r in rows],
         rows_left_out=len(row_sets) - len(rows),
         columns_left_out=len(column_sets) - len(columns),
+    )
+
+
+def _matrix(layout: Layout, recall: dict[str, float]) -> Matrix:
+    reviewed_ids = recall.keys()
+    cells: list[list[Cell | None]] = []
+    for row, line_ids in zip(layout.rows, layout.cells, strict=True):
+        line: list[Cell | None] = []
+        for column, ids in zip(layout.columns, line_ids, strict=True):
+            if ids is None:
+                line.append(None)
+                continue
+            # Only reviewed questions add to the sum (the others count 0).
+            hit = reviewed_ids & ids
+            mean = sum(map(recall.__getitem__, hit)) / len(ids)
+            line.append(Cell(row, column, len(ids), len(hit), mean, recall_step(mean)))
+        cells.append(line)
+    return Matrix(
+        facet=layout.facet,
+        rows=layout.rows,
+        columns=layout.columns,
+        cells=cells,
+        rows_left_out=layout.rows_left_out,
+        columns_left_out=layout.columns_left_out,
     )
 
 
@@ -167,13 +196,12 @@ def _grouped(
     return {name: ids for name, ids in found.items() if ids}
 
 
-def coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
-    """Both matrices and the weakest cards, as of ``now``.
+def bank(*, session: Session) -> Bank:
+    """The archived ids, the active count and both matrices' layouts (six queries).
 
     Plain column queries (no ORM rows) of the few columns the matrices need; archived
     questions are left out in Python (the archived ids are few), which spares each query
     a join with ``questions``."""
-    now = as_utc(now)
     questions, asked, links = Question.__table__.c, Asked.__table__.c, QuestionTag.__table__.c
     archived = set(session.scalars(select(questions.id).where(questions.archived_at.is_not(None))))
     active = int(
@@ -184,7 +212,6 @@ def coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
         )
         or 0
     )
-    recall = recall_now(session=session, user=user, now=now, archived=archived)
     # Each company's (stage's, tag's) question ids in one string: tens of rows, not the
     # tens of thousands of (question, tag) pairs.
     companies = _grouped(session, asked.company, asked.question_id, archived)
@@ -194,16 +221,33 @@ def coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
     topics: dict[str, set[str]] = defaultdict(set)
     for tag_id, ids in _grouped(session, links.tag_id, links.question_id, archived).items():
         topics[names[tag_id]] |= ids
+    return Bank(
+        archived=frozenset(archived),
+        active=active,
+        companies=_layout("company", companies, topics),
+        stages=_layout("stage", stages, topics),
+    )
+
+
+def coverage(
+    *, session: Session, user: User, now: dt.datetime, bank_slices: Bank | None = None
+) -> Coverage:
+    """Both matrices and the weakest cards, as of ``now``: ``bank_slices`` (``bank``'s,
+    read now when not given) and the user's recall, two queries."""
+    now = as_utc(now)
+    slices = bank_slices if bank_slices is not None else bank(session=session)
+    recall = recall_now(session=session, user=user, now=now, archived=slices.archived)
     weakest = heapq.nsmallest(WEAKEST, recall.items(), key=lambda item: (item[1], item[0]))
-    weak_ids = [q for q, _ in weakest]
-    weak = select(questions.id, questions.title).where(questions.id.in_(weak_ids))
+    questions = Question.__table__.c
+    weak = select(questions.id, questions.title).where(questions.id.in_([q for q, _ in weakest]))
     titles = dict(session.execute(weak).all())
+    active = slices.active
     return Coverage(
         at=now,
         questions=active,
         reviewed=len(recall),
         recall=sum(recall.values()) / active if active else 0.0,
-        companies=_matrix("company", companies, topics, recall),
-        stages=_matrix("stage", stages, topics, recall),
+        companies=_matrix(slices.companies, recall),
+        stages=_matrix(slices.stages, recall),
         weakest=[CardRecall(q, titles[q], r) for q, r in weakest],
     )

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
 from app.i18n import gettext as _
@@ -30,6 +31,7 @@ from app.study.scheduler import interval_label
 from app.study.stats import Overview
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, TemplatesDep
+from app.web.filter_cache import kept_for_version
 from app.web.templating import filter_url
 
 router = APIRouter()
@@ -59,6 +61,13 @@ def heat_label(day: stats.DayActivity) -> str:
     """A heatmap day's title: "2026-03-02: 5 reviews"."""
     reviews = ngettext("%(num)d review", "%(num)d reviews", day.reviews) % {"num": day.reviews}
     return f"{day.day.isoformat()}: {reviews}"
+
+
+def user_coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
+    """``coverage.coverage`` with its bank part kept per bank version (an import or an
+    archive raises the version, so the next page reads the bank again)."""
+    bank = kept_for_version(session, "coverage", lambda: coverage.bank(session=session))
+    return coverage.coverage(session=session, user=user, now=now, bank_slices=bank)
 
 
 def cell_filter(facet: str, cell: Cell) -> QuestionFilter:
@@ -128,7 +137,7 @@ def stats_page(
     now = _now()
     view = stats.overview(session=session, user=user, now=now)
     peak = max((d.reviews for d in view.days), default=0)
-    cover = coverage.coverage(session=session, user=user, now=now)
+    cover = user_coverage(session=session, user=user, now=now)
     matrices: list[tuple[str, Matrix]] = [
         (_("Companies × topics"), cover.companies),
         (_("Stages × topics"), cover.stages),
@@ -201,7 +210,7 @@ def overview_api(session: SessionDep, user: CurrentUserDep) -> Overview:
 def coverage_api(session: SessionDep, user: CurrentUserDep) -> Coverage:
     """Companies × topics and stages × topics: each cell the mean predicted recall now of
     its questions (never reviewed: 0)."""
-    return coverage.coverage(session=session, user=user, now=_now())
+    return user_coverage(session=session, user=user, now=_now())
 
 
 @router.get("/api/stats/leeches", tags=["stats"])

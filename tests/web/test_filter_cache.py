@@ -1,6 +1,7 @@
 """The filter choices (facet counts, chapters) are kept per bank version: an import, a
 re-import with a changed question, an archive and a renamed chapter show at once, on
-SQLite and PostgreSQL; reviews and page views leave the kept choices in place."""
+SQLite and PostgreSQL; reviews and page views leave the kept choices in place. The
+coverage matrix's bank slices, kept the same way, show an import and an archive at once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from app.content.filters import QuestionFilter
 from app.content.importer import import_paths
 from app.content.queries import chapter_summaries, facet_values
 from app.db import make_engine, make_sessionmaker, migrate
+from app.study import coverage
+from app.users.service import local_user
 from app.web.filter_cache import bank_version, filter_choices_data
+from app.web.stats_pages import user_coverage
 
 T0 = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 
@@ -125,3 +129,40 @@ def test_an_import_a_change_and_an_archive_show_at_once(engine: Engine, content_
             "微调方法"
         ]
     assert_fresh(engine)
+
+
+def matrix_rows(engine: Engine) -> dict[str, dict[str, int]]:
+    """What the stats page shows: each company's questions per topic (read twice, the
+    second from the kept bank slices), checked against a fresh read of the bank."""
+    for _ in range(2):
+        with make_sessionmaker(engine)() as session:
+            user = local_user(session=session)
+            shown = user_coverage(session=session, user=user, now=T0)
+            assert shown == coverage.coverage(session=session, user=user, now=T0)
+    matrix = shown.companies
+    return {
+        row: {col: cell.questions for col, cell in zip(matrix.columns, line, strict=True) if cell}
+        for row, line in zip(matrix.rows, matrix.cells, strict=True)
+    }
+
+
+def test_the_coverage_matrix_shows_an_import_and_an_archive_at_once(
+    engine: Engine, content_dir: Path
+) -> None:
+    load(engine, content_dir, {"a.md": BANK}, 0)
+    assert matrix_rows(engine) == {"美团": {"LoRA": 1}, "阿里": {"LoRA": 1, "QLoRA": 1}}
+
+    load(engine, content_dir, {"a.md": BANK.replace("阿里", "字节")}, 1)  # a changed question
+    assert matrix_rows(engine) == {"美团": {"LoRA": 1}, "字节": {"LoRA": 1, "QLoRA": 1}}
+
+    second = BANK.replace("# 微调", "# 量化").replace("id: lora", "id: lora2")
+    second = second.replace("id: qlora", "id: qlora2").replace("美团", "腾讯")
+    load(engine, content_dir, {"a.md": BANK, "b.md": second}, 2)  # a new file
+    assert matrix_rows(engine) == {
+        "阿里": {"LoRA": 2, "QLoRA": 2},
+        "美团": {"LoRA": 1},
+        "腾讯": {"LoRA": 1},
+    }
+
+    load(engine, content_dir, {"b.md": second}, 3)  # a.md gone: its questions archived
+    assert matrix_rows(engine) == {"腾讯": {"LoRA": 1}, "阿里": {"LoRA": 1, "QLoRA": 1}}
