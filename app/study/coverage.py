@@ -103,8 +103,10 @@ def recall_now(
             cards.fsrs["stability"].as_float(),
             cards.fsrs["last_review"].as_string(),
         ).where(cards.user_id == user.id)
-    ).all()
+    )
     recall: dict[str, float] = {}
+    # Row by row, not ``.all()``: thousands of rows alive at once outlive young-generation
+    # collections and bring on full ones (tens of ms in the web process).
     for qid, stability, last_review in rows:
         if qid in archived:
             continue
