@@ -144,11 +144,10 @@ def activity(*, session: Session, user: User, start: dt.date, today: dt.date) ->
     bounds = [slot_of(s) for s in starts]  # day i is slots bounds[i] to bounds[i + 1] - 1
     reviews = [0] * len(days)
     millis = [0] * len(days)
+    totals = ReviewTotal.__table__.c  # table columns: plain rows, not the ORM's loading
     for slot, count, duration_ms in session.execute(
-        select(ReviewTotal.slot, ReviewTotal.reviews, ReviewTotal.duration_ms).where(
-            ReviewTotal.user_id == user.id,
-            ReviewTotal.slot >= bounds[0],
-            ReviewTotal.slot < bounds[-1],
+        select(totals.slot, totals.reviews, totals.duration_ms).where(
+            totals.user_id == user.id, totals.slot >= bounds[0], totals.slot < bounds[-1]
         )
     ):
         i = bisect_right(bounds, slot) - 1
