@@ -114,6 +114,15 @@ def pg_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def pg_engine(pg_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL database migrated to head (``engine``'s twin)."""
+    engine = make_engine(Settings(data_dir=tmp_path / "pg-data", database_url=pg_url))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under ``--dist loadgroup`` the tests of a module that share a module- or class-
     scoped fixture (a demo run, a worker pool) go to one worker, which builds it once;

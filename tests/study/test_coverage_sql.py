@@ -21,9 +21,8 @@ import pytest
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.content.importer import import_paths
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_sessionmaker
 from app.models import Asked, Card, Question, QuestionTag, Tag, User
 from app.study import coverage, scheduler, stats
 from app.users.service import local_user
@@ -235,11 +234,6 @@ def test_coverage_matches_the_definition_on_sqlite(
 
 @pytest.mark.postgres
 def test_coverage_matches_the_definition_on_postgresql(
-    pg_url: str, tmp_path: Path, content_dir: Path, write_md: WriteMd
+    pg_engine: Engine, content_dir: Path, write_md: WriteMd
 ) -> None:
-    engine = make_engine(Settings(data_dir=tmp_path / "data", database_url=pg_url))
-    migrate(engine)
-    try:
-        _check(engine, content_dir, write_md)
-    finally:
-        engine.dispose()
+    _check(pg_engine, content_dir, write_md)

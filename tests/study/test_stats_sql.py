@@ -19,9 +19,8 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.content.importer import import_paths
-from app.db import make_engine, make_sessionmaker, migrate
+from app.db import make_sessionmaker
 from app.models import Card, Question, ReviewLog
 from app.study import review_totals, stats
 from app.users.service import local_user
@@ -134,11 +133,6 @@ def test_activity_and_retention_in_sql_match_the_definitions_on_sqlite(
 
 @pytest.mark.postgres
 def test_activity_and_retention_in_sql_match_the_definitions_on_postgresql(
-    pg_url: str, tmp_path: Path, content_dir: Path, write_md: WriteMd
+    pg_engine: Engine, content_dir: Path, write_md: WriteMd
 ) -> None:
-    engine = make_engine(Settings(data_dir=tmp_path / "data", database_url=pg_url))
-    migrate(engine)
-    try:
-        _check(engine, content_dir, write_md)
-    finally:
-        engine.dispose()
+    _check(pg_engine, content_dir, write_md)
