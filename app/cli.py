@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
@@ -150,7 +151,7 @@ def import_command(
         else:
             report = run_import(settings, [settings.content_dir], dry_run=dry_run)
     except SourceError as exc:
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"[red]{escape(exc.message)}[/red]")
         raise typer.Exit(1) from None
     from app.bank import print_text, to_json
 
@@ -188,8 +189,6 @@ def check_trusted_hosts(settings: Settings) -> None:
     """Stop on a bad IL_TRUSTED_HOSTS; with accounts on every interface, say when only
     the loopback names are trusted (other machines would get 400 until it names this
     server). The app itself refuses other hosts and, in local mode, other machines."""
-    from rich.markup import escape
-
     from app.web.security import LOOPBACK_NAMES, WILDCARD_ADDRESSES, trusted_hosts
 
     try:

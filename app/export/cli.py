@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,7 +51,7 @@ def _session() -> Iterator[Session]:
         with make_sessionmaker(engine)() as session:
             yield session
     except AppError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
@@ -143,7 +144,7 @@ def import_command(
                 session=session, user=found, data=data, replace=replace
             )
         except Conflict as exc:
-            err.print(f"[red]error:[/red] {exc.message} (pass --replace)")
+            err.print(f"[red]error:[/red] {escape(exc.message)} (pass --replace)")
             raise typer.Exit(1) from None
     err.print(
         f"imported {summary.cards} cards, {summary.review_logs} reviews, "

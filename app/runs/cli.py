@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -91,7 +92,7 @@ def run_command(
         demo = get_demo(name)
         params = validate_params(demo, parse_sets(sets or []))
     except AppError as exc:
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"[red]{escape(exc.message)}[/red]")
         raise typer.Exit(2) from None
     with Progress(
         TextColumn("{task.description}"),

@@ -63,6 +63,10 @@ def test_demo_run_rejects_a_bad_parameter_naming_it() -> None:
     assert "m" in result.output and "512" in result.output
     result = runner.invoke(cli, ["demo", "run", "rank", "--set", "oops"])
     assert result.exit_code != 0
+    # The message is printed as it is: brackets in it are not taken for rich's markup.
+    result = runner.invoke(cli, ["demo", "run", "[bold]nope[/bold]"])
+    assert result.exit_code == 2
+    assert "demo '[bold]nope[/bold]' does not exist" in result.output
 
 
 def test_demo_run_refuses_a_cross_field_rule_in_one_line_naming_the_field() -> None:
