@@ -121,6 +121,7 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
             "quiz_feeds_reviews": user.quiz_feeds_reviews,
             "leech_threshold": user.leech_threshold,
             "language": user.language,
+            "fsrs_parameters": user.fsrs_parameters,
         },
         "cards": [_card(c) for c in cards],
         "review_logs": [_log(r) for r in logs],
@@ -275,6 +276,8 @@ def _write(
     user.quiz_feeds_reviews = settings.quiz_feeds_reviews
     user.leech_threshold = settings.leech_threshold
     user.language = settings.language
+    if "fsrs_parameters" in settings.model_fields_set:
+        user.fsrs_parameters = settings.fsrs_parameters
     skipped = 0
     cards: dict[str, Card] = {}
     for c in data.cards:

@@ -1,7 +1,9 @@
 """The user-data file's format (version 2) and how a file is read and checked.
 
 Version 2 added ``notes`` (the user's notes and own answers and takeaways, markdown
-only); a version 1 file is still read, as having none.
+only); a version 1 file is still read, as having none. ``user.fsrs_parameters`` (the
+parameters fitted to the user's reviews, or null) is optional: a file without it leaves
+the user's parameters as they are.
 
 ``parse_user_data`` checks ``format`` and ``version`` before anything else, so a file from
 a newer Interview Lab gets that message rather than a list of unknown fields; then every
@@ -29,6 +31,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from app.content.render import sanitize_html
 from app.errors import Unprocessable
+from app.jobs.fsrs_fit.params import check_parameters
 from app.study.notes import TEXTS, check_text
 from app.study.queue import iana_zones
 from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
@@ -60,6 +63,10 @@ class UserSettingsData(_Record):
     quiz_feeds_reviews: bool
     leech_threshold: int = Field(ge=1, le=1000)
     language: str | None = Field(default=None, max_length=8)
+    # Absent in files written before it was exported: the user's parameters stay as they are.
+    fsrs_parameters: list[float] | None = Field(
+        default=None, max_length=64, description="The FSRS parameters in use (null: fsrs's)"
+    )
 
 
 class CardData(_Record):
@@ -298,6 +305,13 @@ def _check_records(data: UserData) -> None:
         raise Unprocessable(
             f"user.timezone {data.user.timezone!r} is not an IANA time zone", field="user.timezone"
         )
+    if data.user.fsrs_parameters is not None:
+        try:
+            check_parameters(data.user.fsrs_parameters)
+        except ValueError as exc:
+            raise Unprocessable(
+                f"user.fsrs_parameters: {exc}", field="user.fsrs_parameters"
+            ) from None
     carded: set[str] = set()
     for n, card in enumerate(data.cards):
         if card.question_id in carded:

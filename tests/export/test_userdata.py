@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import make_engine, make_sessionmaker, migrate
 from app.errors import Conflict, Unprocessable
 from app.export import userdata
+from app.jobs.fsrs_fit.params import DEFAULTS
 from app.models import Card, ReviewLog
 from app.users.service import local_user
 from tests.export.history import T0, bank_ids, make_history, rate, seeded_engine, snapshot
@@ -268,3 +269,38 @@ def test_command_line_export_and_import(
     assert "newer Interview Lab (version 3)" in result.output
     result = runner.invoke(cli, ["export", "data", "--user", "nobody"])
     assert result.exit_code == 1 and "no user named 'nobody'" in result.output
+
+
+def test_the_fitted_fsrs_parameters_travel_with_the_file(source: Engine, fresh: Engine) -> None:
+    fitted = list(DEFAULTS)
+    fitted[0] += 0.25  # a fit moved the first initial stability
+    with make_sessionmaker(source)() as session:
+        local_user(session=session).fsrs_parameters = fitted
+        session.commit()
+    data = as_file(export(source))
+    assert isinstance(data, dict) and data["user"]["fsrs_parameters"] == fitted
+
+    def in_use() -> list[float] | None:
+        with make_sessionmaker(fresh)() as session:
+            return local_user(session=session).fsrs_parameters
+
+    import_into(fresh, data)
+    assert in_use() == fitted
+    # A file written before the parameters were exported leaves them as they are.
+    older = copy.deepcopy(data)
+    del older["user"]["fsrs_parameters"]
+    import_into(fresh, older, replace=True)
+    assert in_use() == fitted
+    # null: fsrs's own parameters.
+    reset = copy.deepcopy(data)
+    reset["user"]["fsrs_parameters"] = None
+    import_into(fresh, reset, replace=True)
+    assert in_use() is None
+    # Not 21 numbers within fsrs's bounds: refused, naming the field; nothing changes.
+    for bad in (fitted[:20], [*fitted[:-1], 1e9]):
+        broken = copy.deepcopy(data)
+        broken["user"]["fsrs_parameters"] = bad
+        with pytest.raises(Unprocessable) as exc:
+            import_into(fresh, broken, replace=True)
+        assert exc.value.field == "user.fsrs_parameters"
+    assert in_use() is None
