@@ -100,10 +100,13 @@ def first_card(flt: QuestionFilter, ahead: bool) -> Select[Card]:
     a Learning/Relearning card due by ``soon``."""
     learning = Card.state != int(State.Review)
     review_due = and_(Card.state == int(State.Review), Card.due < END)
+    # Without ``ahead`` both branches are due before ``end`` (``now`` is before it): said
+    # once more outside the OR, the (user, due) index walk stops there instead of reading
+    # every card of the user when none is due.
     when = (
         and_(learning, Card.due <= SOON)
         if ahead
-        else or_(review_due, and_(learning, Card.due <= NOW))
+        else and_(Card.due < END, or_(review_due, and_(learning, Card.due <= NOW)))
     )
     return (
         select(Card)
