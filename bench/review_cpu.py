@@ -4,11 +4,7 @@ uvicorn's HTTP parsing left out) and the services alone (session, user row, next
 counts, question, rating). A bank of generated questions is imported into a temporary
 data folder first; accounts are off (the local user).
 
-    .venv/bin/python bench/review_cpu.py [--trips 300] [--questions 3000] [--cards 0] [--profile]
-
-``--cards N`` first gives the user cards of the first N questions in bank order, due in
-a year (so the trips start new cards N+1, N+2, ...: the cost of a user that far through
-the bank).
+    .venv/bin/python bench/review_cpu.py [--trips 300] [--questions 3000] [--profile]
 
 Run it from two checkouts on the same data (``--data DIR`` keeps and reuses the folder)
 to compare old and new code: the CPU time is ``time.process_time`` per round trip.
@@ -137,33 +133,11 @@ def service_trips(factory: Any, n: int) -> None:
             )
 
 
-def give_cards(session: Any, n: int) -> None:
-    """Cards of the first ``n`` active questions in bank order, due in a year, for every
-    user without cards (the local user)."""
-    from sqlalchemy import bindparam, text
-
-    from app.models.base import UTCDateTime
-
-    due = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
-    session.execute(
-        text(
-            "INSERT INTO cards (user_id, question_id, fsrs, due, state, reps, lapses, version,"
-            " created_at) SELECT u.id, q.id, '{}', :due, 2, 1, 0, 1, :due"
-            " FROM users u, (SELECT id FROM questions WHERE archived_at IS NULL"
-            " ORDER BY source_file, position LIMIT :n) q"
-            " WHERE NOT EXISTS (SELECT 1 FROM cards c WHERE c.user_id = u.id)"
-        ).bindparams(bindparam("due", type_=UTCDateTime)),
-        {"due": due, "n": n},
-    )
-    session.commit()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--trips", type=int, default=300)
     parser.add_argument("--questions", type=int, default=3000)
     parser.add_argument("--data", help="data folder to keep and reuse (default: temporary)")
-    parser.add_argument("--cards", type=int, default=0, help="cards the user has already")
     parser.add_argument("--profile", action="store_true", help="print the top of a profile")
     args = parser.parse_args()
     data = Path(args.data or tempfile.mkdtemp())
@@ -183,7 +157,6 @@ def main() -> None:
         local_user(session=session)
         session.execute(update(User).values(new_per_day=99999))
         session.commit()
-        give_cards(session, args.cards)
     asyncio.run(asgi_trips(app, 20))  # warm-up, creates the local user
     service_trips(factory, 20)
     profile = cProfile.Profile() if args.profile else None

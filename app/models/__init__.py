@@ -13,7 +13,7 @@ from app.models.quiz import Quiz, QuizItem
 from app.models.review_totals import ReviewTotal
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
 from app.models.sources import Source
-from app.models.study import Card, Interview, NewCardMark, ReviewLog
+from app.models.study import Card, Interview, ReviewLog
 from app.models.users import LOCAL_USERNAME, User
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "Interview",
     "MockAttempt",
     "MockInterview",
-    "NewCardMark",
     "Question",
     "QuestionNote",
     "QuestionTag",

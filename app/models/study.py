@@ -11,17 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -95,20 +85,3 @@ class ReviewLog(Base):
     retrievability: Mapped[float | None] = mapped_column(Float)
     # Where the rating came from: "review" or (later) "quiz".
     source: Mapped[str] = mapped_column(String(16), default="review")
-
-
-class NewCardMark(Base):
-    """Where the user's first new question can start (migration 0019): while ``bank``
-    equals ``bank_version.version``, every active question before (``source_file``,
-    ``position``) in bank order has a card of the user. Kept by triggers only (a card
-    inserted moves it past the cards that follow; a card deleted brings it back to that
-    question; a new user gets the start); ``app.study.queue_sql.first_new`` seeks there."""
-
-    __tablename__ = "new_card_marks"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    source_file: Mapped[str] = mapped_column(String(500))
-    position: Mapped[int] = mapped_column(Integer)
-    bank: Mapped[int] = mapped_column(BigInteger)

@@ -16,25 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 from fsrs import State
-from sqlalchemy import (
-    BindParameter,
-    Date,
-    Select,
-    and_,
-    bindparam,
-    case,
-    column,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-    table,
-    tuple_,
-)
+from sqlalchemy import BindParameter, Date, Select, and_, bindparam, exists, func, or_, select
 
 from app.content.filters import QuestionFilter, question_conditions
-from app.models import Card, Interview, NewCardMark, Question, ReviewLog
+from app.models import Card, Interview, Question, ReviewLog
 from app.models.base import UTCDateTime
 from app.study.days import REVIEW_SOURCE
 
@@ -100,13 +85,10 @@ def first_card(flt: QuestionFilter, ahead: bool) -> Select[Card]:
     a Learning/Relearning card due by ``soon``."""
     learning = Card.state != int(State.Review)
     review_due = and_(Card.state == int(State.Review), Card.due < END)
-    # Without ``ahead`` both branches are due before ``end`` (``now`` is before it): said
-    # once more outside the OR, the (user, due) index walk stops there instead of reading
-    # every card of the user when none is due.
     when = (
         and_(learning, Card.due <= SOON)
         if ahead
-        else and_(Card.due < END, or_(review_due, and_(learning, Card.due <= NOW)))
+        else or_(review_due, and_(learning, Card.due <= NOW))
     )
     return (
         select(Card)
@@ -117,35 +99,13 @@ def first_card(flt: QuestionFilter, ahead: bool) -> Select[Card]:
     )
 
 
-# 0019: the bank's version (any write to the bank raises it).
-_BANK = table("bank_version", column("id"), column("version"))
-
-
-def _mark(value: Any, start: Any) -> Any:
-    """The user's mark's ``value`` while the mark is current, else ``start`` (no row
-    counts as the start too)."""
-    current = (
-        select(case((NewCardMark.bank == _BANK.c.version, value), else_=literal(start)))
-        .select_from(NewCardMark)
-        .join(_BANK, _BANK.c.id == 1)
-        .where(NewCardMark.user_id == USER)
-        .scalar_subquery()
-    )
-    return func.coalesce(current, start)
-
-
 @lru_cache(maxsize=FILTERS)
 def first_new(flt: QuestionFilter) -> Select[str]:
-    """The first question under ``flt`` in bank order the user has no card of. The walk
-    starts at the user's mark (every active question before it has a card: migration
-    0019), an index seek however far the user is through the bank."""
+    """The first question under ``flt`` in bank order the user has no card of."""
     has_card = exists().where(Card.user_id == USER, Card.question_id == Question.id)
-    after_mark = tuple_(Question.source_file, Question.position) >= tuple_(
-        _mark(NewCardMark.source_file, ""), _mark(NewCardMark.position, -1)
-    )
     return (
         select(Question.id)
-        .where(*question_conditions(flt), after_mark, ~has_card)
+        .where(*question_conditions(flt), ~has_card)
         .order_by(Question.source_file, Question.position)
         .limit(1)
     )
