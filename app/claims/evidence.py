@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,9 +23,7 @@ from app.claims.spec import CheckSpec, ClaimChecks, RunSpec
 from app.claims.spread import Evidence, Spread, spread_of
 from app.claims.texts import LANGUAGES, Text, read_text
 from app.claims.verdict import Status, explain, judge, template_fields
-from app.config import get_settings
 from app.content.answers import demo_inputs
-from app.content.loader import discover
 from app.demos import registry
 from app.demos.base import run_version
 from app.i18n import mark as _
@@ -55,48 +52,17 @@ def claim_checks(claim: Claim) -> ClaimChecks:
 
 
 Versions = Mapping[str, str | None]
-# (demo, code version, content folder, its files' signature) -> the run version. A demo
-# that reads the bank's text (``inputs``) has it digested into its version; reading and
-# parsing every file for that on each claims page cost most of the page (issue 19), so
-# the digest is kept while no file under the folder changed (path, size, mtime).
-_INPUT_VERSIONS: dict[tuple[str, str, str, tuple[tuple[str, int, int], ...]], str] = {}
-_INPUT_VERSIONS_KEPT = 64
-
-
-def _files_signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    files, _ = discover([content_dir])
-    signature = []
-    for path in files:
-        try:
-            stat = path.stat()
-        except OSError:
-            signature.append((str(path), -1, -1))
-        else:
-            signature.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(signature)
 
 
 def demo_versions(names: Iterable[str]) -> dict[str, str | None]:
-    """Each named demo's current run version (None: no such demo), reading the settings
-    and the content folder's listing at most once."""
+    """Each named demo's current run version (None: no such demo), each computed once
+    for all the checks that name it. A demo that reads the bank's text (``inputs``) has
+    it digested into its version; ``app.content.answers`` keeps that text while the
+    files' bytes are unchanged."""
     versions: dict[str, str | None] = {}
-    content_dir: Path | None = None
-    signature: tuple[tuple[str, int, int], ...] = ()
     for name in dict.fromkeys(names):
         demo = registry().get(name)
-        if demo is None or not demo.inputs:
-            versions[name] = None if demo is None else run_version(demo, {})
-            continue
-        if content_dir is None:
-            content_dir = get_settings().content_dir
-            signature = _files_signature(content_dir)
-        key = (name, demo.code_version, str(content_dir), signature)
-        if key not in _INPUT_VERSIONS:
-            if len(_INPUT_VERSIONS) >= _INPUT_VERSIONS_KEPT:
-                _INPUT_VERSIONS.clear()
-            inputs = demo_inputs(demo.inputs, content_dir=content_dir)
-            _INPUT_VERSIONS[key] = run_version(demo, inputs)
-        versions[name] = _INPUT_VERSIONS[key]
+        versions[name] = None if demo is None else run_version(demo, demo_inputs(demo.inputs))
     return versions
 
 
