@@ -23,7 +23,7 @@ from app.i18n import gettext as _
 from app.web.head import HeadAsGet
 from app.web.schemas import ErrorPublic, FieldErrorPublic
 from app.web.templating import page_user
-from app.web.validation_text import reason
+from app.web.validation_text import field_label, reason
 
 ERROR_REF = "#/components/schemas/ErrorPublic"
 
@@ -136,9 +136,9 @@ def install(app: FastAPI) -> None:
             first = errors[0]
             detail = f"{first.field}: {first.reason}"
             return _json(422, ErrorPublic(detail=detail, field=first.field, errors=errors))
-        reasons = [f"{_field(e.get('loc', ()))}: {reason(e)}" for e in exc.errors()] or [
-            f"request: {_('invalid')}"
-        ]
+        reasons = [
+            f"{field_label(_field(e.get('loc', ())))}: {reason(e)}" for e in exc.errors()
+        ] or [f"request: {_('invalid')}"]
         return _page(request, 422, _("Please check the form"), "; ".join(reasons))
 
     @app.exception_handler(StarletteHTTPException)

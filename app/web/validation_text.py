@@ -36,6 +36,43 @@ _REASONS: dict[str, str] = {
 }
 
 
+# Field names a page's form or query string can get wrong, as the reader's language
+# names them (the JSON API keeps the raw names). Any other field shows its raw name.
+_LABELS: dict[str, str] = {
+    "page": N_("Page number"),
+    "q": N_("Search"),
+    "tag": N_("Tag"),
+    "verdict": N_("Verdict"),
+    "company": N_("Company"),
+    "role": N_("Role"),
+    "stage": N_("Stage"),
+    "date": N_("Date"),
+    "username": N_("Username"),
+    "password": N_("Password"),
+    "file": N_("File"),
+    "answer": N_("Answer"),
+    "rating": N_("Rating"),
+    "question_id": N_("Question"),
+    "desired_retention": N_("Desired retention"),
+    "new_per_day": N_("New cards per day"),
+    "leech_threshold": N_("Leech threshold"),
+    "timezone": N_("Time zone"),
+    "note": N_("Your note"),
+    "takeaway": N_("Your takeaway"),
+    "interview": N_("Interview"),
+    "show": N_("Card to show"),
+    "ahead": N_("Study ahead"),
+    "new": N_("New cards"),
+    "replace": N_("Replace the data you have"),
+}
+
+
+def field_label(name: str) -> str:
+    """A request field's name as a page shows it: its label in the current language."""
+    label = _LABELS.get(name)
+    return _(label) if label is not None else name
+
+
 def reason(error: Mapping[str, Any]) -> str:
     """The reason of one pydantic error in the current language."""
     template = _REASONS.get(str(error.get("type", "")))

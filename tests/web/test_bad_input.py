@@ -124,3 +124,18 @@ def test_head_on_a_live_event_stream_ends_after_the_headers(client: TestClient) 
     head = client.head(f"/api/runs/{run['id']}/events")  # queued: GET would stream on
     assert head.status_code == 200 and head.content == b""
     assert head.headers["content-type"].startswith("text/event-stream")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("zh", "页码：必须至少为 1"), ("en", "Page number: must be at least 1")],
+)
+def test_a_page_names_a_bad_query_field_in_the_readers_language(
+    client: TestClient, language: str, expected: str
+) -> None:
+    client.cookies.set("lang", language)
+    response = client.get("/questions", params={"page": "0"})
+    assert response.status_code == 422
+    shown = soup(response).select_one("main").get_text(" ", strip=True)  # type: ignore[union-attr]
+    assert expected.replace("：", ": ") in shown.replace("：", ": "), shown
+    assert client.get("/api/questions", params={"limit": "0"}).json()["field"] == "limit"
