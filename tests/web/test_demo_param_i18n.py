@@ -158,7 +158,7 @@ CASES = [
         {"init_large": "0.01"},
         "init_large",
         "init_large: must exceed 0.02 (and init_small must be below it) (got '0.01')",
-        "大初始化标准差：必须大于 0.02（且 init_small 必须小于它）（输入为 0.01）",
+        "大初始化标准差：必须大于 0.02（且 小初始化标准差 必须小于它）（输入为 0.01）",
     ),
     (
         "paged_optimizer",

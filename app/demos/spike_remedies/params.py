@@ -160,7 +160,8 @@ class SpikeRemediesParams(DemoParams):
         small = info.data.get("init_small")
         if small is not None and not small < DEFAULT_INIT_STD < init_large:
             raise ParamError(
-                N_("must exceed %(value)s (and init_small must be below it)"),
+                N_("must exceed %(value)s (and %(name)s must be below it)"),
+                name="init_small",
                 value=DEFAULT_INIT_STD,
             )
         return init_large
