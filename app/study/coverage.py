@@ -21,10 +21,10 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Float, Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.models import Asked, Card, Question, QuestionTag, Tag, User
+from app.models import Asked, Card, Question, QuestionTag, Tag, User, UTCDateTime
 from app.study import scheduler
 from app.study.scheduler import as_utc
 
@@ -84,38 +84,49 @@ class Coverage:
     weakest: list[CardRecall]
 
 
+def _elapsed_days(session: Session, now: dt.datetime) -> ColumnElement[Any]:
+    """Whole days from each card's last review to ``now``, at least 0: Python's
+    ``max(0, (now - last_review).days)``, exact to the microsecond, in SQL."""
+    last = Card.__table__.c.last_review
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", literal(now, UTCDateTime()) - last)
+        return func.greatest(0, cast(func.floor(seconds / 86400), Float))
+    # SQLite keeps the time as naive UTC text of one fixed shape, "YYYY-MM-DD
+    # HH:MM:SS.ffffff": the calendar days between the dates (both julianday values at
+    # midnight, so their difference is exact), less one when now's time of day is
+    # earlier than the review's (compared as text, to the microsecond).
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    days = cast(
+        func.julianday(func.substr(stamp, 1, 10)) - func.julianday(func.substr(last, 1, 10)),
+        Integer,
+    ) - cast(func.substr(stamp, 12) < func.substr(last, 12), Integer)
+    return func.max(0, days)
+
+
 def recall_now(
     *, session: Session, user: User, now: dt.datetime, archived: Container[str] = frozenset()
 ) -> dict[str, float]:
     """Retrievability now of each question the user has a card for (``archived`` ones
-    left out).
+    left out); 0 for a card never reviewed.
 
     fsrs's own formula (``Scheduler.get_card_retrievability``: whole days since the last
-    review, the user's decay), on the two fields it reads, taken out of the card's JSON
-    in SQL: thousands of cards without building an ``fsrs.Card`` for each."""
+    review, the user's decay) computed in SQL from the card's ``stability`` and
+    ``last_review`` columns: thousands of cards without decoding their JSON or building
+    an ``fsrs.Card`` for each. The same floating-point operations in the same order as
+    fsrs's (and C's ``pow``), so the same numbers."""
+    now = as_utc(now)
     parameters = scheduler.make_scheduler(user.desired_retention, user.fsrs_parameters).parameters
     decay = -parameters[20]
     factor = 0.9 ** (1 / decay) - 1
     cards = Card.__table__.c
-    rows = session.execute(
-        select(
-            cards.question_id,
-            cards.fsrs["stability"].as_float(),
-            cards.fsrs["last_review"].as_string(),
-        ).where(cards.user_id == user.id)
+    recall = func.coalesce(
+        func.power(1 + literal(factor) * _elapsed_days(session, now) / cards.stability, decay),
+        0.0,
     )
-    recall: dict[str, float] = {}
+    rows = session.execute(select(cards.question_id, recall).where(cards.user_id == user.id))
     # Row by row, not ``.all()``: thousands of rows alive at once outlive young-generation
     # collections and bring on full ones (tens of ms in the web process).
-    for qid, stability, last_review in rows:
-        if qid in archived:
-            continue
-        if stability is None or last_review is None:
-            recall[qid] = 0.0
-            continue
-        elapsed = max(0, (now - dt.datetime.fromisoformat(last_review)).days)
-        recall[qid] = float((1 + factor * elapsed / stability) ** decay)
-    return recall
+    return {qid: value for qid, value in rows if qid not in archived}
 
 
 @dataclass(frozen=True)
