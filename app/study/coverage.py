@@ -250,9 +250,10 @@ def coverage(
     now = as_utc(now)
     slices = bank_slices if bank_slices is not None else bank(session=session)
     recall = recall_now(session=session, user=user, now=now, archived=slices.archived)
-    weakest = heapq.nsmallest(WEAKEST, recall.items(), key=lambda item: (item[1], item[0]))
+    # (recall, id) pairs compared as tuples: no key function called per card.
+    weakest = heapq.nsmallest(WEAKEST, zip(recall.values(), recall.keys(), strict=True))
     questions = Question.__table__.c
-    weak = select(questions.id, questions.title).where(questions.id.in_([q for q, _ in weakest]))
+    weak = select(questions.id, questions.title).where(questions.id.in_([q for _, q in weakest]))
     titles = dict(session.execute(weak).all())
     active = slices.active
     return Coverage(
@@ -262,5 +263,5 @@ def coverage(
         recall=sum(recall.values()) / active if active else 0.0,
         companies=_matrix(slices.companies, recall),
         stages=_matrix(slices.stages, recall),
-        weakest=[CardRecall(q, titles[q], r) for q, r in weakest],
+        weakest=[CardRecall(q, titles[q], r) for r, q in weakest],
     )
