@@ -132,12 +132,12 @@ def recall_now(
 @dataclass(frozen=True)
 class Layout:
     """One matrix as the bank alone fixes it: its rows and columns and each cell's active
-    question ids (None: no question in both)."""
+    questions, as their positions in ``Bank.positions`` (None: no question in both)."""
 
     facet: str
     rows: list[str]
     columns: list[str]
-    cells: list[list[frozenset[str] | None]]
+    cells: list[list[tuple[int, ...] | None]]
     rows_left_out: int
     columns_left_out: int
 
@@ -149,27 +149,42 @@ class Bank:
 
     archived: frozenset[str]
     active: int
+    # A number for each active question in a matrix: per request, the user's recall goes
+    # in a list at these positions and each cell sums its positions (C-level indexing,
+    # not a set intersection of question ids per cell).
+    positions: dict[str, int]
     companies: Layout
     stages: Layout
 
 
-def _layout(facet: str, row_sets: dict[str, set[str]], column_sets: dict[str, set[str]]) -> Layout:
+def _layout(
+    facet: str,
+    row_sets: dict[str, set[str]],
+    column_sets: dict[str, set[str]],
+    positions: dict[str, int],
+) -> Layout:
     def top(sets: dict[str, set[str]], limit: int) -> list[str]:
         return sorted(sets, key=lambda name: (-len(sets[name]), name))[:limit]
+
+    def cell(ids: set[str]) -> tuple[int, ...] | None:
+        for qid in ids:
+            positions.setdefault(qid, len(positions))
+        return tuple(sorted(positions[qid] for qid in ids)) or None
 
     rows, columns = top(row_sets, MAX_ROWS), top(column_sets, MAX_COLUMNS)
     return Layout(
         facet=facet,
         rows=rows,
         columns=columns,
-        cells=[[frozenset(row_sets[r] & column_sets[c]) or None for c in columns] for r in rows],
+        cells=[[cell(row_sets[r] & column_sets[c]) for c in columns] for r in rows],
         rows_left_out=len(row_sets) - len(rows),
         columns_left_out=len(column_sets) - len(columns),
     )
 
 
-def _matrix(layout: Layout, recall: dict[str, float]) -> Matrix:
-    reviewed_ids = recall.keys()
+def _matrix(layout: Layout, values: list[float], reviewed: list[int]) -> Matrix:
+    """The layout's cells with the user's figures: ``values[i]`` is the recall of the
+    question at position ``i`` (0.0 if never reviewed), ``reviewed[i]`` 1 if reviewed."""
     cells: list[list[Cell | None]] = []
     for row, line_ids in zip(layout.rows, layout.cells, strict=True):
         line: list[Cell | None] = []
@@ -177,10 +192,10 @@ def _matrix(layout: Layout, recall: dict[str, float]) -> Matrix:
             if ids is None:
                 line.append(None)
                 continue
-            # Only reviewed questions add to the sum (the others count 0).
-            hit = reviewed_ids & ids
-            mean = sum(map(recall.__getitem__, hit)) / len(ids)
-            line.append(Cell(row, column, len(ids), len(hit), mean, recall_step(mean)))
+            # Never-reviewed questions add 0.0: the sum of the reviewed ones, exactly.
+            mean = sum(map(values.__getitem__, ids)) / len(ids)
+            hits = sum(map(reviewed.__getitem__, ids))
+            line.append(Cell(row, column, len(ids), hits, mean, recall_step(mean)))
         cells.append(line)
     return Matrix(
         facet=layout.facet,
@@ -234,11 +249,13 @@ def bank(*, session: Session) -> Bank:
     topics: dict[str, set[str]] = defaultdict(set)
     for tag_id, ids in _grouped(session, links.tag_id, links.question_id, archived).items():
         topics[names[tag_id]] |= ids
+    positions: dict[str, int] = {}
     return Bank(
         archived=frozenset(archived),
         active=active,
-        companies=_layout("company", companies, topics),
-        stages=_layout("stage", stages, topics),
+        positions=positions,
+        companies=_layout("company", companies, topics, positions),
+        stages=_layout("stage", stages, topics, positions),
     )
 
 
@@ -252,6 +269,12 @@ def coverage(
     recall = recall_now(session=session, user=user, now=now, archived=slices.archived)
     # (recall, id) pairs compared as tuples: no key function called per card.
     weakest = heapq.nsmallest(WEAKEST, zip(recall.values(), recall.keys(), strict=True))
+    positions = slices.positions
+    values, reviewed = [0.0] * len(positions), [0] * len(positions)
+    for qid, value in recall.items():
+        i = positions.get(qid)
+        if i is not None:
+            values[i], reviewed[i] = value, 1
     questions = Question.__table__.c
     weak = select(questions.id, questions.title).where(questions.id.in_([q for _, q in weakest]))
     titles = dict(session.execute(weak).all())
@@ -261,7 +284,7 @@ def coverage(
         questions=active,
         reviewed=len(recall),
         recall=sum(recall.values()) / active if active else 0.0,
-        companies=_matrix(slices.companies, recall),
-        stages=_matrix(slices.stages, recall),
+        companies=_matrix(slices.companies, values, reviewed),
+        stages=_matrix(slices.stages, values, reviewed),
         weakest=[CardRecall(q, titles[q], r) for r, q in weakest],
     )
