@@ -155,7 +155,7 @@ class Bank:
 
     archived: frozenset[str]
     active: int
-    # A number for each active question in a matrix: per request, the user's recall goes
+    # A number for each active question in a row: per request, the user's recall goes
     # in a list at these positions and each cell sums its positions (C-level indexing,
     # not a set intersection of question ids per cell).
     positions: dict[str, int]
@@ -173,8 +173,6 @@ def _layout(
         return sorted(sets, key=lambda name: (-len(sets[name]), name))[:limit]
 
     def cell(ids: set[str]) -> tuple[int, ...] | None:
-        for qid in ids:
-            positions.setdefault(qid, len(positions))
         return tuple(sorted(positions[qid] for qid in ids)) or None
 
     rows, columns = top(row_sets, MAX_ROWS), top(column_sets, MAX_COLUMNS)
@@ -255,7 +253,9 @@ def bank(*, session: Session) -> Bank:
     topics: dict[str, set[str]] = defaultdict(set)
     for tag_id, ids in _grouped(session, links.tag_id, links.question_id, archived).items():
         topics[names[tag_id]] |= ids
-    positions: dict[str, int] = {}
+    # Numbered in id order (a cell sums in the same order in every process).
+    members = sorted(set().union(*companies.values(), *stages.values()))
+    positions = {qid: i for i, qid in enumerate(members)}
     return Bank(
         archived=frozenset(archived),
         active=active,
