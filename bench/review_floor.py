@@ -33,7 +33,7 @@ from app.config import Settings, session_secret
 from app.content import queries
 from app.content.filters import QuestionFilter
 from app.db import make_engine
-from app.models import Card
+from app.models import Card, fsrs_columns
 from app.models import User as UserRow
 from app.study import queue_sql, review, scheduler
 from app.study.days import REVIEW_SOURCE, day_start, user_zone
@@ -179,6 +179,7 @@ def rate(request: Request, body: dict[str, Any]) -> Response:
             before, grade, desired_retention=retention, now=now, rng=rng, parameters=weights
         )
         values = {"fsrs": o.card, "due": o.due, "state": int(o.state), "version": version + 1}
+        values |= fsrs_columns(o.card)  # as review.rate writes them
         if card_id is None:
             new = {"user_id": user_id, "question_id": question_id, "reps": 1, "lapses": 0}
             key = conn.execute(CARD_INSERT, values | new | {"created_at": now}).inserted_primary_key

@@ -13,7 +13,7 @@ from app.models.quiz import Quiz, QuizItem
 from app.models.review_totals import ReviewTotal
 from app.models.runs import RUN_STATUSES, DemoEvent, DemoRun
 from app.models.sources import Source
-from app.models.study import Card, Interview, ReviewLog
+from app.models.study import Card, Interview, ReviewLog, fsrs_columns
 from app.models.users import LOCAL_USERNAME, User
 
 __all__ = [
@@ -42,5 +42,6 @@ __all__ = [
     "Tag",
     "UTCDateTime",
     "User",
+    "fsrs_columns",
     "utcnow",
 ]

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Card, User
+from app.models import Card, User, fsrs_columns
 from app.study import scheduler
 from app.study.scheduler import as_utc
 from app.study.undo import rows_changed
@@ -54,12 +54,14 @@ def relearn(*, session: Session, user: User, question_id: str, now: dt.datetime)
     now = as_utc(now)
     card_id = _card_id(session, user, question_id)
     fresh = scheduler.new_card(now)
+    card = dict(fresh.to_dict())
     changed = rows_changed(
         session,
         update(Card)
         .where(Card.id == card_id, Card.answer_changed_at.is_not(None))
         .values(
-            fsrs=dict(fresh.to_dict()),
+            fsrs=card,
+            **fsrs_columns(card),
             due=fresh.due,
             state=int(State.Learning),
             version=Card.version + 1,

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
 from app.errors import Conflict, NotFound, Unprocessable
-from app.models import Card, Question, ReviewLog, User
+from app.models import Card, Question, ReviewLog, User, fsrs_columns
 from app.study import scheduler
 from app.study.ahead import ahead_left, next_due, pick_ahead
 from app.study.leeches import becomes_leech
@@ -329,6 +329,7 @@ def rate(
     lapse = int(scheduler.is_lapse(before, grade))
     if row is None:
         values = {"fsrs": outcome.card, "due": outcome.due, "state": int(outcome.state)}
+        values |= fsrs_columns(outcome.card)
         new = {"user_id": user_id, "question_id": question_id, "reps": 1, "lapses": lapse}
         try:  # a Core insert: the ORM's unit of work cost more than the statement
             inserted = session.execute(
@@ -356,6 +357,7 @@ def rate(
             .where(Card.id == row.id, Card.version == version)
             .values(
                 fsrs=outcome.card,
+                **fsrs_columns(outcome.card),
                 due=outcome.due,
                 state=int(outcome.state),
                 reps=Card.reps + 1,

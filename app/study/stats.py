@@ -21,10 +21,13 @@ Definitions (the stats page states them too):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from fsrs import State
@@ -44,6 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.models import Card, Question, ReviewLog, ReviewTotal, User
+from app.study.days import day_start as zone_day_start
 from app.study.days import on_slot, slot_of
 from app.study.queue import REVIEW_SOURCE, study_day_bounds, user_zone
 from app.study.review_totals import MATURE as MATURE  # the definition, named here too
@@ -128,8 +132,17 @@ def _hour_key(session: Session, shift_minutes: int) -> ColumnElement[Any]:
 
 def _days(user: User, start: dt.date, today: dt.date) -> tuple[list[dt.date], list[dt.datetime]]:
     """The days from ``start`` through ``today`` and their starts (and tomorrow's), UTC."""
+    zone = user_zone(user)
     days = [start + dt.timedelta(days=i) for i in range((today - start).days + 1)]
-    return days, [day_start(user, d) for d in (*days, today + dt.timedelta(days=1))]
+    return days, [zone_day_start(d, zone) for d in (*days, today + dt.timedelta(days=1))]
+
+
+def _block_width(bounds: list[int]) -> int:
+    """The most slots a block counted from ``bounds[0]`` can hold with no day boundary
+    inside it (the days' lengths' greatest common divisor): a whole day where every day
+    is as long (a zone without daylight saving), an hour or half an hour across changes.
+    Counting by block in SQL returns a row per day, not one per quarter hour."""
+    return reduce(math.gcd, (b - a for a, b in itertools.pairwise(bounds)), 0) or 1
 
 
 def activity(*, session: Session, user: User, start: dt.date, today: dt.date) -> list[DayActivity]:
@@ -142,17 +155,21 @@ def activity(*, session: Session, user: User, start: dt.date, today: dt.date) ->
     if not all(on_slot(s) for s in starts):
         return activity_from_log(session=session, user=user, start=start, today=today)
     bounds = [slot_of(s) for s in starts]  # day i is slots bounds[i] to bounds[i + 1] - 1
+    # Summed in SQL by block (a year is 372 rows, not the thousands of quarter hours with
+    # reviews where every day is as long).
+    width = _block_width(bounds)
+    totals = ReviewTotal.__table__.c  # table columns: plain rows, not the ORM's loading
+    block = ((totals.slot - bounds[0]) // width).label("block")
     reviews = [0] * len(days)
     millis = [0] * len(days)
-    totals = ReviewTotal.__table__.c  # table columns: plain rows, not the ORM's loading
-    for slot, count, duration_ms in session.execute(
-        select(totals.slot, totals.reviews, totals.duration_ms).where(
-            totals.user_id == user.id, totals.slot >= bounds[0], totals.slot < bounds[-1]
-        )
-    ):
-        i = bisect_right(bounds, slot) - 1
-        reviews[i] += count
-        millis[i] += duration_ms
+    for n, count, duration_ms in session.execute(
+        select(block, func.sum(totals.reviews), func.sum(totals.duration_ms))
+        .where(totals.user_id == user.id, totals.slot >= bounds[0], totals.slot < bounds[-1])
+        .group_by(block)
+    ).all():
+        i = bisect_right(bounds, bounds[0] + int(n) * width) - 1
+        reviews[i] += int(count)
+        millis[i] += int(duration_ms)
     return [DayActivity(d, reviews[i], millis[i] / 1000) for i, d in enumerate(days)]
 
 
@@ -283,8 +300,8 @@ def _slot_key(session: Session, at: Any) -> ColumnElement[int]:
 def forecast(*, session: Session, user: User, today: dt.date) -> list[DueDay]:
     """Cards due on each of the next ``FORECAST_DAYS`` study days (overdue: today).
 
-    Counted in SQL by quarter hour when every day starts on one (any zone today), else
-    card by card."""
+    Counted in SQL by block of quarter hours (``_block_width``) when every day starts on
+    a quarter hour (any zone today), else card by card."""
     zone = user_zone(user)
     days, starts = _days(user, today, today + dt.timedelta(days=FORECAST_DAYS - 1))
     due = (*_active_cards(user), Card.leech_at.is_(None), Card.due < starts[-1])
@@ -293,11 +310,12 @@ def forecast(*, session: Session, user: User, today: dt.date) -> list[DueDay]:
         counts = Counter(max(today, d.astimezone(zone).date()) for d in dues)
         return [DueDay(d, counts[d]) for d in days]
     bounds = [slot_of(s) for s in starts]
-    key = case((Card.due < starts[0], bounds[0]), else_=_slot_key(session, Card.due))
-    slot = key.label("slot")
+    width = _block_width(bounds)
+    first = (_slot_key(session, Card.due) - bounds[0]) // width
+    block = case((Card.due < starts[0], 0), else_=first).label("block")  # overdue: today
     per_day = [0] * len(days)
-    for at, n in session.execute(select(slot, func.count()).where(*due).group_by(slot)):
-        per_day[bisect_right(bounds, int(at)) - 1] += n
+    for n, count in session.execute(select(block, func.count()).where(*due).group_by(block)):
+        per_day[bisect_right(bounds, bounds[0] + int(n) * width) - 1] += count
     return [DueDay(d, n) for d, n in zip(days, per_day, strict=True)]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, Delete, Update, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
-from app.models import Card, ReviewLog, User
+from app.models import Card, ReviewLog, User, fsrs_columns
 from app.study import scheduler
 from app.study.queue import REVIEW_SOURCE
 from app.study.scheduler import CardDict, as_utc
@@ -92,6 +92,7 @@ def undo_last(*, session: Session, user: User, now: dt.datetime) -> UndoResult |
             .where(*same)
             .values(
                 fsrs=before,
+                **fsrs_columns(before),
                 due=due,
                 state=int(restored.state),
                 reps=Card.reps - 1,

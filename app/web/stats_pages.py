@@ -2,14 +2,14 @@
 matrix, leeches), a card's history page, and their JSON API under ``/api/stats/...``.
 
 Thin: the figures come from ``app.study.stats``, ``app.study.coverage`` and
-``app.study.leeches``; this module only shapes them for the page (heatmap levels,
-chart data, cell links). ``GET /api/stats`` (today's queue) stays in ``study_api``.
+``app.study.leeches``; this module and ``app.web.stats_view`` only shape them for the
+page (heatmap levels, chart data, cell links and labels). ``GET /api/stats`` (today's
+queue) stays in ``study_api``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -18,13 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.content.filters import QuestionFilter
 from app.i18n import gettext as _
-from app.i18n import ngettext
 from app.models import User
 from app.study import coverage, leeches, stats
 from app.study.card_stats import CardStats, card_stats
-from app.study.coverage import Cell, Coverage, Matrix
+from app.study.coverage import Coverage
 from app.study.leeches import Leech
 from app.study.queue import user_zone
 from app.study.scheduler import interval_label
@@ -32,12 +30,11 @@ from app.study.stats import Overview
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, TemplatesDep
 from app.web.filter_cache import kept_for_version
-from app.web.templating import filter_url
+from app.web.stats_view import day_views, matrix_view, pct
 
 router = APIRouter()
 CsrfDep = Depends(verify_csrf)
 QuestionIdPath = Annotated[str, Path(max_length=200)]
-HEAT_LEVELS = 4
 
 
 def _now() -> dt.datetime:
@@ -52,34 +49,11 @@ def state_names() -> dict[int, str]:
     return {0: _("New"), 1: _("Learning"), 2: _("Review"), 3: _("Relearning")}
 
 
-def heat_level(reviews: int, peak: int) -> int:
-    """0 for no reviews, else 1-4 in proportion to the busiest day."""
-    return 0 if reviews == 0 else max(1, math.ceil(HEAT_LEVELS * reviews / max(peak, 1)))
-
-
-def heat_label(day: stats.DayActivity) -> str:
-    """A heatmap day's title: "2026-03-02: 5 reviews"."""
-    reviews = ngettext("%(num)d review", "%(num)d reviews", day.reviews) % {"num": day.reviews}
-    return f"{day.day.isoformat()}: {reviews}"
-
-
 def user_coverage(*, session: Session, user: User, now: dt.datetime) -> Coverage:
     """``coverage.coverage`` with its bank part kept per bank version (an import or an
     archive raises the version, so the next page reads the bank again)."""
     bank = kept_for_version(session, "coverage", lambda: coverage.bank(session=session))
     return coverage.coverage(session=session, user=user, now=now, bank_slices=bank)
-
-
-def cell_filter(facet: str, cell: Cell) -> QuestionFilter:
-    """The filter whose questions are exactly the cell's."""
-    if facet == "stage":
-        return QuestionFilter(stage=(cell.row,), tag=(cell.column,))
-    return QuestionFilter(company=(cell.row,), tag=(cell.column,))
-
-
-def pct(value: float | None) -> str:
-    """A share as a percentage with one decimal ("–" for none)."""
-    return "–" if value is None else f"{value * 100:.1f}%"
 
 
 def local_time(user: User) -> Callable[[dt.datetime | None], str]:
@@ -136,16 +110,17 @@ def stats_page(
 ) -> Response:
     now = _now()
     view = stats.overview(session=session, user=user, now=now)
-    peak = max((d.reviews for d in view.days), default=0)
     cover = user_coverage(session=session, user=user, now=now)
-    matrices: list[tuple[str, Matrix]] = [
-        (_("Companies × topics"), cover.companies),
-        (_("Stages × topics"), cover.stages),
+    matrices = [
+        (_("Companies × topics"), matrix_view(cover.companies)),
+        (_("Stages × topics"), matrix_view(cover.stages)),
     ]
+    heat = day_views(view.days)
     context = {
         "view": view,
-        "heat": [(d, heat_level(d.reviews, peak), heat_label(d)) for d in view.days],
-        "recent": view.days[-stats.RECENT_DAYS :],
+        "heat": heat,
+        "recent": heat[-stats.RECENT_DAYS :],
+        "forecast": [(d.day.isoformat(), d.due) for d in view.forecast],
         "year_reviews": sum(d.reviews for d in view.days),
         "year_days": sum(d.reviews > 0 for d in view.days),
         "charts": chart_data(view),
@@ -154,8 +129,6 @@ def stats_page(
         "matrices": matrices,
         "steps": coverage.STEPS,
         "pct": pct,
-        "review_url": lambda facet, cell: filter_url("/review", cell_filter(facet, cell)),
-        "quiz_url": lambda facet, cell: filter_url("/quizzes", cell_filter(facet, cell)),
         "facet_names": {"company": _("Company"), "stage": _("Stage")},
         "leeches": leeches.list_leeches(session=session, user=user),
         "threshold": user.leech_threshold,
