@@ -48,6 +48,7 @@ from app.export.userdata_file import (
     VERSION,
     Json,
     NoteData,
+    QuizData,
     UserData,
     dumps,
     loads,
@@ -323,21 +324,8 @@ def _write(
             continue
         session.add(ReviewLog(user_id=user.id, card_id=card.id, **r.model_dump()))
         logs += 1
-    quizzes = 0
-    for q in data.quizzes:
-        kept = [i for i in sorted(q.items, key=lambda i: i.position) if i.question_id in bank]
-        skipped += len(q.items) - len(kept)
-        if not kept:
-            skipped += 1
-            continue
-        quiz = Quiz(user_id=user.id, **q.model_dump(exclude={"items"}))
-        # Positions index the quiz's pages: renumbered when an item was skipped.
-        quiz.items = [
-            QuizItem(**item.model_dump(exclude={"position"}), position=n)
-            for n, item in enumerate(kept)
-        ]
-        session.add(quiz)
-        quizzes += 1
+    quizzes, quizzes_skipped = _write_quizzes(session, user, data.quizzes, bank)
+    skipped += quizzes_skipped
     interviews = [Interview(user_id=user.id, **i.model_dump()) for i in data.interviews]
     session.add_all(interviews)
     notes = 0
@@ -366,6 +354,29 @@ def _write(
         "replaced": replace,
         "skipped_records": skipped + mocks_skipped,
     }
+
+
+def _write_quizzes(
+    session: Session, user: User, quizzes: list[QuizData], bank: set[str]
+) -> tuple[int, int]:
+    """Add the quizzes: how many were written, how many records skipped (an item of a
+    question the bank lacks; a quiz left empty)."""
+    written = skipped = 0
+    for q in quizzes:
+        kept = [i for i in sorted(q.items, key=lambda i: i.position) if i.question_id in bank]
+        skipped += len(q.items) - len(kept)
+        if not kept:
+            skipped += 1
+            continue
+        quiz = Quiz(user_id=user.id, **q.model_dump(exclude={"items"}))
+        # Positions index the quiz's pages: renumbered when an item was skipped.
+        quiz.items = [
+            QuizItem(**item.model_dump(exclude={"position"}), position=n)
+            for n, item in enumerate(kept)
+        ]
+        session.add(quiz)
+        written += 1
+    return written, skipped
 
 
 def _note_row(user: User, n: NoteData) -> QuestionNote:
