@@ -104,7 +104,8 @@ def data_command(
         Path | None, typer.Option("--out", help="The .json file to write ('-': stdout).")
     ] = None,
 ) -> None:
-    """Write a user's cards, review log, quizzes, interviews and settings as JSON."""
+    """Write a user's cards, review log, quizzes, interviews, notes, mock interviews and
+    settings as JSON."""
     now = dt.datetime.now(dt.UTC)
     with _session() as session:
         found = _user(session, user)
@@ -118,7 +119,8 @@ def data_command(
     target.write_text(text + "\n", encoding="utf-8")
     err.print(
         f"wrote {len(data['cards'])} cards, {len(data['review_logs'])} reviews, "
-        f"{len(data['quizzes'])} quizzes and {len(data['interviews'])} interviews to {target}"
+        f"{len(data['quizzes'])} quizzes, {len(data['interviews'])} interviews and "
+        f"{len(data['mock_interviews'])} mock interviews to {target}"
     )
 
 
@@ -148,7 +150,8 @@ def import_command(
             raise typer.Exit(1) from None
     err.print(
         f"imported {summary.cards} cards, {summary.review_logs} reviews, "
-        f"{summary.quizzes} quizzes and {summary.interviews} interviews"
+        f"{summary.quizzes} quizzes, {summary.interviews} interviews and "
+        f"{summary.mock_interviews} mock interviews"
         + (" (the user's previous data was replaced)" if summary.replaced else "")
     )
     if summary.unknown_questions:

@@ -1,14 +1,18 @@
 """A user's own study data as one JSON file: export it, and import it into any database.
 
-The file (``version`` 2)::
+The file (``version`` 3)::
 
-    {"format": "interview-lab-userdata", "version": 2, "exported_at": "...",
+    {"format": "interview-lab-userdata", "version": 3, "exported_at": "...",
      "user": {settings}, "cards": [...], "review_logs": [...],
-     "quizzes": [{..., "items": [...]}], "interviews": [...], "notes": [...]}
+     "quizzes": [{..., "items": [...]}], "interviews": [...], "notes": [...],
+     "mock_interviews": [{..., "attempts": [...]}]}
 
 ``notes`` (new in version 2; a version 1 file has none) holds the user's notes and own
 answers and takeaways per question, as markdown (``app.study.notes``); their HTML is
-rendered again on import.
+rendered again on import. ``mock_interviews`` (new in version 3; older files have none)
+holds the user's mock interviews with their answers, timings and grades
+(``app.export.userdata_mock``); the interview from the plan a mock practises for is
+named by its index in ``interviews``.
 
 Records name questions by their ids, which are stable across databases that imported the
 same bank; row ids are not exported. Datetimes are ISO 8601 in UTC. Card states are
@@ -21,11 +25,12 @@ The format and its checks: ``app.export.userdata_file``.
   ours (``format``), a version this code does not read (newer or unknown), or a record
   that does not validate;
 - it replaces the user's study data and settings. A user who already has any (cards,
-  reviews, quizzes or interviews) must confirm with ``replace=True``; otherwise it is
-  refused (``Conflict``) and nothing changes;
+  reviews, quizzes, interviews, notes or mock interviews) must confirm with
+  ``replace=True``; otherwise it is refused (``Conflict``) and nothing changes;
 - records of questions this bank does not have are skipped and counted (the summary
-  lists their ids): their cards, reviews and notes, and their quiz items (a quiz's remaining
-  items are renumbered; a quiz left empty is skipped). Everything else imports.
+  lists their ids): their cards, reviews and notes, their quiz items and mock interview
+  attempts (a quiz's remaining items and a mock's remaining attempts are renumbered; a
+  quiz or mock left empty is skipped). Everything else imports.
 """
 
 from __future__ import annotations
@@ -43,13 +48,25 @@ from app.export.userdata_file import (
     VERSION,
     Json,
     NoteData,
+    QuizData,
     UserData,
     dumps,
     loads,
     parse_user_data,
 )
+from app.export.userdata_mock import clear_mocks, export_mocks, write_mocks
 from app.i18n import mark as _
-from app.models import Card, Interview, Question, QuestionNote, Quiz, QuizItem, ReviewLog, User
+from app.models import (
+    Card,
+    Interview,
+    MockInterview,
+    Question,
+    QuestionNote,
+    Quiz,
+    QuizItem,
+    ReviewLog,
+    User,
+)
 from app.study.notes import TEXTS, render_text
 
 __all__ = [
@@ -75,6 +92,7 @@ class ImportSummary:
     quizzes: int
     interviews: int
     notes: int
+    mock_interviews: int
     replaced: bool
     skipped_records: int
     unknown_questions: tuple[str, ...]
@@ -85,8 +103,8 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
-    """The user's settings, cards, review log, quizzes and interviews, as the file holds
-    them (module docstring), in a stable order."""
+    """The user's settings, cards, review log, quizzes, interviews, notes and mock
+    interviews, as the file holds them (module docstring), in a stable order."""
     cards = session.scalars(
         select(Card).where(Card.user_id == user.id).order_by(Card.question_id)
     ).all()
@@ -147,6 +165,9 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
             }
             for n in notes
         ],
+        "mock_interviews": export_mocks(
+            session=session, user=user, interview_ids=[i.id for i in interviews]
+        ),
     }
 
 
@@ -204,7 +225,8 @@ def _quiz(q: Quiz) -> Json:
 
 
 def existing_counts(*, session: Session, user: User) -> dict[str, int]:
-    """How much study data the user has (an import replaces it): notes count too."""
+    """How much study data the user has (an import replaces it): notes and mock
+    interviews count too."""
     counts = {}
     for name, model in (
         ("cards", Card),
@@ -212,6 +234,7 @@ def existing_counts(*, session: Session, user: User) -> dict[str, int]:
         ("quizzes", Quiz),
         ("interviews", Interview),
         ("notes", QuestionNote),
+        ("mock_interviews", MockInterview),
     ):
         counts[name] = int(
             session.scalar(select(func.count()).select_from(model).where(model.user_id == user.id))
@@ -222,6 +245,7 @@ def existing_counts(*, session: Session, user: User) -> dict[str, int]:
 
 def _clear(session: Session, user_id: int) -> None:
     quiz_ids = select(Quiz.id).where(Quiz.user_id == user_id).scalar_subquery()
+    clear_mocks(session, user_id)
     session.execute(delete(ReviewLog).where(ReviewLog.user_id == user_id))
     session.execute(delete(QuizItem).where(QuizItem.quiz_id.in_(quiz_ids)))
     session.execute(delete(Quiz).where(Quiz.user_id == user_id))
@@ -239,8 +263,9 @@ def import_user_data(
         raise Conflict(
             _(
                 "you already have study data (%(cards)d cards, %(reviews)d reviews, "
-                "%(quizzes)d quizzes, %(interviews)d interviews, %(notes)d notes); "
-                "importing replaces it, so confirm that you want it replaced"
+                "%(quizzes)d quizzes, %(interviews)d interviews, %(notes)d notes, "
+                "%(mocks)d mock interviews); importing replaces it, so confirm that you "
+                "want it replaced"
             ),
             field="replace",
             cards=counts["cards"],
@@ -248,12 +273,14 @@ def import_user_data(
             quizzes=counts["quizzes"],
             interviews=counts["interviews"],
             notes=counts["notes"],
+            mocks=counts["mock_interviews"],
         )
     bank = set(session.scalars(select(Question.id)))
     referenced = (
         {c.question_id for c in data.cards}
         | {i.question_id for q in data.quizzes for i in q.items}
         | {n.question_id for n in data.notes}
+        | {a.question_id for m in data.mock_interviews for a in m.attempts}
     )
     unknown = tuple(sorted(referenced - bank))
     try:
@@ -297,8 +324,45 @@ def _write(
             continue
         session.add(ReviewLog(user_id=user.id, card_id=card.id, **r.model_dump()))
         logs += 1
-    quizzes = 0
-    for q in data.quizzes:
+    quizzes, quizzes_skipped = _write_quizzes(session, user, data.quizzes, bank)
+    skipped += quizzes_skipped
+    interviews = [Interview(user_id=user.id, **i.model_dump()) for i in data.interviews]
+    session.add_all(interviews)
+    notes = 0
+    for n in data.notes:
+        if n.question_id not in bank:
+            skipped += 1
+            continue
+        session.add(_note_row(user, n))
+        notes += 1
+    session.flush()  # interview ids for the mock interviews
+    mocks, mocks_skipped = write_mocks(
+        session,
+        user,
+        data.mock_interviews,
+        bank=bank,
+        interview_ids=[i.id for i in interviews],
+    )
+    session.flush()
+    return {
+        "cards": len(cards),
+        "review_logs": logs,
+        "quizzes": quizzes,
+        "interviews": len(data.interviews),
+        "notes": notes,
+        "mock_interviews": mocks,
+        "replaced": replace,
+        "skipped_records": skipped + mocks_skipped,
+    }
+
+
+def _write_quizzes(
+    session: Session, user: User, quizzes: list[QuizData], bank: set[str]
+) -> tuple[int, int]:
+    """Add the quizzes: how many were written, how many records skipped (an item of a
+    question the bank lacks; a quiz left empty)."""
+    written = skipped = 0
+    for q in quizzes:
         kept = [i for i in sorted(q.items, key=lambda i: i.position) if i.question_id in bank]
         skipped += len(q.items) - len(kept)
         if not kept:
@@ -311,26 +375,8 @@ def _write(
             for n, item in enumerate(kept)
         ]
         session.add(quiz)
-        quizzes += 1
-    for i in data.interviews:
-        session.add(Interview(user_id=user.id, **i.model_dump()))
-    notes = 0
-    for n in data.notes:
-        if n.question_id not in bank:
-            skipped += 1
-            continue
-        session.add(_note_row(user, n))
-        notes += 1
-    session.flush()
-    return {
-        "cards": len(cards),
-        "review_logs": logs,
-        "quizzes": quizzes,
-        "interviews": len(data.interviews),
-        "notes": notes,
-        "replaced": replace,
-        "skipped_records": skipped,
-    }
+        written += 1
+    return written, skipped
 
 
 def _note_row(user: User, n: NoteData) -> QuestionNote:

@@ -1,7 +1,8 @@
-"""The user-data file's format (version 2) and how a file is read and checked.
+"""The user-data file's format (version 3) and how a file is read and checked.
 
 Version 2 added ``notes`` (the user's notes and own answers and takeaways, markdown
-only); a version 1 file is still read, as having none. ``user.fsrs_parameters`` (the
+only), version 3 ``mock_interviews`` (``app.export.userdata_mock``); an older file is
+still read, as having none. ``user.fsrs_parameters`` (the
 parameters fitted to the user's reviews, or null) is optional: a file without it leaves
 the user's parameters as they are.
 
@@ -31,15 +32,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from app.content.render import sanitize_html
 from app.errors import Unprocessable
+from app.export.userdata_mock import MockInterviewData, check_mocks
 from app.jobs.fsrs_fit.params import check_parameters
 from app.study.notes import TEXTS, check_text
 from app.study.queue import iana_zones
 from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
 
 FORMAT = "interview-lab-userdata"
-VERSION = 2
+VERSION = 3
 # The versions this code reads.
-READS = (1, 2)
+READS = (1, 2, 3)
+# The lists a version added: an older file has none.
+ADDED_IN = {"notes": 2, "mock_interviews": 3}
 INT32 = 2**31 - 1
 Json = dict[str, Any]
 # Our files nest 5 levels deep (file, quizzes, items, payload, choices); 64 is ample.
@@ -171,10 +175,10 @@ class NoteData(_Record):
 
 
 class UserData(_Record):
-    """The whole file, version 2 (or 1: no ``notes``)."""
+    """The whole file, version 3 (2: no ``mock_interviews``; 1: no ``notes`` either)."""
 
     format: Literal["interview-lab-userdata"]
-    version: Literal[1, 2]
+    version: Literal[1, 2, 3]
     exported_at: AwareDatetime
     user: UserSettingsData
     cards: list[CardData]
@@ -182,6 +186,7 @@ class UserData(_Record):
     quizzes: list[QuizData]
     interviews: list[InterviewData]
     notes: list[NoteData] = Field(default_factory=list)
+    mock_interviews: list[MockInterviewData] = Field(default_factory=list)
 
 
 def dumps(data: Json) -> str:
@@ -285,8 +290,9 @@ def parse_user_data(data: object) -> UserData:
             + ", ".join(str(v) for v in READS),
             field="version",
         )
-    if version == 1 and "notes" in data:
-        raise Unprocessable("notes: a version 1 file has no notes", field="notes")
+    for name, added in ADDED_IN.items():
+        if version < added and name in data:
+            raise Unprocessable(f"{name}: a version {version} file has no {name}", field=name)
     try:
         parsed = UserData.model_validate(data)
     except ValidationError as exc:
@@ -300,7 +306,7 @@ def parse_user_data(data: object) -> UserData:
 def _check_records(data: UserData) -> None:
     """What the schema cannot say: valid time zone and card states, one card per
     question, a card for every review, one item per quiz position, one note per
-    question within the notes' limits."""
+    question within the notes' limits, mock interviews as ``check_mocks`` says."""
     if data.user.timezone not in iana_zones():
         raise Unprocessable(
             f"user.timezone {data.user.timezone!r} is not an IANA time zone", field="user.timezone"
@@ -340,6 +346,7 @@ def _check_records(data: UserData) -> None:
         for k, item in enumerate(quiz.items):
             item.payload = _clean_payload(item, f"quizzes.{n}.items.{k}.payload")
     _check_notes(data.notes)
+    check_mocks(data.mock_interviews, interviews=len(data.interviews))
 
 
 def _check_notes(notes: list[NoteData]) -> None:

@@ -55,6 +55,7 @@ class ImportSummaryPublic(BaseModel):
     quizzes: int
     interviews: int
     notes: int = Field(description="Questions with your notes or own answer")
+    mock_interviews: int = Field(description="Mock interviews, with their answers and grades")
     replaced: bool = Field(description="True when the user's previous data was replaced")
     skipped_records: int = Field(description="Records of questions this bank does not have")
     unknown_questions: list[str]
@@ -98,6 +99,7 @@ def _summary_public(summary: userdata.ImportSummary) -> ImportSummaryPublic:
         quizzes=summary.quizzes,
         interviews=summary.interviews,
         notes=summary.notes,
+        mock_interviews=summary.mock_interviews,
         replaced=summary.replaced,
         skipped_records=summary.skipped_records,
         unknown_questions=list(summary.unknown_questions),
@@ -192,8 +194,8 @@ def anki_api(
 
 @api.get("/export/data", responses={200: {"model": userdata.UserData}})
 def data_api(session: SessionDep, user: CurrentUserDep) -> JSONResponse:
-    """The user's settings, cards, review log, quizzes and interviews (format version
-    1); ``POST /api/import/data`` reads it back."""
+    """The user's settings, cards, review log, quizzes, interviews, notes and mock
+    interviews (format version 3); ``POST /api/import/data`` reads it back."""
     now = dt.datetime.now(dt.UTC)
     return JSONResponse(userdata.export_user_data(session=session, user=user, now=now))
 

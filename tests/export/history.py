@@ -1,6 +1,7 @@
 """A real study history to export: reviews at injected times (new cards, learning steps,
 a lapse), a quiz with wrong answers that feed the schedule, an interview, non-default
-settings; and ``snapshot``, everything a user sees of it, to compare two databases."""
+settings; mock interviews (``make_mocks``); and ``snapshot``, everything a user sees of
+it, to compare two databases."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.content.filters import QuestionFilter
 from app.db import make_engine, migrate
-from app.models import Card, Interview, Question, Quiz, ReviewLog, User
+from app.mock import service as mock_service
+from app.mock.report import attempt_history, mock_report
+from app.models import Card, Interview, MockInterview, Question, Quiz, ReviewLog, User
 from app.quiz.results import quiz_results
 from app.quiz.service import QuizSpec, answer_item, create_quiz
 from app.study import review
@@ -101,9 +104,83 @@ def make_history(session: Session, user: User) -> None:
     session.commit()
 
 
+def make_mocks(session: Session, user: User) -> None:
+    """Two mock interviews after ``make_history``: one for its interview, answered and
+    graded (a grade feeds the flashcards), one by company, half done."""
+    interview = session.scalars(select(Interview).where(Interview.user_id == user.id)).one()
+    start = T0 + 6 * DAY
+    planned = mock_service.MockSpec(interview_id=interview.id, count=3, minutes=6)
+    mock = mock_service.create_mock(session=session, user=user, spec=planned, now=start, seed=5)
+    texts = ("低秩分解，参数更少", "", "量化后的 LORA 用 4-bit")
+    for position, rating in enumerate((3, 1, 4)):
+        _answer(session, user, mock, position, texts[position], start, 40 + 70 * position)
+        attempt = mock.attempts[position]
+        ticked = [i for i, hit in enumerate(attempt.matched) if hit]
+        covered = ticked + ([len(attempt.points) - 1] if position == 2 and attempt.points else [])
+        mock_service.grade(
+            session=session, user=user, mock_id=mock.id, position=position, rating=rating,
+            covered=sorted(set(covered)), now=start + (position + 1) * 5 * MINUTE,
+        )  # fmt: skip
+    later = start + DAY
+    spec = mock_service.MockSpec(company="阿里国际", count=2, minutes=10)
+    other = mock_service.create_mock(session=session, user=user, spec=spec, now=later, seed=3)
+    _answer(session, user, other, 0, "QLoRA: 4-bit", later, 95)
+
+
+def _answer(
+    session: Session,
+    user: User,
+    mock: MockInterview,
+    position: int,
+    text: str,
+    start: dt.datetime,
+    seconds: int,
+) -> None:
+    shown = start + position * 5 * MINUTE
+    mock_service.show(session=session, user=user, mock_id=mock.id, position=position, now=shown)
+    mock_service.answer(
+        session=session, user=user, mock_id=mock.id, position=position, text=text,
+        now=shown + dt.timedelta(seconds=seconds),
+    )  # fmt: skip
+
+
+def mock_snapshot(session: Session, user: User) -> list[Any]:
+    """The user's mock interviews as their report and history pages show them."""
+    shots: list[Any] = []
+    for mock in session.scalars(
+        select(MockInterview)
+        .where(MockInterview.user_id == user.id)
+        .order_by(MockInterview.created_at, MockInterview.id)
+    ):
+        r = mock_report(session=session, user=user, mock_id=mock.id)
+        planned = session.get(Interview, mock.interview_id) if mock.interview_id else None
+        attempts = [
+            (
+                a.position, a.question_id, a.tier, a.shown_at, a.answered_at, a.duration_ms,
+                a.text, a.points, a.matched, a.covered, a.rating, a.graded_at,
+            )
+            for a in mock.attempts
+        ]  # fmt: skip
+        history = [
+            [(h.position, h.answered_at, h.seconds, h.covered, h.points, h.text, h.rating)
+             for h in attempt_history(session=session, user=user, question_id=a.question_id)]
+            for a in mock.attempts
+        ]  # fmt: skip
+        shots.append(
+            (
+                mock.company, mock.stage, planned.date if planned else None, mock.count,
+                mock.limit_s, mock.seed, mock.feeds_reviews, mock.created_at, mock.finished_at,
+                r.items, r.seconds, r.share_s, r.covered, r.points, r.weakest,
+                [i.question_id for i in r.review_next], attempts, history,
+            )
+        )  # fmt: skip
+    return shots
+
+
 def snapshot(session: Session, user: User) -> dict[str, Any]:
     """What the user sees of their history: cards and due dates, the review log, the
-    queue at several times, quiz results, interviews and settings (no row ids)."""
+    queue at several times, quiz results, interviews, settings and mock interviews (no
+    row ids)."""
     session.expire_all()
     cards = {
         c.question_id: (
@@ -154,4 +231,5 @@ def snapshot(session: Session, user: User) -> dict[str, Any]:
         "quizzes": quizzes,
         "interviews": interviews,
         "settings": settings,
+        "mocks": mock_snapshot(session, user),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,8 @@ from app.export import userdata
 from app.jobs.fsrs_fit.params import DEFAULTS
 from app.models import Card, ReviewLog
 from app.users.service import local_user
-from tests.export.history import T0, bank_ids, make_history, rate, seeded_engine, snapshot
+from tests.export.history import T0, bank_ids, rate, snapshot
 from tests.web.conftest import import_seed
-
-
-@pytest.fixture
-def source(settings: Settings, tmp_path: Path, content_dir: Path) -> Iterator[Engine]:
-    """A database with the seed bank and a real history for the local user."""
-    engine = seeded_engine(settings, tmp_path / "source", content_dir)
-    with make_sessionmaker(engine)() as session:
-        make_history(session, local_user(session=session))
-    yield engine
-    engine.dispose()
 
 
 def export(engine: Engine) -> dict[str, Any]:
@@ -63,8 +52,10 @@ def test_round_trip_gives_the_same_due_dates_reviews_quizzes_and_queue(
     source: Engine, fresh: Engine
 ) -> None:
     data = export(source)
-    assert (data["format"], data["version"]) == ("interview-lab-userdata", 2)
+    assert (data["format"], data["version"]) == ("interview-lab-userdata", 3)
     assert len(data["cards"]) >= 5 and len(data["quizzes"]) == 1 and len(data["interviews"]) == 1
+    # The planned mock names the file's interview by its index; the other names none.
+    assert [m["interview_index"] for m in data["mock_interviews"]] == [0, None]
     assert data["review_logs"][0]["reviewed_at"] == "2026-03-02T01:00:00+00:00"
 
     summary = import_into(fresh, as_file(data))
@@ -75,31 +66,38 @@ def test_round_trip_gives_the_same_due_dates_reviews_quizzes_and_queue(
         1,
         1,
     )
+    assert summary.mock_interviews == 2
     assert not summary.replaced and not summary.unknown_questions
     before, after = user_snapshot(source), user_snapshot(fresh)
     assert after["cards"] == before["cards"]  # the same due dates, states and counts
     assert after["logs"] == before["logs"]
     assert after["queue"] == before["queue"]
     assert after["quizzes"] == before["quizzes"]
+    assert after["mocks"] == before["mocks"]  # reports, attempts, timings, grades, history
     assert after == before
     # Exporting the copy gives the same file.
     assert export(fresh) == data
 
 
 def test_the_history_is_real(source: Engine) -> None:
-    """The round trip compares something: lapses, quiz reviews and a due queue."""
+    """The round trip compares something: lapses, quiz and mock reviews, a due queue,
+    a finished mock interview for the planned interview and an unfinished one."""
     shot = user_snapshot(source)
     assert any(card[4] for card in shot["cards"].values())  # a lapse
-    assert {log[8] for log in shot["logs"]} == {"review", "quiz"}
+    assert {log[8] for log in shot["logs"]} == {"review", "quiz", "mock"}
+    planned, other = shot["mocks"]
+    assert planned[2] is not None and planned[8] is not None  # its interview; finished
+    assert [i.rating for i in planned[9]] == [3, 1, 4] and planned[10] == 40 + 110 + 180
+    assert other[2] is None and other[8] is None and [i.seconds for i in other[9]] == [95, None]
     assert any(q.due_today for q in shot["queue"]) and shot["quizzes"][0][2] == 2
 
 
 def test_a_newer_version_is_refused_with_a_clear_message(fresh: Engine) -> None:
-    data = export(fresh) | {"version": 3, "something_new": []}
+    data = export(fresh) | {"version": 4, "something_new": []}
     with pytest.raises(Unprocessable) as exc:
         import_into(fresh, data)
     assert exc.value.message == (
-        "this file is from a newer Interview Lab (version 3); this one reads version 2"
+        "this file is from a newer Interview Lab (version 4); this one reads version 3"
     )
     assert exc.value.field == "version"
 
@@ -174,7 +172,7 @@ def test_existing_data_is_kept_unless_replace_is_confirmed(source: Engine, fresh
     assert export(fresh) == data  # the card reviewed here is gone, the file's are in
     # A refused replace leaves the data as it was.
     with pytest.raises(Unprocessable):
-        import_into(fresh, data | {"version": 3}, replace=True)
+        import_into(fresh, data | {"version": 4}, replace=True)
     assert export(fresh) == data
 
 
@@ -188,15 +186,23 @@ def test_questions_the_bank_lacks_are_skipped_and_counted(source: Engine, fresh:
     quiz["items"] = [item | {"position": n} for n, item in enumerate(quiz["items"])]
     empty = quiz | {"items": [quiz["items"][0]]}  # only the unknown question
     data["quizzes"].append(empty)
+    mock = data["mock_interviews"][0]
+    attempts = mock["attempts"]
+    attempts.insert(1, attempts[1] | {"question_id": "gone-3"})
+    mock["attempts"] = [a | {"position": n} for n, a in enumerate(attempts)]
+    data["mock_interviews"].append(mock | {"attempts": [mock["attempts"][1]]})
 
     summary = import_into(fresh, data)
 
-    assert summary.unknown_questions == ("gone-1", "gone-2")
-    # The card, its review, two quiz items and the quiz left empty.
-    assert summary.skipped_records == 5
+    assert summary.unknown_questions == ("gone-1", "gone-2", "gone-3")
+    # The card, its review, two quiz items and the quiz left empty; two mock attempts
+    # and the mock left empty.
+    assert summary.skipped_records == 8
     assert summary.cards == len(data["cards"]) - 1 and summary.quizzes == 1
+    assert summary.mock_interviews == 2
     copied = export(fresh)
     assert [i["position"] for i in copied["quizzes"][0]["items"]] == [0, 1, 2]
+    assert [a["position"] for a in copied["mock_interviews"][0]["attempts"]] == [0, 1, 2]
     assert user_snapshot(fresh) == user_snapshot(source)
 
 
@@ -248,13 +254,13 @@ def test_command_line_export_and_import(
     use_db(monkeypatch, tmp_path / "source", content_dir)
     result = runner.invoke(cli, ["export", "data", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"wrote {cards} cards" in result.output
+    assert f"wrote {cards} cards" in result.output and "and 2 mock interviews" in result.output
     assert json.loads(out.read_text(encoding="utf-8"))["cards"] == export(source)["cards"]
 
     use_db(monkeypatch, tmp_path / "fresh", content_dir)
     result = runner.invoke(cli, ["export", "import-data", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"imported {cards} cards" in result.output
+    assert f"imported {cards} cards" in result.output and "and 2 mock interviews" in result.output
     assert user_snapshot(fresh) == user_snapshot(source)
 
     result = runner.invoke(cli, ["export", "import-data", str(out)])
@@ -263,10 +269,10 @@ def test_command_line_export_and_import(
     assert counts(fresh) == counts(source)
 
     newer = tmp_path / "newer.json"
-    newer.write_text(json.dumps(export(source) | {"version": 3}), encoding="utf-8")
+    newer.write_text(json.dumps(export(source) | {"version": 4}), encoding="utf-8")
     result = runner.invoke(cli, ["export", "import-data", str(newer), "--replace"])
     assert result.exit_code == 1
-    assert "newer Interview Lab (version 3)" in result.output
+    assert "newer Interview Lab (version 4)" in result.output
     result = runner.invoke(cli, ["export", "data", "--user", "nobody"])
     assert result.exit_code == 1 and "no user named 'nobody'" in result.output
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from app.config import Settings
 from app.main import create_app
+from app.models import MockInterview
 from app.users.service import local_user
-from tests.export.history import make_history, seeded_engine
+from tests.export.history import make_history, make_mocks, seeded_engine
 from tests.web.conftest import MakeClient, csrf, local_client, number, soup
 
 
@@ -35,7 +36,9 @@ def note_ids(apkg: bytes, tmp_path: Path) -> list[str]:
 def with_history(client: TestClient) -> None:
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
     with factory() as session:
-        make_history(session, local_user(session=session))
+        user = local_user(session=session)
+        make_history(session, user)
+        make_mocks(session, user)
 
 
 def upload(
@@ -104,7 +107,8 @@ def test_json_download_headers_and_contents(client: TestClient) -> None:
     disposition = response.headers["content-disposition"]
     assert disposition == f'attachment; filename="interview-lab-local-{today}.json"'
     data = response.json()
-    assert data["format"] == "interview-lab-userdata" and data["version"] == 2
+    assert data["format"] == "interview-lab-userdata" and data["version"] == 3
+    assert len(data["mock_interviews"]) == number(page, "#count-mocks") == 2
     assert len(data["cards"]) == number(page, "#count-cards")
 
 
@@ -123,6 +127,46 @@ def test_upload_into_a_fresh_database_gives_the_same_data(
     drop = {"exported_at"}
     copied = {k: v for k, v in other.get("/export/data.json").json().items() if k not in drop}
     assert copied == {k: v for k, v in json.loads(mine).items() if k not in drop}
+    assert page.select_one("#imported-mocks") is not None and number(page, "#count-mocks") == 2
+
+
+def _text(node: Any) -> str:
+    return " ".join(node.get_text(" ", strip=True).split()) if node is not None else ""
+
+
+def mock_pages(client: TestClient) -> list[Any]:
+    """What the report, comparison and history pages of each mock interview show."""
+    factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
+    with factory() as session:
+        mocks = session.scalars(select(MockInterview).order_by(MockInterview.created_at)).all()
+        asked = [(m.id, [a.question_id for a in m.attempts]) for m in mocks]
+    shown: list[Any] = []
+    for mock_id, questions in asked:
+        report = soup(client.get(f"/mock/{mock_id}/report"))
+        rows = [[_text(td) for td in tr.select("td")] for tr in report.select("#mock-items tr")]
+        parts = ("#total-time", "#total-points", "#weakest", "#review-next", "#unfinished")
+        totals = [_text(report.select_one(part)) for part in parts]
+        given = [
+            _text(soup(client.get(f"/mock/{mock_id}/items/{n}")).select_one(".given"))
+            for n, row in enumerate(rows[1:])
+            if row[2] != "–"  # answered: its comparison page
+        ]
+        history = [
+            [_text(li) for li in soup(client.get(f"/questions/{q}/attempts")).select("li.attempt")]
+            for q in questions
+        ]
+        shown.append((rows, totals, given, history))
+    return shown
+
+
+def test_mock_interviews_move_with_the_file(client: TestClient, other: TestClient) -> None:
+    with_history(client)
+    mine = client.get("/export/data.json").content
+    assert upload(other, mine).status_code == 200
+    before, after = mock_pages(client), mock_pages(other)
+    assert len(before) == 2 and before[0][0][1][4] == "Good"  # graded; times and points shown
+    assert before[0][2] and before[0][3][0] and before[1][1][4]  # answers, history, unfinished
+    assert after == before
 
 
 def test_upload_refusals_show_why_and_change_nothing(client: TestClient) -> None:
@@ -131,18 +175,19 @@ def test_upload_refusals_show_why_and_change_nothing(client: TestClient) -> None
     before = client.get("/export/data.json").json()["cards"]
 
     assert upload(client, mine, token="forged").status_code == 403
-    newer = json.dumps(json.loads(mine) | {"version": 3}).encode()
+    newer = json.dumps(json.loads(mine) | {"version": 4}).encode()
     response = upload(client, newer, replace=True)
     assert response.status_code == 422
     error = soup(response).select_one("#import-error")
     assert error is not None
-    assert "newer Interview Lab (version 3); this one reads version 2" in error.get_text()
+    assert "newer Interview Lab (version 4); this one reads version 3" in error.get_text()
     response = upload(client, b"not json")
     assert response.status_code == 422 and "not valid JSON" in response.text
     response = upload(client, mine)  # the user has data: replacing needs the box ticked
     assert response.status_code == 409
     error = soup(response).select_one("#import-error")
     assert error is not None and "already have study data" in error.get_text()
+    assert "2 mock interviews)" in error.get_text()
     assert client.get("/export/data.json").json()["cards"] == before
 
     response = upload(client, mine, replace=True)
@@ -155,15 +200,16 @@ def test_upload_refusals_show_why_and_change_nothing(client: TestClient) -> None
 def test_api_export_and_import(client: TestClient, other: TestClient, tmp_path: Path) -> None:
     with_history(client)
     data = client.get("/api/export/data").json()
-    assert data["version"] == 2
+    assert data["version"] == 3
 
-    response = other.post("/api/import/data", json=data | {"version": 3})
+    response = other.post("/api/import/data", json=data | {"version": 4})
     assert response.status_code == 422
     assert response.json()["field"] == "version"
     assert "newer Interview Lab" in response.json()["detail"]
     response = other.post("/api/import/data", json=data)
     assert response.status_code == 200, response.text
     assert response.json()["cards"] == len(data["cards"])
+    assert response.json()["mock_interviews"] == 2
     assert other.post("/api/import/data", json=data).status_code == 409
     replaced = other.post("/api/import/data?replace=true", json=data).json()
     assert replaced["replaced"] is True and replaced["unknown_questions"] == []
