@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.content import cache as parse_cache
 from app.content import names, rows
+from app.content.bulk import BulkWrite, bulk_write
 from app.content.changes import answer_changed
 from app.content.loader import (
     cross_file_problems,
@@ -190,7 +191,12 @@ def write_parsed(
     """Write an error-free ``report`` of ``paths``: chapters and questions (those of
     files under ``paths`` that are gone are archived), then the parse cache."""
     exact, prefixes = scope_of(paths, content_dir)
-    _write(session, report, exact=exact, prefixes=prefixes, now=now)
+    with bulk_write(session) as bulk:
+        _write(session, bulk, report, exact=exact, prefixes=prefixes, now=now)
+    if session.get_bind().dialect.name == "sqlite":
+        # Fresh statistics let the planner walk bank order by its index (the review
+        # queue's "next new card"); PostgreSQL's autovacuum does this by itself.
+        session.execute(text("ANALYZE"))
     parse_cache.store(session, report.files, report.to_cache)
     report.written = True
 
@@ -206,6 +212,7 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 def _write(
     session: Session,
+    bulk: BulkWrite,
     report: ImportReport,
     *,
     exact: set[str],
@@ -260,6 +267,7 @@ def _write(
         rows.insert_rows(session, Question, new_rows)
     if changed_rows:
         _mark_changed_answers(session, changed_rows, now)
+        bulk.updating(replaced)
         session.execute(update(Question), changed_rows)
         for ids in _chunks(replaced):
             session.execute(delete(Asked).where(Asked.question_id.in_(ids)))
@@ -289,10 +297,6 @@ def _write(
         session.execute(update(Question).where(Question.id.in_(ids)).values(archived_at=now))
     report.archived = len(gone)
     rows.refresh_tag_names(session)
-    if session.get_bind().dialect.name == "sqlite":
-        # Fresh statistics let the planner walk bank order by its index (the review
-        # queue's "next new card"); PostgreSQL's autovacuum does this by itself.
-        session.execute(text("ANALYZE"))
 
 
 def _mark_changed_answers(
