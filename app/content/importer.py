@@ -121,14 +121,34 @@ def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[s
 def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
     """Parse files, across processes when the bank is large (parsing is CPU-bound)."""
     paths = list(files)
-    size = sum(p.stat().st_size for p in paths if p.is_file())
+    sizes = {p: p.stat().st_size if p.is_file() else 0 for p in paths}
     workers = min(os.cpu_count() or 1, 4, len(paths))
     # fork is cheap (no re-import) but only safe while this process runs one thread.
     single_threaded = threading.active_count() == 1
+    size = sum(sizes.values())
     if size < PARALLEL_BYTES or workers < 2 or not single_threaded or os.name != "posix":
         return [_load(p, content_dir, key) for p, key in files.items()]
+    # Largest first, in small chunks: no worker is left with a long file while the
+    # others idle at the end (chunks of 4 equal files left one core idle for a chunk,
+    # 0.65 CPU-s at 10,000 questions); about 50 chunks a worker keeps the pool's own
+    # cost per chunk (0.14 ms) small for thousands of files.
+    order = sorted(paths, key=lambda p: -sizes[p])
+    chunk = max(1, len(paths) // (workers * 50))
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_load, paths, [content_dir] * len(paths), files.values(), chunksize=4))
+        parsed = dict(
+            zip(
+                order,
+                pool.map(
+                    _load,
+                    order,
+                    [content_dir] * len(order),
+                    [files[p] for p in order],
+                    chunksize=chunk,
+                ),
+                strict=True,
+            )
+        )
+    return [parsed[p] for p in paths]
 
 
 def _load(path: Path, content_dir: Path, key: str) -> ParsedFile:
