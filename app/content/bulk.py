@@ -113,6 +113,9 @@ def bulk_write(session: Session) -> Iterator[BulkWrite]:
     window._open()
     try:
         with session.begin_nested():
+            # The ORM emits its SAVEPOINT at the session's next statement: emit it now, so
+            # that the window's own statements on the connection are inside it too.
+            session.connection()
             yield window
             window._finish()
     except BaseException:

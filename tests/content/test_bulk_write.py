@@ -250,3 +250,22 @@ def test_downgrading_0020_gives_the_unconditional_triggers_back(tmp_path: Path) 
             assert conn.exec_driver_sql("SELECT version FROM bank_version").scalar_one() == 2
     finally:
         engine.dispose()
+
+
+def test_a_failure_after_the_window_undoes_the_whole_import(
+    engine: Engine, content_dir: Path
+) -> None:
+    """The window's savepoint is released into the import's transaction, not committed
+    (SQLite's driver begins a transaction only at a write: the window writes first), so
+    a later step that fails (the claims, say) takes the questions with it."""
+    write(content_dir, BANK)
+    before = version(engine)
+    with make_sessionmaker(engine)() as session:
+        session.begin()
+        load(session, content_dir)
+        session.rollback()
+    assert version(engine) == before
+    with make_sessionmaker(engine)() as session:
+        assert session.scalars(select(Question.id)).all() == []
+        assert found(session, "低秩矩阵") == set()
+    assert_index_whole(engine)
