@@ -3,7 +3,8 @@
 Both sides are folded (``app.content.tags.fold``), so a substring of the folded text is
 the definition, and ``LIKE '%word%'`` states it. On SQLite a word of three characters or
 more is looked up in ``questions_fts`` instead (migration 0018: FTS5, ``trigram``
-tokenizer, kept in step with ``questions`` by triggers): a phrase of trigrams matches
+tokenizer, kept in step with ``questions`` by triggers, or by the importer itself in
+one statement: ``app.content.bulk``, 0020): a phrase of trigrams matches
 exactly the texts that contain the word, without reading every answer. Shorter words
 (``秩``, ``低秩``; trigrams need three characters) keep ``LIKE``. On PostgreSQL the
 ``LIKE`` stays and a pg_trgm GIN index (0018) serves it.

@@ -4,10 +4,11 @@ bank does not change.
 They depend only on the bank and the filter, never on the reader, and a bank changes
 only on an import, a re-import, an archive or a source's removal. Migration 0018 keeps
 ``bank_version``: one number that any write to the bank's tables raises in the writer's
-own transaction. A page reads it (one row) and reuses the choices computed under the
-same number; a new number drops them all. The number is read before the choices are
-computed, so what is kept under it is never older than it. ``kept_for_version`` keeps
-any other bank-only value the same way (the coverage matrices' question sets).
+own transaction (an import raises it once, ``app.content.bulk``). A page reads it (one
+row) and reuses the choices computed under the same number; a new number drops them
+all. The number is read before the choices are computed, so what is kept under it is
+never older than it. ``kept_for_version`` keeps any other bank-only value the same way
+(the coverage matrices' question sets).
 """
 
 from __future__ import annotations

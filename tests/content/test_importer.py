@@ -201,11 +201,12 @@ def test_parsing_across_processes_gives_the_same_result(
 ) -> None:
     from app.content import importer
 
-    for i in range(4):
-        write_md(f"c{i}.md", ONE.replace("问题", f"问题{i}-"))
+    for i in range(4):  # sizes not in path order: the workers take the largest first
+        write_md(f"c{i}.md", ONE.replace("问题", f"问题{i}-") + "补充。" * (100 * (i % 3)))
     serial = importer.parse_paths([content_dir], content_dir)
     monkeypatch.setattr(importer, "PARALLEL_BYTES", 1)
     parallel = importer.parse_paths([content_dir], content_dir)
+    assert [f.source_file for f in parallel.files] == ["c0.md", "c1.md", "c2.md", "c3.md"]
     assert [f.questions for f in parallel.files] == [f.questions for f in serial.files]
     assert len(parallel.questions) == 8
 
