@@ -35,7 +35,7 @@ at the end 0.81-0.99 s, built after the insert 0.65-0.91 s, without ``fastupdate
 A later migration that rebuilds ``questions`` recreates these triggers (0018's note).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-04 23:40:00
 """
 
@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

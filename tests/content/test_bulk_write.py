@@ -223,7 +223,7 @@ def test_downgrading_0020_gives_the_unconditional_triggers_back(tmp_path: Path) 
     chapter = "INSERT INTO chapters (source_file, slug, title) VALUES (:f, :f, :f)"
     try:
         migrate(engine)
-        command.downgrade(alembic_config(engine), "0018")
+        command.downgrade(alembic_config(engine), "0019")
         with engine.begin() as conn:
             columns = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(bank_version)")}
             assert "bulk" not in columns
