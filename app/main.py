@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from app.errors import ServiceUnavailable
 from app.models.base import utcnow
 from app.runs.dispatch import Dispatcher, NoWorkers, dispatch
 from app.schema import ensure_schema
-from app.web import auth, docs, errors, pages
+from app.web import errors
 from app.web.lazy_routes import LazyRoutes, RouteLoader
 from app.web.middleware import LanguageMiddleware
 from app.web.security import SecurityMiddleware, trusted_hosts
@@ -47,8 +48,14 @@ def settle(application: FastAPI) -> None:
     gc.freeze()
 
 
-# The routers of app.web loaded on first need (app.web.lazy_routes), in this order.
+# The routers of app.web that serve the first page a user opens after ``serve`` (the home
+# page; the favicon a browser asks for with it, beside /docs); with accounts on, the first
+# page is the sign-in page: ``auth`` is routed from the start then.
+EAGER_ROUTERS = ("home", "docs")
+# The others, loaded on first need (app.web.lazy_routes), in this order.
 LAZY_ROUTERS = (
+    "pages",
+    "auth",
     "study_pages",
     "fit_pages",
     "stats_pages",
@@ -178,13 +185,15 @@ def create_app(
     )
     errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    for module in (pages, auth, docs):
-        application.include_router(module.router)
+    eager = EAGER_ROUTERS + (("auth",) if settings.accounts else ())
+    for name in eager:
+        application.include_router(importlib.import_module(f"app.web.{name}").router)
     # The other pages' routers load on the first request that these cannot answer (or
     # the first look at the OpenAPI schema): a start, and the home page, do without them.
     # The study API's routes go first (about 0.2 ms of route matching per review request
     # when they came 17th); none of its paths is served by another router.
-    loader = RouteLoader(application, LAZY_ROUTERS, first=("study_api",))
+    lazy = [name for name in LAZY_ROUTERS if name not in eager]
+    loader = RouteLoader(application, lazy, first=("study_api",))
     application.state.routes = loader
     application.state.warm_up_routes = start_workers if warm_up_routes is None else warm_up_routes
     application.add_middleware(LazyRoutes, loader=loader)
