@@ -31,8 +31,9 @@ from app.web.templating import make_templates
 
 log = logging.getLogger(__name__)
 
-# A started server settles (below) this long after its start, on its event loop, so the
-# first page is not kept waiting for the lazy routers and the second does not pay for them.
+# A started server settles (below), starts its demo workers and queues the claims' runs
+# this long after its start, on its event loop (``lifespan``), so the first page is not
+# kept waiting for them, and the second page does not pay for the lazy routers.
 ROUTES_WARM_UP_S = 1.0
 
 
@@ -124,24 +125,35 @@ def _queue_claims_logged(application: FastAPI) -> None:
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     dispatcher = application.state.dispatcher
     start, stop = getattr(dispatcher, "start", None), getattr(dispatcher, "stop", None)
-    if start is not None:
-        start()
-    claims: threading.Thread | None = None
-    if not isinstance(dispatcher, NoWorkers):
-        # Beside the first requests, not before them: finding the runs the claims lack
-        # imports the demo catalogue and reads the bank (a fifth of a second or more).
-        claims = threading.Thread(target=_queue_claims_logged, args=(application,), name="claims")
-        claims.start()
-    warm_up: asyncio.TimerHandle | None = None
-    if application.state.warm_up_routes:
-        warm_up = asyncio.get_running_loop().call_later(ROUTES_WARM_UP_S, settle, application)
+    claims: list[threading.Thread] = []
+
+    def after_start() -> None:
+        """What waits until the first page is out (``ROUTES_WARM_UP_S`` after the start):
+        the lazy routers; the demo workers (spawned, they took CPU from the first page on
+        two cores; a run queued before waits in the database, as at any time); the
+        claims' runs (finding them imports the demo catalogue and reads the bank: 0.12 s
+        of CPU on the seed bank, which a thread beside the first request takes from it)."""
+        try:
+            if application.state.warm_up_routes:
+                settle(application)
+        finally:
+            gc.enable()  # ``serve`` starts with the garbage collector off (app.cli)
+        if start is not None:
+            start()
+        if not isinstance(dispatcher, NoWorkers):
+            thread = threading.Thread(
+                target=_queue_claims_logged, args=(application,), name="claims"
+            )
+            thread.start()
+            claims.append(thread)
+
+    after = asyncio.get_running_loop().call_later(ROUTES_WARM_UP_S, after_start)
     try:
         yield
     finally:
-        if warm_up is not None:
-            warm_up.cancel()
-        if claims is not None:
-            claims.join()
+        after.cancel()
+        for thread in claims:
+            thread.join()
         if stop is not None:
             stop()
 
