@@ -284,6 +284,17 @@ def test_a_failed_import_is_tried_again_at_the_next_start(
     assert import_content(settings) is None
 
 
+def test_the_fingerprint_counts_every_file_but_git_and_bytecode(content_dir: Path) -> None:
+    first = files_fingerprint(content_dir)
+    for skipped in (".git/HEAD", "__pycache__/a.pyc", "sub/__pycache__/b.pyc", "sub/.git"):
+        (content_dir / skipped).parent.mkdir(parents=True, exist_ok=True)
+        (content_dir / skipped).write_text("x")
+    assert files_fingerprint(content_dir) == first
+    (content_dir / "sub" / "deep").mkdir()
+    (content_dir / "sub" / "deep" / "c.md").write_text("# C\n")
+    assert files_fingerprint(content_dir) != first
+
+
 def test_a_code_change_changes_the_fingerprint(tmp_path: Path, content_dir: Path) -> None:
     code = tmp_path / "code"
     code.mkdir()
@@ -339,59 +350,3 @@ def test_a_serving_app_loads_its_other_routers_soon_after_the_start(
         # Settled, start-up's objects are frozen out of the collector's full passes.
         assert (gc.get_freeze_count() > 0) is warm_up
     gc.unfreeze()  # this test process keeps collecting them
-
-
-def test_the_first_page_is_served_before_the_other_routers_load_with_accounts_too(
-    tmp_path: Path,
-) -> None:
-    """With accounts on, the first page a visitor sees is the sign-in page: routed from
-    the start, as the home page is in local mode."""
-    from app.main import create_app
-
-    for accounts, first in ((False, "/"), (True, "/login")):
-        application = create_app(Settings(data_dir=tmp_path, database_url="", accounts=accounts))
-        ensure_schema(application.state.engine)
-        pending = list(application.state.routes.pending)
-        with TestClient(application, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as c:
-            assert c.get(first).status_code == 200
-            assert application.state.routes.pending == pending
-            assert ("auth" in pending) is not accounts
-
-
-def test_workers_and_the_claims_start_after_the_first_page_and_the_collector_with_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``serve`` starts with the garbage collector off; the server turns it back on when
-    it settles, and only then starts its demo workers and queues the claims' runs."""
-    import app.main as main
-
-    events: list[str] = []
-
-    class Workers:
-        def start(self) -> None:
-            events.append(f"workers start, collector {'on' if gc.isenabled() else 'off'}")
-
-        def stop(self) -> None:
-            events.append("workers stop")
-
-        def submit(self, run_id: int) -> None:
-            raise AssertionError("nothing to run")
-
-    monkeypatch.setattr(main, "ROUTES_WARM_UP_S", 0.3)
-    monkeypatch.setattr(main, "queue_claims", lambda application: events.append("claims"))
-    application = main.create_app(Settings(data_dir=tmp_path, database_url=""), warm_up_routes=True)
-    application.state.dispatcher = Workers()
-    ensure_schema(application.state.engine)
-    gc.disable()  # as serve does
-    try:
-        with TestClient(application, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as c:
-            assert c.get("/").status_code == 200
-            assert events == [] and not gc.isenabled()
-            deadline = time.monotonic() + 30
-            while len(events) < 2 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert gc.isenabled() and not application.state.routes.pending
-    finally:
-        gc.enable()
-        gc.unfreeze()
-    assert events == ["workers start, collector on", "claims", "workers stop"]
