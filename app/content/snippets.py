@@ -17,8 +17,6 @@ from collections.abc import Iterator, Sequence
 
 from markupsafe import Markup, escape
 
-from app.content.render import render_inline
-
 __all__ = ["FORMULA", "folded", "plain_text", "snippet"]
 
 # Markdown emphasis, code ticks, inline HTML, heading and list markers, stray dollars.
@@ -62,7 +60,10 @@ def plain_text(markdown: str) -> tuple[str, list[str]]:
 
 def _formula_html(tex: str) -> Markup:
     """A formula rendered inline (a display formula too: a snippet is one line); the
-    renderer's output is sanitised HTML."""
+    renderer's output is sanitised HTML. The renderer (markdown-it, latex2mathml, nh3)
+    is imported here, not with the module: the home page lists chapters without it."""
+    from app.content.render import render_inline
+
     return Markup(render_inline(f"${tex}$" if tex else ""))
 
 

@@ -1,5 +1,5 @@
-"""HTML pages for reading the bank: home, browse, a question, and the language switch.
-Review and settings pages live in ``app.web.study_pages``."""
+"""HTML pages for reading the bank: browse, a question, and the language switch. The
+home page is ``app.web.home``; review and settings pages live in ``app.web.study_pages``."""
 
 from __future__ import annotations
 
@@ -12,19 +12,16 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.content.filters import QuestionFilter
-from app.content.queries import chapter_summaries, get_question, list_questions
+from app.content.queries import get_question, list_questions
 from app.errors import NotFound, Unauthorized
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
 from app.models import User
 from app.study.card_states import card_states
-from app.study.interviews import plan_overview
 from app.study.notes import LIMITS, get_note
 from app.study.relearn import answer_changed_at
-from app.study.review import queue_counts
 from app.web.claims_pages import answer_with_claims, claim_context
 from app.web.deps import (
-    CurrentUserDep,
     FilterDep,
     SessionDep,
     SettingsDep,
@@ -33,7 +30,6 @@ from app.web.deps import (
 )
 from app.web.filter_cache import filter_choices_data
 from app.web.middleware import LANG_COOKIE
-from app.web.plan_pages import plan_context
 from app.web.templating import filter_url
 
 router = APIRouter(include_in_schema=False)
@@ -56,18 +52,6 @@ def filter_choices(session: Session, flt: QuestionFilter | None = None) -> dict[
         ],
         "chapter_titles": {c.slug: c.title for c in chapters},
     }
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(
-    request: Request, session: SessionDep, templates: TemplatesDep, user: CurrentUserDep
-) -> Response:
-    now = dt.datetime.now(dt.UTC)
-    counts = queue_counts(session=session, user=user, flt=QuestionFilter(), now=now)
-    chapters = chapter_summaries(session=session)
-    overview = plan_overview(session=session, user=user, now=now)
-    context = plan_context(overview) | {"chapters": chapters, "counts": counts}
-    return templates.TemplateResponse(request, "home.html", context)
 
 
 def _optional_user(request: Request, session: Session, settings: Settings) -> User | None:

@@ -10,14 +10,13 @@ Thin: the rules are ``app.study.plan``'s, the SQL ``app.study.interviews``' and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from app.content.filters import QuestionFilter
 from app.content.queries import facet_values
 from app.errors import AppError, Unprocessable
 from app.i18n import mark as _
@@ -26,7 +25,7 @@ from app.study import interviews, relearn
 from app.study.plan import Overview, Plan
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, IdPath, SessionDep, TemplatesDep
-from app.web.templating import filter_url
+from app.web.plan_view import plan_context
 
 router = APIRouter()
 CsrfDep = Depends(verify_csrf)
@@ -68,38 +67,6 @@ def interview_public(interview: Interview, today: dt.date) -> InterviewPublic:
         date=interview.date,
         days_to=(interview.date - today).days,
     )
-
-
-def review_filter(plan: Plan) -> QuestionFilter:
-    """The review filter for the interview's own questions: the company at that stage,
-    or the company alone when the bank has none at that stage."""
-    target = plan.target
-    if target.stage and plan.tier_counts[0] > 0:
-        return QuestionFilter(company=(target.company,), stage=(target.stage,))
-    return QuestionFilter(company=(target.company,))
-
-
-def plan_context(overview: Overview | None) -> dict[str, Any]:
-    """What ``_plan.html`` needs (the home page and ``/interviews`` show it): the
-    overview and, per interview, its name and the review link of its questions."""
-    if overview is None:
-        return {"overview": None, "plan_items": [], "plan_names": {}}
-    items = []
-    for plan in overview.plans:
-        flt = review_filter(plan)
-        target = plan.target
-        items.append(
-            {
-                "plan": plan,
-                "name": target.company + (f" {target.stage}" if target.stage else ""),
-                "review_url": filter_url("/review", flt),
-                "review_stage": flt.stage[0] if flt.stage else None,
-            }
-        )
-    names = {
-        p.target.interview_id: item["name"] for p, item in zip(overview.plans, items, strict=True)
-    }
-    return {"overview": overview, "plan_items": items, "plan_names": names}
 
 
 def _page(

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.demos.text import N_
 from app.i18n import gettext as _
+from app.i18n import mark as N_
 
 _REASONS: dict[str, str] = {
     "missing": N_("this value is required"),
