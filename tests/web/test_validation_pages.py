@@ -14,7 +14,7 @@ def test_a_bad_query_value_on_a_page_is_explained_in_chinese(make_client: MakeCl
     assert "Input should be" not in text
     too_long = client.get("/questions", params={"q": "x" * 201})
     assert too_long.status_code == 422
-    assert "q: 最多 200 个字符" in soup(too_long).get_text()
+    assert "搜索: 最多 200 个字符" in soup(too_long).get_text()  # the field by its label
 
 
 def test_the_same_error_in_english_and_in_the_json_api(make_client: MakeClient) -> None:
