@@ -122,3 +122,32 @@ def test_serve_starts_without_the_sub_commands_which_other_runs_still_have() -> 
         cwd=REPO_ROOT,
     )
     assert helped.returncode == 0 and "check" in helped.stdout
+
+
+def test_the_console_script_turns_the_collector_off_before_the_clis_imports() -> None:
+    """``interview-lab serve`` (what scripts/serve.sh runs) starts as ``python -m app
+    serve`` does: the collector is already off when the CLI's modules load."""
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="interview-lab")
+    assert script.value == "app.__main__:main"
+    probe = (
+        "import gc, sys; import builtins; real = builtins.__import__\n"
+        "def spy(name, *a, **k):\n"
+        "    if name == 'app.cli' and 'typer' not in sys.modules:\n"
+        "        print('collector on' if gc.isenabled() else 'collector off')\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = spy\n"
+        "sys.argv = ['interview-lab', 'serve', '--help']\n"
+        "from app.__main__ import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    seen = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert seen.stdout.splitlines()[0] == "collector off"
+    other = probe.replace("'serve', '--help'", "'migrate', '--help'")
+    seen = subprocess.run(
+        [sys.executable, "-c", other], capture_output=True, text=True, cwd=REPO_ROOT, check=True
+    )
+    assert seen.stdout.splitlines()[0] == "collector on"
