@@ -43,10 +43,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict
+from app.export.records import Json, in_bank, iso
 from app.export.userdata_file import (
     FORMAT,
     VERSION,
-    Json,
     NoteData,
     QuizData,
     UserData,
@@ -98,10 +98,6 @@ class ImportSummary:
     unknown_questions: tuple[str, ...]
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat() if value is not None else None
-
-
 def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
     """The user's settings, cards, review log, quizzes, interviews, notes and mock
     interviews, as the file holds them (module docstring), in a stable order."""
@@ -130,7 +126,7 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "exported_at": _iso(now),
+        "exported_at": iso(now),
         "user": {
             "username": user.username,
             "new_per_day": user.new_per_day,
@@ -150,7 +146,7 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
                 "role": i.role,
                 "stage": i.stage,
                 "date": i.date.isoformat(),
-                "created_at": _iso(i.created_at),
+                "created_at": iso(i.created_at),
             }
             for i in interviews
         ],
@@ -160,8 +156,8 @@ def export_user_data(*, session: Session, user: User, now: dt.datetime) -> Json:
                 "note": n.note_md,
                 "answer": n.answer_md,
                 "takeaway": n.takeaway_md,
-                "created_at": _iso(n.created_at),
-                "updated_at": _iso(n.updated_at),
+                "created_at": iso(n.created_at),
+                "updated_at": iso(n.updated_at),
             }
             for n in notes
         ],
@@ -175,14 +171,14 @@ def _card(c: Card) -> Json:
     return {
         "question_id": c.question_id,
         "fsrs": c.fsrs,
-        "due": _iso(c.due),
+        "due": iso(c.due),
         "state": c.state,
         "reps": c.reps,
         "lapses": c.lapses,
         "version": c.version,
-        "created_at": _iso(c.created_at),
-        "leech_at": _iso(c.leech_at),
-        "answer_changed_at": _iso(c.answer_changed_at),
+        "created_at": iso(c.created_at),
+        "leech_at": iso(c.leech_at),
+        "answer_changed_at": iso(c.answer_changed_at),
     }
 
 
@@ -190,7 +186,7 @@ def _log(r: ReviewLog) -> Json:
     return {
         "question_id": r.question_id,
         "rating": r.rating,
-        "reviewed_at": _iso(r.reviewed_at),
+        "reviewed_at": iso(r.reviewed_at),
         "duration_ms": r.duration_ms,
         "card_before": r.card_before,
         "card_after": r.card_after,
@@ -202,8 +198,8 @@ def _log(r: ReviewLog) -> Json:
 
 def _quiz(q: Quiz) -> Json:
     return {
-        "created_at": _iso(q.created_at),
-        "finished_at": _iso(q.finished_at),
+        "created_at": iso(q.created_at),
+        "finished_at": iso(q.finished_at),
         "seed": q.seed,
         "spec": q.spec,
         "feeds_reviews": q.feeds_reviews,
@@ -216,7 +212,7 @@ def _quiz(q: Quiz) -> Json:
                 "response": i.response,
                 "verdict": i.verdict,
                 "correct": i.correct,
-                "answered_at": _iso(i.answered_at),
+                "answered_at": iso(i.answered_at),
                 "duration_ms": i.duration_ms,
             }
             for i in q.items
@@ -363,8 +359,8 @@ def _write_quizzes(
     question the bank lacks; a quiz left empty)."""
     written = skipped = 0
     for q in quizzes:
-        kept = [i for i in sorted(q.items, key=lambda i: i.position) if i.question_id in bank]
-        skipped += len(q.items) - len(kept)
+        kept, left_out = in_bank(q.items, bank)
+        skipped += left_out
         if not kept:
             skipped += 1
             continue

@@ -25,13 +25,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from typing import Any, Literal
+from typing import Literal
 
 import fsrs
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, Field, ValidationError
 
 from app.content.render import sanitize_html
 from app.errors import Unprocessable
+from app.export.records import INT32, Json
+from app.export.records import Record as _Record
 from app.export.userdata_mock import MockInterviewData, check_mocks
 from app.jobs.fsrs_fit.params import check_parameters
 from app.study.notes import TEXTS, check_text
@@ -44,19 +46,12 @@ VERSION = 3
 READS = (1, 2, 3)
 # The lists a version added: an older file has none.
 ADDED_IN = {"notes": 2, "mock_interviews": 3}
-INT32 = 2**31 - 1
-Json = dict[str, Any]
 # Our files nest 5 levels deep (file, quizzes, items, payload, choices); 64 is ample.
 MAX_DEPTH = 64
 # Every number we write fits in 20 digits; a longer one is not ours (and Python refuses
 # to read more than 4,300).
 MAX_NUMBER_DIGITS = 40
 HTML_MAX = 200_000
-
-
-class _Record(BaseModel):
-    # A typo'd or foreign key is an error, not silently dropped data.
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserSettingsData(_Record):

@@ -24,27 +24,21 @@ skipped and counted too.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Unprocessable
+from app.export.records import INT32, Json, in_bank, iso
+from app.export.records import Record as _Record
 from app.mock.service import MAX_COUNT, MAX_MINUTES, MAX_TEXT
 from app.models import MockAttempt, MockInterview, User
 
-INT32 = 2**31 - 1
 # A question's key terms: the bank's are a few short phrases each.
 MAX_POINTS = 1000
 Point = Annotated[str, Field(max_length=1000)]
-Json = dict[str, Any]
-
-
-class _Record(BaseModel):
-    # A typo'd or foreign key is an error, not silently dropped data.
-    model_config = ConfigDict(extra="forbid")
 
 
 class MockAttemptData(_Record):
@@ -116,10 +110,6 @@ def _check_attempt(attempt: MockAttemptData, where: str) -> None:
         )
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat() if value is not None else None
-
-
 def export_mocks(*, session: Session, user: User, interview_ids: list[int]) -> list[Json]:
     """The user's mock interviews, oldest first; ``interview_ids``: the row ids of the
     interviews in the order the file lists them."""
@@ -139,8 +129,8 @@ def export_mocks(*, session: Session, user: User, interview_ids: list[int]) -> l
             "limit_s": m.limit_s,
             "seed": m.seed,
             "feeds_reviews": m.feeds_reviews,
-            "created_at": _iso(m.created_at),
-            "finished_at": _iso(m.finished_at),
+            "created_at": iso(m.created_at),
+            "finished_at": iso(m.finished_at),
             "attempts": [_attempt(a) for a in m.attempts],
         }
         for m in mocks
@@ -152,15 +142,15 @@ def _attempt(a: MockAttempt) -> Json:
         "position": a.position,
         "question_id": a.question_id,
         "tier": a.tier,
-        "shown_at": _iso(a.shown_at),
-        "answered_at": _iso(a.answered_at),
+        "shown_at": iso(a.shown_at),
+        "answered_at": iso(a.answered_at),
         "duration_ms": a.duration_ms,
         "text": a.text,
         "points": list(a.points),
         "matched": list(a.matched),
         "covered": list(a.covered) if a.covered is not None else None,
         "rating": a.rating,
-        "graded_at": _iso(a.graded_at),
+        "graded_at": iso(a.graded_at),
     }
 
 
@@ -182,8 +172,8 @@ def write_mocks(
     and how many records were skipped for questions the bank lacks."""
     written = skipped = 0
     for m in mocks:
-        kept = [a for a in sorted(m.attempts, key=lambda a: a.position) if a.question_id in bank]
-        skipped += len(m.attempts) - len(kept)
+        kept, left_out = in_bank(m.attempts, bank)
+        skipped += left_out
         if not kept:
             skipped += 1
             continue
