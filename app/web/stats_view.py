@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlencode
 
 from app.content.filters import QuestionFilter
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.study import stats
 from app.study.coverage import Cell, Matrix
+from app.web.templating import filter_url
 
 HEAT_LEVELS = 4
 
@@ -73,11 +73,15 @@ def cell_filter(facet: str, cell: Cell) -> QuestionFilter:
 
 
 @lru_cache(maxsize=4096)
-def _cell_query(facet: str, row: str, column: str) -> str:
-    """The query string of a cell's filter (``filter_url``'s): it depends on the names
-    alone, which stay while the bank does."""
+def _cell_links(facet: str, row: str, column: str) -> tuple[str, str, str]:
+    """A cell's review, practise and quiz links: they depend on the names alone, which
+    stay while the bank does."""
     flt = cell_filter(facet, Cell(row, column, 0, 0, 0.0, 0))
-    return urlencode(flt.chips())
+    return (
+        filter_url("/review", flt),
+        filter_url("/review", flt, ahead=1, new=1),
+        filter_url("/quizzes", flt),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def matrix_view(matrix: Matrix) -> MatrixView:
             "reviewed": cell.reviewed,
             "num": cell.questions,
         }
-        query = _cell_query(matrix.facet, cell.row, cell.column)
+        review_href, practise_href, quiz_href = _cell_links(matrix.facet, cell.row, cell.column)
         names = f"{cell.row} × {cell.column}"
         return CellView(
             step=cell.step,
@@ -138,9 +142,9 @@ def matrix_view(matrix: Matrix) -> MatrixView:
             reviewed=cell.reviewed,
             percent=int(round(cell.recall * 100, 0)),
             label=label,
-            review_href=f"/review?{query}",
-            practise_href=f"/review?{query}&ahead=1&new=1",
-            quiz_href=f"/quizzes?{query}",
+            review_href=review_href,
+            practise_href=practise_href,
+            quiz_href=quiz_href,
             review_label=f"{review}: {label}",
             practise_label=f"{practise}: {names}",
             quiz_label=f"{quiz}: {names}",
