@@ -46,7 +46,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from app.config import Settings  # noqa: E402
-from app.content import bulk, importer, loader, parser, render, rows  # noqa: E402
+from app.content import answer_render, bulk, importer, loader, parser, render, rows  # noqa: E402
 from app.content import cache as parse_cache  # noqa: E402
 from app.content.importer import import_paths  # noqa: E402
 from app.content.markdown import markdown_parser  # noqa: E402
@@ -184,6 +184,7 @@ def tokenizer_seconds(folder: Path) -> dict[str, float]:
 
 
 PARSE_STAGES = [
+    "outline (file structure)",
     "tokenize",
     "token passes",
     "render HTML",
@@ -237,7 +238,8 @@ class _Clock:
 
 
 _PATCHES: list[tuple[object, str, str]] = [
-    (parser, "parse_tokens", "tokenize"),
+    (parser, "parse_outline", "outline (file structure)"),
+    (answer_render, "parse_tokens", "tokenize"),
     (render, "parse_tokens", "tokenize"),
     (render, "parse_inline", "tokenize"),
     (render, "prepare", "token passes"),
@@ -247,8 +249,8 @@ _PATCHES: list[tuple[object, str, str]] = [
     (RendererHTML, "render", "render HTML"),
     (render, "_mathml", "MathML"),
     (render, "sanitize_html", "sanitise (nh3)"),
-    (parser, "key_terms", "key terms, links, marks"),
-    (parser, "links", "key terms, links, marks"),
+    (answer_render, "key_terms", "key terms, links, marks"),
+    (answer_render, "links", "key terms, links, marks"),
     (parser, "marks", "key terms, links, marks"),
     (parser, "plain", "key terms, links, marks"),
     (parser, "parse_metadata_line", "metadata"),

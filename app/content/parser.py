@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from app.content.answer_parts import NUMBERING, key_terms, links, marks, plain
+from app.content.answer_parts import NUMBERING, marks, plain
+from app.content.answer_render import AnswerParts, read_answer
 from app.content.hints import nearest_hint
 from app.content.limits import (
     MAX_ANSWER_CHARS,
@@ -31,8 +32,9 @@ from app.content.limits import (
 )
 from app.content.metadata import looks_like_metadata, parse_metadata_line
 from app.content.model import Diagnostic, Level, ParsedFile, ParsedQuestion
-from app.content.render import render_inline, render_markdown
-from app.content.rs_tokens import parse_tokens
+from app.content.outline import parse_outline
+from app.content.render import render_inline
+from app.content.rs_tokens import parse_inline
 from app.content.tags import fold
 
 _HEADING_HASHES = re.compile(r"^\s*(?:#{1,6}(?:[ \t]+|$))+")
@@ -40,8 +42,6 @@ _CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _QUESTION = re.compile(r"^[QＱ]\d*(?:[.．:：、][ \t]*|[ \t]+|$)(?P<title>.*)$")
 _PINNED_ID = re.compile(r"^\s*<!--\s*id\s*[:：]\s*(?P<id>.*?)\s*-->\s*$", re.IGNORECASE)
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
-_MATH_TOKENS = frozenset({"math_inline", "math_inline_double", "math_block", "math_block_label"})
-_TEX_OPENERS = re.compile(r"\\[(\[]")
 
 FORMAT_HINT = (
     "expected `### Q. question` headings, each followed by a line like "
@@ -105,7 +105,7 @@ class _FileParser:
     def __init__(self, text: str, path: str, source_file: str) -> None:
         self.path = path
         self.lines = text.split("\n")
-        self.tokens = parse_tokens(text)
+        self.tokens = parse_outline(text)
         self.blocks = _blocks(self.tokens)
         slug = slugify(source_file)
         self.result = ParsedFile(path=path, source_file=source_file, slug=slug, title="")
@@ -147,7 +147,10 @@ class _FileParser:
 
     def _chapter_or_section(self, i: int) -> int:
         block = self.blocks[i]
-        text = plain(block.inline)
+        inline = block.inline
+        if inline is not None and not inline.children and inline.content:
+            inline = parse_inline(inline.content)[0]  # a heading markdown-it-py's blocks read
+        text = plain(inline)
         if block.tag == "h2" or self.result.title:
             if block.tag == "h1":
                 self.add(block.start, "warning", "a second `# ` heading; read as a section")
@@ -245,16 +248,14 @@ class _FileParser:
             self.add(current.answer_start + rel, "warning", message)
 
         question.answer_md = answer.strip("\n").rstrip()
-        if not self._within_limits(question, answer_tokens):
+        parts = self._within_limits(question)
+        if parts is None:
             return  # an error: nothing of this answer is rendered
         question.takeaway = "\n".join(takeaways) or None
-        question.key_terms = key_terms(answer_tokens)
-        question.reference_links = links(answer_tokens)
+        question.key_terms = parts.key_terms
+        question.reference_links = parts.links
         question.title_html = render_inline(question.title)
-        # The file's tokens save a second parse when they hold the answer and no more.
-        first = self.tokens[tok_lo].map if tok_lo < tok_hi else None
-        own = first is None or first[0] >= current.answer_start
-        question.answer_html = render_markdown(question.answer_md, answer_tokens if own else None)
+        question.answer_html = parts.render()
         question.takeaway_html = render_inline(question.takeaway) if question.takeaway else None
         if not current.metadata_seen:
             self.add(
@@ -291,11 +292,13 @@ class _FileParser:
         question.position = len(self.result.questions)
         self.result.questions.append(question)
 
-    def _within_limits(self, question: ParsedQuestion, answer_tokens: list[Token]) -> bool:
+    def _within_limits(self, question: ParsedQuestion) -> AnswerParts | None:
         """``app.content.limits``: an answer or title too long, or too many formulas, is
-        an error at the question's line, before any rendering."""
+        an error at the question's line, before any rendering. Returns the answer read
+        (``None`` on an error)."""
         line0 = question.line - 1
         problems = []
+        parts = None
         if len(question.title) > MAX_TITLE_CHARS:
             problems.append(
                 f"question title is {len(question.title):,} characters long; "
@@ -307,17 +310,15 @@ class _FileParser:
                 f"at most {MAX_ANSWER_CHARS:,} are allowed (split the question)"
             )
         else:
-            spans = len(_TEX_OPENERS.findall(question.answer_md))
-            for tok in answer_tokens:
-                spans += tok.type in _MATH_TOKENS
-                spans += sum(c.type in _MATH_TOKENS for c in tok.children or ())
+            parts = read_answer(question.answer_md)
+            spans = parts.math_spans
             self.math_spans += spans
             if spans > MAX_MATH_SPANS:
                 problems.append(
                     f"answer has {spans:,} formulas; at most {MAX_MATH_SPANS:,} are allowed"
                 )
             elif self.math_spans - spans > MAX_FILE_MATH_SPANS:
-                return False  # reported at the answer that crossed the limit
+                return None  # reported at the answer that crossed the limit
             elif self.math_spans > MAX_FILE_MATH_SPANS:
                 problems.append(
                     f"the file has over {MAX_FILE_MATH_SPANS:,} formulas by this answer; "
@@ -325,7 +326,7 @@ class _FileParser:
                 )
         for problem in problems:
             self.add(line0, "error", problem)
-        return not problems
+        return None if problems else parts
 
 
 def parse_text(text: str, *, path: str, source_file: str | None = None) -> ParsedFile:

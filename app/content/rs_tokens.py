@@ -37,7 +37,7 @@ from markdown_it.token import Token
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import INLINE_NAMES, Inline, Nesting, RsNode, Unsupported, new_token
 
-__all__ = ["available", "parse_inline", "parse_tokens"]
+__all__ = ["available", "line_count", "parse_inline", "parse_tokens", "rust_tree", "shifted"]
 
 
 @cache
@@ -76,7 +76,7 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _tree(text: str) -> RsNode | None:
+def rust_tree(text: str) -> RsNode | None:
     """The Rust syntax tree, or None without markdown-it-pyrs or when it panics (0.4.0
     does on ``[a\\n```py`\\nb``: a link label over a broken fence; found by
     ``tests/content/test_properties.py``); markdown-it-py then parses the text, and the
@@ -273,12 +273,12 @@ class _Blocks:
         self.push("table_close", "table", -1)
 
 
-def _line_count(text: str) -> int:
+def line_count(text: str) -> int:
     """markdown-it-py's ``lineMax``: lines, the empty one after a final newline not counted."""
     return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
 
-def _shifted(tokens: list[Token], lines: int) -> list[Token]:
+def shifted(tokens: list[Token], lines: int) -> list[Token]:
     for token in tokens:
         if token.map is not None:
             token.map = [token.map[0] + lines, token.map[1] + lines]
@@ -288,7 +288,7 @@ def _shifted(tokens: list[Token], lines: int) -> list[Token]:
 def parse_tokens(text: str) -> list[Token]:
     """``markdown_parser().parse(text)``'s tokens (``text`` with ``\\n`` line ends)."""
     md = markdown_parser()
-    root = _tree(text)
+    root = rust_tree(text)
     if root is None or any(n.name == "definition" for n in root.children):
         return md.parse(text)
     nodes = root.children
@@ -296,7 +296,7 @@ def parse_tokens(text: str) -> list[Token]:
     newlines = [m.start() for m in re.finditer(b"\n", data)]
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     blocks = _Blocks(data, newlines)
-    line_max = _line_count(text)
+    line_max = line_count(text)
     starts = [blocks.span(n)[0] for n in nodes] + [line_max]
     i = 0
     while i < len(nodes):
@@ -323,7 +323,7 @@ def parse_tokens(text: str) -> list[Token]:
             j += 1
         lo, hi = starts[i], starts[j]
         end_offset = line_starts[hi] if hi < len(line_starts) else len(text)
-        blocks.out.extend(_shifted(md.parse(text[line_starts[lo] : end_offset]), lo))
+        blocks.out.extend(shifted(md.parse(text[line_starts[lo] : end_offset]), lo))
         i = j
     return blocks.out
 
@@ -331,7 +331,7 @@ def parse_tokens(text: str) -> list[Token]:
 def parse_inline(text: str) -> list[Token]:
     """``markdown_parser().parseInline(text)``'s tokens: one ``inline`` token."""
     md = markdown_parser()
-    root = _tree(text) if "$" not in text and text == text.strip() else None
+    root = rust_tree(text) if "$" not in text and text == text.strip() else None
     nodes = root.children if root is not None else []
     if len(nodes) != 1 or nodes[0].name != "paragraph":
         return md.parseInline(text)

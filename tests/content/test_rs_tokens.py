@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from markdown_it.token import Token
 
-from app.content import parser, render, rs_tokens
+from app.content import answer_render, parser, render, rs_tokens
 from app.content.cache import to_dict
 from app.content.markdown import markdown_parser
 from app.content.parser import parse_text
@@ -99,7 +99,9 @@ def _parsed_with_python_tokenizer(
     monkeypatch: pytest.MonkeyPatch, text: str, path: str
 ) -> dict[str, Any]:
     with monkeypatch.context() as m:
-        m.setattr(parser, "parse_tokens", lambda t: markdown_parser().parse(t))
+        m.setattr(parser, "parse_outline", lambda t: markdown_parser().parse(t))
+        m.setattr(parser, "parse_inline", lambda t: markdown_parser().parseInline(t))
+        m.setattr(answer_render, "parse_tokens", lambda t: markdown_parser().parse(t))
         m.setattr(render, "parse_tokens", lambda t: markdown_parser().parse(t))
         m.setattr(render, "parse_inline", lambda t: markdown_parser().parseInline(t))
         return to_dict(parse_text(text, path=path))
