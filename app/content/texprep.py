@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.content.markdown import markdown_parser
+from app.content.outline import parse_outline
 
 __all__ = ["needs_prep", "prepare"]
 
@@ -45,9 +45,8 @@ def _code_regions(text: str, block: bool) -> list[tuple[int, int]]:
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
     blocks: list[tuple[int, int]] = []
     if block:
-        # Block rules only: code blocks need no inline parse (half the time saved).
-        md = markdown_parser()
-        for tok in md.block.parse(text, md, {}, []) or []:
+        # The outline: code blocks at any depth, without an inline parse.
+        for tok in parse_outline(text):
             if tok.type in ("fence", "code_block") and tok.map:
                 blocks.append((line_starts[tok.map[0]], min(line_starts[tok.map[1]], len(text))))
     regions: list[tuple[int, int]] = []
