@@ -262,6 +262,14 @@ def render_markdown(
     return _html(tokens, math)
 
 
+# What can make one line of text more than text: markup, entities, raw HTML, math, TeX
+# delimiters, control characters, a URL (made a link), a run of spaces.
+_MARKUP = re.compile(r"[\x00-\x1f\\`*_\[\]<>&$~|#{}^]|://|\s{2}")
+
+
 def render_inline(md_text: str, *, math: MathOutput = "mathml") -> str:
-    """One line of markdown (a title, a takeaway) -> sanitised HTML with no ``<p>``."""
+    """One line of markdown (a title, a takeaway) -> sanitised HTML with no ``<p>``.
+    Plain text (most titles) is only escaped: what parsing it would give."""
+    if not _MARKUP.search(md_text):
+        return sanitize_html(escapeHtml(md_text))
     return _html(parse_inline(prepare(md_text, block=False)), math)
