@@ -11,13 +11,13 @@ import re
 import textwrap
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from bs4 import BeautifulSoup, Tag
 
+from app.content import render
 from app.content.model import ParsedFile, ParsedQuestion
 from app.content.parser import parse_text
-from app.content import render
 from app.content.render import render_inline, render_markdown
 from tests.conftest import SEED, WriteMd
 
@@ -418,12 +418,17 @@ def test_math_opening_a_text_that_ends_with_a_digit_is_mathml(text: str) -> None
     assert soup(render_inline("$5 和 20")).get_text() == "$5 和 20"
 
 
-
 _PLAINISH = "ab Zz 中文。，“”.,:;?!()'\"+-=/%19\u3000\xa0"
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([*_PLAINISH, *"\t\n\\`*_[]<>&$~|#{}^", "://", "http", "&amp;", "&#x41;", "&copy;"])).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [*_PLAINISH, *"\t\n\\`*_[]<>&$~|#{}^", "://", "http", "&amp;", "&#x41;", "&copy;"]
+        )
+    ).map("".join)
+)
 def test_plain_text_is_escaped_as_parsing_it_would_render_it(text: str) -> None:
     """``render_inline`` escapes text with no markup instead of parsing it: the HTML must
     be what the parse gives (``_html`` of its tokens), whatever the text."""
