@@ -19,6 +19,8 @@ from app.content import render
 from app.content.model import ParsedFile, ParsedQuestion
 from app.content.parser import parse_text
 from app.content.render import render_inline, render_markdown
+from app.content.rs_tokens import parse_inline
+from app.content.texprep import prepare
 from tests.conftest import SEED, WriteMd
 
 META = "> **Company**: 美团 | **Round**: 算法工程师 一面 | **Date**: 2025-08-31 | **Tags**: [LoRA]"
@@ -432,5 +434,5 @@ _PLAINISH = "ab Zz 中文。，“”.,:;?!()'\"+-=/%19\u3000\xa0"
 def test_plain_text_is_escaped_as_parsing_it_would_render_it(text: str) -> None:
     """``render_inline`` escapes text with no markup instead of parsing it: the HTML must
     be what the parse gives (``_html`` of its tokens), whatever the text."""
-    parsed = render._html(render.parse_inline(render.prepare(text, block=False)), "mathml")
+    parsed = render._html(parse_inline(prepare(text, block=False)), "mathml")
     assert render_inline(text) == parsed
