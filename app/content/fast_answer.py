@@ -32,7 +32,13 @@ from app.content.render import _BARE_URL, _MARK_CLOSE, _MARK_OPEN, _mathml, rend
 from app.content.rs_inline import RsNode, Unsupported, _url
 from app.content.rs_tokens import _quiet_stderr, _rust
 from app.content.sanitize import sanitize_html
-from app.content.texprep import needs_prep, prepare
+from app.content.texprep import (
+    _LONE_MARK,
+    _code_spans,
+    _convert_delimiters,
+    needs_prep,
+    prepare,
+)
 
 __all__ = ["RenderedAnswer", "fast_answer", "reference_answer", "render_answer"]
 
@@ -115,7 +121,7 @@ class _Analysis:
     runs: list[list[_Tok]]
     raw_runs: list[list[_Tok]]
     raw_count: int
-    edits: list[tuple[int, int, str]]
+    code_lines: list[tuple[int, int]] | None  # code blocks' lines, if no display block
 
 
 def _unindented(raw: str, indent: int) -> tuple[str, list[int]]:
@@ -171,6 +177,28 @@ class _RunTokens:
             self.out[-1].content += content
         else:
             self.out.append(_Tok("text", content))
+
+    def plain(self, nodes: Any) -> None:
+        """The nodes of a run without formulas."""
+        out = self.out
+        for node in nodes:
+            name = node.name
+            if name == "text" or name == "text_special":
+                content = node.meta["content"]
+                if out and out[-1].type == "text":
+                    out[-1].content += content
+                elif content:
+                    out.append(_Tok("text", content))
+            elif name == "em" or name == "strong":
+                out.append(_Tok(name + "_open"))
+                self.plain(node.children)
+                out.append(_Tok(name + "_close"))
+            elif name == "link":
+                self.node("link_open", node)
+                self.plain(node.children)
+                out.append(_Tok("link_close"))
+            else:
+                self.node(name, node)
 
     def build(self, events: list[tuple[str, RsNode]], spans: list[tuple[int, int, Span]]) -> None:
         data, k, i, cur = self.data, 0, 0, -1
@@ -265,16 +293,17 @@ class _Walk:
         self.raw_count = 0
         self.block: tuple[int, int, str] | None = None  # the first display block found
         self.delimiter_rows: set[int] = set()
+        self.code_lines: list[tuple[int, int]] = []
         self.odd_space = _ODD_SPACE.search(text) is not None  # where tables' delimiter rows start
 
-    def blocks(self, nodes: Any, top: bool, quoted: bool, indent: int = 0) -> None:
+    def blocks(self, nodes: Any, top: bool, quoted: bool, item: RsNode | None = None) -> None:
         for node in nodes:
             if self.block is not None:
                 return
             name = node.name
             if name in ("paragraph", "heading", "lheading"):
                 lo, hi = self.region(node)
-                self.run(node.children, lo, hi, top, quoted, indent, name != "heading")
+                self.run(node.children, lo, hi, top, quoted, item, False, name != "heading")
             elif name == "blockquote":
                 if not node.children:
                     raise _Fail  # markdown-it-pyrs writes an empty one differently
@@ -299,14 +328,24 @@ class _Walk:
                         for cell in row.children:
                             assert cell.srcmap is not None
                             lo, hi = cell.srcmap
-                            self.run(cell.children, lo, hi, False, True, 0, False)
+                            self.run(cell.children, lo, hi, False, True, None, False, False)
             elif name == "html_block":
                 if not _BLOCK_HELD.fullmatch(node.meta["content"]):
                     raise _Fail
             elif name == "fence":
                 self.fence(node)
-            elif name not in ("code_block", "hr"):
+                self.code(node)
+            elif name == "code_block":
+                self.code(node)
+            elif name != "hr":
                 raise _Fail
+
+    def code(self, node: RsNode) -> None:
+        """A code block's lines, as markdown-it-py's ``map`` has them."""
+        assert node.srcmap is not None
+        lo, hi = node.srcmap
+        first = self.data.count(b"\n", 0, lo)
+        self.code_lines.append((first, first + self.data.count(b"\n", lo, max(lo, hi - 1)) + 1))
 
     def fence(self, node: RsNode) -> None:
         """markdown-it-pyrs ends an unclosed fence at the end of a text without a final
@@ -349,8 +388,9 @@ class _Walk:
         if item.name != "list_item":
             raise _Fail
         assert item.srcmap is not None
-        inner, lo = self.item_indent(item)
+        lo = item.srcmap[0]
         run: list[RsNode] = []
+        first = True
         for child in [*item.children, None]:
             if child is not None and child.name in _INLINE_NAMES:
                 run.append(child)
@@ -359,10 +399,11 @@ class _Walk:
                 assert child.srcmap is not None
             hi = item.srcmap[1] if child is None else child.srcmap[0]  # type: ignore[index]
             if run:
-                self.run(run, lo, max(lo, hi), False, quoted, inner, True)
+                self.run(run, lo, max(lo, hi), False, quoted, item, first, True)
                 run = []
+            first = False
             if child is not None:
-                self.blocks([child], False, quoted, inner)
+                self.blocks([child], False, quoted, item)
                 lo = child.srcmap[1]  # type: ignore[index]
 
     def region(self, node: RsNode) -> tuple[int, int]:
@@ -391,22 +432,36 @@ class _Walk:
         hi: int,
         top: bool,
         quoted: bool,
-        indent: int,
+        item: RsNode | None,
+        first: bool,
         paragraph: bool,
     ) -> None:
         """One inline run, its source ``data[lo:hi]`` (markdown-it-py's inline content
-        once its lines lose their indentation and its ends are trimmed)."""
-        events: list[tuple[str, RsNode]] = []
-        _events(nodes, events)
-        if not events:
+        once its lines lose their indentation and its ends are trimmed; a list item's
+        first run starts at its marker until it is needed exactly)."""
+        if not nodes:
             self.runs.append([])
             self.raw_runs.append([])
             return
         region = self.data[lo:hi]
+        if b"$" not in region and not self.odd_space:
+            out = _RunTokens(self.data)
+            out.plain(nodes)
+            self.runs.append(out.out)
+            self.raw_runs.append(out.out)
+            return
+        indent = 0
+        if item is not None:
+            indent, start = self.item_indent(item)
+            if first:
+                lo = start
+                region = self.data[lo:hi]
         if self.odd_space:
             edges = region.decode()
             if edges.strip(MD_TRIM_CHARS) != edges.strip(" \t\n"):
                 raise _Fail  # markdown-it-py trims more kinds of space than Rust
+        events: list[tuple[str, RsNode]] = []
+        _events(nodes, events)
         if b"$" not in region:
             builder = _RunTokens(self.data)
             builder.build(events, [])
@@ -479,7 +534,7 @@ class _Walk:
         return True
 
 
-def _analyse(text: str) -> _Analysis:
+def _analyse(text: str, split_parse: bool = False) -> _Analysis:
     """Formulas and runs of ``text``; display blocks are held out first, one at a time."""
     blocks: list[str] = []
     while True:
@@ -488,6 +543,11 @@ def _analyse(text: str) -> _Analysis:
         walk = _Walk(text, data, line_starts)
         root = _tree(text)
         if any(n.name == "definition" for n in root.children):
+            raise _Fail
+        if split_parse and not blocks and any(walk.source(n).count(b"$$") % 2 for n in root.children):
+            # render_markdown tokenizes a prepared text with rs_tokens, which parses
+            # ``$$`` blocks piecewise with markdown-it-py: the same only when each block
+            # holds its own
             raise _Fail
         walk.blocks(root.children, True, False)
         rows = {
@@ -506,7 +566,13 @@ def _analyse(text: str) -> _Analysis:
         if len(blocks) > 50:
             raise _Fail
     return _Analysis(
-        text, walk.spans, blocks, walk.runs, walk.raw_runs, walk.raw_count + len(blocks), []
+        text,
+        walk.spans,
+        blocks,
+        walk.runs,
+        walk.raw_runs,
+        walk.raw_count + len(blocks),
+        None if blocks else walk.code_lines,
     )
 
 
@@ -654,6 +720,30 @@ def _html(found: _Analysis) -> str:
     return sanitize_html(html)
 
 
+def _prepare(text: str, found: _Analysis) -> str:
+    """``texprep.prepare(text, block=True)`` with the code blocks of the Rust tree, not
+    markdown-it-py's block parse (most of its time), where they are sure to agree: no
+    ``$$`` that could be a display block swallowing a fence."""
+    if found.code_lines is None or "$$" in text:
+        return prepare(text, block=True)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
+    blocks = [(line_starts[a], min(line_starts[b], len(text))) for a, b in found.code_lines]
+    regions: list[tuple[int, int]] = []
+    pos = 0
+    for lo, hi in [*blocks, (len(text), len(text))]:
+        regions.extend(_code_spans(text, pos, lo))
+        if hi > lo:
+            regions.append((lo, hi))
+        pos = max(pos, hi)
+    out: list[str] = []
+    pos = 0
+    for lo, hi in [*regions, (len(text), len(text))]:
+        segment = _LONE_MARK.sub(r"\1", text[pos:lo])
+        out.append(_convert_delimiters(segment) + text[lo:hi])
+        pos = hi
+    return "".join(out)
+
+
 def fast_answer(answer_md: str) -> RenderedAnswer | None:
     """``reference_answer(answer_md)``'s values from markdown-it-pyrs, or None where they
     might differ (module docstring)."""
@@ -663,8 +753,9 @@ def fast_answer(answer_md: str) -> RenderedAnswer | None:
         return None
     try:
         raw = _analyse(answer_md)
-        prepared = prepare(answer_md, block=True) if needs_prep(answer_md) else answer_md
-        for_html = raw if prepared == answer_md else _analyse(prepared)
+        # render_markdown reads a text needing step 1 with rs_tokens (see _analyse)
+        prep = needs_prep(answer_md)
+        for_html = _analyse(_prepare(answer_md, raw), split_parse=True) if prep else raw
         html = _html(for_html)
     except (_Fail, Unsupported):
         return None

@@ -16,9 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.content import fast_answer as fast_answer_module
 from app.content import rs_tokens
 from app.content.fast_answer import RenderedAnswer, fast_answer, reference_answer, render_answer
 from app.content.parser import parse_text
+from app.content.rs_inline import Unsupported
+from app.content.texprep import prepare
 from tests.content.test_rs_tokens import _bench_bank, _fixture_strings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +146,17 @@ ATOMS = st.sampled_from(
 @given(st.lists(ATOMS, max_size=40).map("".join))
 def test_generated_markdown_is_the_same_or_refused(text: str) -> None:
     _same_or_none(text)
+
+
+def test_step_one_from_the_rust_tree_is_texprep_s(corpus: list[str]) -> None:
+    """``_prepare`` finds code blocks in the Rust tree instead of markdown-it-py's block
+    parse: the prepared text must be ``texprep.prepare``'s."""
+    texts = corpus + list(dict.fromkeys(_fixture_strings()))
+    for text in texts:
+        if "\0" in text or "\r" in text:
+            continue
+        try:
+            found = fast_answer_module._analyse(text)
+        except (fast_answer_module._Fail, Unsupported):
+            continue
+        assert fast_answer_module._prepare(text, found) == prepare(text, block=True), text
