@@ -58,6 +58,17 @@ _DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
 _ODD_SPACE = re.compile(
     "[" + re.escape(MD_TRIM_CHARS.translate({9: None, 10: None, 32: None})) + "]"
 )
+# What ``_analyse`` needs the tree for: formulas, tables, code that may end the text,
+# raw HTML (a <mark> alone on its line is an HTML block), link reference definitions,
+# spaces markdown-it-py trims and Rust keeps.
+_NEEDS_TREE = re.compile(
+    r"[$|]|```|~~~|<(?!/?mark\s*>)[A-Za-z/!?]|^[ \t>]*\[[^\]\n]*\]:|</?mark\s*\n"
+    r"|^[ \t>]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*</?mark\s*>[ \t]*$|["
+    + re.escape(MD_TRIM_CHARS.translate({9: None, 10: None, 32: None}))
+    + "]",
+    re.MULTILINE | re.IGNORECASE,
+)
+_SUSPECT_HTML = re.compile(r"<(?!/?mark\s*>)[A-Za-z/!?]", re.IGNORECASE)
 _ROW = re.compile(rb"^ {0,3}\|.*\|[ \t]*$")
 _ITEM_MARKER = re.compile(rb"^([-+*]|[0-9]{1,9}[.)])( *)(.*)$")
 _TEXTUAL = frozenset({"text", "text_special", "softbreak", "hardbreak"})
@@ -112,15 +123,13 @@ class _Fail(Exception):
 
 @dataclass
 class _Analysis:
-    """One text's formulas and inline runs: for HTML (``_leading_math``'s reading) and
-    as the parser's own tokens read (``raw``)."""
+    """One text's formulas: for HTML (``_leading_math``'s reading) and as the parser's
+    own tokens read them (``raw``)."""
 
     text: str
     spans: list[tuple[int, int, Span]]  # byte range in ``text``, formula (HTML reading)
+    raw_spans: list[tuple[int, int, Span]]  # the same, as the parser's tokens read them
     blocks: list[str]  # display blocks' TeX, by placeholder number
-    runs: list[list[_Tok]]
-    raw_runs: list[list[_Tok]]
-    raw_count: int
     code_lines: list[tuple[int, int]] | None  # code blocks' lines, if no display block
 
 
@@ -288,12 +297,13 @@ class _Walk:
     def __init__(self, text: str, data: bytes, line_starts: list[int]) -> None:
         self.text, self.data, self.line_starts = text, data, line_starts
         self.spans: list[tuple[int, int, Span]] = []
-        self.runs: list[list[_Tok]] = []
-        self.raw_runs: list[list[_Tok]] = []
-        self.raw_count = 0
+        self.raw_spans: list[tuple[int, int, Span]] = []
+        # raw HTML other than <mark> may be in the text: every run's nodes are checked
+        self.check_inline = _SUSPECT_HTML.search(text) is not None
         self.block: tuple[int, int, str] | None = None  # the first display block found
         self.delimiter_rows: set[int] = set()
         self.code_lines: list[tuple[int, int]] = []
+        self.want_code = needs_prep(text)
         self.odd_space = _ODD_SPACE.search(text) is not None  # where tables' delimiter rows start
 
     def blocks(self, nodes: Any, top: bool, quoted: bool, item: RsNode | None = None) -> None:
@@ -304,6 +314,8 @@ class _Walk:
             if name in ("paragraph", "heading", "lheading"):
                 lo, hi = self.region(node)
                 self.run(node.children, lo, hi, top, quoted, item, False, name != "heading")
+            elif name in ("blockquote", "bullet_list", "ordered_list") and self.skippable(node):
+                continue
             elif name == "blockquote":
                 if not node.children:
                     raise _Fail  # markdown-it-pyrs writes an empty one differently
@@ -339,6 +351,15 @@ class _Walk:
                 self.code(node)
             elif name != "hr":
                 raise _Fail
+
+    def skippable(self, node: RsNode) -> bool:
+        """A list or quote with nothing to find in it: no formula, no raw HTML to check,
+        no code lines wanted (step 1), not at the end of a text without a final newline
+        (a fence left open there); a table in it is refused (``_DELIMITER_ROW``)."""
+        assert node.srcmap is not None
+        if self.check_inline or self.odd_space or self.want_code or b"$" in self.source(node):
+            return False
+        return node.srcmap[1] < len(self.data) or self.data.endswith(b"\n")
 
     def code(self, node: RsNode) -> None:
         """A code block's lines, as markdown-it-py's ``map`` has them."""
@@ -440,15 +461,11 @@ class _Walk:
         once its lines lose their indentation and its ends are trimmed; a list item's
         first run starts at its marker until it is needed exactly)."""
         if not nodes:
-            self.runs.append([])
-            self.raw_runs.append([])
             return
         region = self.data[lo:hi]
         if b"$" not in region and not self.odd_space:
-            out = _RunTokens(self.data)
-            out.plain(nodes)
-            self.runs.append(out.out)
-            self.raw_runs.append(out.out)
+            if self.check_inline:
+                _RunTokens(self.data).plain(nodes)
             return
         indent = 0
         if item is not None:
@@ -460,14 +477,12 @@ class _Walk:
             edges = region.decode()
             if edges.strip(MD_TRIM_CHARS) != edges.strip(" \t\n"):
                 raise _Fail  # markdown-it-py trims more kinds of space than Rust
+        if b"$" not in region:
+            if self.check_inline:
+                _RunTokens(self.data).plain(nodes)
+            return
         events: list[tuple[str, RsNode]] = []
         _events(nodes, events)
-        if b"$" not in region:
-            builder = _RunTokens(self.data)
-            builder.build(events, [])
-            self.runs.append(builder.out)
-            self.raw_runs.append(builder.out)
-            return
         if quoted:
             raise _Fail
         raw = region.decode()
@@ -493,7 +508,6 @@ class _Walk:
                 next_line = content[after + 1 :].split("\n", 1)[0] if after != -1 else ""
                 if "|" in next_line:
                     raise _Fail  # one line less might make a table
-        self.raw_count += len(raw_spans)
 
         def located(found: list[Span]) -> list[tuple[int, int, Span]]:
             out = []
@@ -506,16 +520,14 @@ class _Walk:
             return out
 
         html_spans = located(spans)
-        builder = _RunTokens(self.data)
-        builder.build(events, html_spans)
-        self.runs.append(builder.out)
+        _RunTokens(self.data).build(events, html_spans)
         self.spans.extend(html_spans)
         if raw_spans == spans:
-            self.raw_runs.append(builder.out)
+            self.raw_spans.extend(html_spans)
         else:
-            raw_builder = _RunTokens(self.data)
-            raw_builder.build(events, located(raw_spans))
-            self.raw_runs.append(raw_builder.out)
+            raw_located = located(raw_spans)
+            _RunTokens(self.data).build(events, raw_located)
+            self.raw_spans.extend(raw_located)
 
     def display(self, lo: int) -> bool:
         """A top-level paragraph starting with ``$$``: a display block as the block rule
@@ -534,9 +546,20 @@ class _Walk:
         return True
 
 
+def _needs_tree(text: str) -> bool:
+    if "$" in text or "|" in text or "```" in text or "~~~" in text or needs_prep(text):
+        return True
+    if "<" in text and _SUSPECT_HTML.search(text):
+        return True
+    return _NEEDS_TREE.search(text) is not None
+
+
 def _analyse(text: str, split_parse: bool = False) -> _Analysis:
-    """Formulas and runs of ``text``; display blocks are held out first, one at a time."""
+    """Formulas of ``text``; display blocks are held out first, one at a time. A text
+    with none of what the tree is needed for is not parsed here at all."""
     blocks: list[str] = []
+    if not split_parse and not _needs_tree(text):
+        return _Analysis(text, [], [], [], [])
     while True:
         data = text.encode()
         line_starts = [0] + [m.end() for m in re.finditer(b"\n", data)]
@@ -544,7 +567,11 @@ def _analyse(text: str, split_parse: bool = False) -> _Analysis:
         root = _tree(text)
         if any(n.name == "definition" for n in root.children):
             raise _Fail
-        if split_parse and not blocks and any(walk.source(n).count(b"$$") % 2 for n in root.children):
+        if (
+            split_parse
+            and not blocks
+            and any(walk.source(n).count(b"$$") % 2 for n in root.children)
+        ):
             # render_markdown tokenizes a prepared text with rs_tokens, which parses
             # ``$$`` blocks piecewise with markdown-it-py: the same only when each block
             # holds its own
@@ -559,21 +586,15 @@ def _analyse(text: str, split_parse: bool = False) -> _Analysis:
             raise _Fail  # markdown-it-py may read a table where markdown-it-pyrs did not
         if walk.block is None:
             break
+        if split_parse:
+            raise _Fail  # a display block may end a block rs_tokens parses on its own
         start, end, tex = walk.block
         held = f"<!--\ue002{len(blocks)}\ue003-->" + ("\n" if end >= 0 else "")
         blocks.append(tex)
         text = data[:start].decode() + held + (data[end:].decode() if end >= 0 else "")
         if len(blocks) > 50:
             raise _Fail
-    return _Analysis(
-        text,
-        walk.spans,
-        blocks,
-        walk.runs,
-        walk.raw_runs,
-        walk.raw_count + len(blocks),
-        None if blocks else walk.code_lines,
-    )
+    return _Analysis(text, walk.spans, walk.raw_spans, blocks, None if blocks else walk.code_lines)
 
 
 def _tree(text: str) -> RsNode:
@@ -600,29 +621,28 @@ def _render(text: str) -> str:
     return html
 
 
-def _marks(runs: list[list[_Tok]]) -> set[int]:
-    """``render._carry_marks`` on the runs: which ``<mark>`` tags (by order) become
-    ``</mark>``; a highlight carried over runs is not done here."""
-    opened, order, closing = False, 0, set()
+def _marks(runs: list[list[_Tok]]) -> list[int]:
+    """``render._carry_marks`` on the runs: the HTML pieces of the ``<mark>`` tags that
+    become ``</mark>``; a highlight carried over runs is not done here."""
+    opened, closing = False, []
     for children in runs:
         for child in children:
             if child.type != "html_inline":
                 continue
             if _MARK_OPEN.match(child.content):
                 if opened:
-                    closing.add(order)
+                    closing.append(child.at)
                 opened = not opened
             elif _MARK_CLOSE.match(child.content):
                 opened = False
-            order += 1
         if opened:
             raise _Fail
     return closing
 
 
 def _bold_lines(runs: list[list[_Tok]]) -> list[int]:
-    """``render._links_and_bold_lines``'s line breaks: the byte offsets of the soft breaks
-    that become hard ones."""
+    """``render._links_and_bold_lines``'s line breaks: the soft breaks (their place in
+    the HTML pieces) that become hard ones."""
     out = []
     for children in runs:
         seen = [c for c in children if c.type != "text" or c.content.strip()]
@@ -634,6 +654,180 @@ def _bold_lines(runs: list[list[_Tok]]) -> list[int]:
                 if end is not None and (after is None or after.type in _BREAKS):
                     out.append(child.at)
     return out
+
+
+def _unescape(text: str) -> str:
+    """The writer's text escapes undone (it escapes these four only)."""
+    if "&" not in text:
+        return text
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+    return text.replace("&amp;", "&")
+
+
+_BLOCK_TAGS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "table",
+     "thead", "tbody", "tr", "th", "td", "hr"}
+)  # fmt: skip
+_RUN_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td"})
+_ATTR = re.compile(r' (href|src)="([^"]*)"')
+_AT = 1 << 20  # a place in the pieces: piece * _AT + offset
+
+
+_INLINE_EXACT = {
+    "<strong>": "strong_open",
+    "</strong>": "strong_close",
+    "<em>": "em_open",
+    "</em>": "em_close",
+    "</a>": "link_close",
+}
+_BLOCK_EXACT = frozenset(f"<{slash}{tag}>" for tag in _BLOCK_TAGS for slash in ("", "/")) | {
+    "<hr />"
+}
+
+
+class _HtmlRuns:
+    """The writer's HTML read back into markdown-it-py's inline tokens, run by run (its
+    only raw HTML is ``<mark>``: every other tag is its own, and text is escaped).
+    ``strong``, ``linked`` and ``marked``: the runs the passes and ``answer_parts`` need
+    (with bold, with links or URLs, with marks)."""
+
+    def __init__(self, pieces: list[str], spans: list[Span]) -> None:
+        self.pieces = pieces
+        self.spans = spans
+        self.runs: list[list[_Tok]] = []
+        self.strong: dict[int, None] = {}
+        self.linked: dict[int, None] = {}
+        self.marked: dict[int, None] = {}
+
+    def picked(self, which: dict[int, None]) -> list[list[_Tok]]:
+        return [self.runs[i] for i in which]
+
+    def read(self) -> _HtmlRuns:
+        cur: list[_Tok] | None = None
+        in_pre = in_code = after_br = implicit = False
+        code: list[str] = []
+        runs = self.runs
+        for idx, piece in enumerate(self.pieces):
+            if in_pre:
+                in_pre = piece != "</pre>"
+                continue
+            if piece[0] != "<":
+                if in_code:
+                    code.append(piece)
+                    continue
+                if cur is None:
+                    if not piece.strip("\n"):
+                        continue
+                    cur = []
+                    runs.append(cur)
+                    implicit = True
+                if after_br or "\n" in piece or "\ue000" in piece or "&" in piece:
+                    self.text(cur, idx, piece, after_br)
+                elif cur and cur[-1].type == "text":
+                    cur[-1].content += piece
+                else:
+                    cur.append(_Tok("text", piece))
+                if "://" in piece:
+                    self.linked[len(runs) - 1] = None
+                after_br = False
+                continue
+            after_br = False
+            kind = _INLINE_EXACT.get(piece)
+            if kind is not None and cur is not None and not in_code:
+                cur.append(_Tok(kind))
+                if kind == "strong_open":
+                    self.strong[len(runs) - 1] = None
+                continue
+            if piece in _BLOCK_EXACT or piece.startswith(("<!--", "<ol ", "<th ", "<td ")):
+                if implicit and piece in ("<pre>", "<table>") and self.pieces[idx - 1][-1] == "\n":
+                    # markdown-it-py writes a fence or table right after a tight list
+                    # item's text, without the newline markdown-it-pyrs puts between
+                    self.pieces[idx - 1] = self.pieces[idx - 1][:-1]
+                self.end(cur)
+                cur = None
+                implicit = False
+                if piece == "<pre>":
+                    in_pre = True
+                elif piece[1] != "/" and piece[1:3] in (
+                    "p>",
+                    "h1",
+                    "h2",
+                    "h3",
+                    "h4",
+                    "h5",
+                    "h6",
+                    "th",
+                    "td",
+                ):
+                    cur = []
+                    runs.append(cur)
+                continue
+            if cur is None:  # a tight list item's text (a mark is no HTML block here)
+                cur = []
+                runs.append(cur)
+                implicit = True
+            if in_code:
+                if piece != "</code>":
+                    raise _Fail
+                content = _unescape("".join(code))
+                if not content.strip(" "):
+                    raise _Fail  # markdown-it-pyrs strips a span of spaces only
+                cur.append(_Tok("code_inline", content))
+                in_code, code = False, []
+            elif piece == "<code>":
+                in_code = True
+            elif kind is not None:
+                cur.append(_Tok(kind))
+                if kind == "strong_open":
+                    self.strong[len(runs) - 1] = None
+            elif piece.startswith(("<a ", "<img ")):
+                attr = _ATTR.search(piece)
+                if attr is None:
+                    raise _Fail
+                url = _url(_unescape(attr.group(2)))
+                if piece[1] == "a":
+                    cur.append(_Tok("link_open", attrs={"href": url}))
+                    self.linked[len(runs) - 1] = None
+                else:
+                    cur.append(_Tok("image"))
+            elif piece == "<br />":
+                cur.append(_Tok("hardbreak"))
+                after_br = True
+            elif _MARK_TAG.fullmatch(piece) is not None:
+                cur.append(_Tok("html_inline", piece, at=idx * _AT))
+                self.marked[len(runs) - 1] = None
+            else:
+                raise _Fail
+        if in_pre or in_code:
+            raise _Fail
+        return self
+
+    @staticmethod
+    def end(cur: list[_Tok] | None) -> None:
+        """A block tag ends a run; the newline before it was no soft break."""
+        if cur and cur[-1].type == "softbreak":
+            cur.pop()
+
+    def text(self, cur: list[_Tok], idx: int, piece: str, after_br: bool) -> None:
+        offset = 0
+        for n, line in enumerate(piece.split("\n")):
+            if n and not (n == 1 and after_br):
+                cur.append(_Tok("softbreak", at=idx * _AT + offset - 1))
+            offset += len(line) + 1
+            if not line:
+                continue
+            parts = _INLINE_HELD.split(line) if "\ue000" in line else [line]
+            for i, part in enumerate(parts):
+                if i % 2:
+                    span = self.spans[int(part)]
+                    kind = "math_inline_double" if span.double else "math_inline"
+                    cur.append(_Tok(kind, span.tex))
+                elif part:
+                    content = _unescape(part)
+                    if cur and cur[-1].type == "text":
+                        cur[-1].content += content
+                    else:
+                        cur.append(_Tok("text", content))
 
 
 def _link_urls(segment: str) -> str:
@@ -695,29 +889,45 @@ def _apply(data: bytes, edits: list[tuple[int, int, str]]) -> str:
     return b"".join(out).decode()
 
 
-def _html(found: _Analysis) -> str:
-    data = found.text.encode()
-    tex = [span.tex for _, _, span in found.spans]
-    edits = [(start, end, f"$\ue000{n}\ue001$") for n, (start, end, span) in enumerate(found.spans)]
-    edits.extend((at, at, "  ") for at in _bold_lines(found.runs))
-    closing = _marks(found.runs)
-    html = _render(_apply(data, edits))
-    if closing:
-        tags = iter(range(10**9))
-        html = _MARK_TAG.sub(lambda m: "</mark>" if next(tags) in closing else m.group(), html)
-    html = _links_in_html(html)
+def _held(found: _Analysis, raw: bool) -> str:
+    """The text with its formulas held out: ``$`` + private-use characters + ``$``."""
+    spans = found.raw_spans if raw else found.spans
+    edits = [(start, end, f"$\ue000{n}\ue001$") for n, (start, end, _) in enumerate(spans)]
+    return _apply(found.text.encode(), edits)
+
+
+def _pieces(html: str) -> list[str]:
+    if "<blockquote>\n</blockquote>" in html:
+        raise _Fail  # markdown-it-py writes an empty quote on one line
+    return _HTML_PIECE.findall(html)
+
+
+def _html(found: _Analysis) -> tuple[str, _HtmlRuns]:
+    """The answer's HTML, and its runs' tokens as the passes saw them (before them)."""
+    pieces = _pieces(_render(_held(found, raw=False)))
+    spans = [span for _, _, span in found.spans]
+    runs = _HtmlRuns(pieces, spans).read()
+    for at in _marks(runs.picked(runs.marked)):
+        pieces[at // _AT] = "</mark>"
+    for at in sorted(_bold_lines(runs.picked(runs.strong)), reverse=True):
+        idx, offset = divmod(at, _AT)
+        pieces[idx] = pieces[idx][:offset] + "<br />" + pieces[idx][offset:]
+    html = _links_in_html("".join(pieces))
     if "<table>" in html:
         html = html.replace("<table>", '<div class="table-wrap"><table>')
         html = html.replace("</table>\n", "</table></div>\n")
         html = _CELL_STYLE.sub(r'<\1 align="\2">', html)
-    doubles = [span.double for _, _, span in found.spans]
-    html = _INLINE_HELD.sub(
-        lambda m: _mathml(tex[int(m.group(1))].strip(), doubles[int(m.group(1))]), html
-    )
-    html = _BLOCK_HELD.sub(
-        lambda m: _mathml(found.blocks[int(m.group(1))].strip(), True) + "\n", html
-    )
-    return sanitize_html(html)
+    if spans:
+        html = _INLINE_HELD.sub(
+            lambda m: _mathml(spans[int(m.group(1))].tex.strip(), spans[int(m.group(1))].double),
+            html,
+        )
+    if found.blocks:
+        blocks = found.blocks
+        html = _BLOCK_HELD.sub(
+            lambda m: _mathml(blocks[int(m.group(1))].strip(), True) + "\n", html
+        )
+    return sanitize_html(html), runs
 
 
 def _prepare(text: str, found: _Analysis) -> str:
@@ -756,12 +966,16 @@ def fast_answer(answer_md: str) -> RenderedAnswer | None:
         # render_markdown reads a text needing step 1 with rs_tokens (see _analyse)
         prep = needs_prep(answer_md)
         for_html = _analyse(_prepare(answer_md, raw), split_parse=True) if prep else raw
-        html = _html(for_html)
+        html, runs = _html(for_html)
+        if prep or raw.raw_spans != raw.spans:
+            pieces = _pieces(_render(_held(raw, raw=True)))
+            runs = _HtmlRuns(pieces, [span for _, _, span in raw.raw_spans]).read()
     except (_Fail, Unsupported):
         return None
-    runs = [cast(Token, _inline(children)) for children in raw.raw_runs]
-    count = raw.raw_count + len(_TEX_OPENERS.findall(answer_md))
-    return RenderedAnswer(html, key_terms(runs), links(runs), count)
+    strong = [cast(Token, _inline(children)) for children in runs.picked(runs.strong)]
+    linked = [cast(Token, _inline(children)) for children in runs.picked(runs.linked)]
+    count = len(raw.raw_spans) + len(raw.blocks) + len(_TEX_OPENERS.findall(answer_md))
+    return RenderedAnswer(html, key_terms(strong), links(linked), count)
 
 
 def _inline(children: list[_Tok]) -> _Tok:
