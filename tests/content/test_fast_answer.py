@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from app.content import fast_answer as fast_answer_module
 from app.content import rs_tokens
 from app.content.fast_answer import RenderedAnswer, fast_answer, reference_answer, render_answer
+from app.content.fast_html import Fail
+from app.content.fast_tree import analyse
 from app.content.parser import parse_text
 from app.content.rs_inline import Unsupported
 from app.content.texprep import prepare
@@ -156,7 +158,7 @@ def test_step_one_from_the_rust_tree_is_texprep_s(corpus: list[str]) -> None:
         if "\0" in text or "\r" in text:
             continue
         try:
-            found = fast_answer_module._analyse(text)
-        except (fast_answer_module._Fail, Unsupported):
+            found = analyse(text)
+        except (Fail, Unsupported):
             continue
         assert fast_answer_module._prepare(text, found) == prepare(text, block=True), text
