@@ -49,6 +49,7 @@ from app.content.fast_html import (
 )
 from app.content.fast_tree import EMPTY_ITEM, Analysis, analyse
 from app.content.markdown import markdown_parser
+from app.content.math_spans import skip_backticks
 from app.content.render import _mathml, render_markdown
 from app.content.rs_inline import Unsupported
 from app.content.rs_tokens import _rust
@@ -66,6 +67,7 @@ __all__ = ["RenderedAnswer", "fast_answer", "reference_answer", "render_answer"]
 MATH_TOKENS = frozenset({"math_inline", "math_inline_double", "math_block", "math_block_label"})
 _TEX_OPENERS = re.compile(r"\\[(\[]")
 _PRIVATE = re.compile("[\ue000-\ue003]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _HTML_PIECE = re.compile(r"<[^>]*>|[^<]+")
 _CELL_STYLE = re.compile(r'<(t[hd]) style="text-align:(left|right|center)">')
 
@@ -170,10 +172,31 @@ def _prepare(text: str, found: Analysis) -> str:
     return "".join(out)
 
 
+_BACKTICK_RUN = re.compile(r"`+")
+
+
+def _lone_backticks_after_bracket(text: str) -> bool:
+    """Whether a block has a backtick run without a closer after a ``[``: markdown-it-pyrs
+    then misreads (or panics on) the code spans of its link label scan."""
+    for block in _BLANK_LINE.split(text):
+        start = block.find("[")
+        if start < 0:
+            continue
+        pos = start
+        while (run := _BACKTICK_RUN.search(block, pos)) is not None:
+            end = skip_backticks(block, run.start())
+            if end == run.end():
+                return True
+            pos = end
+    return False
+
+
 def fast_answer(answer_md: str) -> RenderedAnswer | None:
     """``reference_answer(answer_md)``'s values from markdown-it-pyrs, or None where they
     might differ (module docstring)."""
     if _rust() is None or _PRIVATE.search(answer_md) or "\0" in answer_md or "\r" in answer_md:
+        return None
+    if "[" in answer_md and "`" in answer_md and _lone_backticks_after_bracket(answer_md):
         return None
     if EMPTY_ITEM.search(answer_md):
         return None

@@ -23,7 +23,7 @@ from markdown_it.rules_inline.autolink import AUTOLINK_RE, EMAIL_RE
 
 from app.content.markdown import markdown_parser
 
-__all__ = ["BlockSpan", "Span", "block_span", "inline_spans"]
+__all__ = ["BlockSpan", "Span", "block_span", "inline_spans", "skip_backticks"]
 
 # Where a rule other than plain text may start, in what ``inline_spans`` needs to follow.
 _SPECIAL = re.compile(r"[$\\`<]")
@@ -97,7 +97,7 @@ def _math_at(src: str, pos: int) -> Span | None:
     return Span(pos, end + 1, double, tex)
 
 
-def _backticks(src: str, pos: int) -> int:
+def skip_backticks(src: str, pos: int) -> int:
     """markdown-it-py's backtick rule: past the code span, or past the opening run."""
     n = len(src)
     end = pos + 1
@@ -156,7 +156,7 @@ def inline_spans(src: str) -> list[Span]:
         elif ch == "\\":
             pos += 2 if pos + 1 < n else 1
         elif ch == "`":
-            pos = _backticks(src, pos)
+            pos = skip_backticks(src, pos)
         else:
             pos = _angle(src, pos)
     return spans
