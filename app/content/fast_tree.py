@@ -20,9 +20,12 @@ from app.content.texprep import needs_prep
 __all__ = ["EMPTY_ITEM", "Analysis", "analyse"]
 
 _BREAKS = ("softbreak", "hardbreak")
-# A list marker alone on a line: markdown-it-py and markdown-it-pyrs disagree on what it
-# interrupts.
-EMPTY_ITEM = re.compile(r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$", re.MULTILINE)
+# markdown-it-py and markdown-it-pyrs disagree on what a list marker alone on a line
+# interrupts, and on a numbered marker (not 1) right after a quote's line.
+EMPTY_ITEM = re.compile(
+    r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]",
+    re.MULTILINE,
+)
 _DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
 _ODD_SPACE = re.compile(
     "[" + re.escape(MD_TRIM_CHARS.translate({9: None, 10: None, 32: None})) + "]"

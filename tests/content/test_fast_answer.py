@@ -137,6 +137,7 @@ FOUND = [
     ("> \\| a | b |\n", "|---|---|\n"),  # markdown-it-py's table before the quote
     ("```\n", "$"),  # a fence left open at the end
     ("\n\n    code $x$\n", "***$******$"),  # markdown-it-pyrs's emphasis srcmaps
+    (">\\\n", "3. 1"),  # a numbered item after a quote: lazy or not
 ]
 
 
