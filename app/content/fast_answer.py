@@ -201,9 +201,9 @@ def fast_answer(answer_md: str) -> RenderedAnswer | None:
     if EMPTY_ITEM.search(answer_md):
         return None
     try:
-        raw = analyse(answer_md)
-        # render_markdown reads a text needing step 1 with rs_tokens (see fast_tree.analyse)
         prep = needs_prep(answer_md)
+        raw = analyse(answer_md, want_code=prep)
+        # render_markdown reads a text needing step 1 with rs_tokens (see fast_tree.analyse)
         for_html = analyse(_prepare(answer_md, raw), split_parse=True) if prep else raw
         html, runs = _html(for_html)
         if prep or raw.raw_spans != raw.spans:

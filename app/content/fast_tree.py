@@ -15,15 +15,16 @@ from app.content.fast_inline import Check, events, unindented
 from app.content.math_spans import Span, block_span, inline_spans
 from app.content.rs_inline import RsNode
 from app.content.rs_tokens import _quiet_stderr, _rust
-from app.content.texprep import needs_prep
 
 __all__ = ["EMPTY_ITEM", "Analysis", "analyse"]
 
 _BREAKS = ("softbreak", "hardbreak")
 # markdown-it-py and markdown-it-pyrs disagree on what a list marker alone on a line
-# interrupts, and on a numbered marker (not 1) right after a quote's line.
+# interrupts, on a numbered marker (not 1) right after a quote's line, and on the
+# indentation of a quote's lazy line (in a code span).
 EMPTY_ITEM = re.compile(
-    r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]",
+    r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]"
+    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)",
     re.MULTILINE,
 )
 _DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
@@ -45,6 +46,7 @@ _NEEDS_TREE = re.compile(
     re.MULTILINE | re.IGNORECASE,
 )
 _SUSPECT_HTML = re.compile(r"<(?!/?mark\s*>)[A-Za-z/!?]", re.IGNORECASE)
+_INDENTED_LAZY = re.compile(rb"\n(?! {0,3}>)[ \t]")
 _ROW = re.compile(rb"^ {0,3}\|.*\|[ \t]*$")
 _ITEM_MARKER = re.compile(rb"^([-+*]|[0-9]{1,9}[.)])( *)(.*)$")
 _INLINE_NAMES = frozenset(
@@ -68,7 +70,7 @@ class Analysis:
 class _Walk:
     """The block nodes of one text: inline runs, their formulas, display blocks."""
 
-    def __init__(self, text: str, data: bytes, line_starts: list[int]) -> None:
+    def __init__(self, text: str, data: bytes, line_starts: list[int], want_code: bool) -> None:
         self.text, self.data, self.line_starts = text, data, line_starts
         self.spans: list[tuple[int, int, Span]] = []
         self.raw_spans: list[tuple[int, int, Span]] = []
@@ -77,7 +79,7 @@ class _Walk:
         self.block: tuple[int, int, str] | None = None  # the first display block found
         self.delimiter_rows: set[int] = set()
         self.code_lines: list[tuple[int, int]] = []
-        self.want_code = needs_prep(text)
+        self.want_code = want_code  # step 1 will want the code blocks' lines
         self.lone_marks = _LONE_MARK_LINE.search(text) is not None
         self.odd_space = _ODD_SPACE.search(text) is not None  # where tables' delimiter rows start
 
@@ -89,6 +91,8 @@ class _Walk:
             if name in ("paragraph", "heading", "lheading"):
                 lo, hi = self.region(node)
                 self.run(node.children, lo, hi, top, quoted, item, False, name != "heading")
+            elif name == "blockquote" and _INDENTED_LAZY.search(self.source(node)):
+                raise Fail  # markdown-it-py keeps a lazy line's indentation (in code)
             elif name in ("blockquote", "bullet_list", "ordered_list") and self.skippable(node):
                 continue
             elif name == "blockquote":
@@ -324,23 +328,24 @@ class _Walk:
 
 
 def _needs_tree(text: str) -> bool:
-    if "$" in text or "|" in text or "```" in text or "~~~" in text or needs_prep(text):
+    if "$" in text or "|" in text or "```" in text or "~~~" in text or "\\" in text:
         return True
     if "<" in text and _SUSPECT_HTML.search(text):
         return True
     return _NEEDS_TREE.search(text) is not None or _LONE_MARK_LINE.search(text) is not None
 
 
-def analyse(text: str, split_parse: bool = False) -> Analysis:
+def analyse(text: str, split_parse: bool = False, want_code: bool = False) -> Analysis:
     """Formulas of ``text``; display blocks are held out first, one at a time. A text
-    with none of what the tree is needed for is not parsed here at all."""
+    with none of what the tree is needed for is not parsed here at all. ``want_code``:
+    note the code blocks' lines (for step 1)."""
     blocks: list[str] = []
     if not split_parse and not _needs_tree(text):
         return Analysis(text, [], [], [], [])
     while True:
         data = text.encode()
         line_starts = [0] + [m.end() for m in re.finditer(b"\n", data)]
-        walk = _Walk(text, data, line_starts)
+        walk = _Walk(text, data, line_starts, want_code)
         root = _tree(text)
         if any(n.name == "definition" for n in root.children):
             raise Fail
