@@ -21,10 +21,11 @@ __all__ = ["EMPTY_ITEM", "Analysis", "analyse"]
 _BREAKS = ("softbreak", "hardbreak")
 # markdown-it-py and markdown-it-pyrs disagree on what a list marker alone on a line
 # interrupts, on a numbered marker (not 1) right after a quote's line, and on the
-# indentation of a quote's lazy line (in a code span).
+# indentation of a quote's lazy line (in a code span); markdown-it-pyrs misses HTML
+# blocks of declarations (``<!a``).
 EMPTY_ITEM = re.compile(
     r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]"
-    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)",
+    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)|<[!?]",
     re.MULTILINE,
 )
 _DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
@@ -47,6 +48,7 @@ _NEEDS_TREE = re.compile(
 )
 _SUSPECT_HTML = re.compile(r"<(?!/?mark\s*>)[A-Za-z/!?]", re.IGNORECASE)
 _INDENTED_LAZY = re.compile(rb"\n(?! {0,3}>)[ \t]")
+_FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 _ROW = re.compile(rb"^ {0,3}\|.*\|[ \t]*$")
 _ITEM_MARKER = re.compile(rb"^([-+*]|[0-9]{1,9}[.)])( *)(.*)$")
 _INLINE_NAMES = frozenset(
@@ -283,6 +285,8 @@ class _Walk:
             ]
         if (raw_spans or spans) and "](" in content:
             raise Fail  # a link's destination or text may hold the dollars
+        if (raw_spans or spans) and _FENCE_LINE.search(content):
+            raise Fail  # held out, a formula's backtick may no longer keep a fence away
         for s in spans:
             if "\n" in content[s.start : s.end]:
                 after = content.find("\n", s.end)

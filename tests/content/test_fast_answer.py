@@ -139,6 +139,8 @@ FOUND = [
     ("\n\n    code $x$\n", "***$******$"),  # markdown-it-pyrs's emphasis srcmaps
     (">\\\n", "3. 1"),  # a numbered item after a quote: lazy or not
     ("> `1\n", "  `"),  # a quote's lazy line in a code span: its indentation
+    ("<!", "a"),  # a declaration: markdown-it-py's HTML block
+    ("```", "$`$"),  # held out, the formula's backtick made the line a fence
 ]
 
 
