@@ -22,10 +22,11 @@ _BREAKS = ("softbreak", "hardbreak")
 # markdown-it-py and markdown-it-pyrs disagree on what a list marker alone on a line
 # interrupts, on a numbered marker (not 1) right after a quote's line, and on the
 # indentation of a quote's lazy line (in a code span); markdown-it-pyrs misses HTML
-# blocks of declarations (``<!a``).
+# blocks of declarations (``<!a``); tabs in containers' prefixes are read differently.
 EMPTY_ITEM = re.compile(
     r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]"
-    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)|<[!?]",
+    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)|<[!?]"
+    r"|^[ >*+0-9.)-]*\t",
     re.MULTILINE,
 )
 _DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
@@ -158,7 +159,12 @@ class _Walk:
         if node.srcmap[1] < len(self.data) or self.data.endswith(b"\n"):
             return
         markup = node.meta["marker"] * node.meta["marker_len"]
-        closing = self.source(node).rsplit(b"\n", 1)[-1].strip().decode()
+        lines = self.source(node).split(b"\n")
+        last = lines[-1].decode()
+        closing = last.lstrip(" ")
+        if len(lines) < 2 or len(last) - len(closing) > 3 or "\t" in last:
+            raise Fail  # maybe no closing line (indented four, it is content)
+        closing = closing.rstrip(" \t")
         if len(closing) < len(markup) or closing.strip(node.meta["marker"]):
             raise Fail
 

@@ -141,6 +141,8 @@ FOUND = [
     ("> `1\n", "  `"),  # a quote's lazy line in a code span: its indentation
     ("<!", "a"),  # a declaration: markdown-it-py's HTML block
     ("```", "$`$"),  # held out, the formula's backtick made the line a fence
+    ("> > - ", "\t\\"),  # a tab after a list marker in quotes
+    ("~~~\n", "    ~~~"),  # indented four: no closing fence
 ]
 
 
