@@ -33,7 +33,7 @@ from markdown_it.token import Token
 
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import Inline, Nesting, RsNode, Unsupported, new_token
-from app.content.rs_tokens import line_count, rust_tree, shifted
+from app.content.rs_tokens import line_count, list_extents, rust_tree, shifted
 
 __all__ = ["parse_outline"]
 
@@ -120,6 +120,7 @@ def parse_outline(text: str) -> list[Token]:
     outline = _Outline(text)
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
     starts = [outline.span(n)[0] for n in nodes] + [line_count(text)]
+    list_ends = list_extents(text, starts)
     data = outline.data
     i = 0
     while i < len(nodes):
@@ -129,7 +130,7 @@ def parse_outline(text: str) -> list[Token]:
         if b"$$" not in region:
             mark = len(outline.out)
             try:
-                end = starts[i + 1] if node.name.endswith("_list") else outline.span(node)[1]
+                end = list_ends[i] if node.name.endswith("_list") else outline.span(node)[1]
                 outline.block(node, [starts[i], end])
                 i += 1
                 continue

@@ -310,7 +310,8 @@ class _FileParser:
                 f"at most {MAX_ANSWER_CHARS:,} are allowed (split the question)"
             )
         else:
-            parts = read_answer(question.answer_md)
+            room = max(0, min(MAX_MATH_SPANS, MAX_FILE_MATH_SPANS - self.math_spans))
+            parts = read_answer(question.answer_md, max_spans=room)
             spans = parts.math_spans
             self.math_spans += spans
             if spans > MAX_MATH_SPANS:

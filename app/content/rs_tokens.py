@@ -32,12 +32,13 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from markdown_it.common.utils import MD_TRIM_CHARS
 from markdown_it.token import Token
 
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import INLINE_NAMES, Inline, Nesting, RsNode, Unsupported, new_token
 
-__all__ = ["available", "line_count", "parse_inline", "parse_tokens", "rust_tree", "shifted"]
+__all__ = ["available", "line_count", "list_extents", "parse_inline", "parse_tokens", "rust_tree", "shifted"]
 
 
 @cache
@@ -147,6 +148,8 @@ class _Blocks:
             children = markdown_parser().parseInline(content)[0].children or []
         else:
             children = Inline().nodes(nodes)
+            if _trimmed_differently(children):
+                raise Unsupported
         self.push("inline", "", 0, content=content, map=line_map, children=children)
 
     def node(self, node: RsNode, line_map: list[int] | None = None) -> None:
@@ -273,9 +276,32 @@ class _Blocks:
         self.push("table_close", "table", -1)
 
 
+# Spaces markdown-it-py trims from the ends of an inline run and markdown-it-pyrs keeps
+# (an ideographic space ending a Chinese paragraph).
+_ODD_SPACES = frozenset(MD_TRIM_CHARS) - frozenset(" \t\n")
+
+
+def _trimmed_differently(children: list[Token]) -> bool:
+    first, last = (children[0], children[-1]) if children else (None, None)
+    return (first is not None and first.type == "text" and first.content[:1] in _ODD_SPACES) or (
+        last is not None and last.type == "text" and last.content[-1:] in _ODD_SPACES
+    )
+
+
 def line_count(text: str) -> int:
     """markdown-it-py's ``lineMax``: lines, the empty one after a final newline not counted."""
     return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+
+
+def list_extents(text: str, starts: list[int]) -> list[int]:
+    """Where a list starting at each of ``starts`` ends for markdown-it-py: at the next
+    block; the last one at the end, less a final line of spaces with no newline after it
+    (markdown-it-py leaves that line out, and includes it when a newline follows)."""
+    ends = starts[1:]
+    last = text.rsplit("\n", 1)[-1]
+    if ends and last and not last.strip(" \t"):
+        ends[-1] -= 1
+    return ends
 
 
 def shifted(tokens: list[Token], lines: int) -> list[Token]:
@@ -298,6 +324,7 @@ def parse_tokens(text: str) -> list[Token]:
     blocks = _Blocks(data, newlines)
     line_max = line_count(text)
     starts = [blocks.span(n)[0] for n in nodes] + [line_max]
+    list_ends = list_extents(text, starts)
     i = 0
     while i < len(nodes):
         node = nodes[i]
@@ -305,7 +332,7 @@ def parse_tokens(text: str) -> list[Token]:
         if b"$$" not in data[node.srcmap[0] : node.srcmap[1]]:
             mark = len(blocks.out)
             try:
-                end = starts[i + 1] if node.name.endswith("_list") else blocks.span(node)[1]
+                end = list_ends[i] if node.name.endswith("_list") else blocks.span(node)[1]
                 blocks.node(node, [starts[i], end])
                 i += 1
                 continue

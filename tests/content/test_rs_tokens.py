@@ -84,6 +84,9 @@ EXTRA = [
     "<div>\n$x$\n</div>\n\n    code $x$\n\n```\n$$\n```\n",
     "[ref] and [x][ref]\n\n[ref]: http://r.x \"T\"\n",
     "***\n- [ ] a\n- \n\n+ b\n\n  c\n",
+    # Unicode spaces markdown-it-py trims from a run's ends; a final line of spaces.
+    "ab\u3000\n\n\u3000cd\xa0\n\n- e\u2003\n\n# f\u3000\n\n| g\u3000 |\n|---|\n| h |\n",
+    "- a\n  b\n   ", "- a\n\n  - b\n  ", "1. a\n\t",
 ]  # fmt: skip
 
 
