@@ -38,7 +38,15 @@ from markdown_it.token import Token
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import INLINE_NAMES, Inline, Nesting, RsNode, Unsupported, new_token
 
-__all__ = ["available", "line_count", "list_extents", "parse_inline", "parse_tokens", "rust_tree", "shifted"]
+__all__ = [
+    "available",
+    "line_count",
+    "list_extents",
+    "parse_inline",
+    "parse_tokens",
+    "rust_tree",
+    "shifted",
+]
 
 
 @cache
