@@ -47,7 +47,7 @@ from app.content.fast_html import (
     marks,
     render,
 )
-from app.content.fast_tree import EMPTY_ITEM, Analysis, analyse
+from app.content.fast_tree import Analysis, analyse, refused
 from app.content.markdown import markdown_parser
 from app.content.math_spans import skip_backticks
 from app.content.render import _mathml, render_markdown
@@ -198,7 +198,7 @@ def fast_answer(answer_md: str) -> RenderedAnswer | None:
         return None
     if "[" in answer_md and "`" in answer_md and _lone_backticks_after_bracket(answer_md):
         return None
-    if EMPTY_ITEM.search(answer_md):
+    if refused(answer_md):
         return None
     try:
         prep = needs_prep(answer_md)
