@@ -16,13 +16,16 @@ writer (Rust), equal to the parser's (``reference_answer``) or nothing.
    ``answer_parts`` reads key terms and links from them, and ``render``'s passes are done
    on the HTML (marks, bare URLs, bold lines, tables), the MathML put back, nh3 last.
 
-It refuses (None) what it cannot vouch for: raw HTML other than ``<mark>``, link
-reference definitions, a ``<mark>`` carried over runs, formulas in tables or quotes or
-in a paragraph with a link, a ``$$`` block starting a list item's paragraph or after a
-non-blank line, labelled display blocks, a list marker alone on a line, URLs
-markdown-it-py would encode, tables other than plain piped ones, spaces markdown-it-py
-trims but Rust keeps, a Rust panic; and, where ``render_markdown`` tokenizes the
-prepared text with ``rs_tokens`` (TeX delimiters), display blocks and odd ``$$`` blocks.
+It refuses (None) what it cannot vouch for: raw HTML other than ``<mark>`` (and any
+``<!``/``<?``), link reference definitions, a ``<mark>`` carried over runs or alone on
+its line, formulas in tables or quotes or in a paragraph with a link or a line starting
+with a fence marker, a ``$$`` block starting a list item's paragraph or after a
+non-blank line, labelled display blocks, URLs markdown-it-py would encode, tables other
+than plain piped ones, spaces markdown-it-py trims but Rust keeps, tabs in container
+prefixes, a list marker alone on a line or a numbered one right after a quote, a quote's
+indented lazy line, a backtick run left open after a ``[``, a fence the text may end
+in, a Rust panic; and, where ``render_markdown`` tokenizes the prepared text with
+``rs_tokens`` (TeX delimiters), display blocks and odd ``$$`` blocks.
 ``tests/content/test_fast_answer.py`` checks it against the reference.
 """
 
@@ -47,7 +50,7 @@ from app.content.fast_html import (
     marks,
     render,
 )
-from app.content.fast_tree import EMPTY_ITEM, Analysis, analyse
+from app.content.fast_tree import Analysis, analyse, refused
 from app.content.markdown import markdown_parser
 from app.content.math_spans import skip_backticks
 from app.content.render import _mathml, render_markdown
@@ -198,7 +201,7 @@ def fast_answer(answer_md: str) -> RenderedAnswer | None:
         return None
     if "[" in answer_md and "`" in answer_md and _lone_backticks_after_bracket(answer_md):
         return None
-    if EMPTY_ITEM.search(answer_md):
+    if refused(answer_md):
         return None
     try:
         prep = needs_prep(answer_md)

@@ -93,7 +93,9 @@ class Check:
                 continue
             if k < len(spans) and spans[k][0] < start:
                 raise Fail
-            end = _clean_end(data, node) if kind == "text" else node.srcmap[1]
+            end = node.srcmap[1]  # (past the content where markdown-it-pyrs is off)
+            if k < len(spans) and spans[k][0] < end and kind == "text":
+                end = _clean_end(data, node)
             if k == len(spans) or spans[k][0] >= end:
                 i, cur = i + 1, -1
                 continue

@@ -16,19 +16,30 @@ from app.content.math_spans import Span, block_span, inline_spans
 from app.content.rs_inline import RsNode
 from app.content.rs_tokens import _quiet_stderr, _rust
 
-__all__ = ["EMPTY_ITEM", "Analysis", "analyse"]
+__all__ = ["Analysis", "analyse", "refused"]
 
 _BREAKS = ("softbreak", "hardbreak")
 # markdown-it-py and markdown-it-pyrs disagree on what a list marker alone on a line
 # interrupts, on a numbered marker (not 1) right after a quote's line, and on the
 # indentation of a quote's lazy line (in a code span); markdown-it-pyrs misses HTML
 # blocks of declarations (``<!a``); tabs in containers' prefixes are read differently.
-EMPTY_ITEM = re.compile(
-    r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]"
-    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)|<[!?]"
-    r"|^[ >*+0-9.)-]*\t",
+_REFUSED = re.compile(
+    r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|<[!?]|^[ >*+0-9.)-]*\t", re.MULTILINE
+)
+_REFUSED_QUOTED = re.compile(
+    r"^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]"
+    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)",
     re.MULTILINE,
 )
+
+
+def refused(text: str) -> bool:
+    """The text-level refusals above."""
+    if _REFUSED.search(text) is not None:
+        return True
+    return ">" in text and _REFUSED_QUOTED.search(text) is not None
+
+
 _DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
 _ODD_SPACE = re.compile(
     "[" + re.escape(MD_TRIM_CHARS.translate({9: None, 10: None, 32: None})) + "]"
