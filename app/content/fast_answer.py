@@ -58,9 +58,6 @@ from app.content.rs_inline import Unsupported
 from app.content.rs_tokens import _rust
 from app.content.sanitize import sanitize_html
 from app.content.texprep import (
-    _LONE_MARK,
-    _code_spans,
-    _convert_delimiters,
     needs_prep,
     prepare,
 )
@@ -152,27 +149,12 @@ def _html(found: Analysis) -> tuple[str, HtmlRuns]:
 
 
 def _prepare(text: str, found: Analysis) -> str:
-    """``texprep.prepare(text, block=True)`` with the code blocks of the Rust tree, not
-    markdown-it-py's block parse (most of its time), where they are sure to agree: no
-    ``$$`` that could be a display block swallowing a fence."""
+    """``texprep.prepare(text, block=True)`` with the code blocks of the Rust tree already
+    walked, where they are sure to agree with the outline's: no ``$$`` that could be a
+    display block swallowing a fence."""
     if found.code_lines is None or "$$" in text:
         return prepare(text, block=True)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
-    blocks = [(line_starts[a], min(line_starts[b], len(text))) for a, b in found.code_lines]
-    regions: list[tuple[int, int]] = []
-    pos = 0
-    for lo, hi in [*blocks, (len(text), len(text))]:
-        regions.extend(_code_spans(text, pos, lo))
-        if hi > lo:
-            regions.append((lo, hi))
-        pos = max(pos, hi)
-    out: list[str] = []
-    pos = 0
-    for lo, hi in [*regions, (len(text), len(text))]:
-        segment = _LONE_MARK.sub(r"\1", text[pos:lo])
-        out.append(_convert_delimiters(segment) + text[lo:hi])
-        pos = hi
-    return "".join(out)
+    return prepare(text, block=True, code_lines=found.code_lines)
 
 
 _BACKTICK_RUN = re.compile(r"`+")

@@ -33,7 +33,14 @@ from markdown_it.token import Token
 
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import Inline, Nesting, RsNode, Unsupported, new_token
-from app.content.rs_tokens import line_count, list_extents, rust_tree, shifted
+from app.content.rs_tokens import (
+    line_count,
+    lines_between,
+    list_extents,
+    math_region_end,
+    rust_tree,
+    shifted,
+)
 
 __all__ = ["parse_outline"]
 
@@ -136,15 +143,9 @@ def parse_outline(text: str) -> list[Token]:
                 continue
             except Unsupported:
                 del outline.out[mark:]
-        # ``$$`` math may hold blank lines: an odd count pulls in the next block.
-        j = i + 1
-        while j < len(nodes) and region.count(b"$$") % 2:
-            nxt = nodes[j].srcmap
-            assert nxt is not None
-            region = data[node.srcmap[0] : nxt[1]]
-            j += 1
-        lo, hi = starts[i], starts[j]
-        end_offset = line_starts[hi] if hi < len(line_starts) else len(text)
-        outline.out.extend(shifted(_block_parse(text[line_starts[lo] : end_offset]), lo))
+        j = math_region_end(nodes, i, data)
+        lo = starts[i]
+        region_text = lines_between(text, line_starts, lo, starts[j])
+        outline.out.extend(shifted(_block_parse(region_text), lo))
         i = j
     return outline.out

@@ -41,7 +41,9 @@ from app.content.rs_inline import INLINE_NAMES, Inline, Nesting, RsNode, Unsuppo
 __all__ = [
     "available",
     "line_count",
+    "lines_between",
     "list_extents",
+    "math_region_end",
     "parse_inline",
     "parse_tokens",
     "rust_tree",
@@ -312,6 +314,24 @@ def list_extents(text: str, starts: list[int]) -> list[int]:
     return ends
 
 
+def math_region_end(nodes: Sequence[RsNode], i: int, data: bytes) -> int:
+    """The index of the first node after ``nodes[i]`` that a ``$$`` formula starting in it
+    cannot reach: ``$$`` math may hold blank lines, so an odd count of ``$$`` pulls in
+    the next block."""
+    start, end = nodes[i].srcmap or (0, 0)
+    j = i + 1
+    while j < len(nodes) and data[start:end].count(b"$$") % 2:
+        end = (nodes[j].srcmap or (0, end))[1]
+        j += 1
+    return j
+
+
+def lines_between(text: str, line_starts: list[int], lo: int, hi: int) -> str:
+    """Lines ``lo`` to ``hi`` (exclusive) of ``text``, with their newlines."""
+    end = line_starts[hi] if hi < len(line_starts) else len(text)
+    return text[line_starts[lo] : end]
+
+
 def shifted(tokens: list[Token], lines: int) -> list[Token]:
     for token in tokens:
         if token.map is not None:
@@ -347,18 +367,10 @@ def parse_tokens(text: str) -> list[Token]:
             except Unsupported:
                 del blocks.out[mark:]
                 blocks.level = 0
-        # markdown-it-py from this block to the next one it is not needed for; ``$$``
-        # math may hold blank lines, so an odd count of ``$$`` pulls in the next block.
-        j = i + 1
-        region = data[node.srcmap[0] : node.srcmap[1]]
-        while j < len(nodes) and region.count(b"$$") % 2:
-            nxt = nodes[j].srcmap
-            assert nxt is not None
-            region = data[node.srcmap[0] : nxt[1]]
-            j += 1
-        lo, hi = starts[i], starts[j]
-        end_offset = line_starts[hi] if hi < len(line_starts) else len(text)
-        blocks.out.extend(shifted(md.parse(text[line_starts[lo] : end_offset]), lo))
+        # markdown-it-py from this block to the next one it is not needed for.
+        j = math_region_end(nodes, i, data)
+        lo = starts[i]
+        blocks.out.extend(shifted(md.parse(lines_between(text, line_starts, lo, starts[j])), lo))
         i = j
     return blocks.out
 

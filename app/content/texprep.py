@@ -9,6 +9,7 @@ HTML block whose markdown and math would go unrendered.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from app.content.outline import parse_outline
 
@@ -40,15 +41,20 @@ def _code_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _code_regions(text: str, block: bool) -> list[tuple[int, int]]:
-    """Character ranges of code (blocks, then the spans between them), in order."""
+def _code_regions(
+    text: str, block: bool, code_lines: Sequence[tuple[int, int]] | None
+) -> list[tuple[int, int]]:
+    """Character ranges of code (blocks, then the spans between them), in order.
+    ``code_lines``: the code blocks' line ranges where the caller has them already."""
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)] + [len(text) + 1]
-    blocks: list[tuple[int, int]] = []
-    if block:
+    if code_lines is None and block:
         # The outline: code blocks at any depth, without an inline parse.
-        for tok in parse_outline(text):
-            if tok.type in ("fence", "code_block") and tok.map:
-                blocks.append((line_starts[tok.map[0]], min(line_starts[tok.map[1]], len(text))))
+        code_lines = [
+            (tok.map[0], tok.map[1])
+            for tok in parse_outline(text)
+            if tok.type in ("fence", "code_block") and tok.map
+        ]
+    blocks = [(line_starts[a], min(line_starts[b], len(text))) for a, b in code_lines or ()]
     regions: list[tuple[int, int]] = []
     pos = 0
     for lo, hi in [*blocks, (len(text), len(text))]:
@@ -89,13 +95,14 @@ def _convert_delimiters(segment: str) -> str:
     return "".join(out)
 
 
-def prepare(text: str, block: bool) -> str:
-    """Step 1 of the module docstring, applied only outside code."""
+def prepare(text: str, block: bool, *, code_lines: Sequence[tuple[int, int]] | None = None) -> str:
+    """Step 1 of the module docstring, applied only outside code. ``code_lines``: the
+    line ranges of ``text``'s code blocks, if the caller has parsed them already."""
     if not _NEEDS_PREP.search(text):
         return text  # the common case: no second parse needed
     out: list[str] = []
     pos = 0
-    for lo, hi in [*_code_regions(text, block), (len(text), len(text))]:
+    for lo, hi in [*_code_regions(text, block, code_lines), (len(text), len(text))]:
         segment = _LONE_MARK.sub(r"\1", text[pos:lo])
         out.append(_convert_delimiters(segment) + text[lo:hi])
         pos = hi
