@@ -38,6 +38,7 @@ from typing import cast
 from markdown_it.token import Token
 
 from app.content.answer_parts import key_terms, links
+from app.content.fast_checks import refused
 from app.content.fast_html import (
     AT,
     BLOCK_HELD,
@@ -50,12 +51,12 @@ from app.content.fast_html import (
     marks,
     render,
 )
-from app.content.fast_tree import Analysis, analyse, refused
+from app.content.fast_tree import Analysis, analyse
 from app.content.markdown import markdown_parser
 from app.content.math_spans import skip_backticks
 from app.content.render import _mathml, render_markdown
 from app.content.rs_inline import Unsupported
-from app.content.rs_tokens import _rust
+from app.content.rs_tokens import available
 from app.content.sanitize import sanitize_html
 from app.content.texprep import (
     needs_prep,
@@ -179,7 +180,7 @@ def _lone_backticks_after_bracket(text: str) -> bool:
 def fast_answer(answer_md: str) -> RenderedAnswer | None:
     """``reference_answer(answer_md)``'s values from markdown-it-pyrs, or None where they
     might differ (module docstring)."""
-    if _rust() is None or _PRIVATE.search(answer_md) or "\0" in answer_md or "\r" in answer_md:
+    if not available() or _PRIVATE.search(answer_md) or "\0" in answer_md or "\r" in answer_md:
         return None
     if "[" in answer_md and "`" in answer_md and _lone_backticks_after_bracket(answer_md):
         return None

@@ -10,9 +10,9 @@ import re
 from markdown_it.common.utils import escapeHtml
 
 from app.content.math_spans import Span
-from app.content.render import _BARE_URL, _MARK_CLOSE, _MARK_OPEN
+from app.content.render import _BARE_URL, _MARK_CLOSE, _MARK_OPEN, bold_line_breaks
 from app.content.rs_inline import _url
-from app.content.rs_tokens import _quiet_stderr, _rust
+from app.content.rs_tokens import rust_html
 
 __all__ = [
     "AT",
@@ -31,7 +31,6 @@ INLINE_HELD = re.compile("\\$\ue000(\\d+)\ue001\\$")
 BLOCK_HELD = re.compile("<!--\ue002(\\d+)\ue003-->\n")
 _MARK_TAG = re.compile(r"<(/?)mark\s*>", re.IGNORECASE)
 _HTML_PIECE = re.compile(r"<[^>]*>|[^<]+")
-_BREAKS = ("softbreak", "hardbreak")
 
 
 class Tok:
@@ -54,14 +53,9 @@ class Fail(Exception):
 
 
 def render(text: str) -> str:
-    rust = _rust()
-    try:
-        with _quiet_stderr():
-            html: str = rust.render(text)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:
-        raise Fail from exc
+    html = rust_html(text)
+    if html is None:
+        raise Fail  # a Rust panic
     return html
 
 
@@ -87,17 +81,7 @@ def marks(runs: list[list[Tok]]) -> list[int]:
 def bold_lines(runs: list[list[Tok]]) -> list[int]:
     """``render._links_and_bold_lines``'s line breaks: the soft breaks (their place in
     the HTML pieces) that become hard ones."""
-    out = []
-    for children in runs:
-        seen = [c for c in children if c.type != "text" or c.content.strip()]
-        for i, child in enumerate(seen[:-1]):
-            if child.type == "softbreak" and seen[i + 1].type == "strong_open":
-                rest = seen[i + 1 :]
-                end = next((k for k, c in enumerate(rest) if c.type == "strong_close"), None)
-                after = rest[end + 1] if end is not None and end + 1 < len(rest) else None
-                if end is not None and (after is None or after.type in _BREAKS):
-                    out.append(child.at)
-    return out
+    return [child.at for children in runs for child in bold_line_breaks(children)]
 
 
 def _unescape(text: str) -> str:

@@ -10,55 +10,22 @@ from typing import Any
 
 from markdown_it.common.utils import MD_TRIM_CHARS
 
+from app.content.fast_checks import (
+    DELIMITER_ROW,
+    LONE_MARK_LINE,
+    ODD_SPACE,
+    SUSPECT_HTML,
+    needs_tree,
+)
 from app.content.fast_html import BLOCK_HELD, Fail
 from app.content.fast_inline import Check, events, unindented
 from app.content.math_spans import Span, block_span, inline_spans
 from app.content.rs_inline import RsNode
-from app.content.rs_tokens import _quiet_stderr, _rust
+from app.content.rs_tokens import rust_tree
 
-__all__ = ["Analysis", "analyse", "refused"]
+__all__ = ["Analysis", "analyse"]
 
 _BREAKS = ("softbreak", "hardbreak")
-# markdown-it-py and markdown-it-pyrs disagree on what a list marker alone on a line
-# interrupts, on a numbered marker (not 1) right after a quote's line, and on the
-# indentation of a quote's lazy line (in a code span); markdown-it-pyrs misses HTML
-# blocks of declarations (``<!a``); tabs in containers' prefixes are read differently.
-_REFUSED = re.compile(
-    r"^[ \t>]*(?:[-+*]|[0-9]{1,9}[.)])[ \t]*$|<[!?]|^[ >*+0-9.)-]*\t", re.MULTILINE
-)
-_REFUSED_QUOTED = re.compile(
-    r"^[ \t]*>.*\n[ \t]*(?!1[.)])[0-9]{1,9}[.)]"
-    r"|^[ \t]*(?:(?:[-+*]|[0-9]{1,9}[.)])[ \t]+)*>.*\n[ \t]+(?![ \t]*>)",
-    re.MULTILINE,
-)
-
-
-def refused(text: str) -> bool:
-    """The text-level refusals above."""
-    if _REFUSED.search(text) is not None:
-        return True
-    return ">" in text and _REFUSED_QUOTED.search(text) is not None
-
-
-_DELIMITER_ROW = re.compile(r"^[ \t>]*[|:-][|: \t-]*$", re.MULTILINE)
-_ODD_SPACE = re.compile(
-    "[" + re.escape(MD_TRIM_CHARS.translate({9: None, 10: None, 32: None})) + "]"
-)
-# What ``analyse`` needs the tree for: formulas, tables, code that may end the text,
-# raw HTML (a <mark> alone on its line is an HTML block), link reference definitions,
-# spaces markdown-it-py trims and Rust keeps.
-# A <mark> alone on its line (maybe after quote and list markers) is an HTML block.
-_LONE_MARK_LINE = re.compile(
-    r"</?mark\s*\n|^(?:[ \t>]|(?:[-+*]|[0-9]{1,9}[.)])[ \t])*</?mark\s*>[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
-_NEEDS_TREE = re.compile(
-    r"[$|]|```|~~~|<(?!/?mark\s*>)[A-Za-z/!?]|^[ \t>]*\[[^\]\n]*\]:|["
-    + re.escape(MD_TRIM_CHARS.translate({9: None, 10: None, 32: None}))
-    + "]",
-    re.MULTILINE | re.IGNORECASE,
-)
-_SUSPECT_HTML = re.compile(r"<(?!/?mark\s*>)[A-Za-z/!?]", re.IGNORECASE)
 _INDENTED_LAZY = re.compile(rb"\n(?! {0,3}>)[ \t]")
 _FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
 _ROW = re.compile(rb"^ {0,3}\|.*\|[ \t]*$")
@@ -89,13 +56,13 @@ class _Walk:
         self.spans: list[tuple[int, int, Span]] = []
         self.raw_spans: list[tuple[int, int, Span]] = []
         # raw HTML other than <mark> may be in the text: every run's nodes are checked
-        self.check_inline = _SUSPECT_HTML.search(text) is not None
+        self.check_inline = SUSPECT_HTML.search(text) is not None
         self.block: tuple[int, int, str] | None = None  # the first display block found
         self.delimiter_rows: set[int] = set()
         self.code_lines: list[tuple[int, int]] = []
         self.want_code = want_code  # step 1 will want the code blocks' lines
-        self.lone_marks = _LONE_MARK_LINE.search(text) is not None
-        self.odd_space = _ODD_SPACE.search(text) is not None  # where tables' delimiter rows start
+        self.lone_marks = LONE_MARK_LINE.search(text) is not None
+        self.odd_space = ODD_SPACE.search(text) is not None  # where tables' delimiter rows start
 
     def blocks(self, nodes: Any, top: bool, quoted: bool, item: RsNode | None = None) -> None:
         for node in nodes:
@@ -148,7 +115,7 @@ class _Walk:
     def skippable(self, node: RsNode) -> bool:
         """A list or quote with nothing to find in it: no formula, no raw HTML to check,
         no code lines wanted (step 1), not at the end of a text without a final newline
-        (a fence left open there); a table in it is refused (``_DELIMITER_ROW``)."""
+        (a fence left open there); a table in it is refused (``DELIMITER_ROW``)."""
         assert node.srcmap is not None
         if self.check_inline or self.odd_space or self.want_code or self.lone_marks:
             return False
@@ -348,20 +315,12 @@ class _Walk:
         return True
 
 
-def _needs_tree(text: str) -> bool:
-    if "$" in text or "|" in text or "```" in text or "~~~" in text or "\\" in text:
-        return True
-    if "<" in text and _SUSPECT_HTML.search(text):
-        return True
-    return _NEEDS_TREE.search(text) is not None or _LONE_MARK_LINE.search(text) is not None
-
-
 def analyse(text: str, split_parse: bool = False, want_code: bool = False) -> Analysis:
     """Formulas of ``text``; display blocks are held out first, one at a time. A text
     with none of what the tree is needed for is not parsed here at all. ``want_code``:
     note the code blocks' lines (for step 1)."""
     blocks: list[str] = []
-    if not split_parse and not _needs_tree(text):
+    if not split_parse and not needs_tree(text):
         return Analysis(text, [], [], [], [])
     while True:
         data = text.encode()
@@ -381,9 +340,7 @@ def analyse(text: str, split_parse: bool = False, want_code: bool = False) -> An
             raise Fail
         walk.blocks(root.children, True, False)
         rows = {
-            m.start()
-            for m in _DELIMITER_ROW.finditer(text)
-            if "|" in m.group() and "-" in m.group()
+            m.start() for m in DELIMITER_ROW.finditer(text) if "|" in m.group() and "-" in m.group()
         }
         if rows - walk.delimiter_rows:
             raise Fail  # markdown-it-py may read a table where markdown-it-pyrs did not
@@ -401,12 +358,7 @@ def analyse(text: str, split_parse: bool = False, want_code: bool = False) -> An
 
 
 def _tree(text: str) -> RsNode:
-    rust = _rust()
-    try:
-        with _quiet_stderr():
-            tree: RsNode = rust.tree(text)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # pyo3's PanicException derives from BaseException only
-        raise Fail from exc
+    tree = rust_tree(text)
+    if tree is None:
+        raise Fail  # a Rust panic
     return tree

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 from xml.etree.ElementTree import tostring
 
 from latex2mathml.converter import convert_to_element
@@ -33,7 +33,7 @@ from app.content.rs_tokens import parse_inline, parse_tokens
 from app.content.sanitize import escape_raw_mathml, sanitize_html
 from app.content.texprep import needs_prep, prepare
 
-__all__ = ["MathOutput", "render_inline", "render_markdown", "sanitize_html"]
+__all__ = ["MathOutput", "bold_line_breaks", "render_inline", "render_markdown", "sanitize_html"]
 
 MathOutput = Literal["mathml", "tex"]
 
@@ -209,15 +209,33 @@ def _links_and_bold_lines(tokens: list[Token]) -> None:
                 children.extend(_link_text(child.content))
             else:
                 children.append(child)
-        seen = [c for c in children if c.type != "text" or c.content.strip()]
-        for i, child in enumerate(seen[:-1]):
-            if child.type == "softbreak" and seen[i + 1].type == "strong_open":
-                rest = seen[i + 1 :]
-                end = next((k for k, c in enumerate(rest) if c.type == "strong_close"), None)
-                after = rest[end + 1] if end is not None and end + 1 < len(rest) else None
-                if end is not None and (after is None or after.type in ("softbreak", "hardbreak")):
-                    child.type, child.tag = "hardbreak", "br"
+        for child in bold_line_breaks(children):
+            child.type, child.tag = "hardbreak", "br"
         tok.children = children
+
+
+class _Child(Protocol):
+    type: str
+    content: str
+
+
+_C = TypeVar("_C", bound=_Child)
+
+
+def bold_line_breaks(children: Sequence[_C]) -> list[_C]:
+    """The soft breaks of an inline run that start a bold line: each followed by a bold
+    span that its line ends with (``app.content.fast_html`` reads the same rule on the
+    writer's HTML)."""
+    seen = [c for c in children if c.type != "text" or c.content.strip()]
+    breaks = []
+    for i, child in enumerate(seen[:-1]):
+        if child.type == "softbreak" and seen[i + 1].type == "strong_open":
+            rest = seen[i + 1 :]
+            end = next((k for k, c in enumerate(rest) if c.type == "strong_close"), None)
+            after = rest[end + 1] if end is not None and end + 1 < len(rest) else None
+            if end is not None and (after is None or after.type in ("softbreak", "hardbreak")):
+                breaks.append(child)
+    return breaks
 
 
 def _leading_math(tokens: list[Token]) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "math_region_end",
     "parse_inline",
     "parse_tokens",
+    "rust_html",
     "rust_tree",
     "shifted",
 ]
@@ -92,17 +93,27 @@ def rust_tree(text: str) -> RsNode | None:
     does on ``[a\\n```py`\\nb``: a link label over a broken fence; found by
     ``tests/content/test_properties.py``); markdown-it-py then parses the text, and the
     panic's message is kept off stderr (``_quiet_stderr``)."""
+    tree: RsNode | None = _rust_call("tree", text)
+    return tree
+
+
+def rust_html(text: str) -> str | None:
+    """markdown-it-pyrs's own HTML of ``text``, or None as for ``rust_tree``."""
+    html: str | None = _rust_call("render", text)
+    return html
+
+
+def _rust_call(method: str, text: str) -> Any:
     rust = _rust()
     if rust is None or "\0" in text or "\r" in text:
         return None
     try:
         with _quiet_stderr():
-            tree: RsNode = rust.tree(text)
+            return getattr(rust, method)(text)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # pyo3's PanicException derives from BaseException only
         return None
-    return tree
 
 
 _HEADING_MARKUP = {"=": "=", "-": "-"}
