@@ -9,12 +9,14 @@ import, so the outline holds only:
 - each top-level block's tokens at level 0 (``paragraph_open``, ``heading_open``,
   ``bullet_list_open``, ``fence``, ...) with markdown-it-py's line ``map``, and the
   ``*_close`` that ends it;
-- after a paragraph's or heading's opening token, its ``inline`` token: a paragraph's
-  holds its source as ``content`` and no children, a heading's its children;
+- after a paragraph's or heading's opening token, its ``inline`` token, holding the
+  block's text as ``content`` and no children (as markdown-it-py's block parser leaves
+  it; the parser reads a ``#``/``##`` heading's inline tokens from it);
 - every ``fence`` and ``code_block`` nested in a list or quote, with its ``map``.
 
-They come from markdown-it-pyrs's tree. Only ``$$`` can move a block boundary (a math
-block may interrupt a paragraph or hold blank lines), so a top-level block with ``$$``,
+They come from markdown-it-pyrs's tree with its block rules only (no inline nodes: they
+were half the tree's cost). Only ``$$`` can move a block boundary (a math block may
+interrupt a paragraph or hold blank lines), so a top-level block with ``$$``,
 with a node this module does not know, or a heading with ``$``, is read by
 markdown-it-py's block parser (from its first line to the next block's), as is a file
 with link reference definitions or one the Rust parser cannot read; their tokens come
@@ -32,7 +34,7 @@ from collections.abc import Sequence
 from markdown_it.token import Token
 
 from app.content.markdown import markdown_parser
-from app.content.rs_inline import Inline, Nesting, RsNode, Unsupported, new_token
+from app.content.rs_inline import Nesting, RsNode, Unsupported, new_token
 from app.content.rs_tokens import (
     line_count,
     lines_between,
@@ -91,9 +93,9 @@ class _Outline:
                 raise Unsupported  # dollar math in a heading: markdown-it-py's inline
             tag = f"h{node.meta['level']}"
             markup = _HEADING_MARKUP.get(node.meta.get("marker", ""), "#" * node.meta["level"])
-            children = Inline().nodes(node.children)
+            content = node.children[0].meta["content"] if node.children else ""
             self.push("heading_open", tag, 1, 0, map=line_map, markup=markup)
-            self.push("inline", "", 0, 1, content="", map=line_map, children=children)
+            self.push("inline", "", 0, 1, content=content, map=line_map, children=[])
             self.push("heading_close", tag, -1, 0, markup=markup)
         elif name in ("blockquote", "bullet_list", "ordered_list"):
             tag = {"blockquote": "blockquote", "bullet_list": "ul", "ordered_list": "ol"}[name]
@@ -120,7 +122,7 @@ class _Outline:
 
 def parse_outline(text: str) -> list[Token]:
     """The outline of ``text`` (``\\n`` line ends): see the module's docstring."""
-    root = rust_tree(text)
+    root = rust_tree(text, blocks_only=True)
     if root is None or any(n.name == "definition" for n in root.children):
         return _block_parse(text)
     nodes = root.children

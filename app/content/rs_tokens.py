@@ -53,11 +53,19 @@ __all__ = [
 
 
 @cache
-def _rust() -> Any:
+def _rust(blocks_only: bool = False) -> Any:
     try:
         from markdown_it_pyrs import MarkdownIt as RustMarkdownIt
     except ImportError:  # optional: markdown-it-py alone gives the same tokens
         return None
+    if blocks_only:  # "commonmark"'s block rules and tables; inline text stays one node
+        return (
+            RustMarkdownIt("zero")
+            .enable_many(
+                ["blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph"]
+            )
+            .enable_many(["reference", "html_block", "table"])
+        )
     return RustMarkdownIt("commonmark").enable_many(["table", "html_block", "html_inline"])
 
 
@@ -88,12 +96,13 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def rust_tree(text: str) -> RsNode | None:
+def rust_tree(text: str, *, blocks_only: bool = False) -> RsNode | None:
     """The Rust syntax tree, or None without markdown-it-pyrs or when it panics (0.4.0
     does on ``[a\\n```py`\\nb``: a link label over a broken fence; found by
     ``tests/content/test_properties.py``); markdown-it-py then parses the text, and the
-    panic's message is kept off stderr (``_quiet_stderr``)."""
-    tree: RsNode | None = _rust_call("tree", text)
+    panic's message is kept off stderr (``_quiet_stderr``). ``blocks_only``: no inline
+    rules, each block's inline text one ``text`` node with its ``content``."""
+    tree: RsNode | None = _rust_call("tree", text, blocks_only)
     return tree
 
 
@@ -103,8 +112,8 @@ def rust_html(text: str) -> str | None:
     return html
 
 
-def _rust_call(method: str, text: str) -> Any:
-    rust = _rust()
+def _rust_call(method: str, text: str, blocks_only: bool = False) -> Any:
+    rust = _rust(blocks_only)
     if rust is None or "\0" in text or "\r" in text:
         return None
     try:
