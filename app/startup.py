@@ -132,7 +132,7 @@ def store_fingerprint(session: Session, files: str) -> None:
     key = fingerprint(session, files)
     session.execute(delete(ParsedFileCache).where(ParsedFileCache.source_file == FINGERPRINT_ROW))
     session.execute(
-        insert(ParsedFileCache).values(source_file=FINGERPRINT_ROW, key=key, payload={})
+        insert(ParsedFileCache).values(source_file=FINGERPRINT_ROW, key=key, payload=b"")
     )
 
 

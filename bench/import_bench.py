@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,7 @@ PARSE_STAGES = [
     "metadata",
     "file walk, ids, the rest",
     "content hash, search text",
+    "parse-cache payload (JSON, zlib)",
     "pickle (in the worker)",
 ]
 WRITE_STAGES = [
@@ -302,9 +303,11 @@ def breakdown(folder: Path, data_dir: Path) -> dict[str, float]:
     with _patched(clock):
         load = clock.wrap("file walk, ids, the rest", loader.load_file)
         precompute = clock.wrap("content hash, search text", rows.precompute)
-        files: list[ParsedFile] = [
-            precompute(load(path, folder, key)) for path, key in keyed.items()
-        ]
+        encode = clock.wrap("parse-cache payload (JSON, zlib)", parse_cache.encode)
+        files: list[tuple[ParsedFile, bytes | None]] = []
+        for path, key in keyed.items():
+            parsed_file = precompute(load(path, folder, key))
+            files.append((parsed_file, encode(parsed_file)))
     with clock.stage("pickle (in the worker)"):
         data = pickle.dumps(files, pickle.HIGHEST_PROTOCOL)
     with clock.stage("unpickle (in the parent)"):
@@ -314,7 +317,13 @@ def breakdown(folder: Path, data_dir: Path) -> dict[str, float]:
     loaded = dict(zip(keyed, files, strict=True))
     original_load_all, original_store = importer._load_all, parse_cache.store
     original_finish = bulk.BulkWrite._finish
-    importer._load_all = lambda files, content_dir: [loaded[p] for p in files]
+
+    def already_loaded(
+        files: Mapping[Path, str], content_dir: Path, *, encode: bool
+    ) -> list[tuple[ParsedFile, bytes | None]]:
+        return [loaded[p] for p in files]
+
+    importer._load_all = already_loaded
     parse_cache.store = clock.wrap("parse cache write", original_store)
     bulk.BulkWrite._finish = clock.wrap("search index (one statement)", original_finish)  # type: ignore[method-assign]
     try:

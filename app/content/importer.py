@@ -63,8 +63,9 @@ class ImportReport:
     unchanged: int = 0
     archived: int = 0
     restored: int = 0
-    # Source file -> parse-cache key of the files parsed afresh (stored after a write).
-    to_cache: dict[str, str] = field(default_factory=dict, repr=False)
+    # Source file -> parse-cache key and payload of the files parsed afresh (stored
+    # after a write).
+    to_cache: dict[str, tuple[str, bytes]] = field(default_factory=dict, repr=False)
     # Company spelling -> the name it is stored as (``app.content.names``).
     company_names: dict[str, str] = field(default_factory=dict)
     tag_merges: list[str] = field(default_factory=list)  # "spelling -> tag" of the aliases
@@ -119,8 +120,12 @@ def scope_of(paths: Sequence[Path], content_dir: Path) -> tuple[set[str], list[s
     return exact, prefixes
 
 
-def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
-    """Parse files, across processes when the bank is large (parsing is CPU-bound)."""
+Loaded = tuple[ParsedFile, bytes | None]
+
+
+def _load_all(files: Mapping[Path, str], content_dir: Path, *, encode: bool) -> list[Loaded]:
+    """Parse files, across processes when the bank is large (parsing is CPU-bound);
+    with ``encode``, each with its parse-cache payload."""
     paths = list(files)
     sizes = {p: p.stat().st_size if p.is_file() else 0 for p in paths}
     workers = min(os.cpu_count() or 1, 4, len(paths))
@@ -128,7 +133,7 @@ def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
     single_threaded = threading.active_count() == 1
     size = sum(sizes.values())
     if size < PARALLEL_BYTES or workers < 2 or not single_threaded or os.name != "posix":
-        return [_load(p, content_dir, key) for p, key in files.items()]
+        return [_load(p, content_dir, key, encode) for p, key in files.items()]
     # Largest first, in small chunks: no worker is left with a long file while the
     # others idle at the end (chunks of 4 equal files left one core idle for a chunk,
     # 0.65 CPU-s at 10,000 questions); about 50 chunks a worker keeps the pool's own
@@ -148,6 +153,7 @@ def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
                     order,
                     [content_dir] * len(order),
                     [files[p] for p in order],
+                    [encode] * len(order),
                     chunksize=chunk,
                 ),
                 strict=True,
@@ -156,8 +162,12 @@ def _load_all(files: Mapping[Path, str], content_dir: Path) -> list[ParsedFile]:
     return [parsed[p] for p in paths]
 
 
-def _load(path: Path, content_dir: Path, key: str) -> ParsedFile:
-    return rows.precompute(load_file(path, content_dir, key))
+def _load(path: Path, content_dir: Path, key: str, encode: bool) -> Loaded:
+    """A file's parse (in a worker process when parsing is spread): its questions' hash
+    and search text built (``rows.precompute``), and with ``encode`` its parse-cache
+    payload, so the process that writes does neither."""
+    parsed = rows.precompute(load_file(path, content_dir, key))
+    return parsed, parse_cache.encode(parsed) if encode else None
 
 
 def parse_paths(
@@ -169,10 +179,15 @@ def parse_paths(
     aliases = names.read_aliases(content_dir)
     hits, keys = parse_cache.lookup(session, files, aliases.raw) if session else ({}, {})
     misses = {p: key for p, key in files.items() if p not in hits}
-    fresh = dict(zip(misses, _load_all(misses, content_dir), strict=True))
-    parsed = [hits[p] if p in hits else fresh[p] for p in files]
+    loaded = _load_all(misses, content_dir, encode=session is not None)
+    fresh = dict(zip(misses, loaded, strict=True))
+    parsed = [hits[p] if p in hits else fresh[p][0] for p in files]
     report = ImportReport(files=parsed, problems=problems)
-    report.to_cache = {fresh[p].source_file: keys[p] for p in misses if p in keys}
+    report.to_cache = {
+        parsed_file.source_file: (keys[p], payload)
+        for p, (parsed_file, payload) in fresh.items()
+        if p in keys and payload is not None
+    }
     report.problems.extend(cross_file_problems(parsed))
     report.problems.extend(aliases.problems)
     report.company_names = names.plan_import(report.questions, session, aliases)
@@ -222,7 +237,7 @@ def write_parsed(
         # Fresh statistics let the planner walk bank order by its index (the review
         # queue's "next new card"); PostgreSQL's autovacuum does this by itself.
         session.execute(text("ANALYZE"))
-    parse_cache.store(session, report.files, report.to_cache)
+    parse_cache.store(session, report.to_cache)
     report.written = True
 
 

@@ -8,9 +8,8 @@ stable strings, so everything attached to a question survives a re-import.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -131,4 +130,5 @@ class ParsedFileCache(Base):
     source_file: Mapped[str] = mapped_column(String(500), primary_key=True)
     # sha256 of the parser's code, the file's path and its bytes.
     key: Mapped[str] = mapped_column(String(64), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # ``app.content.cache.encode``: zlib-compressed JSON.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

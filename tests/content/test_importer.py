@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.content import cache as parse_cache
 from app.content.importer import ImportReport, import_paths
+from app.content.parser import parse_text
 from app.models import Asked, Chapter, Question, Tag
 from tests.conftest import SEED, WriteMd
 
@@ -238,6 +243,28 @@ def test_unchanged_files_are_not_parsed_again(
     edited = run(session_factory, [content_dir], content_dir)
     assert [p.rsplit("/", 1)[-1] for p in parsed] == ["a.md"]  # only the edited file
     assert edited.updated == 1
+
+
+def test_the_cache_key_covers_every_module_the_parser_runs() -> None:
+    """A change to any module a parse runs (the outline, the fast answers, ...) parses
+    every file again: each ``app.content`` module loaded by a parse is in the key."""
+    code = (
+        "import sys; from app.content.parser import parse_text; "
+        "parse_text('# C\\n### Q. 一\\n**Tags**: [a]\\n\\n**b** $x$ | c', path='f.md'); "
+        "print(' '.join(m.__file__ for n, m in sys.modules.items() "
+        "if n.startswith('app.content.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {Path(f) for f in run.stdout.split()}
+    assert {p.name for p in loaded} >= {"parser.py", "outline.py", "fast_answer.py", "render.py"}
+    assert loaded <= set(parse_cache.parser_files())
+
+
+def test_a_cached_parse_reads_back_equal_and_compressed() -> None:
+    parsed = parse_text(SEED.read_text(encoding="utf-8"), path="seed.md")
+    payload = parse_cache.encode(parsed)
+    assert parse_cache.decode(payload) == parsed
+    assert len(payload) * 3 < len(json.dumps(parse_cache.to_dict(parsed)).encode())
 
 
 def test_search_text_and_hash_follow_tag_aliases(
