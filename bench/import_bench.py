@@ -295,32 +295,78 @@ def _patched(clock: _Clock) -> Iterator[None]:
             setattr(owner, name, original)
 
 
-def breakdown(folder: Path, data_dir: Path) -> dict[str, float]:
-    """CPU seconds per stage of a first import of ``folder`` into a fresh database."""
+def _counted(formulas: list[tuple[str, bool]], convert: Any) -> Any:
+    def counting(tex: str, display: bool) -> str:
+        formulas.append((tex, display))
+        return convert(tex, display)  # type: ignore[no-any-return]
+
+    return counting
+
+
+def distinct_formulas_cost(formulas: list[tuple[str, bool]]) -> str:
+    """The bank reuses the seed's answers, so its formulas repeat and ``render._mathml``'s
+    cache converts each once: what converting every formula would cost (a bank of 10,000
+    questions written by hand repeats some formulas, far from all)."""
+    distinct = set(formulas)
+    start = time.process_time()
+    for tex, display in distinct:
+        render._mathml.__wrapped__(tex, display)
+    each = (time.process_time() - start) / max(1, len(distinct))
+    return (
+        f"MathML: {len(formulas)} formulas, {len(distinct)} distinct; "
+        f"{each * 1000:.3f} ms to convert one, so +{each * len(formulas):.2f} CPU-s "
+        f"for the parse if every formula were distinct"
+    )
+
+
+def breakdown(folder: Path, data_dir: Path) -> tuple[dict[str, float], str]:
+    """CPU seconds per stage of a first import of ``folder`` into a fresh database, and
+    ``distinct_formulas_cost``."""
     clock = _Clock()
     render._mathml.cache_clear()  # formulas converted by an earlier import count again
     keyed, _ = loader.discover_keyed([folder], folder)
+    formulas: list[tuple[str, bool]] = []
+    converters = [(module, "_mathml") for module in (fast_answer, render)]
+    saved = [getattr(owner, name) for owner, name in converters]
+    for owner, name in converters:
+        setattr(owner, name, _counted(formulas, getattr(owner, name)))
+    try:
+        files = _parse_timed(clock, folder, keyed)
+    finally:
+        for (owner, name), original in zip(converters, saved, strict=True):
+            setattr(owner, name, original)
+    return _write_timed(clock, folder, data_dir, keyed, files), distinct_formulas_cost(formulas)
+
+
+Loaded = list[tuple[ParsedFile, bytes | None]]
+
+
+def _parse_timed(clock: _Clock, folder: Path, keyed: dict[Path, str]) -> Loaded:
     with _patched(clock):
         load = clock.wrap("file walk, ids, the rest", loader.load_file)
         precompute = clock.wrap("content hash, search text", rows.precompute)
         encode = clock.wrap("parse-cache payload (JSON, zlib)", parse_cache.encode)
-        files: list[tuple[ParsedFile, bytes | None]] = []
+        files: Loaded = []
         for path, key in keyed.items():
             parsed_file = precompute(load(path, folder, key))
             files.append((parsed_file, encode(parsed_file)))
     with clock.stage("pickle (in the worker)"):
         data = pickle.dumps(files, pickle.HIGHEST_PROTOCOL)
     with clock.stage("unpickle (in the parent)"):
-        files = pickle.loads(data)
+        loaded: Loaded = pickle.loads(data)
+    return loaded
+
+
+def _write_timed(
+    clock: _Clock, folder: Path, data_dir: Path, keyed: dict[Path, str], files: Loaded
+) -> dict[str, float]:
     engine = make_engine(Settings(data_dir=data_dir, content_dir=folder, database_url=""))
     migrate(engine)
     loaded = dict(zip(keyed, files, strict=True))
     original_load_all, original_store = importer._load_all, parse_cache.store
     original_finish = bulk.BulkWrite._finish
 
-    def already_loaded(
-        files: Mapping[Path, str], content_dir: Path, *, encode: bool
-    ) -> list[tuple[ParsedFile, bytes | None]]:
+    def already_loaded(files: Mapping[Path, str], content_dir: Path, *, encode: bool) -> Loaded:
         return [loaded[p] for p in files]
 
     importer._load_all = already_loaded
@@ -387,7 +433,7 @@ def main() -> None:
         first, count, first_cpu = timed_import(settings, folder)
         again, _, again_cpu = timed_import(settings, folder)
         floors = {} if args.no_floor else tokenizer_seconds(folder)
-        stages = {} if args.no_stages else breakdown(folder, Path(tmp) / "stages")
+        stages, formulas = ({}, "") if args.no_stages else breakdown(folder, Path(tmp) / "stages")
         print(
             f"machine: {cores} cores, load average {load_before:.1f} before / "
             f"{os.getloadavg()[0]:.1f} after (a busy machine stretches every figure)"
@@ -411,6 +457,7 @@ def main() -> None:
             )
         if stages:
             print_breakdown(stages, workers)
+            print(formulas)
 
 
 if __name__ == "__main__":
