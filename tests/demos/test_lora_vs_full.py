@@ -13,7 +13,8 @@ from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.lora.words import PHASES
 from app.demos.lora_vs_full import DEMO
-from app.demos.lora_vs_full.params import LR_GRID, RANKS
+from app.demos.lora_vs_full.params import LR_GRID, RANKS, LoRAVsFullParams
+from app.demos.lora_vs_full.report import Arm, Measured, checks_of
 from app.demos.text import q
 from app.errors import Unprocessable
 from tests.demos.english import english, msgid
@@ -73,6 +74,36 @@ def test_full_and_lora_train_the_same_matrix_and_pick_their_lr_from_the_grid(
         )
     assert f["lr_full"] in LR_GRID
     assert "loss_lora_r16" not in f  # ranks are capped at hidden
+
+
+def _grid_check(arms: dict[str, tuple[float, list[float]]]) -> tuple[bool, str]:
+    """The lr-grid check of a run whose methods chose ``lr`` with these validation losses."""
+    params = LoRAVsFullParams(hidden=4, shift_rank=1)
+    m = Measured(ranks=[1], loss_base=9.0, accuracy_base=0.1, task1_loss_base=0.5,
+                 task1_accuracy_base=0.9)  # fmt: skip
+    for key, (lr, val_losses) in arms.items():
+        m.arms[key] = Arm(lr=lr, loss=min(val_losses), accuracy=0.5, task1_loss=0.6,
+                          curve=[9.0], trainable=4.0, val_losses=val_losses)  # fmt: skip
+    check = next(c for c in checks_of(params, m) if "learning rate" in msgid(c.name))
+    return check.passed, english(check.detail)
+
+
+def test_a_method_at_the_grids_edge_fails_the_check_unless_it_learned_nothing() -> None:
+    """A chosen lr at an edge may mean the grid limited the method, so the check fails;
+    except at the top edge for a method no run of which beat a uniform guess over the
+    classes (ln 4 = 1.386): a run that collapsed, which a larger lr would not mend."""
+    learned = [1.2, 0.8, 0.62, 0.6, 0.7, 1.3]
+    collapsed = [1.95, 2.77, 1.56, 2.33, 1.72, 1.46]  # seed 0's r=1 on an AVX-512 CPU
+    passed, detail = _grid_check({"full": (0.1, learned), "lora_r1": (1.0, collapsed)})
+    assert passed, detail
+    assert detail.startswith("None that learned at an edge")
+    assert "uniform guess (loss 1.386)" in detail and "top edge: r=1" in detail
+    # Some run of r=1 beat a uniform guess: its best at the top edge may be the grid's.
+    passed, detail = _grid_check({"full": (0.1, learned), "lora_r1": (1.0, [*collapsed[:5], 1.3])})
+    assert not passed and "At the grid's edge: r=1" in detail
+    # The bottom edge: a smaller lr might have done better, learned or not.
+    passed, detail = _grid_check({"full": (3e-3, [1.5] * 6), "lora_r1": (0.1, learned)})
+    assert not passed and "At the grid's edge: full" in detail
 
 
 def test_charts_draw_one_curve_per_arm_and_the_rank_sweep(
