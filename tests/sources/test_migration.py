@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from alembic import command
 from app.bank import import_bank
 from app.config import Settings
+from app.content import cache as parse_cache
 from app.db import alembic_config, make_engine, make_sessionmaker
 from app.models import Asked, Card, Chapter, Question
 from tests.conftest import SEED
@@ -28,7 +29,11 @@ def test_absolute_chapter_ids_are_migrated_with_their_cards(
     content_dir: Path,
     database: str,
     request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Today's importer writes the parse cache as bytes (0021); 0011's column is JSON,
+    # which PostgreSQL holds to. The cache plays no part in what is checked here.
+    monkeypatch.setattr(parse_cache, "store", lambda session, payloads: None)
     if database == "postgresql":
         settings = settings.model_copy(update={"database_url": request.getfixturevalue("pg_url")})
     shutil.copy(SEED, content_dir / "llm-sft.md")
