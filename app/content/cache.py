@@ -129,8 +129,20 @@ def lookup(
         )
         .all()
     )
-    hits = {path: decode(rows[key]) for path, key in keys.items() if key in rows}
+    hits = {}
+    for path, key in keys.items():
+        if key in rows and (parsed := _decoded(rows[key])) is not None:
+            hits[path] = parsed
     return hits, keys
+
+
+def _decoded(payload: bytes) -> ParsedFile | None:
+    """A cached parse, or None (the file is parsed again) for a row this code cannot
+    read back: damaged, or written by another version whose key matched."""
+    try:
+        return decode(payload)
+    except (zlib.error, ValueError, TypeError, KeyError):  # JSONDecodeError is a ValueError
+        return None
 
 
 def store(session: Session, payloads: Mapping[str, tuple[str, bytes]]) -> None:

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.content import cache as parse_cache
 from app.content.importer import ImportReport, import_paths
 from app.content.parser import parse_text
-from app.models import Asked, Chapter, Question, Tag
+from app.models import Asked, Chapter, ParsedFileCache, Question, Tag
 from tests.conftest import SEED, WriteMd
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -243,6 +243,17 @@ def test_unchanged_files_are_not_parsed_again(
     edited = run(session_factory, [content_dir], content_dir)
     assert [p.rsplit("/", 1)[-1] for p in parsed] == ["a.md"]  # only the edited file
     assert edited.updated == 1
+    # A cached parse that cannot be read back (damaged) is a miss: the file is parsed.
+    with session_factory() as session, session.begin():
+        session.execute(
+            update(ParsedFileCache)
+            .where(ParsedFileCache.source_file == "b.md")
+            .values(payload=b"not zlib")
+        )
+    parsed.clear()
+    again = run(session_factory, [content_dir], content_dir)
+    assert [p.rsplit("/", 1)[-1] for p in parsed] == ["b.md"]
+    assert again.ok and again.unchanged == 3
 
 
 def test_the_cache_key_covers_every_module_the_parser_runs() -> None:
