@@ -213,7 +213,7 @@ PARSE_STAGES = [
     "metadata",
     "file walk, ids, the rest",
     "content hash, search text",
-    "parse-cache payload (JSON, zlib)",
+    "parse-cache payload (JSON, zstd)",
     "pickle (in the worker)",
 ]
 WRITE_STAGES = [
@@ -345,7 +345,7 @@ def _parse_timed(clock: _Clock, folder: Path, keyed: dict[Path, str]) -> Loaded:
     with _patched(clock):
         load = clock.wrap("file walk, ids, the rest", loader.load_file)
         precompute = clock.wrap("content hash, search text", rows.precompute)
-        encode = clock.wrap("parse-cache payload (JSON, zlib)", parse_cache.encode)
+        encode = clock.wrap("parse-cache payload (JSON, zstd)", parse_cache.encode)
         files: Loaded = []
         for path, key in keyed.items():
             parsed_file = precompute(load(path, folder, key))

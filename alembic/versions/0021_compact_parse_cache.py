@@ -1,11 +1,11 @@
-"""The parse cache's payload is zlib-compressed JSON bytes, built by the parse workers.
+"""The parse cache's payload is compressed JSON bytes, built by the parse workers.
 
 The first import of 10,000 questions wrote 52 MB of JSON into ``parsed_files`` (each
 file's parse, answers' HTML included), encoded by the parent process after the parse:
 0.75 s of the parent's time, and the same bytes again at the commit. Now each parse
-worker encodes its file's parse (``app.content.cache.encode``: JSON, then zlib level 1,
-about 0.05 ms per question), so the parent only inserts bytes; the table is 4-5 times
-smaller.
+worker encodes its file's parse (``app.content.cache.encode``: JSON, then Zstandard
+level 1, about 0.03 ms per question), so the parent only inserts bytes; the table is
+several times smaller.
 
 The table is a cache: its rows are dropped with the old column (the next import parses
 every file once and stores them in the new form). The fingerprint row

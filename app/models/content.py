@@ -130,5 +130,5 @@ class ParsedFileCache(Base):
     source_file: Mapped[str] = mapped_column(String(500), primary_key=True)
     # sha256 of the parser's code, the file's path and its bytes.
     key: Mapped[str] = mapped_column(String(64), index=True)
-    # ``app.content.cache.encode``: zlib-compressed JSON.
+    # ``app.content.cache.encode``: JSON, compressed (Zstandard).
     payload: Mapped[bytes] = mapped_column(LargeBinary)

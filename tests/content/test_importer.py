@@ -248,7 +248,7 @@ def test_unchanged_files_are_not_parsed_again(
         session.execute(
             update(ParsedFileCache)
             .where(ParsedFileCache.source_file == "b.md")
-            .values(payload=b"not zlib")
+            .values(payload=b"not zstd")
         )
     parsed.clear()
     again = run(session_factory, [content_dir], content_dir)
