@@ -13,8 +13,9 @@ from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.lora.words import PHASES
 from app.demos.lora_vs_full import DEMO
-from app.demos.lora_vs_full.params import LR_GRID, RANKS, LoRAVsFullParams
+from app.demos.lora_vs_full.params import LR_GRID, RANKS, LoRAVsFullParams, ranks_of
 from app.demos.lora_vs_full.report import Arm, Measured, checks_of
+from app.demos.lora_vs_full.words import figure_labels
 from app.demos.text import q
 from app.errors import Unprocessable
 from tests.demos.english import english, msgid
@@ -156,6 +157,18 @@ def test_the_page_opens_with_the_answer_and_a_summary_table(
     )
     assert set(result.figure_units) == set(f)
     assert result.figure_units["relative_gap_lora_r1"] == "ratio"
+
+
+def test_every_figure_has_a_label(small: tuple[DemoResult, Recorder]) -> None:
+    """The page's figure table shows a label, never a raw figure name: for this run's
+    figures, and for every figure the default sizes name (rank 16 too)."""
+    result = small[0]
+    assert set(result.figures) <= set(result.figure_labels)
+    params = validate_params(DEMO, {})
+    ranks = ranks_of(params)
+    labels = figure_labels(["full", *(f"lora_r{r}" for r in ranks)], ranks)
+    assert DEMO.figure_names is not None
+    assert set(DEMO.figure_names(params)) <= set(labels)
 
 
 def test_lora_at_or_above_the_shift_rank_gets_close_to_full_and_below_it_does_not(

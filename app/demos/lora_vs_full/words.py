@@ -41,6 +41,14 @@ def figure_labels(keys: list[str], ranks: list[int]) -> dict[str, Text]:
         "loss_base": t("Held-out loss on task 2 before adapting"),
         "accuracy_base": t("Accuracy on task 2 before adapting"),
         "task1_loss_base": t("Held-out loss on task 1 before adapting"),
+        "task1_accuracy_base": t("Accuracy on task 1 before adapting"),
+        "unmerge_max_abs_diff": t("Largest $|W - W_0|$ after merging then unmerging, worst rank"),
+        "adapter_removed_max_abs_diff": t(
+            "Largest $|W - W_0|$ of the frozen weight after training, worst rank"
+        ),
+        "adapter_removed_task1_loss_diff": t(
+            "Task-1 loss with the adapter removed: largest difference from the base's"
+        ),
         "best_lora_rank": t("LoRA rank with the lowest task-2 loss"),
         "shift_rank": t("Rank of the task change"),
     }
@@ -55,6 +63,9 @@ def figure_labels(keys: list[str], ranks: list[int]) -> dict[str, Text]:
         )
         labels[f"forgetting_{key}"] = t("Forgetting of task 1, %(method)s", method=method)
     for r in ranks:
+        labels[f"gap_full_minus_lora_r{r}"] = t(
+            "LoRA r = %(r)s: full fine-tuning's task-2 loss minus LoRA's", r=r
+        )
         labels[f"relative_gap_lora_r{r}"] = t(
             "LoRA r = %(r)s: task-2 loss relative to full fine-tuning's", r=r
         )
