@@ -157,6 +157,7 @@ def test_default_run_names_every_figure_and_passes_every_check(
         names += [f"accuracy_lora_r{k}", f"peak_memory_bytes_lora_r{k}"]
     missing = [name for name in names if name not in f]
     assert not missing
+    assert set(f) <= set(result.figure_labels)  # the page labels every figure
     assert all(checks_of(result).values()), result.checks
     assert len(result.checks) == 6
     assert f["step0_max_output_diff"] == 0.0 and f["step0_grad_a_norm"] == 0.0
@@ -230,6 +231,7 @@ def test_the_page_opens_with_the_answer_and_a_summary_table() -> None:
     assert result.summary.rows[1][0] == method_name("full")
     assert result.summary.rows[1][2] == q(f["accuracy_full"], "ratio")
     assert set(result.figure_units) == set(f)
+    assert set(f) <= set(result.figure_labels)
     assert result.figure_units["peak_memory_bytes_full"] == "bytes"
     assert result.figure_units["latency_ratio_merged_vs_base"] == "x"
     rank_chart = [s for s in result.series if s.chart == "loss_by_rank"]

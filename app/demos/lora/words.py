@@ -60,7 +60,23 @@ def figure_labels(keys: list[str], ranks: list[int]) -> dict[str, Text]:
         "step0_max_output_diff": t("Step 0: largest output change from the base model"),
         "step0_grad_a_norm": t(r"Step 0: largest $\|\nabla A\|$"),
         "step0_grad_b_norm": t(r"Step 0: smallest $\|\nabla B\|$"),
+        "grad_a_zero_at_step0": t(r"Step 0: $\nabla A$ is zero at every rank (1 = yes)"),
+        "grad_b_nonzero_at_step0": t(r"Step 0: $\nabla B$ is nonzero at every rank (1 = yes)"),
+        "final_delta_w_norm": t(r"LoRA's $\|\Delta W\|_F$ after training, largest over ranks"),
+        "lora_params_formula_ok": t(
+            "Trainable parameters equal $r(d_{in} + d_{out})$ at every rank (1 = yes)"
+        ),
+        "latency_base_ms": t("Median forward time, base model"),
+        "latency_unmerged_ms": t("Median forward time, unmerged LoRA"),
+        "latency_merged_ms": t("Median forward time, merged LoRA"),
+        "memory_is_cuda_peak": t(
+            "Training memory is the CUDA peak (1) or, on the CPU, the state's bytes (0)"
+        ),
     }
+    if ranks:
+        labels["unmerge_max_abs_diff"] = t(
+            "Largest $|W - W_0|$ after merging then unmerging, LoRA r = %(r)s", r=max(ranks)
+        )
     for key in keys:
         method = method_name(key)
         labels[f"trainable_params_{key}"] = t("Trainable parameters, %(method)s", method=method)
