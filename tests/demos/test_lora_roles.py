@@ -133,6 +133,12 @@ def test_the_page_opens_with_the_answer_and_a_summary_table(small: DemoResult) -
     assert [english(c) for c in bars[0].categories or []] == ["task 2", "task 3"]
 
 
+def test_every_figure_has_a_label(small: DemoResult) -> None:
+    """The page's figure table shows a label, never a raw figure name (the figures do not
+    depend on the parameters: four arms, two tasks)."""
+    assert set(small.figures) <= set(small.figure_labels)
+
+
 def test_the_live_loss_is_one_series_per_phase() -> None:
     recorder = Recorder()
     DEMO.run(validate_params(DEMO, SMALL), RunContext(device="cpu", report=recorder))

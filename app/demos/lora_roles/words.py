@@ -59,10 +59,38 @@ def figure_labels(arms: tuple[str, ...]) -> dict[str, Text]:
         "interference_pct_task2": t("Task 2's gain lost when the task-3 LoRA is added"),
         "interference_pct_task3": t("Task 3's gain lost when the task-2 LoRA is added"),
         "task_delta_cosine": t(r"Cosine between the two tasks' $\Delta W$"),
+        "loss_base_train": t("Training loss on task 2 before adapting"),
+        "delta_w_norm": t(
+            r"$\|\Delta W\|_F$ after training, %(method)s", method=arm_name("standard")
+        ),
+        "loss_lora_fa_minus_standard": t(
+            "Held-out loss on task 2, LoRA-FA minus %(method)s", method=arm_name("standard")
+        ),
+        "lora_fa_a_max_abs_change": t("LoRA-FA: largest $|A_T - A_0|$ ($A$ is frozen)"),
     }
     for arm in arms:
         name = arm_name(arm)
         labels[f"loss_{arm}"] = t("Held-out loss on task 2, %(method)s", method=name)
         labels[f"steps_to_target_{arm}"] = t("Steps to the target loss, %(method)s", method=name)
         labels[f"step0_loss_{arm}"] = t("Step-0 training loss, %(method)s", method=name)
+        labels[f"trainable_params_{arm}"] = t("Trainable parameters, %(method)s", method=name)
+        labels[f"step0_loss_diff_{arm}"] = t(
+            "Step 0: training loss's distance from the base's, %(method)s", method=name
+        )
+        labels[f"step0_grad_a_norm_{arm}"] = t(r"Step 0: $\|\nabla A\|_F$, %(method)s", method=name)
+        labels[f"step0_grad_b_norm_{arm}"] = t(r"Step 0: $\|\nabla B\|_F$, %(method)s", method=name)
+        labels[f"final_train_loss_{arm}"] = t("Final training loss, %(method)s", method=name)
+        labels[f"reached_target_{arm}"] = t(
+            "Reached the target loss (1 = yes), %(method)s", method=name
+        )
+    for task in (2, 3):
+        labels[f"loss_base_task{task}"] = t(
+            "Held-out loss on task %(task)s before adapting", task=task
+        )
+        labels[f"loss_alone_task{task}"] = t(
+            "Held-out loss on task %(task)s, its own LoRA alone", task=task
+        )
+        labels[f"loss_sum_task{task}"] = t(
+            "Held-out loss on task %(task)s, both tasks' LoRAs added", task=task
+        )
     return labels
