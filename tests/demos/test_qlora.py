@@ -150,6 +150,7 @@ def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
     f = tiny_run.figures
     assert QLORA_DEMO.figure_names is not None
     assert set(f) == set(QLORA_DEMO.figure_names(validate_params(QLORA_DEMO, TINY)))
+    assert set(f) <= set(tiny_run.figure_labels)  # the page labels every figure, GPU ones too
     assert all(check.passed for check in tiny_run.checks), tiny_run.checks
     assert f["full_precision_base_tensors"] == 0 and f["full_precision_base_tensors_lora_fp"] == 4
     assert f["base_tensors_with_grad"] == 0 and f["adapter_grad_norm"] > 0

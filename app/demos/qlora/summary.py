@@ -6,6 +6,13 @@ from __future__ import annotations
 from app.demos.qlora.params import QLoRAParams
 from app.demos.text import Cell, Table, Text, Unit, q, t
 
+# The optimizer comparison's names (a GPU run only; each on the same small test model).
+_OPTIMIZER_NAMES: dict[str, Text | str] = {
+    "adamw": "AdamW",
+    "adamw8bit": t("8-bit AdamW"),
+    "paged_adamw8bit": t("paged 8-bit AdamW"),
+}
+
 FIGURE_LABELS: dict[str, Text] = {
     "loss_qlora_final": t("Test loss, QLoRA (LoRA on the NF4 base)"),
     "loss_lora_fp_final": t("Test loss, LoRA on the fp32 base"),
@@ -14,6 +21,40 @@ FIGURE_LABELS: dict[str, Text] = {
     "base_compression_vs_fp16": t("Base weights: fp16 bytes / NF4 bytes"),
     "full_precision_base_tensors": t("Full-precision copies of base weights in QLoRA"),
     "dequant_calls_per_forward": t("Dequantizations per forward pass"),
+    "loss_gap": t("QLoRA's test loss minus LoRA's on the fp32 base"),
+    "accuracy_qlora_final": t("Test accuracy, QLoRA (LoRA on the NF4 base)"),
+    "accuracy_lora_fp_final": t("Test accuracy, LoRA on the fp32 base"),
+    "loss_before_adaptation": t("Test loss on task 2 before adaptation (fp32 base)"),
+    "train_loss_qlora_first": t("QLoRA's training loss at the first step"),
+    "train_loss_qlora_last": t("QLoRA's training loss at the last step"),
+    "loss_task1_fp32_base": t("Test loss on task 1, fp32 base"),
+    "loss_task1_nf4_base": t("Test loss on task 1, NF4 base (before adaptation)"),
+    "base_weight_params": t("Weights of the base's linear layers"),
+    "base_bytes_nf4": t("Base weights in NF4: bytes stored (block constants included)"),
+    "base_bytes_fp16": t("Base weights in fp16: bytes"),
+    "base_bytes_fp32": t("Base weights in fp32: bytes"),
+    "adapter_params": t("Adapter parameters (LoRA's A and B)"),
+    "adapter_bits": t("Bits per adapter parameter"),
+    "compute_bits": t("Bits of the dtype the 4-bit layers compute in"),
+    "four_bit_layers": t("4-bit (NF4) layers"),
+    "full_precision_base_tensors_lora_fp": t(
+        "Full-precision copies of base weights in LoRA on the fp32 base"
+    ),
+    "base_tensors_with_grad": t("Base tensors holding a gradient in QLoRA"),
+    "base_tensors_requiring_grad": t("Base tensors requiring a gradient in QLoRA"),
+    "adapter_grad_norm": t("Norm of QLoRA's adapter gradients at the last step"),
+    "dequant_calls_per_step": t("Dequantizations per training step"),
+    "paged_optimizer_measured": t("Paged 8-bit AdamW measured (1 = yes; needs a CUDA GPU)"),
+    **{
+        f"peak_memory_gb_{key}": t("Optimizer test: peak GPU memory, %(optimizer)s", optimizer=name)
+        for key, name in _OPTIMIZER_NAMES.items()
+    },
+    **{
+        f"optimizer_state_gb_{key}": t(
+            "Optimizer test: optimizer state, %(optimizer)s", optimizer=name
+        )
+        for key, name in _OPTIMIZER_NAMES.items()
+    },
 }
 
 _UNIT_BY_PREFIX: tuple[tuple[str, Unit], ...] = (
