@@ -233,6 +233,7 @@ def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
     f = tiny_run.figures
     assert NF4_DEMO.figure_names is not None
     assert set(f) == set(NF4_DEMO.figure_names(validate_params(NF4_DEMO, TINY)))
+    assert set(f) <= set(tiny_run.figure_labels)  # the page labels every figure
     assert all(check.passed for check in tiny_run.checks), tiny_run.checks
     assert len(tiny_run.checks) == 9
     assert f["bits_per_param_nf4"] == 4.5 and f["packed_bytes_per_weight"] == 0.5

@@ -3,7 +3,7 @@ figure: what a reader sees first (issue 16). No torch here."""
 
 from __future__ import annotations
 
-from app.demos.nf4.params import NF4Params
+from app.demos.nf4.params import FORMATS, NF4Params
 from app.demos.text import Cell, Table, Text, Unit, q, t
 
 # "quantized layers only": 16 / bits over the NF4-quantized weights; a whole model shrinks
@@ -34,6 +34,41 @@ FIGURE_LABELS: dict[str, Text] = {
     "loss_nf4": t("MLP test loss after NF4 (reported, not checked)"),
     "loss_int4": t("MLP test loss after INT4 (reported, not checked)"),
     "loss_fp4": t("MLP test loss after FP4"),
+    "nf4_code_max_abs_diff_reference": t("NF4 code vs QLoRA's published table: largest difference"),
+    "nf4_code_max_abs_diff_bnb": t("NF4 code vs bitsandbytes': largest difference"),
+    "packed_bytes_per_weight": t("Bytes per weight, two 4-bit codes packed in a byte"),
+    "pack_roundtrip_ok": t("Unpacking gives back every 4-bit code (1 = yes)"),
+    "nf4_max_error_over_bound": t("NF4's largest round-trip error, as a share of its bound"),
+    "bits_per_param_formula_nf4": t("NF4 bits per weight, QLoRA's formula"),
+    "bits_per_param_formula_nf4_dq": t(
+        "NF4 + double quantization: bits per weight, QLoRA's formula"
+    ),
+    "dq_bits_saved_per_param_formula": t(
+        "Bits per weight saved by double quantization, QLoRA's formula"
+    ),
+    "dq_absmax_max_rel_err": t("Double-quantized absmax: largest relative error"),
+    "mse_nf4_dq_normal": t("NF4 + double quantization MSE on $N(0, 1)$ weights"),
+    "weight_excess_kurtosis_trained": t(
+        "Excess kurtosis of the trained MLP's weights (0 for a normal)"
+    ),
+    "accuracy_fp32": t("MLP test accuracy, fp32 weights"),
+    **{
+        f"accuracy_{fmt}": t("MLP test accuracy after %(format)s", format=fmt.upper())
+        for fmt in FORMATS
+    },
+    "bnb_available": t("bitsandbytes available for the comparison (1 = yes)"),
+    "bnb_code_mismatches": t("4-bit codes that differ from bitsandbytes'"),
+    "bnb_absmax_max_abs_diff": t("Absmax vs bitsandbytes': largest difference"),
+    "bnb_dequant_max_abs_diff": t("Dequantized weights vs bitsandbytes': largest difference"),
+    "bnb_packed_equal": t("Packed bytes identical to bitsandbytes' (1 = yes)"),
+    "bnb_bits_per_param_dq": t(
+        "bitsandbytes' NF4 + double quantization: bits per weight, measured"
+    ),
+    "bnb_dq_absmax_max_rel_err": t("bitsandbytes' double-quantized absmax: largest relative error"),
+    "bnb_fp4_code_max_abs_diff": t(
+        "bitsandbytes' FP4 table vs ours (E2M1 / 6): largest difference"
+    ),
+    "mse_fp4_bnb_normal": t("bitsandbytes' FP4 MSE on $N(0, 1)$ weights"),
 }
 
 _UNIT_BY_PREFIX: tuple[tuple[str, Unit], ...] = (
