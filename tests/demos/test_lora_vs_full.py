@@ -164,7 +164,7 @@ def test_every_figure_has_a_label(small: tuple[DemoResult, Recorder]) -> None:
     figures, and for every figure the default sizes name (rank 16 too)."""
     result = small[0]
     assert set(result.figures) <= set(result.figure_labels)
-    params = validate_params(DEMO, {})
+    params = LoRAVsFullParams()
     ranks = ranks_of(params)
     labels = figure_labels(["full", *(f"lora_r{r}" for r in ranks)], ranks)
     assert DEMO.figure_names is not None

@@ -224,6 +224,7 @@ def test_default_params_validate_and_run() -> None:
     assert [step for step, _, _ in recorder.reports] == list(range(1, len(FORMATS) + 1))
     assert DEMO.figure_names is not None
     assert set(result.figures) == set(DEMO.figure_names(validate_params(DEMO, {})))
+    assert set(result.figures) <= set(result.figure_labels)  # the page labels every figure
     assert "13.5 GB in fp16" in english(result.conclusion)
     assert DEMO.time_limit_s == 30 and not DEMO.uses_gpu
 

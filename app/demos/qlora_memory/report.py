@@ -19,6 +19,7 @@ from app.demos.qlora_memory.formulas import (
     kept_16bit_numel,
     quantized_numel,
 )
+from app.demos.qlora_memory.labels import figure_labels
 from app.demos.qlora_memory.params import GPU_SIZES, QloraMemoryParams
 from app.demos.text import N_, Cell, Table, Text, Unit, q, t
 
@@ -303,15 +304,6 @@ PER_FORMAT_UNITS: dict[str, Unit] = {
     "margin_gib": "gib",
     "min_gpu_gb": "gb",
 }
-PER_FORMAT_LABELS = {
-    "weights_gb": N_("%(setup)s: weights"),
-    "weights_gib": N_("%(setup)s: weights (GiB)"),
-    "total_gb": N_("%(setup)s: training total"),
-    "total_gib": N_("%(setup)s: training total (GiB)"),
-    "fits": N_("%(setup)s: fits the GPU (1 yes, 0 no)"),
-    "margin_gib": N_("%(setup)s: memory left on the GPU"),
-    "min_gpu_gb": N_("%(setup)s: smallest GPU that fits (0: none)"),
-}
 
 
 def figure_units() -> dict[str, Unit]:
@@ -323,22 +315,6 @@ def figure_units() -> dict[str, Unit]:
     for f in FORMATS:
         units |= {f"{name}_{f}": unit for name, unit in PER_FORMAT_UNITS.items()}
     return units
-
-
-def figure_labels() -> dict[str, Text]:
-    labels = {
-        "total_params": t("parameters of the model"),
-        "lora_params": t("LoRA parameters"),
-        "activations_gb": t("activations + logits"),
-        "lora_train_state_gb": t("LoRA's own training state"),
-        "dq_saved_gb": t("saved by double quantization"),
-    }
-    for f in FORMATS:
-        labels |= {
-            f"{name}_{f}": t(msg, setup=t(FORMAT_TITLES[f]))
-            for name, msg in PER_FORMAT_LABELS.items()
-        }
-    return labels
 
 
 def result_of(p: QloraMemoryParams, m: Measured) -> DemoResult:
