@@ -40,7 +40,8 @@ def check_bank(
 ) -> BankReport:
     """Parse ``paths`` and check the claim files against their answers (and, with a
     ``session``, those of questions already imported); writes nothing."""
-    return _with_claims(parse_paths(paths, content_dir, session=session), session, content_dir)
+    parsed = parse_paths(paths, content_dir, session=session, to_write=False)
+    return _with_claims(parsed, session, content_dir)
 
 
 def _with_claims(parsed: ImportReport, session: Session | None, content_dir: Path) -> BankReport:

@@ -171,15 +171,20 @@ def _load(path: Path, content_dir: Path, key: str, encode: bool) -> Loaded:
 
 
 def parse_paths(
-    paths: Sequence[Path], content_dir: Path, session: Session | None = None
+    paths: Sequence[Path],
+    content_dir: Path,
+    session: Session | None = None,
+    *,
+    to_write: bool = True,
 ) -> ImportReport:
     """Parse ``paths``; with a ``session``, files unchanged since their cached parse are
-    not parsed again (``app.content.cache``)."""
+    not parsed again (``app.content.cache``), and unless the caller only checks them
+    (``to_write`` False) the files parsed afresh come with their cache payloads."""
     files, problems = discover_keyed(paths, content_dir)
     aliases = names.read_aliases(content_dir)
     hits, keys = parse_cache.lookup(session, files, aliases.raw) if session else ({}, {})
     misses = {p: key for p, key in files.items() if p not in hits}
-    loaded = _load_all(misses, content_dir, encode=session is not None)
+    loaded = _load_all(misses, content_dir, encode=session is not None and to_write)
     fresh = dict(zip(misses, loaded, strict=True))
     parsed = [hits[p] if p in hits else fresh[p][0] for p in files]
     report = ImportReport(files=parsed, problems=problems)

@@ -256,6 +256,22 @@ def test_unchanged_files_are_not_parsed_again(
     assert again.ok and again.unchanged == 3
 
 
+def test_a_check_does_not_encode_parses_for_the_cache(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    """``check`` reads the cache but writes nothing, so it encodes no payload for it;
+    an import parsing the same file afresh does."""
+    from app.bank import check_bank
+    from app.content.importer import parse_paths
+
+    write_md("a.md", ONE)
+    with session_factory() as session:
+        checked = check_bank(paths=[content_dir], content_dir=content_dir, session=session)
+        to_import = parse_paths([content_dir], content_dir, session=session)
+    assert checked.ok and checked.to_cache == {} and len(checked.questions) == 2
+    assert set(to_import.to_cache) == {"a.md"}
+
+
 def test_the_cache_key_covers_every_module_the_parser_runs() -> None:
     """A change to any module a parse runs (the outline, the fast answers, ...) parses
     every file again: each ``app.content`` module loaded by a parse is in the key."""
