@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -136,6 +137,9 @@ def install(app: FastAPI) -> None:
             first = errors[0]
             detail = f"{first.field}: {first.reason}"
             return _json(422, ErrorPublic(detail=detail, field=first.field, errors=errors))
+        if all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            # a page's own address is wrong (/runs/abc): no such page, no form to check
+            return _page(request, 404, _("Page not found"), _no_page())
         reasons = [
             f"{field_label(_field(e.get('loc', ())))}: {reason(e)}" for e in exc.errors()
         ] or [f"request: {_('invalid')}"]
@@ -146,4 +150,21 @@ def install(app: FastAPI) -> None:
         if wants_json(request):
             return _json(exc.status_code, ErrorPublic(detail=str(exc.detail)), exc.headers)
         title = _("Page not found") if exc.status_code == 404 else _("Something is not right")
-        return _page(request, exc.status_code, title, str(exc.detail))
+        return _page(request, exc.status_code, title, _http_message(exc))
+
+
+def _no_page() -> str:
+    return _("There is no page at this address: check the link, or start again from the menu.")
+
+
+def _http_message(exc: StarletteHTTPException) -> str:
+    """The page's message: the exception's own detail, or, where it is only Starlette's
+    English name of the status ("Not Found", "Method Not Allowed"), one in the reader's
+    language."""
+    if str(exc.detail) != HTTPStatus(exc.status_code).phrase:
+        return str(exc.detail)
+    if exc.status_code == 404:
+        return _no_page()
+    return _("This address cannot answer that request (HTTP %(status)s).") % {
+        "status": exc.status_code
+    }

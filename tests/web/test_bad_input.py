@@ -139,3 +139,26 @@ def test_a_page_names_a_bad_query_field_in_the_readers_language(
     shown = soup(response).select_one("main").get_text(" ", strip=True)  # type: ignore[union-attr]
     assert expected.replace("：", ": ") in shown.replace("：", ": "), shown
     assert client.get("/api/questions", params={"limit": "0"}).json()["field"] == "limit"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("url", ["/runs/abc", "/runs/" + "9" * 25, "/no/such/page"])
+def test_a_wrong_page_address_is_a_404_page_in_the_readers_language(
+    make_client: MakeClient, url: str, language: str
+) -> None:
+    """A page's own address that cannot be (a run id that is no number) is no page,
+    not a form to check; and the 404 page says so in the reader's language, never in
+    Starlette's English ("Not Found"). The API keeps its 422 naming the field."""
+    client = make_client(language=language)
+    response = client.get(url)
+    assert response.status_code == 404
+    page = soup(response)
+    title = page.select_one("h1")
+    message = page.select_one(".error-message")
+    assert title is not None and message is not None
+    text = title.get_text() + message.get_text()
+    assert "Not Found" not in text and "run_id" not in text
+    expected = "这个地址没有页面" if language == "zh" else "There is no page at this address"
+    assert expected in message.get_text()
+    if url.startswith("/runs/"):
+        assert client.get("/api" + url).json()["field"] == "run_id"
