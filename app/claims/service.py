@@ -36,6 +36,7 @@ from app.claims.verdict import Status
 from app.demos import registry
 from app.errors import NotFound
 from app.i18n import current_language
+from app.i18n import mark as N_
 from app.models import Claim, DemoRun, Question, QuestionTag, Tag
 
 
@@ -257,9 +258,9 @@ def claim_views(
 def claim_view(*, session: Session, claim_id: str) -> ClaimView:
     claim = session.get(Claim, claim_id)
     if claim is None or claim.archived_at is not None:
-        raise NotFound(f"claim {claim_id!r} does not exist", field="claim_id")
+        raise NotFound(N_("claim %(id)r does not exist"), field="claim_id", id=claim_id)
     views = claim_views(session=session, question_ids=[claim.question_id])
     for view in views:
         if view.id == claim_id:
             return view
-    raise NotFound(f"claim {claim_id!r} does not exist", field="claim_id")
+    raise NotFound(N_("claim %(id)r does not exist"), field="claim_id", id=claim_id)

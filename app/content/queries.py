@@ -24,6 +24,7 @@ from app.content.filters import FACETS, QuestionFilter, filtered_ids, question_c
 from app.content.snippets import snippet
 from app.content.tags import filter_keys
 from app.errors import NotFound
+from app.i18n import mark as N_
 from app.models import Asked, Chapter, Question, QuestionTag, Tag
 
 
@@ -252,7 +253,7 @@ def get_question(*, session: Session, question_id: str) -> QuestionDetail:
     params = {"question_id": question_id}
     row = session.execute(_QUESTION, params).first()
     if row is None:
-        raise NotFound(f"question {question_id!r} does not exist")
+        raise NotFound(N_("question %(id)r does not exist"), id=question_id)
     asked: list[AskedPublic] = []
     tags: list[str] = []
     parts: Result[int, int, str | None, str | None, str | None, dt.date | None]

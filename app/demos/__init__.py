@@ -14,6 +14,7 @@ from typing import Any
 
 from app.demos.base import Demo, register
 from app.errors import NotFound
+from app.i18n import mark as N_
 
 
 @cache
@@ -73,7 +74,7 @@ def get_demo(name: str) -> Demo:
     try:
         return _catalogue()[name]
     except KeyError:
-        raise NotFound(f"demo {name!r} does not exist", field="demo") from None
+        raise NotFound(N_("demo %(name)r does not exist"), field="demo", name=name) from None
 
 
 __all__ = ["Demo", "get_demo", "registry"]

@@ -24,6 +24,7 @@ from app.claims.service import claim_views
 from app.content.filters import QuestionFilter, question_conditions
 from app.errors import Conflict, NotFound, Unprocessable
 from app.i18n import gettext as _
+from app.i18n import mark as N_
 from app.models import Card, Question, QuestionTag, Quiz, QuizItem, Tag, User
 from app.quiz.build import ALL_TYPES, ClaimFact, QuestionType, QuizQuestion, build_items
 from app.quiz.grade import (
@@ -65,16 +66,25 @@ class QuizSpec:
 def check_spec(spec: QuizSpec) -> None:
     if spec.focus not in FOCUSES:
         raise Unprocessable(
-            f"focus {spec.focus!r} is not one of {', '.join(FOCUSES)}", field="focus"
+            N_("focus %(focus)r is not one of %(allowed)s"),
+            field="focus",
+            focus=spec.focus,
+            allowed=", ".join(FOCUSES),
         )
     if not 1 <= spec.count <= MAX_QUESTIONS:
         raise Unprocessable(
-            f"count {spec.count} must be between 1 and {MAX_QUESTIONS}", field="count"
+            N_("count %(count)s must be between 1 and %(most)s"),
+            field="count",
+            count=spec.count,
+            most=MAX_QUESTIONS,
         )
     unknown = [t for t in spec.types if t not in ALL_TYPES]
     if unknown or not spec.types:
         raise Unprocessable(
-            f"types {list(spec.types)!r} must be some of {', '.join(ALL_TYPES)}", field="types"
+            N_("types %(types)r must be some of %(allowed)s"),
+            field="types",
+            types=list(spec.types),
+            allowed=", ".join(ALL_TYPES),
         )
 
 
@@ -191,7 +201,7 @@ def create_quiz(
 def get_quiz(*, session: Session, user: User, quiz_id: int) -> Quiz:
     quiz = session.get(Quiz, quiz_id)
     if quiz is None or quiz.user_id != user.id:
-        raise NotFound(f"quiz {quiz_id} does not exist")
+        raise NotFound(N_("quiz %(id)s does not exist"), id=quiz_id)
     return quiz
 
 
@@ -202,7 +212,12 @@ def current_item(quiz: Quiz) -> QuizItem | None:
 
 def item_at(quiz: Quiz, position: int) -> QuizItem:
     if not 0 <= position < len(quiz.items):
-        raise NotFound(f"quiz {quiz.id} has no item {position}", field="position")
+        raise NotFound(
+            N_("quiz %(id)s has no item %(position)s"),
+            field="position",
+            id=quiz.id,
+            position=position,
+        )
     return quiz.items[position]
 
 
@@ -212,7 +227,12 @@ def check_recall(
     """Which key terms of the reference answer a written answer covers."""
     item = item_at(get_quiz(session=session, user=user, quiz_id=quiz_id), position)
     if item.type != "recall":
-        raise Unprocessable(f"item {position} is a {item.type} question", field="position")
+        raise Unprocessable(
+            N_("item %(position)s is a %(type)s question"),
+            field="position",
+            position=position,
+            type=item.type,
+        )
     terms: Sequence[str] = item.payload.get("key_terms", [])
     return recall_coverage(text, terms)
 
@@ -286,16 +306,20 @@ def grade_response(item: QuizItem, response: dict[str, Any]) -> Grade:
     if item.type in ("takeaway", "truefalse"):
         choice = response.get("choice")
         if choice is not None and (isinstance(choice, bool) or not isinstance(choice, int)):
-            raise Unprocessable(f"choice {choice!r} must be a number", field="choice")
+            raise Unprocessable(
+                N_("choice %(choice)r must be a number"), field="choice", choice=choice
+            )
         if item.type == "truefalse":
             return grade_truefalse(item.payload, choice)
         return grade_takeaway(item.payload, choice)
     text = response.get("text", "")
     if not isinstance(text, str):
-        raise Unprocessable("text must be a string", field="text")
+        raise Unprocessable(N_("text must be a string"), field="text")
     if item.type == "cloze":
         return grade_cloze(item.payload, text)
     self_grade = response.get("self_grade")
     if self_grade is not None and not isinstance(self_grade, bool):
-        raise Unprocessable(f"self_grade {self_grade!r} must be true or false", field="self_grade")
+        raise Unprocessable(
+            N_("self_grade %(value)r must be true or false"), field="self_grade", value=self_grade
+        )
     return grade_recall(item.payload, text, self_grade)

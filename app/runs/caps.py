@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from app.errors import TooManyRequests
+from app.i18n import mark as N_
 from app.models.runs import DemoRun, RunStatus
 from app.models.users import User
 
@@ -42,8 +43,12 @@ def check_caps(
     waiting = count_runs(session, user_id, RunStatus.QUEUED)
     if waiting >= queued_cap:
         raise TooManyRequests(
-            f"you have {waiting} runs waiting; the limit is {queued_cap}. "
-            "Wait for one to start, or cancel one."
+            N_(
+                "you have %(waiting)s runs waiting; the limit is %(cap)s. "
+                "Wait for one to start, or cancel one."
+            ),
+            waiting=waiting,
+            cap=queued_cap,
         )
     minute_ago = now - dt.timedelta(minutes=1)
     recent = session.scalars(

@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from app.errors import ServiceUnavailable
+from app.i18n import mark as N_
 from app.runs import lifecycle
 from app.runs.lifecycle import describe_error
 
@@ -36,5 +37,6 @@ def dispatch(dispatcher: Dispatcher, engine: Engine, run_id: int) -> None:
         else:
             lifecycle.fail(engine, run_id, f"could not queue the run: {describe_error(exc)}")
         raise ServiceUnavailable(
-            f"the run queue is unavailable ({describe_error(exc)}); try again later"
+            N_("the run queue is unavailable (%(error)s); try again later"),
+            error=describe_error(exc),
         ) from exc

@@ -15,6 +15,7 @@ from app.content.answers import demo_inputs
 from app.demos import get_demo
 from app.demos.base import run_version, validate_params
 from app.errors import Conflict, NotFound, Unprocessable
+from app.i18n import mark as N_
 from app.jobs import is_job
 from app.models import DemoEvent, DemoRun, User
 from app.models.runs import FINISHED, RunStatus, params_hash
@@ -53,7 +54,12 @@ def create_run(
     database by ``lifecycle.queue_run``."""
     demo = get_demo(demo_name)
     if device not in DEVICES:
-        raise Unprocessable(f"device {device!r} is not one of {', '.join(DEVICES)}", field="device")
+        raise Unprocessable(
+            N_("device %(device)r is not one of %(allowed)s"),
+            field="device",
+            device=device,
+            allowed=", ".join(DEVICES),
+        )
     params = validate_params(demo, raw_params).model_dump(mode="json")
     digest = params_hash(params)
     # The code version plus, for a demo that reads inputs (loss_spikes: the answers), their digest.
@@ -92,7 +98,7 @@ def get_run(*, session: Session, run_id: int) -> DemoRun:
     a hidden job's run (``app.jobs``: it holds a user's review log) is not."""
     run = session.get(DemoRun, run_id)
     if run is None or is_job(run.demo):
-        raise NotFound(f"run {run_id} does not exist")
+        raise NotFound(N_("run %(id)s does not exist"), id=run_id)
     return run
 
 
@@ -100,10 +106,14 @@ def cancel_run(*, session: Session, user: User, run_id: int, now: dt.datetime) -
     """Cancel a run that has not started yet."""
     run = get_run(session=session, run_id=run_id)
     if run.user_id != user.id:
-        raise NotFound(f"run {run_id} does not exist")
+        raise NotFound(N_("run %(id)s does not exist"), id=run_id)
     if not lifecycle.cancel(session=session, run_id=run_id, now=now):
         session.refresh(run)
-        raise Conflict(f"run {run_id} is {run.status}; only a queued run can be cancelled")
+        raise Conflict(
+            N_("run %(id)s is %(status)s; only a queued run can be cancelled"),
+            id=run_id,
+            status=run.status,
+        )
     session.refresh(run)
     return run
 

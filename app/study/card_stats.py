@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import mark as N_
 from app.models import Card, Question, User
 from app.study import scheduler
 from app.study.undo import card_history
@@ -50,7 +51,7 @@ def card_stats(*, session: Session, user: User, question_id: str, now: dt.dateti
     """A card's state now and every rating it had, oldest first."""
     question = session.get(Question, question_id)
     if question is None:
-        raise NotFound(f"question {question_id!r} does not exist", field="question_id")
+        raise NotFound(N_("question %(id)r does not exist"), field="question_id", id=question_id)
     card = session.scalars(
         select(Card).where(Card.user_id == user.id, Card.question_id == question_id)
     ).first()

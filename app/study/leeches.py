@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import mark as N_
 from app.models import Card, Claim, Question, User
 from app.study.undo import rows_changed
 
@@ -90,7 +91,9 @@ def put_back(*, session: Session, user: User, question_id: str) -> bool:
         select(Card.id).where(Card.user_id == user.id, Card.question_id == question_id)
     )
     if card_id is None:
-        raise NotFound(f"you have no card for question {question_id!r}", field="question_id")
+        raise NotFound(
+            N_("you have no card for question %(id)r"), field="question_id", id=question_id
+        )
     changed = rows_changed(
         session,
         update(Card)

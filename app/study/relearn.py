@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.i18n import mark as N_
 from app.models import Card, User, fsrs_columns
 from app.study import scheduler
 from app.study.scheduler import as_utc
@@ -44,7 +45,9 @@ def _card_id(session: Session, user: User, question_id: str) -> int:
         select(Card.id).where(Card.user_id == user.id, Card.question_id == question_id)
     )
     if card_id is None:
-        raise NotFound(f"you have no card for question {question_id!r}", field="question_id")
+        raise NotFound(
+            N_("you have no card for question %(id)r"), field="question_id", id=question_id
+        )
     return card_id
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from app.content.filters import QuestionFilter
 from app.errors import Conflict, NotFound, Unprocessable
+from app.i18n import mark as N_
 from app.models import Card, Question, ReviewLog, User, fsrs_columns
 from app.study import scheduler
 from app.study.ahead import ahead_left, next_due, pick_ahead
@@ -319,8 +320,9 @@ def rate(
         _QUESTION_AND_CARD, {"user_id": user_id, "question_id": question_id}
     ).first()
     if found is None or found[0] is not None:
-        state = "does not exist" if found is None else "is archived"
-        raise NotFound(f"question {question_id!r} {state}", field="question_id")
+        exists = N_("question %(id)r does not exist")
+        template = exists if found is None else N_("question %(id)r is archived")
+        raise NotFound(template, field="question_id", id=question_id)
     row: Card | None = found[1]
     if row is None and version != 0 or row is not None and row.version != version:
         return _already_rated(session, user, question_id, version)

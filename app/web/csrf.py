@@ -10,6 +10,7 @@ import secrets
 from fastapi import Request
 
 from app.errors import Forbidden
+from app.i18n import mark as N_
 
 FIELD = "csrf_token"
 
@@ -45,9 +46,9 @@ async def same_origin(request: Request) -> None:
     if request.method not in UNSAFE_METHODS:
         return
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise Forbidden("cross-site requests may not change data")
+        raise Forbidden(N_("cross-site requests may not change data"))
     origin = request.headers.get("origin")
     if origin is not None:
         host = request.headers.get("host", "")
         if origin == "null" or origin.split("://", 1)[-1] != host:
-            raise Forbidden(f"requests from {origin} may not change data here")
+            raise Forbidden(N_("requests from %(origin)s may not change data here"), origin=origin)

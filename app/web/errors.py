@@ -125,7 +125,8 @@ def install(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         if wants_json(request):
             return _json(exc.status_code, ErrorPublic(detail=exc.message, field=exc.field))
-        return _page(request, exc.status_code, _("Something is not right"), exc.text)
+        title = _("Page not found") if exc.status_code == 404 else _("Something is not right")
+        return _page(request, exc.status_code, title, exc.text)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from app.content.filters import QuestionFilter
 from app.errors import AppError, PayloadTooLarge
 from app.export import anki, anki_cache, userdata
+from app.i18n import mark as N_
 from app.models import User
 from app.web.csrf import same_origin, verify_csrf
 from app.web.deps import CurrentUserDep, FilterDep, SessionDep, SettingsDep, TemplatesDep
@@ -165,7 +166,9 @@ def import_upload(
     try:
         raw = file.file.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            raise PayloadTooLarge(f"the file is larger than {_size(MAX_UPLOAD)}", field="file")
+            raise PayloadTooLarge(
+                N_("the file is larger than %(size)s"), field="file", size=_size(MAX_UPLOAD)
+            )
         data = userdata.parse_user_data(userdata.loads(raw))
         summary = userdata.import_user_data(session=session, user=user, data=data, replace=replace)
     except AppError as exc:

@@ -16,6 +16,7 @@ from app.content.queries import get_question, list_questions
 from app.errors import NotFound, Unauthorized
 from app.i18n import LANGUAGES
 from app.i18n import gettext as _
+from app.i18n import mark as N_
 from app.models import User
 from app.study.card_states import card_states
 from app.study.notes import LIMITS, get_note
@@ -152,7 +153,11 @@ def question_page(
 @router.get("/lang/{code}")
 def switch_language(code: str, settings: SettingsDep, next: str = "/") -> Response:
     if code not in LANGUAGES:
-        raise NotFound(f"language {code!r} is not one of {', '.join(LANGUAGES)}")
+        raise NotFound(
+            N_("language %(code)r is not one of %(allowed)s"),
+            code=code,
+            allowed=", ".join(LANGUAGES),
+        )
     # Only local paths: never an open redirect.
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)

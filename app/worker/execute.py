@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Engine
 
 from app.errors import NotFound
+from app.i18n import mark as N_
 from app.models.base import utcnow
 from app.runs import lifecycle
 from app.runs.lifecycle import ClaimOutcome, describe_error, reap_stale
@@ -162,7 +163,7 @@ def execute(
 def run_status(engine: Engine, run_id: int) -> str:
     status = lifecycle.status_of(engine, run_id)
     if status is None:
-        raise NotFound(f"run {run_id} does not exist")
+        raise NotFound(N_("run %(id)s does not exist"), id=run_id)
     return status
 
 

@@ -162,3 +162,24 @@ def test_a_wrong_page_address_is_a_404_page_in_the_readers_language(
     assert expected in message.get_text()
     if url.startswith("/runs/"):
         assert client.get("/api" + url).json()["field"] == "run_id"
+
+
+@pytest.mark.parametrize(
+    ("url", "api", "zh", "en"),
+    [
+        ("/runs/99999", "/api/runs/99999", "运行 99999 不存在", "run 99999 does not exist"),
+        ("/quizzes/99999", "/api/quizzes/99999", "测验 99999 不存在", "quiz 99999 does not exist"),
+        ("/demos/nope", "/api/demos/nope", "演示 'nope' 不存在", "demo 'nope' does not exist"),
+    ],
+)
+def test_a_missing_thing_is_named_in_the_readers_language_and_in_english_by_the_api(
+    make_client: MakeClient, url: str, api: str, zh: str, en: str
+) -> None:
+    client = make_client(language="zh")
+    page = client.get(url)
+    assert page.status_code == 404
+    parsed = soup(page)
+    assert parsed.select_one("h1").get_text(strip=True) == "页面不存在"  # type: ignore[union-attr]
+    assert parsed.select_one(".error-message").get_text(strip=True) == zh  # type: ignore[union-attr]
+    response = client.get(api)
+    assert response.status_code == 404 and response.json()["detail"] == en
