@@ -13,7 +13,8 @@ import pytest
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.mla_cost import DEMO
 from app.demos.mla_cost.formulas import costs, crossover, formula_figures
-from app.demos.mla_cost.params import CHECK_SHAPE, DEEPSEEK_V2, CostShape
+from app.demos.mla_cost.labels import figure_labels
+from app.demos.mla_cost.params import CHECK_SHAPE, DEEPSEEK_V2, CostShape, MLACostParams
 from app.errors import Unprocessable
 from tests.demos.english import english
 
@@ -127,3 +128,14 @@ def test_the_page_opens_with_bytes_against_flops() -> None:
     assert [row[0] for row in rows] == ["MHA", "GQA", "MQA", "MLA, K/V rebuilt", "MLA, absorbed"]
     assert rows[4][1] == "1.15 KB" and rows[1][2] == "—"
     assert set(result.figure_units) == set(result.figures)
+    assert set(result.figures) <= set(result.figure_labels)  # the page labels every figure
+
+
+def test_every_figure_name_has_a_label() -> None:
+    """Every figure the default sizes and the largest converted layer name has a label
+    (the latents tried depend on the conversion's size)."""
+    assert DEMO.figure_names is not None
+    for raw in ({}, {"conv_d_model": 64, "conv_heads": 8, "conv_head_dim": 16}, SMALL):
+        params = validate_params(DEMO, raw)
+        assert isinstance(params, MLACostParams)
+        assert set(DEMO.figure_names(params)) <= set(figure_labels(params)), raw

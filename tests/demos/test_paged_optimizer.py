@@ -44,6 +44,7 @@ def test_on_the_cpu_nothing_is_measured_and_the_conclusion_says_it_needs_a_gpu()
     f = result.figures
     assert DEMO.figure_names is not None
     assert set(f) == set(DEMO.figure_names(params()))
+    assert set(f) <= set(result.figure_labels)  # the page labels every figure
     assert f["measured"] == 0
     per_arm = [name for name in f if name.endswith(ARMS)]
     assert len(per_arm) == 4 * 10 and all(math.isnan(f[name]) for name in per_arm)
@@ -129,6 +130,7 @@ def test_the_report_calls_an_oom_and_a_completed_paged_run_what_they_are() -> No
     assert f["completed_paged_adamw8bit"] == 1 and f["steps_done_paged_adamw8bit"] == 10
     assert f["step_time_ms_paged_adamw8bit"] == pytest.approx(10.0)  # the first step left out
     assert f["outside_torch_gb_paged_adamw8bit"] == pytest.approx(0.30)
+    assert set(f) <= set(result.figure_labels)
     # Arms not asked for are not measured.
     assert math.isnan(f["completed_adamw"]) and math.isnan(f["completed_paged_adamw32bit"])
     assert [c.passed for c in result.checks] == [True, True, True]

@@ -10,6 +10,7 @@ import pytest
 
 from app.demos.base import DemoResult, validate_params
 from app.demos.spike_remedies import DEMO
+from app.demos.spike_remedies.summary import figure_labels
 from app.errors import Unprocessable
 from tests.demos.support import small_context
 
@@ -43,6 +44,7 @@ def test_small_run_has_every_arm_and_clipping_caps_sgd_more_than_adamw() -> None
     assert f["update_norm_clip_ratio_sgd"] < f["update_norm_clip_ratio_adamw"]
     assert f["adam_v_rms_after_bad_batch"] > f["adam_v_rms_before_bad_batch"]
     assert all(check.passed for check in result.checks), result.checks
+    assert set(f) <= set(result.figure_labels)  # the page labels every figure
 
 
 def test_rewind_arm_rewinds_on_the_bad_batch_spike() -> None:
@@ -58,6 +60,15 @@ def test_params_choose_the_arms() -> None:
     f = run(**raw).figures
     assert "final_loss_adamw_cosine" in f and "final_loss_sgd" not in f
     assert "adam_v_inflation" not in f
+
+
+def test_every_figure_name_has_a_label() -> None:
+    """Whichever arms the switches select, with or without a bad batch, every figure the
+    page lists has a label (no run: the demo's own list of names)."""
+    assert DEMO.figure_names is not None
+    for raw in ({}, {"steps": 20, "corrupt_step": 0, "compare_optimizers": False}):
+        params = validate_params(DEMO, raw)
+        assert set(DEMO.figure_names(params)) <= set(figure_labels()), raw
 
 
 def test_same_seed_same_figures() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.mla_cost.formulas import costs, formula_figures
+from app.demos.mla_cost.labels import figure_labels
 from app.demos.mla_cost.params import (
     CHECK_CONTEXTS,
     CHECK_SHAPE,
@@ -327,24 +328,12 @@ def figure_units(p: MLACostParams) -> dict[str, Unit]:
     }
 
 
-def figure_labels() -> dict[str, Text]:
-    return {
-        "kv_bytes_ratio_mha_over_mla": t("MHA's KV bytes over MLA's"),
-        "flops_attn_ratio_mla_absorbed_over_mha": t(
-            "absorbed MLA's attention FLOPs per cached token over MHA's"
-        ),
-        "flops_crossover_context": t("context where absorbed MLA's FLOPs equal MHA's (tokens)"),
-        "flop_check_max_rel_diff": t("FLOP formulas vs FlopCounterMode: largest relative gap"),
-        "task_loss_chance": t("copy task: loss of a uniform guess"),
-    }
-
-
 def result_of(p: MLACostParams, m: Measured) -> DemoResult:
     f = figures_of(p, m)
     return DemoResult(
         figures=f, series=series_of(p, f, m), checks=checks_of(p, f, m),
         conclusion=conclusion_of(p, f, m), headline=headline_of(p, f),
-        summary=summary_of(p, f), figure_units=figure_units(p), figure_labels=figure_labels(),
+        summary=summary_of(p, f), figure_units=figure_units(p), figure_labels=figure_labels(p),
     )  # fmt: skip
 
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.paged_optimizer.params import ARMS, GB, PagedOptimizerParams, weights_and_grads_bytes
-from app.demos.paged_optimizer.summary import ARM_TITLES, figure_units, headline_of, summary_of
+from app.demos.paged_optimizer.summary import (
+    ARM_TITLES,
+    figure_labels,
+    figure_units,
+    headline_of,
+    summary_of,
+)
 from app.demos.text import N_, Text, q, t
 
 NAN = math.nan
@@ -292,4 +298,5 @@ def result_of(p: PagedOptimizerParams, m: Measured) -> DemoResult:
         headline=headline_of(p, figures),
         summary=summary_of(figures),
         figure_units=figure_units(figures),
+        figure_labels=figure_labels(),
     )

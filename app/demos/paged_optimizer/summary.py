@@ -24,6 +24,35 @@ _UNITS: dict[str, Unit] = {
 }
 
 
+PER_ARM_LABELS = {
+    "completed": N_("%(arm)s: completed every step (1 yes, 0 out of memory)"),
+    "steps_done": N_("%(arm)s: steps finished"),
+    "oom_step": N_("%(arm)s: step that ran out of memory (0: none)"),
+    "step_time_ms": N_("%(arm)s: mean step time, the first step left out"),
+    "torch_peak_gb": N_("%(arm)s: PyTorch's peak allocated, above its start"),
+    "torch_reserved_gb": N_("%(arm)s: PyTorch's peak reserved, above its start"),
+    "device_used_gb": N_("%(arm)s: device-wide used memory, peak above its start"),
+    "outside_torch_gb": N_("%(arm)s: device memory outside PyTorch's allocator"),
+    "state_gb": N_("%(arm)s: optimizer state"),
+    "paged_state_gb": N_("%(arm)s: optimizer state allocated as paged (unified memory)"),
+}
+
+
+def figure_labels() -> dict[str, Text]:
+    """The run's setup and every optimizer's figures (NaN where it was not measured)."""
+    labels = {
+        "measured": t("measured (1: on a CUDA GPU with bitsandbytes, 0: not)"),
+        "cap_gb": t("cap on PyTorch's allocator for each optimizer's run"),
+        "params": t("fp32 parameters"),
+        "weights_and_grads_gb": t("fp32 weights and gradients"),
+        "device_total_gb": t("GPU memory"),
+    }
+    for arm in ARMS:
+        name = Text(msg=ARM_TITLES[arm])
+        labels |= {f"{key}_{arm}": t(msg, arm=name) for key, msg in PER_ARM_LABELS.items()}
+    return labels
+
+
 def figure_units(figures: dict[str, float]) -> dict[str, Unit]:
     """GB for every *_gb figure, else by the figure's stem."""
     units: dict[str, Unit] = {}

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from app.demos.base import Check, DemoResult, Series
 from app.demos.loss_spikes.logs import NONFINITE_AS
 from app.demos.spike_remedies.params import AFTER, SpikeRemediesParams
-from app.demos.spike_remedies.summary import ARM_TITLES, figure_units, headline_of, summary_of
+from app.demos.spike_remedies.summary import (
+    ARM_TITLES,
+    figure_labels,
+    figure_units,
+    headline_of,
+    summary_of,
+)
 from app.demos.text import N_, Text, q, t
 
 FP16_MAX = 65504.0
@@ -271,7 +277,7 @@ def result_of(p: SpikeRemediesParams, m: Measured) -> DemoResult:
     return DemoResult(
         figures=f, series=series_of(p, m, f), checks=checks_of(p, f, m),
         conclusion=conclusion_of(p, f, m), headline=headline_of(p, f),
-        summary=summary_of(f), figure_units=figure_units(f),
+        summary=summary_of(f), figure_units=figure_units(f), figure_labels=figure_labels(),
     )  # fmt: skip
 
 

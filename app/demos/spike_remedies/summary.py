@@ -3,7 +3,7 @@ first (issue 16). No torch here."""
 
 from __future__ import annotations
 
-from app.demos.spike_remedies.params import SpikeRemediesParams
+from app.demos.spike_remedies.params import AFTER, SpikeRemediesParams
 from app.demos.text import N_, Cell, Table, Text, Unit, q, t
 
 ARM_TITLES: dict[str, str] = {
@@ -36,6 +36,75 @@ def figure_units(figures: dict[str, float]) -> dict[str, Unit]:
         name: next((u for prefix, u in _UNIT_BY_PREFIX if name.startswith(prefix)), "count")
         for name in figures
     }
+
+
+PER_ARM_LABELS = {
+    "max_loss_over_initial": N_("%(arm)s: largest loss on a clean batch / initial loss"),
+    "final_loss": N_("%(arm)s: mean loss over the last tenth of the steps"),
+    "spikes": N_("%(arm)s: spikes flagged (loss above k × the running median)"),
+    "spikes_on_clean_batches": N_("%(arm)s: spikes flagged on clean batches"),
+    "max_update_norm": N_(r"%(arm)s: largest update norm $\|\Delta\theta\|$"),
+    "weights_finite": N_("%(arm)s: weights finite at the end (1 yes, 0 no)"),
+}
+
+
+def figure_labels() -> dict[str, Text]:
+    """Every arm's figures (whichever arms ran), Adam's $v$ around the bad batch, what
+    clipping did, rewind-and-skip's counts and the fp16 softmax check."""
+    labels: dict[str, Text] = {}
+    for arm, title in ARM_TITLES.items():
+        name = t(title)
+        labels |= {f"{key}_{arm}": t(msg, arm=name) for key, msg in PER_ARM_LABELS.items()}
+        labels[f"post_bad_batch_loss_ratio_{arm}"] = t(
+            "%(arm)s: mean loss over the %(n)s steps after the bad batch / the %(n)s before",
+            arm=name,
+            n=AFTER,
+        )
+    reference = t(ARM_TITLES["adamw"])
+    labels |= {
+        "adam_v_rms_before_bad_batch": t(
+            "%(arm)s: square root of mean $v$ the step before the bad batch", arm=reference
+        ),
+        "adam_v_rms_after_bad_batch": t(
+            "%(arm)s: square root of mean $v$ after the bad batch's step", arm=reference
+        ),
+        "adam_v_inflation": t(
+            "%(arm)s: square root of mean $v$ after the bad batch / before it", arm=reference
+        ),
+        f"adam_v_inflation_after_{AFTER}_steps": t(
+            "%(arm)s: square root of mean $v$ %(n)s steps after the bad batch / before it",
+            arm=reference,
+            n=AFTER,
+        ),
+        "update_norm_ratio_after_bad_batch": t(
+            "%(arm)s: mean update norm over the %(n)s steps after the bad batch / the %(n)s before",
+            arm=reference,
+            n=AFTER,
+        ),
+        "update_norm_clip_ratio_adamw": t(
+            "%(opt)s: largest update norm with gradient clipping / without", opt="AdamW"
+        ),
+        "update_norm_clip_ratio_sgd": t(
+            "%(opt)s: largest update norm with gradient clipping / without", opt="SGD"
+        ),
+        "rewinds_adamw_rewind": t("%(arm)s: rewinds", arm=t(ARM_TITLES["adamw_rewind"])),
+        "skipped_batches_adamw_rewind": t(
+            "%(arm)s: batches skipped", arm=t(ARM_TITLES["adamw_rewind"])
+        ),
+        "fp16_max": t("fp16: largest finite value"),
+        "fp16_exp12_overflows": t("fp16: $e^{12}$ overflows to inf (1 yes, 0 no)"),
+        "fp16_naive_softmax_finite": t("fp16: naive softmax finite (1 yes, 0 no)"),
+        "fp16_stable_softmax_finite": t(
+            "fp16: softmax with the max subtracted first finite (1 yes, 0 no)"
+        ),
+        "fp16_stable_softmax_max_abs_err": t(
+            r"fp16: max $|\Delta|$, softmax with the max subtracted first vs fp64"
+        ),
+        "fp16_logsumexp_finite": t(
+            "fp16: logsumexp with the max subtracted first finite (1 yes, 0 no)"
+        ),
+    }
+    return labels
 
 
 def _arms(f: dict[str, float]) -> list[str]:
