@@ -216,6 +216,13 @@ def figure_labels(p: MLAParams) -> dict[str, Text]:
         "deepseek_v2_vs_67b_reduction_pct_6bit": t(
             "DeepSeek-V2's cache (6-bit elements) smaller than DeepSeek 67B's (16-bit) by"
         ),
+    }
+    return labels | _layer_labels()
+
+
+def _layer_labels() -> dict[str, Text]:
+    """The small layer's figures: its output, the identities' differences, ranks, bytes."""
+    return {
         "layer_output_max_abs": t(
             "small layer: largest absolute value of the full forward's output"
         ),
@@ -244,7 +251,6 @@ def figure_labels(p: MLAParams) -> dict[str, Text]:
             "bytes per element"
         ),
     }
-    return labels
 
 
 def result_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> DemoResult:

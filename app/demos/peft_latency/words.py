@@ -90,6 +90,12 @@ def figure_labels(variants: tuple[str, ...], decode: bool, lengths: list[int]) -
                 "Decode time over the base model's, geometric mean over prompt lengths, %(method)s",
                 method=name,
             )
+    return labels | _length_labels(variants, decode, lengths)
+
+
+def _length_labels(variants: tuple[str, ...], decode: bool, lengths: list[int]) -> dict[str, Text]:
+    """Each model's prefill (and decode) time and each variant's ratio, per timed length."""
+    labels: dict[str, Text] = {}
     for T in lengths:
         for v in ("base", *variants):
             name = model_name(v)
