@@ -323,6 +323,7 @@ def test_nan_steps_are_counted_and_kept_out_of_figures_and_charts() -> None:
     result = result_of(p, m)
     figures = result.figures
     assert all(math.isfinite(v) for v in figures.values())
+    assert set(figures) <= set(result.figure_labels)
     assert figures["nonfinite_loss_steps_baseline"] == 4.0
     assert figures["nonfinite_grad_steps_baseline"] == 4.0
     assert figures["spikes_baseline"] == 4.0  # every NaN/inf loss is a spike
@@ -353,6 +354,7 @@ def test_defaults_validate_and_a_small_run_names_every_figure_and_passes_every_c
     result = run_demo(**raw)
     assert DEMO.figure_names is not None
     assert set(result.figures) == set(DEMO.figure_names(validate_params(DEMO, raw)))
+    assert set(result.figures) <= set(result.figure_labels)  # the page labels every figure
     assert all(math.isfinite(v) for v in result.figures.values())
     assert all(checks_of(result).values()), result.checks
     assert result.figures["corpus_chars"] == len(load_corpus(bank).ids)

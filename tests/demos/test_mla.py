@@ -249,6 +249,7 @@ def test_default_run_names_every_figure_and_passes_every_check(
     for k in ("mha", "gqa", "mqa", "mla"):
         names += [f"kv_elements_per_token_{k}", f"kv_bytes_per_token_{k}", f"kv_cache_gb_{k}"]
     assert not [name for name in names if name not in f]
+    assert set(f) <= set(result.figure_labels)  # the page labels every figure
     assert all(checks_of(result).values()), result.checks
     assert len(result.checks) == 8
     # The bank's claim: MLA, like LoRA, compresses through a low-rank latent.
@@ -285,7 +286,9 @@ def test_declared_figures_are_the_returned_ones(raw: dict[str, Any]) -> None:
     assert DEMO.figure_names is not None
     declared = list(DEMO.figure_names(validate_params(DEMO, raw)))
     assert len(declared) == len(set(declared))
-    assert set(declared) == set(run_mla(**raw).figures)
+    result = run_mla(**raw)
+    assert set(declared) == set(result.figures)
+    assert set(declared) <= set(result.figure_labels)
 
 
 def test_custom_model_where_mla_caches_more_than_mqa_is_reported_honestly() -> None:

@@ -34,6 +34,7 @@ from app.demos.peft_latency.model import (
     with_prompt,
 )
 from app.demos.peft_latency.params import LoRATargets, PeftLatencyParams, seq_lengths
+from app.demos.peft_latency.words import figure_labels
 from app.demos.text import q
 from app.errors import Unprocessable
 from tests.demos.english import english, msgid
@@ -202,6 +203,9 @@ def test_default_params_validate_and_name_the_lengths() -> None:
     params = validate_params(DEMO, {})
     assert isinstance(params, PeftLatencyParams)
     assert seq_lengths(params) == [32, 128, 512]
+    # The default run's figures all have labels (without timing it).
+    labels = figure_labels(VARIANTS, params.decode, seq_lengths(params))
+    assert set(figure_names(params)) <= set(labels)
     assert seq_lengths(PeftLatencyParams(max_seq_len=100, num_lengths=2)) == [25, 100]
 
 
@@ -218,6 +222,7 @@ def test_tiny_run_has_every_figure_and_passes_every_check(
     f = result.figures
     params = PeftLatencyParams(**TINY)
     assert set(f) == set(figure_names(params))
+    assert set(f) <= set(result.figure_labels)  # the page labels every figure
     assert all(checks_of(result).values()), result.checks
     assert len(result.checks) == 6
     d, L, n = 32, 2, 5
@@ -291,6 +296,7 @@ def test_without_decode_there_are_no_decode_figures() -> None:
     result = run_demo(**raw)
     assert set(result.figures) == set(figure_names(PeftLatencyParams(**raw)))
     assert not any(name.startswith("decode_") for name in result.figures)
+    assert set(result.figures) <= set(result.figure_labels)
     assert all(checks_of(result).values()), result.checks
 
 

@@ -23,7 +23,7 @@ from app.demos.loss_spikes.logs import (
     finite,
 )
 from app.demos.loss_spikes.params import LossSpikesParams
-from app.demos.loss_spikes.summary import figure_units, headline_of, summary_of
+from app.demos.loss_spikes.summary import figure_labels, figure_units, headline_of, summary_of
 from app.demos.text import Quantity, Text, q, t
 
 CORRUPT_WINDOW = 2  # a spike at corrupt_step … corrupt_step + 2 counts as "at" it
@@ -261,6 +261,7 @@ def result_of(p: LossSpikesParams, m: Measured) -> DemoResult:
         headline=headline_of(p, figures),
         summary=summary_of(figures),
         figure_units=figure_units(figures),
+        figure_labels=figure_labels(PROBE, AFTER, CORRUPT_WINDOW),
     )
 
 

@@ -1,5 +1,5 @@
-"""The loss_spikes demo's headline, summary table and figure units: what a reader sees
-first (issue 16). No torch here."""
+"""The loss_spikes demo's headline, summary table, figure units and labels: what a reader
+sees first (issue 16). No torch here."""
 
 from __future__ import annotations
 
@@ -70,3 +70,75 @@ def summary_of(f: dict[str, float]) -> Table:
         ],
         rows=rows,
     )
+
+
+def arm_name(arm: str) -> Text:
+    """An arm ("baseline", "configured") in words, for the figure labels."""
+    return t("baseline (no remedy)") if arm == "baseline" else t("configured run")
+
+
+def _arm_labels(arm: str, after: int, window: int) -> dict[str, Text]:
+    """The labels of one arm's figures, named without the arm's suffix."""
+    a = arm_name(arm)
+    return {
+        "spikes": t(
+            r"Spikes flagged (loss above $k$ × its running median, or NaN/inf), %(arm)s", arm=a
+        ),
+        "spikes_on_clean_batches": t("Spikes flagged on clean batches, %(arm)s", arm=a),
+        "max_loss": t("Largest training loss, %(arm)s", arm=a),
+        "max_loss_over_initial": t("Largest loss / the first step's loss, %(arm)s", arm=a),
+        "max_loss_to_median": t("Largest loss / its running median, %(arm)s", arm=a),
+        "final_loss": t("Final loss (mean over the last tenth of the steps), %(arm)s", arm=a),
+        "nonfinite_loss_steps": t("Steps with a NaN/inf loss, %(arm)s", arm=a),
+        "nonfinite_grad_steps": t("Steps with NaN/inf gradients, %(arm)s", arm=a),
+        "skipped_steps": t("Steps the guard skipped, %(arm)s", arm=a),
+        "max_grad_norm": t("Largest gradient norm (before clipping), %(arm)s", arm=a),
+        "max_abs_activation": t("Largest finite |activation|, %(arm)s", arm=a),
+        "activation_over_fp16_max": t(
+            "An activation went past fp16's largest value (1 = yes), %(arm)s", arm=a
+        ),
+        "scaler_skipped_steps": t("Steps the GradScaler skipped, %(arm)s", arm=a),
+        "final_loss_scale": t(
+            "GradScaler's loss scale at the last step (1 without a scaler), %(arm)s", arm=a
+        ),
+        "weights_finite": t("Weights finite after training (1 = yes), %(arm)s", arm=a),
+        "spike_at_corrupt_step": t(
+            "A spike flagged at the first corrupted batch or the %(n)s steps after (1 = yes), "
+            "%(arm)s",
+            n=window, arm=a,
+        ),
+        "loss_at_corrupt_step": t("Loss on the first corrupted batch, %(arm)s", arm=a),
+        "corrupt_batches_flagged": t("Corrupted batches flagged as spikes, %(arm)s", arm=a),
+        "skipped_corrupt_batches": t("Corrupted batches the guard skipped, %(arm)s", arm=a),
+        "max_update_norm_on_corrupt_batches": t(
+            "Largest weight update on a corrupted batch, %(arm)s", arm=a
+        ),
+        "post_corrupt_loss_ratio": t(
+            "Mean loss over the %(n)s steps after the bad data / the %(n)s before, %(arm)s",
+            n=after, arm=a,
+        ),
+    }  # fmt: skip
+
+
+def figure_labels(probe: float, after: int, window: int) -> dict[str, Text]:
+    """Every figure's label: the corpus, the fp16/bf16 range probe, and each arm's
+    figures (``<name>_<arm>``, the corrupted-batch ones too: a label for a figure a run
+    does not have is never shown). ``probe``: the value cast to fp16 and bf16; ``after``:
+    the steps compared around the bad data; ``window``: the steps after the first
+    corrupted batch where a spike counts as at it."""
+    labels: dict[str, Text] = {
+        "corpus_chars": t("Characters of the answers trained on"),
+        "vocab_size": t("Vocabulary size (characters, with the unknown-character id)"),
+        "unk_chars": t("Characters of the text mapped to the unknown-character id"),
+        "arms_identical": t("Every remedy off, so the configured run is the baseline (1 = yes)"),
+        "spikes_removed": t("Spikes on clean batches the remedies removed (baseline − configured)"),
+        "fp16_max": t("fp16's largest value"),
+        "bf16_max": t("bf16's largest value"),
+        "overflow_fp16_inf": t("%(probe)s becomes inf in fp16 (1 = yes)", probe=q(probe, "plain")),
+        "bf16_value": t("%(probe)s stored in bf16", probe=q(probe, "plain")),
+    }
+    for arm in ARMS:
+        labels |= {
+            f"{name}_{arm}": label for name, label in _arm_labels(arm, after, window).items()
+        }
+    return labels

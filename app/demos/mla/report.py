@@ -178,27 +178,79 @@ def figure_units() -> dict[str, Unit]:
     return units
 
 
-def figure_labels() -> dict[str, Text]:
+def figure_labels(p: MLAParams) -> dict[str, Text]:
+    """Every figure's label (the names are the same whatever the params)."""
     labels = {
         f"mla_reduction_pct_vs_{k}": t(
             "MLA's cache smaller than %(scheme)s's by (negative: larger)", scheme=SCHEME_TITLES[k]
         )
         for k in ("mha", "gqa", "mqa")
     }
+    for k in SCHEMES:
+        scheme = SCHEME_TITLES[k]
+        labels |= {
+            f"kv_elements_per_token_{k}": t("%(scheme)s: cache elements per token", scheme=scheme),
+            f"kv_bytes_per_token_{k}": t("%(scheme)s: cache bytes per token", scheme=scheme),
+            f"kv_cache_gb_{k}": t(
+                "%(scheme)s: cache at %(context)s tokens × batch %(batch)s",
+                scheme=scheme, context=p.context_len, batch=p.batch,
+            ),
+        }  # fmt: skip
     labels |= {
-        f"kv_elements_per_token_{k}": t(
-            "%(scheme)s: cache elements per token", scheme=SCHEME_TITLES[k]
-        )
-        for k in SCHEMES
-    }
-    labels |= {
+        "config_layers": t("model: layers $l$"),
+        "config_d_model": t("model: hidden size $d$"),
+        "config_n_heads": t("model: attention heads $n_h$"),
+        "config_head_dim": t("model: head dimension $d_h$"),
+        "config_d_latent": t("model: KV latent $d_c$"),
+        "config_d_rope": t("model: RoPE key dimension $d_h^R$"),
+        "config_gqa_kv_heads": t("GQA: key/value heads (groups)"),
+        "config_bytes_per_element": t("bytes per cache element (%(dtype)s)", dtype=p.dtype),
+        "config_context_len": t("context length of the cache sizes (tokens)"),
+        "config_batch": t("batch of the cache sizes (sequences)"),
+        "config_key_projection_full_rank": t(r"model: full rank $\min(d, n_h d_h)$"),
         "gqa_equivalent_groups": t("GQA groups with MLA's cache size"),
+        "deepseek_67b_kv_elements_per_token": t("DeepSeek 67B (GQA): cache elements per token"),
+        "deepseek_v2_vs_67b_reduction_pct_same_precision": t(
+            "DeepSeek-V2's cache smaller than DeepSeek 67B's by, at equal precision"
+        ),
+        "deepseek_v2_vs_67b_reduction_pct_6bit": t(
+            "DeepSeek-V2's cache (6-bit elements) smaller than DeepSeek 67B's (16-bit) by"
+        ),
+    }
+    return labels | _layer_labels()
+
+
+def _layer_labels() -> dict[str, Text]:
+    """The small layer's figures: its output, the identities' differences, ranks, bytes."""
+    return {
+        "layer_output_max_abs": t(
+            "small layer: largest absolute value of the full forward's output"
+        ),
+        "decode_vs_full_max_abs_diff": t(
+            r"small layer: max $|\Delta|$, decoding from the latent cache vs the full forward"
+        ),
+        "absorbed_decode_vs_full_max_abs_diff": t(
+            r"small layer: max $|\Delta|$, absorbed decoding from the latent cache vs the "
+            "full forward"
+        ),
+        "absorbed_max_abs_diff": t(
+            r"small layer: max $|\Delta|$, absorbed form vs the full forward"
+        ),
         "key_projection_rank": t(r"small layer: rank of $W_{UK} W_{DKV}$"),
+        "value_projection_rank": t(r"small layer: rank of $W_{UV} W_{DKV}$"),
         "latent_dim": t(r"small layer: latent $d_c$"),
         "key_projection_full_rank": t(r"small layer: full rank $\min(d, n_h d_h)$"),
         "mla_vs_mha_max_abs_diff": t(r"small layer: max $|\Delta|$, MLA vs the equivalent MHA"),
+        "cache_bytes_per_token_measured": t("small layer: cache bytes per token, measured"),
+        "cache_bytes_per_token_formula": t(
+            r"small layer: cache bytes per token by the formula, $(d_c + d_h^R) \times$ bytes "
+            "per element"
+        ),
+        "layer_mha_cache_bytes_per_token_formula": t(
+            r"small layer: MHA's cache bytes per token by the formula, $2 n_h d_h \times$ "
+            "bytes per element"
+        ),
     }
-    return labels
 
 
 def result_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> DemoResult:
@@ -212,7 +264,7 @@ def result_of(p: MLAParams, f: dict[str, float], m: LayerMeasured) -> DemoResult
         headline=headline_of(p, f),
         summary=summary_of(p, f),
         figure_units=figure_units(),
-        figure_labels=figure_labels(),
+        figure_labels=figure_labels(p),
     )
 
 

@@ -69,5 +69,5 @@ def result_of(p: PeftLatencyParams, m: Measured) -> DemoResult:
         headline=headline_of(p, m, figures),
         summary=table_of(p, m, figures),
         figure_units=figure_units(list(figures)),
-        figure_labels=figure_labels(VARIANTS, p.decode),
+        figure_labels=figure_labels(VARIANTS, p.decode, m.lengths),
     )

@@ -45,24 +45,77 @@ def figure_units(names: list[str]) -> dict[str, Unit]:
     return units
 
 
-def figure_labels(variants: tuple[str, ...], decode: bool) -> dict[str, Text]:
-    """Labels of the figures a reader looks up: each variant's cost at the longest prompt."""
+def figure_labels(variants: tuple[str, ...], decode: bool, lengths: list[int]) -> dict[str, Text]:
+    """Every figure's label: the run's setup, the numerical identities, each variant's
+    additions over the base model, and each model's time (and ratio) per timed length."""
     labels: dict[str, Text] = {
         "summary_seq_len": t("Longest prompt timed (tokens)"),
+        "n_virtual": t("Virtual tokens (prompt tuning) and prefix length (prefix tuning), $n$"),
+        "torch_threads": t("Torch intra-op threads while timing"),
         "base_params": t("Parameters of the base model"),
+        "kv_entries_base": t(
+            "KV-cache entries over all layers (K and V), longest prompt, base model"
+        ),
         "merged_max_abs_diff": t("Merged vs unmerged LoRA logits: largest difference"),
+        "lora_max_output_change": t("Unmerged LoRA vs base model logits: largest difference"),
+        "adapter_init_max_abs_diff": t(
+            "Fresh adapters (zero up-projection) vs base model logits: largest difference"
+        ),
     }
     for v in variants:
         name = model_name(v)
         labels[f"latency_ratio_{v}"] = t(
             "Prefill time over the base model's, longest prompt, %(method)s", method=name
         )
+        labels[f"latency_ratio_{v}_geomean"] = t(
+            "Prefill time over the base model's, geometric mean over prompt lengths, %(method)s",
+            method=name,
+        )
         labels[f"extra_params_{v}"] = t("Extra parameters, %(method)s", method=name)
         labels[f"extra_kv_tokens_{v}"] = t(
             "Extra KV-cache tokens per layer, %(method)s", method=name
+        )
+        labels[f"extra_kv_entries_{v}"] = t(
+            "Extra KV-cache entries over all layers (K and V), longest prompt, %(method)s",
+            method=name,
+        )
+        labels[f"extra_query_tokens_{v}"] = t(
+            "Extra query tokens per layer, %(method)s", method=name
         )
         if decode:
             labels[f"decode_latency_ratio_{v}"] = t(
                 "Decode time over the base model's, longest prompt, %(method)s", method=name
             )
+            labels[f"decode_latency_ratio_{v}_geomean"] = t(
+                "Decode time over the base model's, geometric mean over prompt lengths, %(method)s",
+                method=name,
+            )
+    return labels | _length_labels(variants, decode, lengths)
+
+
+def _length_labels(variants: tuple[str, ...], decode: bool, lengths: list[int]) -> dict[str, Text]:
+    """Each model's prefill (and decode) time and each variant's ratio, per timed length."""
+    labels: dict[str, Text] = {}
+    for T in lengths:
+        for v in ("base", *variants):
+            name = model_name(v)
+            labels[f"{v}_ms_seq{T}"] = t(
+                "Prefill time of a %(T)s-token prompt, %(method)s", T=T, method=name
+            )
+            if decode:
+                labels[f"decode_{v}_ms_seq{T}"] = t(
+                    "Time to decode one token after a %(T)s-token prompt, %(method)s",
+                    T=T, method=name,
+                )  # fmt: skip
+        for v in variants:
+            name = model_name(v)
+            labels[f"latency_ratio_{v}_seq{T}"] = t(
+                "Prefill time over the base model's, %(T)s-token prompt, %(method)s",
+                T=T, method=name,
+            )  # fmt: skip
+            if decode:
+                labels[f"decode_latency_ratio_{v}_seq{T}"] = t(
+                    "Decode time over the base model's, %(T)s-token prompt, %(method)s",
+                    T=T, method=name,
+                )  # fmt: skip
     return labels
