@@ -92,7 +92,7 @@ def result_view(result: DemoResult) -> ResultView:
     figures = [
         (
             name,
-            plain_text(result.figure_labels[name]) if name in result.figure_labels else name,
+            demo_text(result.figure_labels[name]) if name in result.figure_labels else name,
             format_quantity(value, result.figure_units[name])
             if name in result.figure_units
             else format_number(value),

@@ -58,3 +58,20 @@ def test_old_plain_strings_are_escaped_and_bad_args_fall_back() -> None:
     assert "<script" not in str(demo_text(t("x %(a)s", a="<script>alert(1)</script>")))
     # A placeholder the args lack does not break the page: the msgid shows.
     assert str(demo_text(t("missing %(b)s", a=1))) == "missing %(b)s"
+
+
+def test_the_every_figure_table_sets_a_labels_formula_as_math() -> None:
+    """A figure's label is demo text: its ``$..$`` is MathML in the details table, not
+    the formula's letters run together ("WUKWDKV")."""
+    from app.demos.base import DemoResult
+    from app.web.demo_view import result_view
+
+    set_language("en")
+    result = DemoResult(
+        figures={"unmerge_max_abs_diff": 1e-5, "unlabelled": 2.0},
+        conclusion="done",
+        figure_labels={"unmerge_max_abs_diff": t("Largest $|W - W_0|$ after unmerging")},
+    )
+    (name, label, _), (other, raw, _) = result_view(result).figures
+    assert name == "unmerge_max_abs_diff" and "<math" in label and "Largest" in label
+    assert (other, raw) == ("unlabelled", "unlabelled")
