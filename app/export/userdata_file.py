@@ -35,6 +35,7 @@ from app.errors import Unprocessable
 from app.export.records import INT32, Json
 from app.export.records import Record as _Record
 from app.export.userdata_mock import MockInterviewData, check_mocks
+from app.i18n import mark as N_
 from app.jobs.fsrs_fit.params import check_parameters
 from app.study.notes import TEXTS, check_text
 from app.study.queue import iana_zones
@@ -190,9 +191,10 @@ def dumps(data: Json) -> str:
 
 def _number_too_long(text: str) -> Unprocessable:
     return Unprocessable(
-        f"the file holds a number {len(text)} characters long "
-        f"(at most {MAX_NUMBER_DIGITS} are read)",
+        N_("the file holds a number %(length)s characters long (at most %(most)s are read)"),
         field="file",
+        length=len(text),
+        most=MAX_NUMBER_DIGITS,
     )
 
 
@@ -207,12 +209,16 @@ def _float(text: str) -> float:
         raise _number_too_long(text)
     value = float(text)
     if not math.isfinite(value):
-        raise Unprocessable(f"the file holds the number {text}, too large to read", field="file")
+        raise Unprocessable(
+            N_("the file holds the number %(number)s, too large to read"), field="file", number=text
+        )
     return value
 
 
 def _constant(name: str) -> float:
-    raise Unprocessable(f"the file holds {name}, which is not a JSON number", field="file")
+    raise Unprocessable(
+        N_("the file holds %(name)s, which is not a JSON number"), field="file", name=name
+    )
 
 
 def loads(raw: bytes | str) -> object:
@@ -221,11 +227,14 @@ def loads(raw: bytes | str) -> object:
     try:
         data = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except UnicodeDecodeError:
-        raise Unprocessable("the file is not UTF-8 text, so not JSON", field="file") from None
+        raise Unprocessable(N_("the file is not UTF-8 text, so not JSON"), field="file") from None
     except json.JSONDecodeError as exc:
         raise Unprocessable(
-            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            N_("the file is not valid JSON (line %(line)s, column %(column)s: %(error)s)"),
             field="file",
+            line=exc.lineno,
+            column=exc.colno,
+            error=exc.msg,
         ) from None
     except RecursionError:
         raise _too_deep() from None
@@ -234,8 +243,9 @@ def loads(raw: bytes | str) -> object:
 
 def _too_deep() -> Unprocessable:
     return Unprocessable(
-        f"the file's JSON nests more than {MAX_DEPTH} levels deep; an Interview Lab file nests 5",
+        N_("the file's JSON nests more than %(most)s levels deep; an Interview Lab file nests 5"),
         field="file",
+        most=MAX_DEPTH,
     )
 
 
@@ -253,7 +263,9 @@ def check_tree(data: object) -> None:
             stack.extend((v, depth + 1) for v in node)
         elif isinstance(node, float) and not math.isfinite(node):
             name = "NaN" if math.isnan(node) else ("Infinity" if node > 0 else "-Infinity")
-            raise Unprocessable(f"the file holds {name}, which is not a JSON number", field="file")
+            raise Unprocessable(
+                N_("the file holds %(name)s, which is not a JSON number"), field="file", name=name
+            )
 
 
 def parse_user_data(data: object) -> UserData:
@@ -262,32 +274,57 @@ def parse_user_data(data: object) -> UserData:
     check_tree(data)
     found = data.get("format") if isinstance(data, dict) else None
     if found != FORMAT:
-        shown = f"its format is {found!r}" if found is not None else "it has no format"
+        if found is None:
+            raise Unprocessable(
+                N_(
+                    "this is not an Interview Lab data file "
+                    "(it has no format; expected %(expected)r)"
+                ),
+                field="format",
+                expected=FORMAT,
+            )
         raise Unprocessable(
-            f"this is not an Interview Lab data file ({shown}; expected {FORMAT!r})",
+            N_(
+                "this is not an Interview Lab data file "
+                "(its format is %(found)r; expected %(expected)r)"
+            ),
             field="format",
+            found=found,
+            expected=FORMAT,
         )
     assert isinstance(data, dict)
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise Unprocessable(
-            f"the file's version {version!r} is not a version number", field="version"
+            N_("the file's version %(version)r is not a version number"),
+            field="version",
+            version=version,
         )
     if version > VERSION:
         raise Unprocessable(
-            f"this file is from a newer Interview Lab (version {version}); "
-            f"this one reads version {VERSION}",
+            N_(
+                "this file is from a newer Interview Lab (version %(version)s); "
+                "this one reads version %(reads)s"
+            ),
             field="version",
+            version=version,
+            reads=VERSION,
         )
     if version not in READS:
         raise Unprocessable(
-            f"unknown file version {version}; this Interview Lab reads versions "
-            + ", ".join(str(v) for v in READS),
+            N_("unknown file version %(version)s; this Interview Lab reads versions %(reads)s"),
             field="version",
+            version=version,
+            reads=", ".join(str(v) for v in READS),
         )
     for name, added in ADDED_IN.items():
         if version < added and name in data:
-            raise Unprocessable(f"{name}: a version {version} file has no {name}", field=name)
+            raise Unprocessable(
+                N_("%(name)s: a version %(version)s file has no %(name)s"),
+                field=name,
+                name=name,
+                version=version,
+            )
     try:
         parsed = UserData.model_validate(data)
     except ValidationError as exc:
@@ -304,7 +341,9 @@ def _check_records(data: UserData) -> None:
     question within the notes' limits, mock interviews as ``check_mocks`` says."""
     if data.user.timezone not in iana_zones():
         raise Unprocessable(
-            f"user.timezone {data.user.timezone!r} is not an IANA time zone", field="user.timezone"
+            N_("user.timezone %(zone)r is not an IANA time zone"),
+            field="user.timezone",
+            zone=data.user.timezone,
         )
     if data.user.fsrs_parameters is not None:
         try:
@@ -317,16 +356,20 @@ def _check_records(data: UserData) -> None:
     for n, card in enumerate(data.cards):
         if card.question_id in carded:
             raise Unprocessable(
-                f"cards.{n}: a second card for question {card.question_id!r}",
+                N_("cards.%(n)s: a second card for question %(id)r"),
                 field=f"cards.{n}.question_id",
+                n=n,
+                id=card.question_id,
             )
         carded.add(card.question_id)
         _check_state(card.fsrs, f"cards.{n}.fsrs")
     for n, log in enumerate(data.review_logs):
         if log.question_id not in carded:
             raise Unprocessable(
-                f"review_logs.{n}: question {log.question_id!r} has no card in the file",
+                N_("review_logs.%(n)s: question %(id)r has no card in the file"),
                 field=f"review_logs.{n}.question_id",
+                n=n,
+                id=log.question_id,
             )
         # Undo restores ``card_before``: it must load as well as the card does.
         if log.card_before is not None:
@@ -336,7 +379,7 @@ def _check_records(data: UserData) -> None:
         positions = [item.position for item in quiz.items]
         if len(set(positions)) != len(positions):
             raise Unprocessable(
-                f"quizzes.{n}: two items at one position", field=f"quizzes.{n}.items"
+                N_("quizzes.%(n)s: two items at one position"), field=f"quizzes.{n}.items", n=n
             )
         for k, item in enumerate(quiz.items):
             item.payload = _clean_payload(item, f"quizzes.{n}.items.{k}.payload")
@@ -351,8 +394,10 @@ def _check_notes(notes: list[NoteData]) -> None:
     for n, note in enumerate(notes):
         if note.question_id in seen:
             raise Unprocessable(
-                f"notes.{n}: a second note for question {note.question_id!r}",
+                N_("notes.%(n)s: a second note for question %(id)r"),
                 field=f"notes.{n}.question_id",
+                n=n,
+                id=note.question_id,
             )
         seen.add(note.question_id)
         for name in TEXTS:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.errors import Unprocessable
 from app.export.records import INT32, Json, in_bank, iso
 from app.export.records import Record as _Record
+from app.i18n import mark as N_
 from app.mock.service import MAX_COUNT, MAX_MINUTES, MAX_TEXT
 from app.models import MockAttempt, MockInterview, User
 
@@ -78,17 +79,27 @@ def check_mocks(mocks: list[MockInterviewData], *, interviews: int) -> None:
         where = f"mock_interviews.{n}"
         if mock.interview_index is not None and mock.interview_index >= interviews:
             raise Unprocessable(
-                f"{where}.interview_index: {mock.interview_index} names no interview "
-                f"(the file has {interviews})",
+                N_(
+                    "%(where)s.interview_index: %(index)s names no interview "
+                    "(the file has %(count)s)"
+                ),
                 field=f"{where}.interview_index",
+                where=where,
+                index=mock.interview_index,
+                count=interviews,
             )
         positions: set[int] = set()
         for k, attempt in enumerate(mock.attempts):
             if attempt.position in positions:
                 raise Unprocessable(
-                    f"{where}.attempts.{k}.position: a second attempt at position "
-                    f"{attempt.position}",
+                    N_(
+                        "%(where)s.attempts.%(k)s.position: a second attempt at "
+                        "position %(position)s"
+                    ),
                     field=f"{where}.attempts.{k}.position",
+                    where=where,
+                    k=k,
+                    position=attempt.position,
                 )
             positions.add(attempt.position)
             _check_attempt(attempt, f"{where}.attempts.{k}")
@@ -100,13 +111,18 @@ def _check_attempt(attempt: MockAttemptData, where: str) -> None:
         marks = getattr(attempt, name)
         if marks is not None and len(marks) != points:
             raise Unprocessable(
-                f"{where}.{name}: {len(marks)} marks for {points} key points",
+                N_("%(where)s.%(name)s: %(marks)s marks for %(points)s key points"),
                 field=f"{where}.{name}",
+                where=where,
+                name=name,
+                marks=len(marks),
+                points=points,
             )
     if attempt.rating is not None and attempt.answered_at is None:
         raise Unprocessable(
-            f"{where}.rating: a graded attempt must be answered (answered_at is null)",
+            N_("%(where)s.rating: a graded attempt must be answered (answered_at is null)"),
             field=f"{where}.rating",
+            where=where,
         )
 
 

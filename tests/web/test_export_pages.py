@@ -226,3 +226,21 @@ def test_accounts_keep_data_private(make_client: MakeClient) -> None:
     response = client.get("/export/data.json", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     assert client.get("/api/export/data").status_code == 401
+
+
+def test_an_upload_refusal_is_in_the_readers_language(make_client: MakeClient) -> None:
+    """The import page says why a file was refused in Chinese on a Chinese page; the
+    API keeps the English detail."""
+    client = make_client(language="zh")
+    response = upload(client, b"not json")
+    assert response.status_code == 422
+    error = soup(response).select_one("#import-error")
+    assert error is not None
+    assert "文件不是有效的 JSON（第 1 行第 1 列：Expecting value）" in error.get_text()
+    newer = json.dumps({"format": "interview-lab-userdata", "version": 99}).encode()
+    error = soup(upload(client, newer)).select_one("#import-error")
+    assert error is not None and "来自更新的 Interview Lab（版本 99）" in error.get_text()
+    api = client.post("/api/import/data", json={"format": "x", "version": 3})
+    assert api.status_code == 422 and api.json()["detail"].startswith(
+        "this is not an Interview Lab data file (its format is 'x'"
+    )
