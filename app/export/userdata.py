@@ -50,10 +50,9 @@ from app.export.userdata_file import (
     NoteData,
     QuizData,
     UserData,
-    dumps,
-    loads,
     parse_user_data,
 )
+from app.export.userdata_json import dumps, loads
 from app.export.userdata_mock import clear_mocks, export_mocks, write_mocks
 from app.i18n import mark as _
 from app.models import (

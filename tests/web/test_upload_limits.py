@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.export import userdata_file
+from app.export import userdata_json
 from tests.web.conftest import csrf, soup
 
 
@@ -71,7 +71,7 @@ def test_an_upload_over_the_limit_is_refused_as_too_large(
 
 
 def test_limits_are_what_the_notes_say() -> None:
-    assert (userdata_file.MAX_DEPTH, userdata_file.MAX_NUMBER_DIGITS) == (64, 40)
+    assert (userdata_json.MAX_DEPTH, userdata_json.MAX_NUMBER_DIGITS) == (64, 40)
 
 
 SOURCE_LIMIT = 2**20  # bytes of files in one Sources upload, for these tests (1 MiB)
