@@ -56,7 +56,7 @@ from app.content.markdown import markdown_parser
 from app.content.math_spans import skip_backticks
 from app.content.render import _mathml, render_markdown
 from app.content.rs_inline import Unsupported
-from app.content.rs_tokens import available
+from app.content.rs_parser import available
 from app.content.sanitize import sanitize_html
 from app.content.texprep import (
     needs_prep,

@@ -12,7 +12,7 @@ from markdown_it.common.utils import escapeHtml
 from app.content.math_spans import Span
 from app.content.render import _BARE_URL, _MARK_CLOSE, _MARK_OPEN, bold_line_breaks
 from app.content.rs_inline import _url
-from app.content.rs_tokens import rust_html
+from app.content.rs_parser import rust_html
 
 __all__ = [
     "AT",

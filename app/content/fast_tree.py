@@ -21,7 +21,7 @@ from app.content.fast_html import BLOCK_HELD, Fail
 from app.content.fast_inline import Check, events, unindented
 from app.content.math_spans import Span, block_span, inline_spans
 from app.content.rs_inline import RsNode
-from app.content.rs_tokens import rust_tree
+from app.content.rs_parser import rust_tree
 
 __all__ = ["Analysis", "analyse"]
 

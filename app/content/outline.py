@@ -35,12 +35,12 @@ from markdown_it.token import Token
 
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import Nesting, RsNode, Unsupported, new_token
+from app.content.rs_parser import rust_tree
 from app.content.rs_tokens import (
     line_count,
     lines_between,
     list_extents,
     math_region_end,
-    rust_tree,
     shifted,
 )
 
