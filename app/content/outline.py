@@ -27,8 +27,6 @@ the whole corpus.
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left
 from collections.abc import Sequence
 
 from markdown_it.token import Token
@@ -36,13 +34,7 @@ from markdown_it.token import Token
 from app.content.markdown import markdown_parser
 from app.content.rs_inline import Nesting, RsNode, Unsupported, new_token
 from app.content.rs_parser import rust_tree
-from app.content.rs_tokens import (
-    line_count,
-    lines_between,
-    list_extents,
-    math_region_end,
-    shifted,
-)
+from app.content.rs_tokens import BlockWriter, read_blocks
 
 __all__ = ["parse_outline"]
 
@@ -59,24 +51,7 @@ def _block_parse(text: str) -> list[Token]:
     return tokens
 
 
-class _Outline:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.data = text.encode()
-        self.newlines = [m.start() for m in re.finditer(b"\n", self.data)]
-        self.out: list[Token] = []
-
-    def span(self, node: RsNode) -> list[int]:
-        if node.srcmap is None:
-            raise Unsupported
-        start, end = node.srcmap
-        line = bisect_left(self.newlines, start)
-        return [line, bisect_left(self.newlines, max(start, end - 1)) + 1]
-
-    def source(self, node: RsNode) -> str:
-        assert node.srcmap is not None
-        return self.data[node.srcmap[0] : node.srcmap[1]].decode()
-
+class _Outline(BlockWriter):
     def push(self, type_: str, tag: str, nesting: Nesting, level: int, **kw: object) -> None:
         self.out.append(new_token(type_, tag, nesting, level, True, **kw))  # type: ignore[arg-type]
 
@@ -125,29 +100,4 @@ def parse_outline(text: str) -> list[Token]:
     root = rust_tree(text, blocks_only=True)
     if root is None or any(n.name == "definition" for n in root.children):
         return _block_parse(text)
-    nodes = root.children
-    outline = _Outline(text)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    starts = [outline.span(n)[0] for n in nodes] + [line_count(text)]
-    list_ends = list_extents(text, starts)
-    data = outline.data
-    i = 0
-    while i < len(nodes):
-        node = nodes[i]
-        assert node.srcmap is not None
-        region = data[node.srcmap[0] : node.srcmap[1]]
-        if b"$$" not in region:
-            mark = len(outline.out)
-            try:
-                end = list_ends[i] if node.name.endswith("_list") else outline.span(node)[1]
-                outline.block(node, [starts[i], end])
-                i += 1
-                continue
-            except Unsupported:
-                del outline.out[mark:]
-        j = math_region_end(nodes, i, data)
-        lo = starts[i]
-        region_text = lines_between(text, line_starts, lo, starts[j])
-        outline.out.extend(shifted(_block_parse(region_text), lo))
-        i = j
-    return outline.out
+    return read_blocks(_Outline(text), root.children, _block_parse)

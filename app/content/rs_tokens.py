@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from markdown_it.common.utils import MD_TRIM_CHARS
@@ -35,31 +35,23 @@ from app.content.markdown import markdown_parser
 from app.content.rs_inline import INLINE_NAMES, Inline, Nesting, RsNode, Unsupported, new_token
 from app.content.rs_parser import available, rust_tree
 
-__all__ = [
-    "available",
-    "line_count",
-    "lines_between",
-    "list_extents",
-    "math_region_end",
-    "parse_inline",
-    "parse_tokens",
-    "shifted",
-]
+__all__ = ["BlockWriter", "available", "parse_inline", "parse_tokens", "read_blocks"]
 
 
+Parse = Callable[[str], list[Token]]  # markdown-it-py for a region the Rust tree cannot give
 _HEADING_MARKUP = {"=": "=", "-": "-"}
 _ITEM_MARKER = re.compile(r"^[ \t]*(?:[-+*]|\d{1,9}[.)])(?:[ \t]+|$)")
 
 
-class _Blocks:
-    """Block nodes of one file -> markdown-it-py's block tokens."""
+class BlockWriter:
+    """Writes the tokens of a text's top-level Rust block nodes (``read_blocks``):
+    ``block`` converts one (``Unsupported``: markdown-it-py reads it instead)."""
 
-    def __init__(self, data: bytes, newlines: list[int]) -> None:
-        self.data = data
-        self.newlines = newlines
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode()
+        self.newlines = [m.start() for m in re.finditer(b"\n", self.data)]
         self.out: list[Token] = []
-        self.level = 0
-        self.in_list = False
 
     def line(self, offset: int) -> int:
         return bisect_left(self.newlines, offset)
@@ -73,6 +65,57 @@ class _Blocks:
     def source(self, node: RsNode) -> str:
         assert node.srcmap is not None
         return self.data[node.srcmap[0] : node.srcmap[1]].decode()
+
+    def block(self, node: RsNode, line_map: list[int]) -> None:
+        raise NotImplementedError
+
+    def undo(self, mark: int) -> None:
+        """Drop what a declined block wrote after ``out[:mark]``."""
+        del self.out[mark:]
+
+
+def read_blocks(writer: BlockWriter, nodes: Sequence[RsNode], parse: Parse) -> list[Token]:
+    """The tokens of ``writer.text``, whose top-level blocks are ``nodes``: each written by
+    ``writer.block`` unless it holds ``$$`` or is declined; from there ``parse``
+    (markdown-it-py) reads to the next block a ``$$`` formula cannot reach."""
+    text, data = writer.text, writer.data
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    starts = [writer.span(n)[0] for n in nodes] + [line_count(text)]
+    list_ends = list_extents(text, starts)
+    i = 0
+    while i < len(nodes):
+        node = nodes[i]
+        assert node.srcmap is not None
+        if b"$$" not in data[node.srcmap[0] : node.srcmap[1]]:
+            mark = len(writer.out)
+            try:
+                end = list_ends[i] if node.name.endswith("_list") else writer.span(node)[1]
+                writer.block(node, [starts[i], end])
+                i += 1
+                continue
+            except Unsupported:
+                writer.undo(mark)
+        j = math_region_end(nodes, i, data)
+        lo = starts[i]
+        writer.out.extend(shifted(parse(lines_between(text, line_starts, lo, starts[j])), lo))
+        i = j
+    return writer.out
+
+
+class _Blocks(BlockWriter):
+    """Block nodes of one file -> markdown-it-py's block tokens."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.level = 0
+        self.in_list = False
+
+    def block(self, node: RsNode, line_map: list[int]) -> None:
+        self.node(node, line_map)
+
+    def undo(self, mark: int) -> None:
+        super().undo(mark)
+        self.level = 0
 
     def at_end(self, node: RsNode, content: str) -> str:
         """A block running to the end of a file with no final newline has none in its
@@ -287,34 +330,7 @@ def parse_tokens(text: str) -> list[Token]:
     root = rust_tree(text)
     if root is None or any(n.name == "definition" for n in root.children):
         return md.parse(text)
-    nodes = root.children
-    data = text.encode()
-    newlines = [m.start() for m in re.finditer(b"\n", data)]
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    blocks = _Blocks(data, newlines)
-    line_max = line_count(text)
-    starts = [blocks.span(n)[0] for n in nodes] + [line_max]
-    list_ends = list_extents(text, starts)
-    i = 0
-    while i < len(nodes):
-        node = nodes[i]
-        assert node.srcmap is not None
-        if b"$$" not in data[node.srcmap[0] : node.srcmap[1]]:
-            mark = len(blocks.out)
-            try:
-                end = list_ends[i] if node.name.endswith("_list") else blocks.span(node)[1]
-                blocks.node(node, [starts[i], end])
-                i += 1
-                continue
-            except Unsupported:
-                del blocks.out[mark:]
-                blocks.level = 0
-        # markdown-it-py from this block to the next one it is not needed for.
-        j = math_region_end(nodes, i, data)
-        lo = starts[i]
-        blocks.out.extend(shifted(md.parse(lines_between(text, line_starts, lo, starts[j])), lo))
-        i = j
-    return blocks.out
+    return read_blocks(_Blocks(text), root.children, md.parse)
 
 
 def parse_inline(text: str) -> list[Token]:
