@@ -138,7 +138,7 @@ def install(app: FastAPI) -> None:
             first = errors[0]
             detail = f"{first.field}: {first.reason}"
             return _json(422, ErrorPublic(detail=detail, field=first.field, errors=errors))
-        if all((e.get("loc") or ("",))[0] == "path" for e in exc.errors()):
+        if exc.errors() and all((e.get("loc") or ("",))[0] == "path" for e in exc.errors()):
             # a page's own address is wrong (/runs/abc): no such page, no form to check
             return _page(request, 404, _("Page not found"), _no_page())
         reasons = [
