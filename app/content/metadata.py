@@ -3,8 +3,10 @@
 ``> **Company**: 美团 | **Round**: 大模型算法工程师 一面 | **Date**: 2025-08-31 | **Tags**: [LoRA]``
 
 Written by hand, it drifts: ``|`` or full-width ``｜`` or only spaces between fields,
-with or without ``> ``, bold or not, ``None`` for unknown, ``2025-09-2`` for a date.
-This module reads one such line into fields; the parser decides where the line is.
+with or without ``> ``, bold or not, ``None`` for unknown, ``2025-09-2`` for a date, or
+no field names at all, the fields in the format's order (``美团 | 算法工程师 一面 |
+2025-08-31 | LoRA, PEFT``: see ``_positional``). This module reads one such line into
+fields; the parser decides where the line is.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ _DATE_RE = re.compile(
     r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})(?:\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?)?\s*月?$"
 )
 _TAG_SPLIT = re.compile(r"[,，、;；]")
+_FIELD_SPLIT = re.compile(r"[|｜]")
+_LONGEST_FIELD = 80
 
 
 @dataclass
@@ -64,13 +68,40 @@ def strip_quote_marker(line: str) -> str:
 
 
 def looks_like_metadata(line: str) -> bool:
-    """True when ``line`` is a metadata line: two known fields, or one written in bold."""
+    """True when ``line`` is a metadata line: two known fields, or one written in bold, or
+    the fields without their names (``_positional``)."""
     text = strip_quote_marker(line)
     matches = list(_KEY_RE.finditer(text))
     if not matches:
-        return False
+        return _positional(text) is not None
     keys = {_KEYS[m.group("key").lower()] for m in matches}
     return len(keys) >= 2 or (matches[0].start() == 0 and matches[0].group("bold") is not None)
+
+
+def _positional(text: str) -> dict[str, str | None] | None:
+    """``美团 | 算法工程师 一面 | 2025-08-31 | LoRA, PEFT``: the fields with no names, in
+    the format's order (``Company | Round | Date | Tags``), split at ``|`` or ``｜``; the
+    tags may be left out, and the round may be two fields (``美团 | 算法工程师 | 一面 |
+    2025-08-31``). Only where the line is surely one: short fields, a date after the round
+    (``2025-08`` too), or an unknown date (empty, ``None``) after a round ending in a stage
+    (``一面``). A table's rows are never read here (the parser reads paragraphs and quotes
+    only), and prose rarely has a date between bars."""
+    if "|" not in text and "｜" not in text:
+        return None
+    fields = [_clean(f) for f in _FIELD_SPLIT.split(text.strip().strip("|｜"))]
+    if not 3 <= len(fields) <= 5 or any(len(f or "") > _LONGEST_FIELD for f in fields):
+        return None
+    for at in (2, 3):  # the date's place: after a round of one field, or of two
+        if len(fields) - at > 2:
+            continue
+        date = fields[at] if at < len(fields) else None
+        round_ = " ".join(f for f in fields[1:at] if f) or None
+        dated = date is not None and _DATE_RE.match(date) is not None
+        staged = split_round(round_)[1] is not None
+        if (dated and (at == 2 or staged)) or (date is None and staged):
+            tags = fields[at + 1] if at + 1 < len(fields) else None
+            return {"company": fields[0], "round": round_, "date": date, "tags": tags}
+    return None
 
 
 def _clean(value: str) -> str | None:
@@ -130,7 +161,7 @@ def parse_metadata_line(line: str) -> Metadata:
     """Read one metadata line into an ``AskedRecord`` and its tags."""
     text = strip_quote_marker(line)
     matches = list(_KEY_RE.finditer(text))
-    values: dict[str, str | None] = {}
+    values: dict[str, str | None] = {} if matches else _positional(text) or {}
     problems: list[str] = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)

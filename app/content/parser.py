@@ -5,9 +5,10 @@ lines inside code blocks are never questions. Top-level blocks are walked in ord
 
 - ``# Title`` is the chapter, a ``> ...`` right under it the chapter's description;
 - ``## ...`` starts a section (links in it are reduced to their text);
-- ``### Q. ...`` (or ``### Q.x``, ``### Q x``, ``### ### Q. x``, or any ``###`` heading
-  followed by a metadata line) starts a question; optional ``<!-- id: slug -->`` and the
-  metadata line(s) follow; the answer runs to the next question, section or chapter.
+- ``### Q. ...`` (or ``### Q.x``, ``### Q x``, ``### ### Q. x``, or any heading of level
+  2 to 6 followed by a metadata line, or the loose lines of ``app.content.headings``)
+  starts a question; optional ``<!-- id: slug -->`` and the metadata line(s) follow; the
+  answer runs to the next question, section or chapter.
 
 Everything that drifts from the format becomes a ``Diagnostic`` with ``file:line``.
 """
@@ -16,12 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
-
-from markdown_it.token import Token
 
 from app.content.answer_parts import NUMBERING, marks, plain
 from app.content.answer_render import AnswerParts, read_answer
+from app.content.headings import QUESTION, Block, heading_text, metadata_lines, top_level_blocks
 from app.content.hints import nearest_hint
 from app.content.limits import (
     MAX_ANSWER_CHARS,
@@ -37,9 +38,6 @@ from app.content.render import render_inline
 from app.content.rs_tokens import parse_inline
 from app.content.tags import fold
 
-_HEADING_HASHES = re.compile(r"^\s*(?:#{1,6}(?:[ \t]+|$))+")
-_CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
-_QUESTION = re.compile(r"^[QＱ]\d*(?:[.．:：、][ \t]*|[ \t]+|$)(?P<title>.*)$")
 _PINNED_ID = re.compile(r"^\s*<!--\s*id\s*[:：]\s*(?P<id>.*?)\s*-->\s*$", re.IGNORECASE)
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 
@@ -47,18 +45,6 @@ FORMAT_HINT = (
     "expected `### Q. question` headings, each followed by a line like "
     "`> **Company**: 美团 | **Round**: 算法工程师 一面 | **Date**: 2025-08-31 | **Tags**: [LoRA]`"
 )
-
-
-@dataclass
-class _Block:
-    """A top-level block: its token index, its 0-based line range, its inline token."""
-
-    type: str
-    tag: str
-    token: int
-    start: int
-    end: int
-    inline: Token | None
 
 
 @dataclass
@@ -84,29 +70,14 @@ def question_id(slug: str, title: str) -> str:
     return f"{slug}-{hashlib.sha1(fold(title).encode()).hexdigest()[:8]}"
 
 
-def _blocks(tokens: list[Token]) -> list[_Block]:
-    blocks = []
-    for i, tok in enumerate(tokens):
-        if tok.level != 0 or tok.map is None or tok.nesting == -1:
-            continue
-        inline = tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].type == "inline" else None
-        kind = tok.type.removesuffix("_open")
-        blocks.append(_Block(kind, tok.tag, i, tok.map[0], tok.map[1], inline))
-    return blocks
-
-
-def _heading_text(line: str) -> str:
-    """``### ### Q. title ##`` -> ``Q. title`` (markdown kept, hashes gone)."""
-    text = _CLOSING_HASHES.sub("", _HEADING_HASHES.sub("", line.rstrip()))
-    return re.sub(r"\s+", " ", text).strip()
-
-
 class _FileParser:
     def __init__(self, text: str, path: str, source_file: str) -> None:
         self.path = path
         self.lines = text.split("\n")
+        self.text = text
         self.tokens = parse_outline(text)
-        self.blocks = _blocks(self.tokens)
+        self.blocks = top_level_blocks(self.tokens, self.lines, text)
+        self.metadata_read: set[int] = set()  # the lines read as metadata
         slug = slugify(source_file)
         self.result = ParsedFile(path=path, source_file=source_file, slug=slug, title="")
         self.section: str | None = None
@@ -121,21 +92,18 @@ class _FileParser:
         i = 0
         while i < len(self.blocks):
             block = self.blocks[i]
+            title = self._question_title(i)
+            if title is not None:
+                self._finish(block)
+                i = self._start_question(i, title)
+                continue
             if block.type == "heading" and block.tag in ("h1", "h2"):
                 self._finish(block)
                 i = self._chapter_or_section(i)
                 continue
-            if block.type == "heading" and block.tag == "h3":
-                text = _heading_text(self.lines[block.start])
-                match = _QUESTION.match(text)
-                nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
-                follows_meta = nxt is not None and nxt.type in ("blockquote", "paragraph")
-                if match or (follows_meta and looks_like_metadata(self.lines[nxt.start])):  # type: ignore[union-attr]
-                    self._finish(block)
-                    i = self._start_question(i, match["title"] if match else text)
-                    continue
             i += 1
         self._finish(None)
+        self._stray_metadata()
         if not self.result.title:
             self.result.title = self.result.slug
             self.add(0, "warning", "no `# Title` line; the chapter is named after the file")
@@ -144,6 +112,63 @@ class _FileParser:
             message = f"format not recognised: {FORMAT_HINT}" + (f"; {hint}" if hint else "")
             self.result.diagnostics.append(Diagnostic(self.path, 1, "error", message))
         return self.result
+
+    def _question_title(self, i: int) -> str | None:
+        """The title of the question block ``i`` starts, or None (module docstring)."""
+        block = self.blocks[i]
+        if block.type == "loose":
+            if block.strict:
+                self.add(
+                    block.start,
+                    "warning",
+                    "`###Q.` read as a question heading; Markdown needs a space after the "
+                    "hashes (`### Q.`), so other Markdown viewers show this line as text",
+                )
+                return block.title
+            return block.title if self._metadata_follows(i) else None
+        if block.type != "heading" or block.tag == "h1":
+            return None
+        text = heading_text(self.lines[block.start])
+        match = QUESTION.match(text)
+        if match and block.tag == "h3":
+            return match["title"]
+        if self._metadata_follows(i):
+            return match["title"] if match else text
+        if match and block.tag != "h2":
+            self.add(
+                block.start,
+                "warning",
+                f"`{'#' * int(block.tag[1])} Q.` heading with no metadata line under it: read "
+                "as a heading inside the answer above (a question is a `### Q.` heading, or "
+                "any heading followed by a metadata line)",
+            )
+        return None
+
+    def _metadata_follows(self, i: int) -> bool:
+        nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
+        return (
+            nxt is not None
+            and nxt.type in ("blockquote", "paragraph")
+            and looks_like_metadata(self.lines[nxt.start])
+        )
+
+    def _stray_metadata(self) -> None:
+        """A warning at each metadata line no question heading claimed: its question's
+        heading was not recognised, and the line is read as answer text."""
+        readable = {b.start for b in self.blocks if b.type in ("blockquote", "paragraph")}
+        starts = sorted(readable)
+        ends = {b.start: b.end for b in self.blocks}
+        for line0 in metadata_lines(self.text):
+            at = bisect_right(starts, line0) - 1
+            if line0 in self.metadata_read or at < 0 or line0 >= ends[starts[at]]:
+                continue
+            if looks_like_metadata(self.lines[line0]):
+                self.add(
+                    line0,
+                    "warning",
+                    "a metadata line with no question heading above it: read as answer "
+                    "text (a question starts with a `### Q. question` heading)",
+                )
 
     def _chapter_or_section(self, i: int) -> int:
         block = self.blocks[i]
@@ -208,6 +233,7 @@ class _FileParser:
 
     def _metadata(self, line0: int) -> None:
         assert self.current is not None
+        self.metadata_read.add(line0)
         meta = parse_metadata_line(self.lines[line0])
         for problem in meta.problems:
             self.add(line0, "warning", problem)
@@ -219,7 +245,7 @@ class _FileParser:
                 known.add(fold(tag))
                 question.tags.append(tag)
 
-    def _finish(self, terminator: _Block | None) -> None:
+    def _finish(self, terminator: Block | None) -> None:
         """Close the open question at ``terminator`` (``None``: end of file)."""
         current, self.current = self.current, None
         if current is None:
@@ -261,8 +287,8 @@ class _FileParser:
             self.add(
                 heading_line0,
                 "warning",
-                "question has no metadata line (Company | Round | Date | Tags); "
-                "imported without company, stage or tags",
+                "question has no metadata line (Company | Round | Date | Tags, with or "
+                "without the field names); imported without company, stage or tags",
             )
         if not question.answer_md:
             self.add(heading_line0, "warning", "question has no answer")
