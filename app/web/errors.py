@@ -21,10 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError, Unauthorized
 from app.i18n import gettext as _
+from app.validation import reason
 from app.web.head import HeadAsGet
 from app.web.schemas import ErrorPublic, FieldErrorPublic
 from app.web.templating import page_user
-from app.web.validation_text import field_label, reason
+from app.web.validation_text import field_label
 
 ERROR_REF = "#/components/schemas/ErrorPublic"
 
