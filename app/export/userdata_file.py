@@ -333,8 +333,10 @@ def _clean_payload(item: QuizItemData, field: str) -> Json:
             choice.html = sanitize_html(choice.html)
         if payload.answer >= len(payload.choices):
             raise Unprocessable(
-                f"{field}.answer: choice {payload.answer} of {len(payload.choices)}",
+                N_("%(field)s: choice %(answer)s of %(count)s"),
                 field=f"{field}.answer",
+                answer=payload.answer,
+                count=len(payload.choices),
             )
     elif isinstance(payload, TrueFalsePayload):
         payload.statement_html = sanitize_html(payload.statement_html)
@@ -347,4 +349,6 @@ def _check_state(state: Json, field: str) -> None:
     try:
         fsrs.Card.from_dict(state)  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unprocessable(f"{field} is not an FSRS card state ({exc!r})", field=field) from None
+        raise Unprocessable(
+            N_("%(field)s is not an FSRS card state (%(error)s)"), field=field, error=repr(exc)
+        ) from None

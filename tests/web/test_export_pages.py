@@ -331,3 +331,21 @@ def test_a_schema_error_in_an_uploaded_file_is_explained_in_the_readers_language
     assert api.status_code == 422 and api.json()["field"] == where
     assert api.json()["detail"].startswith(f"{where}: ") and en in api.json()["detail"]
     assert client.get("/export/data.json").json()["cards"] == before
+
+
+def test_a_record_check_in_an_uploaded_file_is_explained_in_the_readers_language(
+    make_client: MakeClient,
+) -> None:
+    """What a schema cannot say (a card state fsrs cannot load) reads in Chinese on the
+    page, in English in the API."""
+    client = make_client(language="zh")
+    with_history(client)
+    broken = _broken(client.get("/export/data.json").content, "cards.0.fsrs.stability", ...)
+    error = soup(upload(client, broken, replace=True)).select_one("#import-error")
+    assert error is not None
+    assert "cards.0.fsrs 不是有效的 FSRS 卡片状态（KeyError('stability')）" in error.get_text()
+    api = client.post("/api/import/data?replace=true", json=json.loads(broken)).json()
+    assert api == {
+        "detail": "cards.0.fsrs is not an FSRS card state (KeyError('stability'))",
+        "field": "cards.0.fsrs",
+    }
