@@ -10,7 +10,8 @@ the user's parameters as they are.
 a newer Interview Lab gets that message rather than a list of unknown fields; then every
 record (pydantic models, unknown keys refused), then what a schema cannot say (a valid time
 zone and FSRS state, one card per question, a card for every review). Every refusal is an
-``Unprocessable`` naming the field (``cards.3.due``).
+``Unprocessable`` naming the field (``cards.3.due``), shown on a page in the reader's
+language (a schema error's reason as ``app.validation`` translates it).
 
 **Nothing from a file reaches a page unsanitised.** A quiz item's payload is checked
 against its type's shape (``PAYLOADS``), and every HTML string in it goes through the
@@ -40,6 +41,7 @@ from app.jobs.fsrs_fit.params import check_parameters
 from app.study.notes import TEXTS, check_text
 from app.study.queue import iana_zones
 from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
+from app.validation import InvalidRecord
 
 FORMAT = "interview-lab-userdata"
 VERSION = 3
@@ -242,7 +244,7 @@ def parse_user_data(data: object) -> UserData:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "file"
-        raise Unprocessable(f"{where}: {first['msg']}", field=where) from None
+        raise InvalidRecord(where, first) from None
     _check_records(parsed)
     return parsed
 
@@ -325,14 +327,16 @@ def _clean_payload(item: QuizItemData, field: str) -> Json:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join([field, *(str(p) for p in first["loc"])])
-        raise Unprocessable(f"{where}: {first['msg']}", field=where) from None
+        raise InvalidRecord(where, first) from None
     if isinstance(payload, TakeawayPayload):
         for choice in payload.choices:
             choice.html = sanitize_html(choice.html)
         if payload.answer >= len(payload.choices):
             raise Unprocessable(
-                f"{field}.answer: choice {payload.answer} of {len(payload.choices)}",
+                N_("%(field)s: choice %(answer)s of %(count)s"),
                 field=f"{field}.answer",
+                answer=payload.answer,
+                count=len(payload.choices),
             )
     elif isinstance(payload, TrueFalsePayload):
         payload.statement_html = sanitize_html(payload.statement_html)
@@ -345,4 +349,6 @@ def _check_state(state: Json, field: str) -> None:
     try:
         fsrs.Card.from_dict(state)  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unprocessable(f"{field} is not an FSRS card state ({exc!r})", field=field) from None
+        raise Unprocessable(
+            N_("%(field)s is not an FSRS card state (%(error)s)"), field=field, error=repr(exc)
+        ) from None

@@ -9,10 +9,10 @@ schema says so for every operation. ``install`` also answers HEAD on GET routes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,10 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError, Unauthorized
 from app.i18n import gettext as _
+from app.validation import at, reason
 from app.web.head import HeadAsGet
 from app.web.schemas import ErrorPublic, FieldErrorPublic
 from app.web.templating import page_user
-from app.web.validation_text import field_label, reason
+from app.web.validation_text import field_label
 
 ERROR_REF = "#/components/schemas/ErrorPublic"
 
@@ -36,14 +37,24 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _page(request: Request, status: int, title: str, message: str) -> Response:
+def _page(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    link: tuple[str, str] | None = None,
+) -> Response:
     # The route's session may have rolled back (and closed) before it raised: the page
     # header shows the user from what was loaded, never by loading a detached row.
     accounts = bool(request.app.state.settings.accounts)
     request.state.user = page_user(getattr(request.state, "user", None), accounts=accounts)
     templates = request.app.state.templates
     return templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "error.html", {"title": title, "message": message}, status_code=status
+        request,
+        "error.html",
+        {"title": title, "message": message, "link": link},
+        status_code=status,
     )
 
 
@@ -138,12 +149,16 @@ def install(app: FastAPI) -> None:
             first = errors[0]
             detail = f"{first.field}: {first.reason}"
             return _json(422, ErrorPublic(detail=detail, field=first.field, errors=errors))
-        if exc.errors() and all((e.get("loc") or ("",))[0] == "path" for e in exc.errors()):
+        places = {(e.get("loc") or ("",))[0] for e in exc.errors()}
+        if "path" in places and places <= {"path", "query"}:
             # a page's own address is wrong (/runs/abc): no such page, no form to check
             return _page(request, 404, _("Page not found"), _no_page())
-        reasons = [
-            f"{field_label(_field(e.get('loc', ())))}: {reason(e)}" for e in exc.errors()
-        ] or [f"request: {_('invalid')}"]
+        if places == {"query"}:
+            # a link's value the page cannot use (/runs/1?cached=abc): not a form
+            return _bad_address(request, exc.errors())
+        reasons = [at(field_label(_field(e.get("loc", ()))), e) for e in exc.errors()] or [
+            f"request: {_('invalid')}"
+        ]
         return _page(request, 422, _("Please check the form"), "; ".join(reasons))
 
     @app.exception_handler(StarletteHTTPException)
@@ -152,6 +167,42 @@ def install(app: FastAPI) -> None:
             return _json(exc.status_code, ErrorPublic(detail=str(exc.detail)), exc.headers)
         title = _("Page not found") if exc.status_code == 404 else _("Something is not right")
         return _page(request, exc.status_code, title, _http_message(exc))
+
+
+VALUE_SHOWN = 40  # characters of a bad query value a page repeats
+
+
+def _bad_address(request: Request, errors: Sequence[Mapping[str, Any]]) -> Response:
+    """400: the address's query string has values this page cannot use. The page names
+    each as it appears in the address (``page=0``, with its label where it has one) and
+    why, in the reader's language, and links to the page without them."""
+    names: dict[str, str] = {}
+    for error in errors:
+        loc: Sequence[Any] = error.get("loc") or ("query",)
+        name = str(loc[1]) if len(loc) > 1 else "query"
+        value = error.get("input")
+        shown = name
+        if isinstance(value, str):
+            cut = value if len(value) <= VALUE_SHOWN else value[: VALUE_SHOWN - 1] + "…"
+            shown = f"{name}={cut}"
+        if (label := field_label(name)) != name:
+            shown = _("%(param)s (%(label)s)") % {"param": shown, "label": label}
+        names.setdefault(
+            name,
+            _("In this address, %(param)s cannot be used: %(reason)s.")
+            % {"param": shown, "reason": reason(error)},
+        )
+    problems = {"problems": " ".join(names.values())}
+    missing = any(e.get("type") == "missing" for e in errors)
+    if request.method not in ("GET", "HEAD") or missing:  # leaving it out would not help
+        message = _("%(problems)s Check the link.") % problems
+        return _page(request, 400, _("This link is not right"), message)
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in names]
+    path = quote(request.url.path)
+    path = "/" if path.startswith("//") else path  # never a link to another host
+    link = (path + (f"?{urlencode(kept)}" if kept else ""), _("Open the page without it"))
+    message = _("%(problems)s Check the link, or open the page without it.") % problems
+    return _page(request, 400, _("This link is not right"), message, link=link)
 
 
 def _no_page() -> str:

@@ -244,3 +244,108 @@ def test_an_upload_refusal_is_in_the_readers_language(make_client: MakeClient) -
     assert api.status_code == 422 and api.json()["detail"].startswith(
         "this is not an Interview Lab data file (its format is 'x'"
     )
+
+
+def _broken(content: bytes, where: str, value: Any) -> bytes:
+    """``content`` (a user-data file) with the value at the dotted path ``where`` set to
+    ``value`` (``...`` deletes it)."""
+    data = json.loads(content)
+    *parents, last = where.split(".")
+    node = data
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if value is ...:
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "zh", "en"),
+    [
+        (
+            "cards.0.due",
+            "soon",
+            "cards.0.due：必须是日期和时间",
+            "Input should be a valid datetime",
+        ),
+        (
+            "cards.0.due",
+            "2026-03-05T10:00:00",
+            "cards.0.due：需要带时区",
+            "should have timezone info",
+        ),
+        ("cards.0.due", ..., "cards.0.due：此项必填", "Field required"),
+        ("cards.0.state", 9, "cards.0.state：必须至多为 3", "less than or equal to 3"),
+        ("cards.0.reps", "many", "cards.0.reps：必须是整数", "valid integer"),
+        ("cards.0.fsrs", [], "cards.0.fsrs：必须是对象", "valid dictionary"),
+        ("cards.0.colour", "red", "cards.0.colour：不应出现在这里（未知字段）", "Extra inputs"),
+        ("cards", "many", "cards：必须是列表", "valid list"),
+        (
+            "user.quiz_feeds_reviews",
+            "maybe",
+            "user.quiz_feeds_reviews：必须是“是”或“否”",
+            "boolean",
+        ),
+        ("user.timezone", "x" * 65, "user.timezone：最多 64 个字符", "at most 64 characters"),
+        (
+            "interviews.0.date",
+            "2026-03-05T10:00:00Z",
+            "interviews.0.date：必须是不带时刻的日期",
+            "zero time",
+        ),
+        (
+            "quizzes.0.items.0.type",
+            "essay",
+            "quizzes.0.items.0.type：必须是以下之一：'recall', 'takeaway', 'truefalse', 'cloze'",
+            "'recall', 'takeaway', 'truefalse' or 'cloze'",
+        ),
+        (
+            "quizzes.0.items.0.payload.key_terms",
+            7,
+            "quizzes.0.items.0.payload.key_terms：必须是列表",
+            "valid list",
+        ),
+    ],
+)
+def test_a_schema_error_in_an_uploaded_file_is_explained_in_the_readers_language(
+    make_client: MakeClient, where: str, value: Any, zh: str, en: str
+) -> None:
+    """The page names the place in the file and says what is wrong in Chinese, with no
+    English from pydantic; the API keeps pydantic's English ``detail`` and the field."""
+    client = make_client(language="zh")
+    with_history(client)
+    mine = client.get("/export/data.json").content
+    broken = _broken(mine, where, value)
+    before = client.get("/export/data.json").json()["cards"]
+    response = upload(client, broken, replace=True)
+    assert response.status_code == 422
+    error = soup(response).select_one("#import-error")
+    assert error is not None
+    shown = error.get_text(" ", strip=True)
+    assert zh in shown and "Input should" not in shown and "Field required" not in shown
+    api = client.post("/api/import/data?replace=true", json=json.loads(broken))
+    assert api.status_code == 422 and api.json()["field"] == where
+    assert api.json()["detail"].startswith(f"{where}: ") and en in api.json()["detail"]
+    assert client.get("/export/data.json").json()["cards"] == before
+
+
+def test_a_record_check_in_an_uploaded_file_is_explained_in_the_readers_language(
+    make_client: MakeClient,
+) -> None:
+    """What a schema cannot say (a card state fsrs cannot load) reads in Chinese on the
+    page, in English in the API."""
+    client = make_client(language="zh")
+    with_history(client)
+    broken = _broken(client.get("/export/data.json").content, "cards.0.fsrs.stability", ...)
+    error = soup(upload(client, broken, replace=True)).select_one("#import-error")
+    assert error is not None
+    assert "cards.0.fsrs 不是有效的 FSRS 卡片状态（KeyError('stability')）" in error.get_text()
+    api = client.post("/api/import/data?replace=true", json=json.loads(broken)).json()
+    assert api == {
+        "detail": "cards.0.fsrs is not an FSRS card state (KeyError('stability'))",
+        "field": "cards.0.fsrs",
+    }
