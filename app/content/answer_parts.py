@@ -8,7 +8,9 @@ import unicodedata
 
 from markdown_it.token import Token
 
+from app.content.model import Message
 from app.content.tags import fold
+from app.i18n import mark as N_
 
 __all__ = ["NUMBERING", "key_terms", "links", "marks", "plain"]
 
@@ -108,31 +110,33 @@ def links(tokens: list[Token]) -> list[str]:
     return list(links)
 
 
-def marks(answer: str, code_lines: set[int]) -> tuple[str, list[str], list[tuple[int, str]]]:
+def marks(answer: str, code_lines: set[int]) -> tuple[str, list[str], list[tuple[int, Message]]]:
     """Find ``<mark>`` takeaways outside code; repair a ``<mark>`` that closes a mark or
     one left open. Returns (repaired answer, takeaways, [(relative line, problem)])."""
     lines = answer.split("\n")
     masked = "\n".join(" " * len(s) if n in code_lines else s for n, s in enumerate(lines))
     takeaways: list[str] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Message]] = []
     repairs: list[tuple[int, int, str]] = []
     opened: int | None = None
     for m in _MARK_TAG.finditer(masked):
         line = masked.count("\n", 0, m.start())
         closing = m.group(1) == "/"
         if opened is None and closing:
-            problems.append((line, "</mark> without an opening <mark>; ignored"))
+            problems.append((line, Message(N_("</mark> without an opening <mark>; ignored"))))
         elif opened is None:
             opened = m.end()
         else:
             if not closing:
-                problems.append((line, "<mark> closed by a second <mark>; read as </mark>"))
+                problem = Message(N_("<mark> closed by a second <mark>; read as </mark>"))
+                problems.append((line, problem))
                 repairs.append((m.start(), m.end(), "</mark>"))
             takeaways.append(answer[opened : m.start()].strip())
             opened = None
     if opened is not None:
         line = masked.count("\n", 0, opened)
-        problems.append((line, "<mark> is never closed; it runs to the end of the answer"))
+        problem = Message(N_("<mark> is never closed; it runs to the end of the answer"))
+        problems.append((line, problem))
         takeaways.append(answer[opened:].strip())
         repairs.append((len(answer), len(answer), "</mark>"))
     for start, end, text in reversed(repairs):

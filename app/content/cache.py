@@ -77,7 +77,7 @@ def to_dict(parsed: ParsedFile) -> dict[str, Any]:
             }
             for q in parsed.questions
         ],
-        "diagnostics": [dict(vars(d)) for d in parsed.diagnostics],
+        "diagnostics": [d.to_json() for d in parsed.diagnostics],
     }
 
 
@@ -104,7 +104,7 @@ def from_dict(data: dict[str, Any]) -> ParsedFile:
         **{
             **data,
             "questions": questions,
-            "diagnostics": [Diagnostic(**d) for d in data["diagnostics"]],
+            "diagnostics": [Diagnostic.from_json(d) for d in data["diagnostics"]],
         }
     )
 

@@ -42,6 +42,7 @@ from app.content.loader import (
 )
 from app.content.model import Diagnostic, ParsedFile, ParsedQuestion
 from app.content.tags import tag_key
+from app.i18n import mark as N_
 from app.models import Asked, Card, Chapter, Question, QuestionTag
 
 CHUNK = 500
@@ -201,7 +202,7 @@ def parse_paths(
     report.kept_apart = names.kept_apart_report(report.questions, report.company_names, aliases)
     if not files and not problems:
         report.problems.append(
-            Diagnostic(", ".join(str(p) for p in paths), 1, "error", "no .md files found")
+            Diagnostic.of(", ".join(str(p) for p in paths), 1, "error", N_("no .md files found"))
         )
     return report
 

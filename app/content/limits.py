@@ -18,3 +18,8 @@ MAX_MATH_SPANS = 500
 MAX_FILE_MATH_SPANS = 20_000
 # One question title, in characters.
 MAX_TITLE_CHARS = 1_000
+
+
+def sizes(size: int, most: int) -> dict[str, str]:
+    """A size and its limit as a message's values (``chars``, ``most``), as ``12,345``."""
+    return {"chars": f"{size:,}", "most": f"{most:,}"}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.content.model import Diagnostic, ParsedFile
 from app.content.parser import parse_text, slugify
+from app.i18n import mark as N_
 
 SNIFF_BYTES = 8192
 
@@ -33,7 +34,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(Diagnostic(str(path), 1, "error", "no such file or folder"))
+            problems.append(Diagnostic.of(str(path), 1, "error", N_("no such file or folder")))
     unique = list(dict.fromkeys(p.resolve() for p in files))
     return [Path(p) for p in unique], problems
 
@@ -91,20 +92,22 @@ def display_path(path: Path) -> str:
 def decode(data: bytes, shown: str) -> str | Diagnostic:
     """UTF-8 text of ``data``, or an error saying why it is not a content file."""
     if not data.strip():
-        return Diagnostic(shown, 1, "error", "empty file: no chapter or questions in it")
+        return Diagnostic.of(shown, 1, "error", N_("empty file: no chapter or questions in it"))
     if b"\x00" in data[:SNIFF_BYTES]:
-        return Diagnostic(shown, 1, "error", "binary file (NUL bytes): not a markdown file")
+        return Diagnostic.of(shown, 1, "error", N_("binary file (NUL bytes): not a markdown file"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = data[exc.start : exc.start + 1].hex()
-        return Diagnostic(
+        return Diagnostic.of(
             shown,
             line,
             "error",
-            f"not UTF-8 (byte 0x{byte} at column {column}); save the file as UTF-8",
+            N_("not UTF-8 (byte 0x%(byte)s at column %(column)d); save the file as UTF-8"),
+            byte=byte,
+            column=column,
         )
 
 
@@ -116,7 +119,8 @@ def load_file(path: Path, content_dir: Path, key: str | None = None) -> ParsedFi
     try:
         data = path.read_bytes()
     except OSError as exc:
-        text: str | Diagnostic = Diagnostic(shown, 1, "error", f"cannot read: {exc.strerror}")
+        template = N_("cannot read: %(why)s")
+        text: str | Diagnostic = Diagnostic.of(shown, 1, "error", template, why=str(exc.strerror))
     else:
         text = decode(data, shown)
     if isinstance(text, Diagnostic):
@@ -134,11 +138,13 @@ def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
     for f in files:
         if f.slug in seen_slugs and f.title:
             problems.append(
-                Diagnostic(
+                Diagnostic.of(
                     f.path,
                     1,
                     "error",
-                    f"chapter slug {f.slug!r} also comes from {seen_slugs[f.slug]}",
+                    N_("chapter slug %(slug)r also comes from %(other)s"),
+                    slug=f.slug,
+                    other=seen_slugs[f.slug],
                 )
             )
         seen_slugs.setdefault(f.slug, f.path)
@@ -146,11 +152,14 @@ def cross_file_problems(files: Sequence[ParsedFile]) -> list[Diagnostic]:
             if q.id in seen_ids:
                 other_path, other_line = seen_ids[q.id]
                 problems.append(
-                    Diagnostic(
+                    Diagnostic.of(
                         f.path,
                         q.line,
                         "error",
-                        f"question id {q.id!r} is already used at {other_path}:{other_line}",
+                        N_("question id %(id)r is already used at %(other)s:%(line)d"),
+                        id=q.id,
+                        other=other_path,
+                        line=other_line,
                     )
                 )
             else:

@@ -15,7 +15,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from app.content.model import AskedRecord
+from app.content.model import AskedRecord, Message
+from app.i18n import mark as N_
 
 # Field names as written (English or Chinese) -> the field they fill.
 _KEYS = {
@@ -59,7 +60,7 @@ class Metadata:
     asked: AskedRecord
     tags: list[str] = field(default_factory=list)
     # Problems found in the line, as messages (the parser adds file:line).
-    problems: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
 
 
 def strip_quote_marker(line: str) -> str:
@@ -131,17 +132,25 @@ def parse_date(text: str | None) -> tuple[dt.date | None, str | None]:
 
     Returns (date, problem): an unreadable or impossible date gives ``None`` and says why.
     """
+    date, problem = read_date(text)
+    return date, problem.english if problem else None
+
+
+def read_date(text: str | None) -> tuple[dt.date | None, Message | None]:
+    """``parse_date``, with its problem as a ``Message`` (shown in the reader's language)."""
     if text is None:
         return None, None
     match = _DATE_RE.match(text.strip())
     if match is None:
-        return None, f"date {text!r} is not a date (expected YYYY-MM-DD); stored as unknown"
+        template = N_("date %(date)r is not a date (expected YYYY-MM-DD); stored as unknown")
+        return None, Message(template, {"date": text})
     if match.group("d") is None:
-        return None, f"date {text!r} has no day; stored as unknown"
+        return None, Message(N_("date %(date)r has no day; stored as unknown"), {"date": text})
     try:
         return dt.date(int(match["y"]), int(match["m"]), int(match["d"])), None
     except ValueError as exc:
-        return None, f"date {text!r} is impossible ({exc}); stored as unknown"
+        template = N_("date %(date)r is impossible (%(why)s); stored as unknown")
+        return None, Message(template, {"date": text, "why": str(exc)})
 
 
 def split_tags(text: str | None) -> list[str]:
@@ -162,16 +171,17 @@ def parse_metadata_line(line: str) -> Metadata:
     text = strip_quote_marker(line)
     matches = list(_KEY_RE.finditer(text))
     values: dict[str, str | None] = {} if matches else _positional(text) or {}
-    problems: list[str] = []
+    problems: list[Message] = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         key = _KEYS[match.group("key").lower()]
         if key in values:
-            problems.append(f"field {match.group('key')!r} appears twice; the first is used")
+            template = N_("field %(key)r appears twice; the first is used")
+            problems.append(Message(template, {"key": match.group("key")}))
             continue
         values[key] = _clean(text[match.end() : end])
     role, stage = split_round(values.get("round"))
-    date, date_problem = parse_date(values.get("date"))
+    date, date_problem = read_date(values.get("date"))
     if date_problem:
         problems.append(date_problem)
     asked = AskedRecord(company=values.get("company"), role=role, stage=stage, date=date)

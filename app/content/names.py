@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.content.model import Diagnostic, ParsedQuestion
 from app.content.tags import tag_key
+from app.i18n import mark as N_
 from app.models import Asked, Question, QuestionTag, Tag
 
 ALIASES_FILE = "aliases.yaml"
@@ -71,15 +72,16 @@ def read_aliases(content_dir: Path) -> Aliases:
         aliases.raw = path.read_bytes()
         data = yaml.safe_load(aliases.raw.decode("utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        aliases.problems.append(Diagnostic(shown, 1, "error", f"cannot read the aliases: {exc}"))
+        template = N_("cannot read the aliases: %(why)s")
+        aliases.problems.append(Diagnostic.of(shown, 1, "error", template, why=str(exc)))
         return aliases
     for section in ("companies", "tags"):
         found = data.get(section, {}) if isinstance(data, dict) else None
         if not isinstance(found, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in found.items()
         ):
-            message = f"{section}: must map each spelling to a name"
-            aliases.problems.append(Diagnostic(shown, 1, "error", message))
+            template = N_("%(section)s: must map each spelling to a name")
+            aliases.problems.append(Diagnostic.of(shown, 1, "error", template, section=section))
             continue
         setattr(aliases, section, {k.strip(): v.strip() for k, v in found.items()})
     keep = data.get("keep_apart", {}) if isinstance(data, dict) else None
@@ -87,8 +89,8 @@ def read_aliases(content_dir: Path) -> Aliases:
     for section in kept:
         listed = keep.get(section, []) if isinstance(keep, dict) else None
         if not isinstance(listed, list) or not all(isinstance(n, str) for n in listed):
-            message = f"keep_apart: {section} must be a list of spellings"
-            aliases.problems.append(Diagnostic(shown, 1, "error", message))
+            template = N_("keep_apart: %(section)s must be a list of spellings")
+            aliases.problems.append(Diagnostic.of(shown, 1, "error", template, section=section))
             continue
         mapped_to_self = {k for k, v in getattr(aliases, section).items() if k == v}
         kept[section] = frozenset(n.strip() for n in listed) | mapped_to_self

@@ -30,18 +30,20 @@ from app.content.limits import (
     MAX_FILE_MATH_SPANS,
     MAX_MATH_SPANS,
     MAX_TITLE_CHARS,
+    sizes,
 )
 from app.content.metadata import looks_like_metadata, parse_metadata_line
-from app.content.model import Diagnostic, Level, ParsedFile, ParsedQuestion
+from app.content.model import Diagnostic, Level, Message, ParsedFile, ParsedQuestion, Value
 from app.content.outline import parse_outline
 from app.content.render import render_inline
 from app.content.rs_tokens import parse_inline
 from app.content.tags import fold
+from app.i18n import mark as N_
 
 _PINNED_ID = re.compile(r"^\s*<!--\s*id\s*[:：]\s*(?P<id>.*?)\s*-->\s*$", re.IGNORECASE)
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 
-FORMAT_HINT = (
+FORMAT_HINT = N_(
     "expected `### Q. question` headings, each followed by a line like "
     "`> **Company**: 美团 | **Round**: 算法工程师 一面 | **Date**: 2025-08-31 | **Tags**: [LoRA]`"
 )
@@ -85,8 +87,11 @@ class _FileParser:
         self.first_line: dict[str, int] = {}
         self.math_spans = 0  # formulas in the answers so far (app.content.limits)
 
-    def add(self, line0: int, level: Level, message: str) -> None:
-        self.result.diagnostics.append(Diagnostic(self.path, line0 + 1, level, message))
+    def add(self, line0: int, level: Level, template: str | Message, /, **values: Value) -> None:
+        """A diagnostic at ``line0`` (0-based): a template marked ``N_`` and its values."""
+        self.result.diagnostics.append(
+            Diagnostic.of(self.path, line0 + 1, level, template, **values)
+        )
 
     def parse(self) -> ParsedFile:
         i = 0
@@ -106,11 +111,15 @@ class _FileParser:
         self._stray_metadata()
         if not self.result.title:
             self.result.title = self.result.slug
-            self.add(0, "warning", "no `# Title` line; the chapter is named after the file")
+            self.add(0, "warning", N_("no `# Title` line; the chapter is named after the file"))
         if not self.result.questions and not self.result.errors:
             hint = nearest_hint("\n".join(self.lines))
-            message = f"format not recognised: {FORMAT_HINT}" + (f"; {hint}" if hint else "")
-            self.result.diagnostics.append(Diagnostic(self.path, 1, "error", message))
+            expected = Message(FORMAT_HINT)
+            if hint is None:
+                self.add(0, "error", N_("format not recognised: %(expected)s"), expected=expected)
+            else:
+                template = N_("format not recognised: %(expected)s; %(hint)s")
+                self.add(0, "error", template, expected=expected, hint=hint)
         return self.result
 
     def _question_title(self, i: int) -> str | None:
@@ -121,8 +130,10 @@ class _FileParser:
                 self.add(
                     block.start,
                     "warning",
-                    "`###Q.` read as a question heading; Markdown needs a space after the "
-                    "hashes (`### Q.`), so other Markdown viewers show this line as text",
+                    N_(
+                        "`###Q.` read as a question heading; Markdown needs a space after the "
+                        "hashes (`### Q.`), so other Markdown viewers show this line as text"
+                    ),
                 )
                 return block.title
             return block.title if self._metadata_follows(i) else None
@@ -138,9 +149,12 @@ class _FileParser:
             self.add(
                 block.start,
                 "warning",
-                f"`{'#' * int(block.tag[1])} Q.` heading with no metadata line under it: read "
-                "as a heading inside the answer above (a question is a `### Q.` heading, or "
-                "any heading followed by a metadata line)",
+                N_(
+                    "`%(hashes)s Q.` heading with no metadata line under it: read as a "
+                    "heading inside the answer above (a question is a `### Q.` heading, or "
+                    "any heading followed by a metadata line)"
+                ),
+                hashes="#" * int(block.tag[1]),
             )
         return None
 
@@ -166,8 +180,10 @@ class _FileParser:
                 self.add(
                     line0,
                     "warning",
-                    "a metadata line with no question heading above it: read as answer "
-                    "text (a question starts with a `### Q. question` heading)",
+                    N_(
+                        "a metadata line with no question heading above it: read as answer "
+                        "text (a question starts with a `### Q. question` heading)"
+                    ),
                 )
 
     def _chapter_or_section(self, i: int) -> int:
@@ -178,7 +194,7 @@ class _FileParser:
         text = plain(inline)
         if block.tag == "h2" or self.result.title:
             if block.tag == "h1":
-                self.add(block.start, "warning", "a second `# ` heading; read as a section")
+                self.add(block.start, "warning", N_("a second `# ` heading; read as a section"))
             self.section = NUMBERING.sub("", text).strip() or None
             return i + 1
         self.result.title = text or self.result.slug
@@ -198,7 +214,7 @@ class _FileParser:
         )
         self.current = _Open(question, i, heading.end)
         if not title:
-            self.add(heading.start, "error", "question heading has no text after `Q.`")
+            self.add(heading.start, "error", N_("question heading has no text after `Q.`"))
         j = i + 1
         while j < len(self.blocks):
             block = self.blocks[j]
@@ -226,7 +242,8 @@ class _FileParser:
     def _pin(self, line0: int, value: str) -> None:
         assert self.current is not None
         if not _VALID_ID.match(value):
-            self.add(line0, "error", f"pinned id {value!r} must be letters, digits, '.', '_', '-'")
+            template = N_("pinned id %(id)r must be letters, digits, '.', '_', '-'")
+            self.add(line0, "error", template, id=value)
             return
         self.current.question.id = value
         self.current.question.pinned_id = True
@@ -287,11 +304,13 @@ class _FileParser:
             self.add(
                 heading_line0,
                 "warning",
-                "question has no metadata line (Company | Round | Date | Tags, with or "
-                "without the field names); imported without company, stage or tags",
+                N_(
+                    "question has no metadata line (Company | Round | Date | Tags, with or "
+                    "without the field names); imported without company, stage or tags"
+                ),
             )
         if not question.answer_md:
-            self.add(heading_line0, "warning", "question has no answer")
+            self.add(heading_line0, "warning", N_("question has no answer"))
         if not question.title:
             return  # already an error
         if not question.id:
@@ -303,15 +322,21 @@ class _FileParser:
                 self.add(
                     heading_line0,
                     "warning",
-                    f"same title as the question at line {self.first_line[question.id]}; "
-                    f"id suffixed with -{n} (pin ids with <!-- id: ... --> to keep them stable)",
+                    N_(
+                        "same title as the question at line %(line)d; id suffixed with -%(n)d "
+                        "(pin ids with <!-- id: ... --> to keep them stable)"
+                    ),
+                    line=self.first_line[question.id],
+                    n=n,
                 )
                 question.id = f"{question.id}-{n}"
         elif question.id in self.first_line:
             self.add(
                 heading_line0,
                 "error",
-                f"pinned id {question.id!r} is already used at line {self.first_line[question.id]}",
+                N_("pinned id %(id)r is already used at line %(line)d"),
+                id=question.id,
+                line=self.first_line[question.id],
             )
             return
         self.first_line[question.id] = question.line
@@ -323,34 +348,34 @@ class _FileParser:
         an error at the question's line, before any rendering. Returns the answer read
         (``None`` on an error)."""
         line0 = question.line - 1
-        problems = []
+        problems: list[Message] = []
         parts = None
         if len(question.title) > MAX_TITLE_CHARS:
-            problems.append(
-                f"question title is {len(question.title):,} characters long; "
-                f"at most {MAX_TITLE_CHARS:,} are allowed"
+            template = N_(
+                "question title is %(chars)s characters long; at most %(most)s are allowed"
             )
+            problems.append(Message(template, sizes(len(question.title), MAX_TITLE_CHARS)))
         if len(question.answer_md) > MAX_ANSWER_CHARS:
-            problems.append(
-                f"answer is {len(question.answer_md):,} characters long; "
-                f"at most {MAX_ANSWER_CHARS:,} are allowed (split the question)"
+            template = N_(
+                "answer is %(chars)s characters long; at most %(most)s are allowed "
+                "(split the question)"
             )
+            problems.append(Message(template, sizes(len(question.answer_md), MAX_ANSWER_CHARS)))
         else:
             room = max(0, min(MAX_MATH_SPANS, MAX_FILE_MATH_SPANS - self.math_spans))
             parts = read_answer(question.answer_md, max_spans=room)
             spans = parts.math_spans
             self.math_spans += spans
             if spans > MAX_MATH_SPANS:
-                problems.append(
-                    f"answer has {spans:,} formulas; at most {MAX_MATH_SPANS:,} are allowed"
-                )
+                template = N_("answer has %(chars)s formulas; at most %(most)s are allowed")
+                problems.append(Message(template, sizes(spans, MAX_MATH_SPANS)))
             elif self.math_spans - spans > MAX_FILE_MATH_SPANS:
                 return None  # reported at the answer that crossed the limit
             elif self.math_spans > MAX_FILE_MATH_SPANS:
-                problems.append(
-                    f"the file has over {MAX_FILE_MATH_SPANS:,} formulas by this answer; "
-                    "split it into chapters"
+                template = N_(
+                    "the file has over %(most)s formulas by this answer; split it into chapters"
                 )
+                problems.append(Message(template, {"most": f"{MAX_FILE_MATH_SPANS:,}"}))
         for problem in problems:
             self.add(line0, "error", problem)
         return None if problems else parts
@@ -363,14 +388,11 @@ def parse_text(text: str, *, path: str, source_file: str | None = None) -> Parse
     if len(text) > MAX_FILE_CHARS:
         source = source_file or path
         result = ParsedFile(path=path, source_file=source, slug=slugify(source), title="")
+        template = N_(
+            "file is %(chars)s characters long; at most %(most)s are read (split it into chapters)"
+        )
         result.diagnostics.append(
-            Diagnostic(
-                path,
-                1,
-                "error",
-                f"file is {len(text):,} characters long; at most {MAX_FILE_CHARS:,} are read "
-                "(split it into chapters)",
-            )
+            Diagnostic.of(path, 1, "error", Message(template, sizes(len(text), MAX_FILE_CHARS)))
         )
         return result
     text = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")

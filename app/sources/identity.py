@@ -24,6 +24,7 @@ from sqlalchemy import Table, delete, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.content.loader import folder_prefix
+from app.content.model import Diagnostic
 from app.content.parser import slugify
 from app.i18n import mark as _
 from app.models import Chapter, ParsedFileCache, Question, Quiz, QuizItem, Source
@@ -33,9 +34,10 @@ from app.sources.fetch import Fetched, SourceError
 FOLDER_KINDS = ("folder",)  # sources read where they lie (the others live in the data folder)
 
 
-def owning_folders(session: Session, targets: Sequence[str]) -> tuple[list[str], list[str]]:
+def owning_folders(session: Session, targets: Sequence[str]) -> tuple[list[str], list[Diagnostic]]:
     """``targets`` with each file that lies in an imported folder source replaced by that
-    folder; the notes for the report (``file: part of source NAME: imported with it``)."""
+    folder; the notes for the report, as warnings (``file:1: warning: part of source
+    NAME: imported with it``)."""
     folders = [
         (row.name, Path(row.local_path))
         for row in session.scalars(
@@ -43,7 +45,7 @@ def owning_folders(session: Session, targets: Sequence[str]) -> tuple[list[str],
         )
     ]
     result: list[str] = []
-    notes: list[str] = []
+    notes: list[Diagnostic] = []
     for target in targets:
         path = Path(target).expanduser()
         owner = None
@@ -60,7 +62,8 @@ def owning_folders(session: Session, targets: Sequence[str]) -> tuple[list[str],
         if owner is None:
             result.append(target)
             continue
-        notes.append(f"{target}: part of source {owner[0]}: imported with it")
+        template = _("part of source %(name)s: imported with it")
+        notes.append(Diagnostic.of(target, 1, "warning", template, name=owner[0]))
         if str(owner[1]) not in result:
             result.append(str(owner[1]))
     return result, notes
@@ -92,13 +95,14 @@ def check_distinct(session: Session, fetched: Fetched) -> None:
             )
 
 
-def adopt_files(session: Session, fetched: Fetched, content_dir: Path) -> list[str]:
+def adopt_files(session: Session, fetched: Fetched, content_dir: Path) -> list[Diagnostic]:
     """Move the chapters of files and folders imported alone that lie in the folder
-    ``fetched`` into it (their sources are dropped); the notes for the report."""
+    ``fetched`` into it (their sources are dropped); the notes for the report, as
+    warnings."""
     if not fetched.local_path.is_dir():
         return []
     prefix = folder_prefix(fetched.local_path, content_dir)
-    notes = []
+    notes: list[Diagnostic] = []
     moved_ids: dict[str, str] = {}
     moved_slugs: dict[str, str] = {}
     rows = session.scalars(select(Source).where(Source.kind.in_(("file", *FOLDER_KINDS))))
@@ -121,7 +125,11 @@ def adopt_files(session: Session, fetched: Fetched, content_dir: Path) -> list[s
             if moved is not None:
                 moved_slugs[slugify(old_key)] = slugify(new_key)
                 moved_ids.update(moved)
-                notes.append(f"{old_key}: now {new_key}, in source {fetched.name} (cards kept)")
+                template = _("now %(key)s, in source %(name)s (cards kept)")
+                note = Diagnostic.of(
+                    old_key, 1, "warning", template, key=new_key, name=fetched.name
+                )
+                notes.append(note)
         session.delete(row)
     if moved_slugs:
         rewrite_quizzes(session, ids=moved_ids, slugs=moved_slugs)

@@ -66,7 +66,7 @@ def import_sources(
     ``dry_run``: then only check; ``session`` may be None) and remember each as a
     source. Nothing is written when any file has an error. A file in a folder already
     imported is imported with its folder (``app.sources.identity``)."""
-    notes: list[str] = []
+    notes: list[Diagnostic] = []
     if session is not None:
         targets, notes = owning_folders(session, targets)
     if dry_run or session is None:
@@ -81,7 +81,7 @@ def import_sources(
             paths = [f.local_path for f in fetched]
             report = check_bank(paths=paths, content_dir=content_dir, session=session)
         report.dry_run = True
-        _note(report, notes)
+        report.problems.extend(notes)
         return report, fetched
     fetched = [fetch(target, data_dir=data_dir) for target in targets]
     for one in fetched:
@@ -90,20 +90,13 @@ def import_sources(
         notes += adopt_files(session, one, content_dir)
     paths = [f.local_path for f in fetched]
     report = import_bank(session, paths=paths, content_dir=content_dir, now=now)
-    _note(report, notes)
+    report.problems.extend(notes)
     if report.ok:
         for one in fetched:
             if not _in_content(one.local_path, content_dir):
                 _remember(session, one, content_dir, now)
         session.flush()
     return report, fetched
-
-
-def _note(report: BankReport, notes: list[str]) -> None:
-    """How the import's targets were resolved, as warnings in the report."""
-    for note in notes:
-        file, _sep, message = note.partition(": ")
-        report.problems.append(Diagnostic(file, 1, "warning", message))
 
 
 def _remember(session: Session, fetched: Fetched, content_dir: Path, now: dt.datetime) -> None:

@@ -167,7 +167,9 @@ def test_loose_question_lines() -> None:
     assert [q.asked for q in parsed.questions] == [[], [MEITUAN], [MEITUAN], [MEITUAN]]
     assert parsed.questions[0].answer_md == "答案一的第一行"
     assert parsed.questions[1].answer_md == "答案二"
-    assert parsed.questions[3].answer_md.endswith("Q: 答案里的问答体，后面没有元数据\n所以只是答案的文字")
+    assert parsed.questions[3].answer_md.endswith(
+        "Q: 答案里的问答体，后面没有元数据\n所以只是答案的文字"
+    )
     loose = [line for line, message in warnings(parsed) if message.startswith("`###Q.`")]
     assert loose == [2, 4]  # 1-based
 
