@@ -35,11 +35,12 @@ def nearest_hint(text: str) -> Message | None:
         if heading and _Q.match(heading["rest"].strip()):
             hashes = heading["hashes"]
             if not heading["space"]:
-                template = N_("a heading needs a space after `%(hashes)s`: write `%(hashes)s Q. …`")
+                template = N_("`%(hashes)s` with no space after it is no heading: write `### Q. …`")
                 candidates.append((1, number, Message(template, {"hashes": hashes})))
             elif len(hashes) != 3:
                 template = N_(
-                    "it is a level-%(level)d heading (`%(hashes)s`); questions are `### Q.`"
+                    "it is a level-%(level)d heading (`%(hashes)s`) with no metadata line under "
+                    "it; questions are `### Q.`"
                 )
                 values = {"level": len(hashes), "hashes": hashes}
                 candidates.append((1, number, Message(template, values)))

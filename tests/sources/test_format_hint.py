@@ -13,7 +13,7 @@ from app.content.parser import FORMAT_HINT, parse_text
     [
         ("# C\n\n## Q. What is LoRA?\n\nLow rank.\n", 3, "level-2 heading (`##`)"),
         # (``###Q.`` is read as a question, with a warning: app.content.headings)
-        ("# C\n\n####Q. What is LoRA?\n\nLow rank.\n", 3, "needs a space after `####`"),
+        ("# C\n\n####Q. What is LoRA?\n\nLow rank.\n", 3, "no space after it is no heading"),
         ("# C\n\nsome text\n\nQ. What is LoRA?\nLow rank.\n", 5, "it is not a heading"),
         ("# C\n\n```\n### Q. What is LoRA?\n```\n", 4, "inside a code block (opened at line 3)"),
         ("# C\n\n### What is LoRA?\n\nLow rank.\n", 3, "only when a metadata line"),
