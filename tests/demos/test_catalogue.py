@@ -272,6 +272,7 @@ ALLOWED = {
     "nf4/measure.py:measure_normal": "the published NF4 table, compared on the CPU",
     "nf4/formats.py:fp4_code": "code tables, built once on the CPU and moved where used",
     "nf4/formats.py:int4_code": "code tables, built once on the CPU and moved where used",
+    "nf4/formats.py:bnb_fp4_table": "bitsandbytes' fp4 table, compared on the CPU",
     "nf4/quant.py:nf4_code": "code tables, built once on the CPU and moved where used",
     "peft_latency/measure.py:build_models": _SEEDED,
     "qlora/measure.py:measure": _SEEDED,

@@ -290,7 +290,39 @@ def test_scaler_figures_follow_the_scale() -> None:
     assert scale[0] == 2.0**16  # GradScaler's initial scale
     # Every skipped step halves the scale; none grows it within 2000 steps.
     assert scale[-1] == 2.0**16 / 2 ** figures["scaler_skipped_steps_baseline"]
+    assert figures["final_loss_scale_baseline"] == scale[-1]  # no skip at the last step
     assert figures["weights_finite_baseline"] == 1.0
+
+
+def test_the_final_loss_scale_is_the_one_the_run_ends_at() -> None:
+    """Every step's fp16 logits overflow, so the GradScaler skips each one and halves its
+    scale: the figure is the scale after the last step's halving, not the one it used."""
+    model = build_model(vocab_size=12, context=8, d_model=16, n_layer=1, n_head=2, seed=0)
+    with torch.no_grad():
+        model.head.bias.fill_(70000.0)  # every output logit inf under fp16 autocast
+    x = torch.zeros(2, 8, dtype=torch.long)
+    cfg = ArmConfig(1e-3, 0, 0.0, "fp16_scaler", False, spike_k=3.0, median_window=8)
+    log = train_arm(model, [(x, x)] * 20, cfg, "cpu", lambda step, loss: None)
+    assert log.scaler_skipped == [True] * 20
+    assert log.scales == [2.0 ** (16 - i) for i in range(20)]  # the scale each step used
+    assert log.final_scale == 2.0**-4
+    p = LossSpikesParams(steps=20, corrupt_step=0, precision="fp16_scaler")
+    m = Measured(
+        corpus_chars=100,
+        vocab_size=12,
+        unk_chars=0,
+        identical=True,
+        baseline=log,
+        configured=log,
+        fp16_of_probe=math.inf,
+        bf16_of_probe=70144.0,
+    )
+    result = result_of(p, m)
+    assert result.figures["final_loss_scale_baseline"] == 2.0**16 / 2**20
+    assert result.figures["scaler_skipped_steps_baseline"] == 20
+    label = english(result.figure_labels["final_loss_scale_baseline"])
+    assert label.startswith("GradScaler's loss scale after the last step's update")
+    assert "ending at a scale of 0.0625." in english(result.conclusion)
 
 
 def test_nan_steps_are_counted_and_kept_out_of_figures_and_charts() -> None:

@@ -94,6 +94,22 @@ def test_same_seed_same_figures_other_seed_other_conversion() -> None:
     assert a.figures["svd_rel_error_trained_dc2"] != c.figures["svd_rel_error_trained_dc2"]
 
 
+def test_without_training_steps_the_final_loss_is_labelled_the_untrained_layers() -> None:
+    """train_steps = 0: the figure holds the untrained layer's held-out loss, and its
+    label says so instead of calling it a training loss."""
+    result = run(**SMALL | {"train_steps": 0})
+    f = result.figures
+    assert f["train_final_loss"] == f["task_loss_mha_random"]
+    label = english(result.figure_labels["train_final_loss"])
+    assert "training loss" not in label and "untrained" in label and "held-out" in label
+    params = validate_params(DEMO, SMALL)
+    assert isinstance(params, MLACostParams)
+    assert (
+        english(figure_labels(params)["train_final_loss"])
+        == "copy task: the MHA model's last training loss"
+    )
+
+
 def test_gqa_groups_must_divide_the_heads_named_field() -> None:
     with pytest.raises(Unprocessable) as refused:
         validate_params(DEMO, {"gqa_kv_heads": 3})

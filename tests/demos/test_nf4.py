@@ -15,7 +15,7 @@ import torch
 from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.nf4 import DEMO as NF4_DEMO
-from app.demos.nf4.formats import e2m1_value, fp4_code, int4_code
+from app.demos.nf4.formats import bnb_fp4_table, e2m1_value, fp4_code, int4_code
 from app.demos.nf4.formulas import DQ_BLOCK, bits_per_param_formula, stored_bytes_formula
 from app.demos.nf4.quant import (
     dequantize_absmax,
@@ -27,7 +27,7 @@ from app.demos.nf4.quant import (
     quantize_blockwise,
     unpack_4bit,
 )
-from app.demos.text import Text
+from app.demos.text import Quantity, Text
 from app.errors import Unprocessable
 
 bnb_functional = pytest.importorskip("bitsandbytes.functional")
@@ -83,10 +83,16 @@ def test_int4_and_fp4_codes() -> None:
     assert magnitudes == [0, 0.5, 1, 1.5, 2, 3, 4, 6]
     fp4 = fp4_code()
     assert fp4.numel() == 15 and fp4.max() == 1 and fp4.min() == -1
-    # bitsandbytes' "fp4" table differs from E2M1/6 only at the smallest nonzero magnitude.
-    bnb_fp4 = bnb_functional.get_4bit_type("fp4", device="cpu").float().unique()
-    differs = (bnb_fp4 - fp4).abs() > 1e-3
+    # bitsandbytes' "fp4" table is the one its source lists, index by index (the stored
+    # 4-bit pattern) ...
+    bnb_fp4 = bnb_functional.get_4bit_type("fp4", device="cpu").float()
+    assert torch.equal(bnb_fp4.abs(), bnb_fp4_table().abs())
+    assert torch.equal(bnb_fp4[8:], -bnb_fp4[:8]) and bnb_fp4.shape == (16,)
+    # ... which differs from E2M1/6 only at ±its smallest nonzero level: 0.0625/12, not 0.5/6.
+    levels = bnb_fp4.unique()
+    differs = (levels - fp4).abs() > 1e-3
     assert differs.sum() == 2 and torch.allclose(fp4[differs].abs(), torch.tensor(0.5 / 6))
+    assert torch.allclose(levels[differs].abs(), torch.tensor(0.0625 / 12))
 
 
 # ---- quantize, pack, dequantize -----------------------------------------------------
@@ -235,7 +241,7 @@ def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
     assert set(f) == set(NF4_DEMO.figure_names(validate_params(NF4_DEMO, TINY)))
     assert set(f) <= set(tiny_run.figure_labels)  # the page labels every figure
     assert all(check.passed for check in tiny_run.checks), tiny_run.checks
-    assert len(tiny_run.checks) == 9
+    assert len(tiny_run.checks) == 10
     assert f["bits_per_param_nf4"] == 4.5 and f["packed_bytes_per_weight"] == 0.5
     assert f["compression_vs_fp16"] == 16 / 4.5
     assert math.isclose(f["dq_bits_saved_per_param_formula"], 24 / 64 - 32 / (256 * 64))
@@ -244,6 +250,17 @@ def test_tiny_run_figures_and_checks(tiny_run: DemoResult) -> None:
     assert f["bnb_available"] == 1 and f["bnb_code_mismatches"] == 0
     assert f["bnb_absmax_max_abs_diff"] == 0 and f["bnb_packed_equal"] == 1
     assert f["bnb_bits_per_param_dq"] == f["bits_per_param_nf4_dq"]
+    # bitsandbytes' FP4 table is checked against its source's values; its distance from
+    # E2M1/6 (the demo's FP4) is reported, and is 1/12 - 1/192 at its smallest level.
+    assert f["bnb_fp4_table_max_abs_diff"] <= 1e-6
+    assert math.isclose(f["bnb_fp4_code_max_abs_diff"], 0.5 / 6 - 0.0625 / 12, rel_tol=1e-6)
+    fp4_check = next(c for c in tiny_run.checks if "FP4 table" in str(c.name))
+    assert fp4_check.passed and isinstance(fp4_check.detail, Text)
+    smallest = fp4_check.detail.args["smallest"]
+    assert isinstance(smallest, Quantity) and math.isclose(
+        smallest.value, 0.0625 / 12, rel_tol=1e-6
+    )
+    assert "E2M1" in tiny_run.figure_labels["bnb_fp4_code_max_abs_diff"].msg
     assert f["nf4_max_error_over_bound"] <= 1
     assert f["mse_nf4_normal"] < f["mse_int4_normal"]
     # Double quantization costs almost nothing in error.
@@ -299,8 +316,8 @@ def test_without_bitsandbytes_the_run_goes_on(
     assert f["bnb_available"] == 0 and math.isnan(f["bnb_code_mismatches"])
     assert isinstance(result.conclusion, Text)
     assert "bitsandbytes is not installed" in str(result.conclusion.args["bnb"])
-    # The two bitsandbytes checks are left out; the demo's own checks are all there.
-    assert len(result.checks) == len(tiny_run.checks) - 2
+    # The three bitsandbytes checks are left out; the demo's own checks are all there.
+    assert len(result.checks) == len(tiny_run.checks) - 3
     assert not any("bitsandbytes" in check.name for check in result.checks)
 
 

@@ -24,7 +24,8 @@ class ArmLog:
     scaler_skipped: list[bool] = field(default_factory=list)  # GradScaler found inf/NaN
     update_norms: list[float] = field(default_factory=list)  # ‖θ_after − θ_before‖
     peak_activations: list[float] = field(default_factory=list)  # TinyGPT.peak_activation
-    scales: list[float] = field(default_factory=list)  # loss scale (1 without a scaler)
+    scales: list[float] = field(default_factory=list)  # loss scale each step used (1 without)
+    final_scale: float = 1.0  # the loss scale after the last step's update (1 without)
     weights_finite: bool = True
 
 

@@ -211,6 +211,7 @@ def train_arm(
         log.peak_activations.append(model.peak_activation())
         log.scales.append(scale)
         on_step(step, loss_value)
+    log.final_scale = scaler.get_scale()  # after the last update: the scale the run ends at
     log.weights_finite = bool(torch.isfinite(_flat(model)).all())
     return log
 

@@ -62,7 +62,7 @@ def _arm_figures(p: LossSpikesParams, log: ArmLog) -> dict[str, float]:
         ),
         "activation_over_fp16_max": float(any(x > FP16_MAX for x in log.peak_activations)),
         "scaler_skipped_steps": float(sum(log.scaler_skipped)),
-        "final_loss_scale": log.scales[-1],
+        "final_loss_scale": log.final_scale,
         "weights_finite": float(log.weights_finite),
     }
     if p.corrupt_step:

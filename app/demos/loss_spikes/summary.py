@@ -99,7 +99,8 @@ def _arm_labels(arm: str, after: int, window: int) -> dict[str, Text]:
         ),
         "scaler_skipped_steps": t("Steps the GradScaler skipped, %(arm)s", arm=a),
         "final_loss_scale": t(
-            "GradScaler's loss scale at the last step (1 without a scaler), %(arm)s", arm=a
+            "GradScaler's loss scale after the last step's update (1 without a scaler), %(arm)s",
+            arm=a,
         ),
         "weights_finite": t("Weights finite after training (1 = yes), %(arm)s", arm=a),
         "spike_at_corrupt_step": t(

@@ -90,7 +90,10 @@ def _check_labels() -> dict[str, Text]:
 def _conversion_labels(p: MLACostParams) -> dict[str, Text]:
     labels: dict[str, Text] = {
         "conv_full_rank": t("converted layer: full rank of $[W_K; W_V]$"),
-        "train_final_loss": t("copy task: the MHA model's last training loss"),
+        # With no training steps the figure is the untrained layer's held-out loss.
+        "train_final_loss": t("copy task: the MHA model's last training loss")
+        if p.train_steps
+        else t("copy task: the untrained MHA model's held-out loss (no training steps)"),
     }
     for k in p.latents():
         labels[f"conv_cache_fraction_dc{k}"] = t(

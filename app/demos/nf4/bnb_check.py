@@ -1,6 +1,7 @@
 """The cross-check against bitsandbytes, an optional dependency: if it imports, quantize
 the same tensor with ``bitsandbytes.functional.quantize_4bit`` and compare codes, absmax
-and dequantized values with ours; also its double quantization and its FP4.
+and dequantized values with ours; also its double quantization and its FP4 table, which
+is not E2M1 (``formats``).
 
 Nothing here raises when bitsandbytes is missing or fails: ``load_bnb`` returns None and
 the demo reports ``bnb_available = 0`` with the comparisons as NaN (not measured).
@@ -14,7 +15,7 @@ from types import ModuleType
 import torch
 
 from app.demos.nf4.checks import BnbComparison
-from app.demos.nf4.formats import fp4_code
+from app.demos.nf4.formats import bnb_fp4_table, fp4_code
 from app.demos.nf4.quant import Packed4bit, dequantize_blockwise, unpack_4bit
 
 NAN = math.nan
@@ -71,11 +72,17 @@ def _compare(bnb: ModuleType, x: torch.Tensor, ours: Packed4bit, blocksize: int)
         ((absmax_dq.float() - state.absmax) / state.absmax).abs().max().item()
     )
 
+    # Its fp4 table: against the values in its source (checked, ~0), and against E2M1 / 6,
+    # the demo's FP4, from which it differs at ±its smallest nonzero level (reported).
     packed_fp4, state_fp4 = bnb.quantize_4bit(x, blocksize=blocksize, quant_type="fp4")
-    fp4_table = state_fp4.code.float().cpu().unique()  # sorted; ±0 collapse
-    ours_fp4 = fp4_code()
-    if fp4_table.numel() == ours_fp4.numel():
-        out.fp4_code_max_abs_diff = (fp4_table - ours_fp4).abs().max().item()
+    fp4_table = state_fp4.code.float().cpu()  # (16,) by bit pattern
+    expected = bnb_fp4_table()
+    if fp4_table.shape == expected.shape:
+        out.fp4_table_max_abs_diff = (fp4_table - expected).abs().max().item()
+    fp4_levels, e2m1 = fp4_table.unique(), fp4_code()  # sorted; ±0 collapse
+    if fp4_levels.numel() == e2m1.numel():
+        out.fp4_code_max_abs_diff = (fp4_levels - e2m1).abs().max().item()
+    out.fp4_smallest_level = fp4_table[fp4_table > 0].min().item()
     fp4_dequant = bnb.dequantize_4bit(packed_fp4, state_fp4).float()
     out.mse_fp4 = (fp4_dequant - x.float()).square().mean().item()
     return out

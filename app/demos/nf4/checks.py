@@ -25,7 +25,9 @@ class BnbComparison:
     packed_equal: float = math.nan  # 1.0 when the packed bytes are identical
     bits_per_param_dq: float = math.nan  # from the tensors of its compress_statistics state
     dq_absmax_max_rel_err: float = math.nan  # its double-quantized absmax vs the true one
-    fp4_code_max_abs_diff: float = math.nan  # its "fp4" table vs E2M1 / 6
+    fp4_table_max_abs_diff: float = math.nan  # its "fp4" table vs its source's values
+    fp4_code_max_abs_diff: float = math.nan  # its "fp4" levels vs E2M1 / 6 (ours): ≈ 0.078
+    fp4_smallest_level: float = math.nan  # its smallest positive fp4 level (0.0625/12)
     mse_fp4: float = math.nan  # its fp4 round trip on the same tensor
     error: str = ""
 
@@ -168,6 +170,21 @@ def _bnb_checks(m: NF4Measured) -> list[Check]:
                 n=q(m.n_normal, "count"),
                 diff=q(b.absmax_max_abs_diff, "plain"),
                 same=t("yes") if b.packed_equal == 1 else t("no"),
+            ),
+        ),
+        Check(
+            name=t(
+                "bitsandbytes' FP4 table = ±(0, 0.0625, 8, 12, 4, 6, 2, 3)/12 by bit pattern, "
+                "as its source defines it"
+            ),
+            passed=b.fp4_table_max_abs_diff <= 1e-6,
+            detail=t(
+                "largest difference %(diff)s (tolerance $10^{-6}$). Against E2M1 / 6, the "
+                "demo's FP4: largest difference %(e2m1)s; bitsandbytes' smallest nonzero "
+                "level is %(smallest)s of the absmax, E2M1's 0.5/6 ≈ 0.083",
+                diff=q(b.fp4_table_max_abs_diff, "plain"),
+                e2m1=q(b.fp4_code_max_abs_diff, "plain"),
+                smallest=q(b.fp4_smallest_level, "plain"),
             ),
         ),
     ]

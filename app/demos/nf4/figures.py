@@ -43,6 +43,7 @@ FIGURES = (
     "bnb_packed_equal",
     "bnb_bits_per_param_dq",
     "bnb_dq_absmax_max_rel_err",
+    "bnb_fp4_table_max_abs_diff",
     "bnb_fp4_code_max_abs_diff",
     "mse_fp4_bnb_normal",
 )

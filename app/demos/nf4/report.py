@@ -75,6 +75,7 @@ def figures_of(p: NF4Params, m: NF4Measured) -> dict[str, float]:
         "bnb_packed_equal": b.packed_equal,
         "bnb_bits_per_param_dq": b.bits_per_param_dq,
         "bnb_dq_absmax_max_rel_err": b.dq_absmax_max_rel_err,
+        "bnb_fp4_table_max_abs_diff": b.fp4_table_max_abs_diff,
         "bnb_fp4_code_max_abs_diff": b.fp4_code_max_abs_diff,
         "mse_fp4_bnb_normal": b.mse_fp4,
     }

@@ -65,10 +65,15 @@ FIGURE_LABELS: dict[str, Text] = {
         "bitsandbytes' NF4 + double quantization: bits per weight, measured"
     ),
     "bnb_dq_absmax_max_rel_err": t("bitsandbytes' double-quantized absmax: largest relative error"),
-    "bnb_fp4_code_max_abs_diff": t(
-        "bitsandbytes' FP4 table vs ours (E2M1 / 6): largest difference"
+    "bnb_fp4_table_max_abs_diff": t(
+        "bitsandbytes' FP4 table vs the values in its source, ±(0, 0.0625, 8, 12, 4, 6, 2, "
+        "3)/12 by bit pattern: largest difference"
     ),
-    "mse_fp4_bnb_normal": t("bitsandbytes' FP4 MSE on $N(0, 1)$ weights"),
+    "bnb_fp4_code_max_abs_diff": t(
+        "bitsandbytes' FP4 levels vs E2M1 / 6 (the demo's FP4): largest difference; "
+        "bitsandbytes' smallest nonzero level is 0.0625/12, E2M1's 0.5/6"
+    ),
+    "mse_fp4_bnb_normal": t("bitsandbytes' FP4 (its table, not E2M1) MSE on $N(0, 1)$ weights"),
 }
 
 _UNIT_BY_PREFIX: tuple[tuple[str, Unit], ...] = (

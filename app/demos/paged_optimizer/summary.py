@@ -25,7 +25,7 @@ _UNITS: dict[str, Unit] = {
 
 
 PER_ARM_LABELS = {
-    "completed": N_("%(arm)s: completed every step (1 yes, 0 out of memory)"),
+    "completed": N_("%(arm)s: completed every step (1 = yes, 0 = ran out of memory)"),
     "steps_done": N_("%(arm)s: steps finished"),
     "oom_step": N_("%(arm)s: step that ran out of memory (0: none)"),
     "step_time_ms": N_("%(arm)s: mean step time, the first step left out"),
@@ -41,7 +41,7 @@ PER_ARM_LABELS = {
 def figure_labels() -> dict[str, Text]:
     """The run's setup and every optimizer's figures (NaN where it was not measured)."""
     labels = {
-        "measured": t("measured (1: on a CUDA GPU with bitsandbytes, 0: not)"),
+        "measured": t("measured on a CUDA GPU with bitsandbytes (1 = yes)"),
         "cap_gb": t("cap on PyTorch's allocator for each optimizer's run"),
         "params": t("fp32 parameters"),
         "weights_and_grads_gb": t("fp32 weights and gradients"),

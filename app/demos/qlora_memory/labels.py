@@ -11,7 +11,7 @@ PER_FORMAT_LABELS = {
     "weights_gib": N_("%(setup)s: weights (GiB)"),
     "total_gb": N_("%(setup)s: training total"),
     "total_gib": N_("%(setup)s: training total (GiB)"),
-    "fits": N_("%(setup)s: fits the GPU (1 yes, 0 no)"),
+    "fits": N_("%(setup)s: fits the GPU (1 = yes)"),
     "margin_gib": N_("%(setup)s: memory left on the GPU"),
     "min_gpu_gb": N_("%(setup)s: smallest GPU that fits (0: none)"),
 }

@@ -44,7 +44,7 @@ PER_ARM_LABELS = {
     "spikes": N_("%(arm)s: spikes flagged (loss above k × the running median)"),
     "spikes_on_clean_batches": N_("%(arm)s: spikes flagged on clean batches"),
     "max_update_norm": N_(r"%(arm)s: largest update norm $\|\Delta\theta\|$"),
-    "weights_finite": N_("%(arm)s: weights finite at the end (1 yes, 0 no)"),
+    "weights_finite": N_("%(arm)s: weights finite at the end (1 = yes)"),
 }
 
 
@@ -92,16 +92,16 @@ def figure_labels() -> dict[str, Text]:
             "%(arm)s: batches skipped", arm=t(ARM_TITLES["adamw_rewind"])
         ),
         "fp16_max": t("fp16: largest finite value"),
-        "fp16_exp12_overflows": t("fp16: $e^{12}$ overflows to inf (1 yes, 0 no)"),
-        "fp16_naive_softmax_finite": t("fp16: naive softmax finite (1 yes, 0 no)"),
+        "fp16_exp12_overflows": t("fp16: $e^{12}$ overflows to inf (1 = yes)"),
+        "fp16_naive_softmax_finite": t("fp16: naive softmax finite (1 = yes)"),
         "fp16_stable_softmax_finite": t(
-            "fp16: softmax with the max subtracted first finite (1 yes, 0 no)"
+            "fp16: softmax with the max subtracted first finite (1 = yes)"
         ),
         "fp16_stable_softmax_max_abs_err": t(
             r"fp16: max $|\Delta|$, softmax with the max subtracted first vs fp64"
         ),
         "fp16_logsumexp_finite": t(
-            "fp16: logsumexp with the max subtracted first finite (1 yes, 0 no)"
+            "fp16: logsumexp with the max subtracted first finite (1 = yes)"
         ),
     }
     return labels
