@@ -158,9 +158,10 @@ def judge_check(
         if not complete:
             verdict = check.verdict or "undecided"  # type: ignore[assignment]
             needs = Reason.of_texts(check.needs) if check.needs else ""
-            return CheckResult(
-                check, verdict, check.kind, needs, explanation=dict(check.explanation)
-            )
+            # An explanation written around a run's figures waits for the run: shown
+            # now, its fields would read as raw ``{cap_gb:.1f}`` beside the verdict.
+            said = {k: t for k, t in check.explanation.items() if not template_fields(t)}
+            return CheckResult(check, verdict, check.kind, needs, explanation=said)
     return _measured(check, found)
 
 

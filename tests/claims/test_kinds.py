@@ -337,7 +337,10 @@ def test_a_gpu_claim_is_not_queued_and_becomes_measured_from_a_cuda_run(
     """
     assert load(session_factory, content_dir, write_md, claims) == []
     assert run_all(session_factory, engine) == []  # no CPU worker can measure it
-    assert views(session_factory)["gpu"].status == "undecided"
+    waiting = views(session_factory)["gpu"]
+    assert waiting.status == "undecided" and "a GPU worker" in waiting.note
+    # Its explanation is written around the run's figures: not shown before the run.
+    assert waiting.explanations == {}
     with session_factory() as session:
         queued = lifecycle.queue_unowned_run(
             session=session,
