@@ -186,3 +186,16 @@ def test_a_true_false_mistake_shows_its_statement(client: TestClient, engine: En
     assert mistake.select_one("dd.statement").get_text() == "秩 ≤ min(行数, 列数)"  # type: ignore[union-attr]
     assert mistake.select_one("dd.given").get_text() == "False"  # type: ignore[union-attr]
     assert mistake.select_one("dd.expected").get_text(" ", strip=True).startswith("True")  # type: ignore[union-attr]
+
+
+def test_past_quizzes_say_how_many_were_answered_and_link_to_resume(client: TestClient) -> None:
+    """The list of past quizzes reads "1 of 3 answered", not "1/3" (which reads as a
+    score), and an unfinished quiz's "resume" is a link to it."""
+    page = answer_current(client, start(client), right=True)
+    quiz_id = page.select_one("section.quiz")["data-quiz"]  # type: ignore[index]
+    [item] = soup(client.get("/quizzes")).select("ul.past-quizzes li")
+    assert "1 of 3 answered" in item.get_text(" ")
+    resume = item.select_one("a.resume")
+    assert resume is not None and resume["href"] == f"/quizzes/{quiz_id}"
+    chinese = soup(client.get("/quizzes", headers={"Accept-Language": "zh"}))
+    assert "已答 1 / 3 题" in chinese.get_text()
