@@ -13,7 +13,14 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from app.demos.base import Demo, DemoResult, Series, params_schema
-from app.web.demo_text import demo_text, format_number, format_quantity, plain_text, translate
+from app.web.demo_text import (
+    demo_text,
+    format_number,
+    format_quantity,
+    plain_text,
+    translate,
+    translate_rich,
+)
 
 
 @dataclass(frozen=True)
@@ -108,19 +115,21 @@ def _applies(entry: dict[str, Any], values: dict[str, Any]) -> bool:
 
 
 def params_list(demo: Demo, params: dict[str, Any]) -> list[tuple[str, str]]:
-    """The run's parameters as (label, value with unit), fields that don't apply left out."""
+    """The run's parameters as (label, value with unit), fields that don't apply left out:
+    a label's math set as on the form, a choice by its label where it has one."""
     items = []
     for entry in params_schema(demo):
         name = entry["name"]
         if name not in params or not _applies(entry, params):
             continue
         value = params[name]
+        choice = (entry.get("choice_labels") or {}).get(str(value))
         if isinstance(value, bool):
             shown = translate("yes") if value else translate("no")
         elif isinstance(value, int | float):
             shown = format_number(value)
         else:
-            shown = str(value)
+            shown = translate(choice) if choice else str(value)
         unit = translate(entry.get("unit") or "")
-        items.append((translate(entry.get("label") or "") or name, f"{shown} {unit}".strip()))
+        items.append((translate_rich(entry.get("label") or "") or name, f"{shown} {unit}".strip()))
     return items

@@ -310,3 +310,25 @@ def test_choices_are_shown_in_words_and_sent_as_values(make_client: MakeClient) 
     en = soup(make_client(language="en").get("/demos/lora"))
     option = en.select_one("select[name=init] option[value=both_random]")
     assert option is not None and option.get_text() == "both random"
+
+
+def test_parameter_labels_set_their_math_and_a_run_names_its_choices(
+    make_client: MakeClient,
+) -> None:
+    """A label's TeX is set as math on the form and on the run page (it read "LoRA rank
+    $r$"), and the run page names a choice by its label ("Kaiming 均匀分布", not the value
+    ``kaiming_uniform``)."""
+    client = make_client(language="zh-CN")
+    form = soup(client.get("/demos/qlora_memory"))
+    labels = [s.get_text() for s in form.select("form.demo-form label > span > strong")]
+    assert labels and not [label for label in labels if "$" in label]
+    assert form.select("form.demo-form label > span > strong math")
+    created = client.post("/api/demos/lora/runs", json={"params": {"init_a": "kaiming_uniform"}})
+    assert created.status_code in (200, 201), created.text
+    page = soup(client.get(created.json()["permalink"]))
+    shown = {
+        dt.get_text(): dd.get_text()
+        for dt, dd in zip(page.select("#params dt"), page.select("#params dd"), strict=True)
+    }
+    assert "Kaiming 均匀分布" in shown.values() and "kaiming_uniform" not in shown.values()
+    assert not [label for label in shown if "$" in label]
