@@ -138,6 +138,13 @@ def list_sources(*, session: Session) -> list[SourceRow]:
     return rows
 
 
+def bank_questions(*, session: Session) -> int:
+    """The questions the bank holds (not archived), from sources and the content folder."""
+    return (
+        session.scalar(select(func.count(Question.id)).where(Question.archived_at.is_(None))) or 0
+    )
+
+
 def get_source(*, session: Session, name: str) -> Source:
     row = session.scalar(select(Source).where(Source.name == name))
     if row is None:

@@ -28,7 +28,7 @@ from app.content.names import merges
 from app.errors import AppError, Forbidden
 from app.i18n import mark as _
 from app.sources import uploads
-from app.sources.service import list_sources, remove_source
+from app.sources.service import bank_questions, list_sources, remove_source
 from app.web.csrf import verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, SettingsDep, TemplatesDep
 
@@ -66,6 +66,7 @@ def _page(
     context = {
         "section": "sources",
         "sources": list_sources(session=session),
+        "bank_questions": bank_questions(session=session),
         "report": report,
         "merges": (merges(report.company_names) + report.tag_merges) if report else [],
         "staged": staged,

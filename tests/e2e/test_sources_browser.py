@@ -43,6 +43,6 @@ def test_upload_check_confirm_on_a_phone(server: Server, browser: Any) -> None:
     assert "What is PPO?" in page.content()
     zh = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
     zh.goto(server.url + "/sources")
-    assert "你的出处" in zh.content() and "重新导入" in zh.content()
+    assert "你的题库来源" in zh.content() and "重新导入" in zh.content()
     assert_fits(zh, "sources page (zh)")
     screenshot(zh, "sources-list-zh-phone")

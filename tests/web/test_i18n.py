@@ -40,7 +40,7 @@ def test_language_follows_accept_language(make_client: MakeClient) -> None:
         "模拟面试",
         "演示",
         "论断",
-        "出处",
+        "来源",
         "设置",
     ]
 
@@ -58,7 +58,7 @@ def test_the_switch_is_remembered(make_client: MakeClient) -> None:
         "模拟面试",
         "演示",
         "论断",
-        "出处",
+        "来源",
         "设置",
     ]
     assert soup(client.get("/")).html["lang"] == "zh-CN"  # type: ignore[index]

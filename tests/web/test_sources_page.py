@@ -28,6 +28,9 @@ def post_files(client: TestClient, files: list[tuple[str, bytes]], name: str = "
 def test_upload_shows_the_report_then_imports_and_lists_the_source(client: TestClient) -> None:
     page = soup(client.get("/sources"))
     assert page.select_one("nav a[href='/sources']") is not None
+    # Before any source, the page says the bank is the content folder's, not "no sources".
+    empty = page.select_one("#no-sources").get_text()  # type: ignore[union-attr]
+    assert "the bank holds the content folder's 10 questions" in empty
     response = post_files(
         client,
         [
