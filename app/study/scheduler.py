@@ -116,8 +116,19 @@ def apply(
     """
     now = as_utc(now)
     scheduler = make_scheduler(desired_retention, parameters)
+    before = load(card, now=now)
+    good = None
     with _fuzz_with(rng):
-        reviewed, _log = scheduler.review_card(load(card, now=now), Rating(rating), now)
+        if rating == Rating.Easy and before.state != State.Review:
+            start = rng.getstate()
+            good, _log = scheduler.review_card(before, Rating.Good, now)
+            rng.setstate(start)
+        reviewed, _log = scheduler.review_card(before, Rating(rating), now)
+    if good is not None and good.state == reviewed.state == State.Review:
+        # A learning card that Good also graduates: Easy waits at least a day longer, as
+        # in fsrs-rs and Anki (fsrs 6.3 orders the buttons only for Review cards, so a
+        # card relearnt after Again showed Good and Easy both "1d").
+        reviewed.due = max(reviewed.due, good.due + dt.timedelta(days=1))
     interval = reviewed.due - now
     return Outcome(
         rating=Rating(rating),

@@ -201,3 +201,33 @@ def test_other_zones_are_converted_to_utc() -> None:
 )
 def test_interval_labels(interval: dt.timedelta, label: str) -> None:
     assert scheduler.interval_label(interval) == label
+
+
+def test_easy_waits_at_least_a_day_longer_than_good_when_both_graduate() -> None:
+    """fsrs 6.3 orders the buttons for Review cards only: a learning card that Good also
+    graduates showed Good and Easy both "1d". As in fsrs-rs and Anki, Easy's interval is
+    then at least Good's plus a day; its memory state stays fsrs's own."""
+    again = scheduler.apply(None, Rating.Again, desired_retention=0.9, now=T0, rng=random.Random())
+    good = scheduler.apply(
+        again.card, Rating.Good, desired_retention=0.9, now=again.due, rng=random.Random()
+    )
+    assert good.state == State.Learning  # one step left
+    now = good.due
+    outcomes = scheduler.preview(good.card, desired_retention=0.9, now=now, rng=random.Random(3))
+    assert outcomes[Rating.Good].state == outcomes[Rating.Easy].state == State.Review
+    assert outcomes[Rating.Easy].interval >= outcomes[Rating.Good].interval + DAY
+    assert outcomes[Rating.Easy].label != outcomes[Rating.Good].label
+    plain, _ = fsrs.Scheduler(desired_retention=0.9).review_card(
+        fsrs.Card.from_dict(good.card),  # type: ignore[arg-type]
+        Rating.Easy,
+        now,
+    )
+    assert plain.due - now < outcomes[Rating.Easy].interval  # fsrs alone: the same "1d"
+    easy = outcomes[Rating.Easy].card
+    assert {k: v for k, v in easy.items() if k != "due"} == {
+        k: v for k, v in plain.to_dict().items() if k != "due"
+    }
+    applied = scheduler.apply(
+        good.card, Rating.Easy, desired_retention=0.9, now=now, rng=random.Random(3)
+    )
+    assert applied == outcomes[Rating.Easy]
