@@ -240,13 +240,16 @@ def _evidence(check: CheckSpec, runs: list[DemoRun]) -> Evidence:
     seeds: list[int | None] = list(check.seeds) or [None]
     rows: list[dict[str, Any]] = [{} for _ in seeds]
     run_ids: dict[str, list[int]] = {}
+    labels: dict[str, Any] = {}
     for spec, run in zip(check.runs, runs, strict=True):
         figures: dict[str, Any] = (run.result or {}).get("figures", {})
         row = rows[seeds.index(spec.seed)]
         prefix = f"{spec.setting}." if spec.setting else ""
         row.update({prefix + k: v for k, v in figures.items()})
         run_ids.setdefault(spec.setting, []).append(run.id)
-    return Evidence(tuple(rows), run_ids)
+        stored = (run.result or {}).get("figure_labels") or {}
+        labels.update({prefix + k: v for k, v in stored.items() if prefix + k not in labels})
+    return Evidence(tuple(rows), run_ids, labels)
 
 
 def combine(results: list[CheckResult], *, parts: bool) -> tuple[Status, str]:

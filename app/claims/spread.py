@@ -35,6 +35,8 @@ class Evidence:
     rows: tuple[Mapping[str, Any], ...]
     # The runs behind the rows, in seed order: under "" without settings, else per setting.
     run_ids: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    # Each figure's label as its demo stored it (a ``Text`` as JSON), where it has one.
+    labels: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def single(cls, figures: Mapping[str, Any]) -> Evidence:
@@ -74,6 +76,7 @@ class Spread:
     sd: float | None  # None with a single run
     min: float
     max: float
+    label: Any = None  # the demo's label of the figure (a ``Text`` as JSON), if any
 
     @property
     def n(self) -> int:
@@ -111,4 +114,5 @@ def spread_of(name: str, evidence: Evidence) -> Spread | None:
         sd=statistics.stdev(values) if len(values) > 1 else None,
         min=min(values),
         max=max(values),
+        label=evidence.labels.get(name),
     )

@@ -19,6 +19,7 @@ from app.claims.verdict import STATUSES, Status
 from app.content.render import render_inline
 from app.i18n import current_language, gettext
 from app.models import Claim, QuestionTag, Tag
+from app.web.demo_text import format_number, sig
 from app.web.deps import SessionDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)  # pages: the JSON is at /api/claims
@@ -42,10 +43,13 @@ def kind_label(kind: str) -> str:
 
 
 def spread_text(spread: Spread) -> str:
-    """``0.42 ± 0.06 over 5 runs`` (one run: the value alone)."""
+    """``0.42 ± 0.06 over 5 runs`` (one run: the value alone), numbers as the run page
+    writes them (``13,476,831,232``, not ``1.348e+10``)."""
     if spread.sd is None:
-        return f"{spread.mean:.4g}"
-    return f"{spread.mean:.4g} ± {spread.sd:.2g} " + gettext("over %(n)s runs") % {"n": spread.n}
+        return format_number(spread.mean)
+    return f"{format_number(spread.mean)} ± {sig(spread.sd, 2)} " + gettext("over %(n)s runs") % {
+        "n": spread.n
+    }
 
 
 def quote_html(quote: str) -> Markup:

@@ -216,6 +216,11 @@ def test_every_reason_and_verdict_on_the_chinese_claims_page_is_chinese(
     assert {"pending", "supported"} <= verdicts
     for code in page.select("code"):  # rules and claim ids are names
         code.decompose()
+    # Each measured figure reads by its demo's label (its name only beside it, in code).
+    figures = page.select("#claims table.figures tr[data-figure] th")
+    assert figures and all(th.get_text(strip=True) for th in figures)
+    values = [td.get_text() for td in page.select("#claims table.figures td")]
+    assert values and not [v for v in values if "e+" in v or "e-" in v]  # as the run page
     notes = [p.get_text() for p in page.select("#claims .notice")]
     assert any(n.startswith("待测：") for n in notes), notes  # a half still waiting for its run
     text = page.select_one("#claims").get_text()  # type: ignore[union-attr]
