@@ -239,6 +239,9 @@ def test_the_demo_page_lists_the_claims_it_checks_in_the_readers_language(
     client = make_client(language="zh-CN")
     page = soup(client.get("/demos/peft_params"))
     items = {str(li["data-claim"]): li for li in page.select("#demo-claims li")}
+    # A long list starts folded, so a phone reaches the form without scrolling past it.
+    folded = page.select_one("details:has(#demo-claims)")
+    assert len(items) > 3 and folded is not None and not folded.has_attr("open")
     # The bank's claims that this demo checks, not the demo's own English notes.
     assert {"adapter-between-prefix-and-lora", "lora-r-d-plus-k"} <= set(items)
     assert "rank-at-most-min-dim" not in items  # checked by another demo
