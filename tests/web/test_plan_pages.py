@@ -125,6 +125,12 @@ def test_home_shows_the_countdown_and_todays_plan_as_the_user_reviews(client: Te
     assert link.path == "/review"
     assert parse_qs(link.query) == {"company": ["阿里"], "stage": ["一面"]}
     assert "/interviews" in {a["href"] for a in page.select("#plan a")}
+    needed = page.select_one("#plan-needed + span").get_text()  # type: ignore[union-attr]
+    assert needed == "card planned today"  # one: no "1 cards"
+    # The interviews page holds the same plan, without a link to itself.
+    interviews = soup(client.get("/interviews"))
+    assert interviews.select_one("#plan") is not None
+    assert "/interviews" not in {a["href"] for a in interviews.select("#plan a")}
 
     # The queue puts the interview's questions first: the first card 阿里 asked at 一面.
     question = learn(client)
