@@ -33,13 +33,15 @@ def test_the_english_message_is_as_before_and_the_page_text_follows_the_language
     [error] = parse_text(UNREAD, path="bank/a.md").errors
     assert str(error) == (
         f"bank/a.md:1: error: format not recognised: {FORMAT_HINT}; nearest: line 3 "
-        "`## Q. What is LoRA?`: it is a level-2 heading (`##`); questions are `### Q.`"
+        "`## Q. What is LoRA?`: it is a level-2 heading (`##`) with no metadata line under it; "
+        "questions are `### Q.`"
     )
     assert (error.level_text, error.text) == (
         "错误",
         "无法识别格式：应为 `### Q. 问题` 标题，每个标题下跟一行形如 `> **Company**: 美团 | "
         "**Round**: 算法工程师 一面 | **Date**: 2025-08-31 | **Tags**: [LoRA]` 的元数据；"
-        "最接近的：第 3 行 `## Q. What is LoRA?`：它是 2 级标题（`##`）；题目应为 `### Q.`",
+        "最接近的：第 3 行 `## Q. What is LoRA?`：它是 2 级标题（`##`），下面没有元数据行；"
+        "题目应为 `### Q.`",
     )
     set_language("en")
     assert (error.level_text, error.text) == ("error", error.message)

@@ -287,7 +287,7 @@ def _broken(content: bytes, where: str, value: Any) -> bytes:
         (
             "user.quiz_feeds_reviews",
             "maybe",
-            "user.quiz_feeds_reviews：必须是“是”或“否”",
+            "user.quiz_feeds_reviews：必须是 true 或 false",
             "boolean",
         ),
         ("user.timezone", "x" * 65, "user.timezone：最多 64 个字符", "at most 64 characters"),

@@ -42,7 +42,7 @@ def test_a_chinese_page_shows_each_problem_and_its_level_in_chinese(
             "uploaded/b.md:1：错误：无法识别格式：应为 `### Q. 问题` 标题，每个标题下跟一行形如 "
             "`> **Company**: 美团 | **Round**: 算法工程师 一面 | **Date**: 2025-08-31 | "
             "**Tags**: [LoRA]` 的元数据；最接近的：第 3 行 `## Q. What is RLHF?`：它是 2 级标题"
-            "（`##`）；题目应为 `### Q.`",
+            "（`##`），下面没有元数据行；题目应为 `### Q.`",
         ),
     ]
 

@@ -12,7 +12,7 @@ from tests.web.conftest import MakeClient, soup
 BAD_QUERIES = [
     ("/runs/1?cached=abc", "cached=abc 无法使用：必须是整数", "/runs/1"),
     ("/quizzes/1?feedback=next", "feedback=next 无法使用：必须是整数", "/quizzes/1"),
-    ("/settings?saved=maybe", "saved=maybe 无法使用：必须是“是”或“否”", "/settings"),
+    ("/settings?saved=maybe", "saved=maybe 无法使用：必须是 true 或 false", "/settings"),
     ("/mock?interview=0", "interview=0（面试） 无法使用：必须至少为 1", "/mock"),
     (
         "/questions?tag=qlora&page=0",
