@@ -1,7 +1,8 @@
 """The settings page's "Fit to my reviews" section (``app.study.fit`` does the work).
 
 - ``POST /settings/fit``: start a fit (CSRF form); its run goes to the demo workers.
-- ``GET /settings/fit``: the section alone, which the page polls while the fit runs.
+- ``GET /settings/fit``: the section alone, which the page polls while the fit runs (a
+  browser opening it as a page is sent to ``/settings#fit``).
 - ``POST /settings/fit/{id}/apply``: use that fit's parameters from now on.
 - ``POST /settings/fit/reset``: back to fsrs's default parameters.
 
@@ -46,6 +47,10 @@ def start_fit(
 def fit_section(
     request: Request, session: SessionDep, user: CurrentUserDep, templates: TemplatesDep
 ) -> Response:
+    if request.headers.get("sec-fetch-dest") == "document":
+        # Opened as a page (typed, bookmarked): the settings page holds the section; the
+        # bare fragment had no styles, no language and black text on a dark theme.
+        return RedirectResponse(BACK, status_code=303)
     context = {"user": user, "fit": fit.fit_view(session=session, user=user)}
     return templates.TemplateResponse(request, "_fsrs_fit.html", context)
 

@@ -94,6 +94,11 @@ def test_with_few_reviews_the_section_simulates_the_workload(
     fragment = soup(client.get("/settings/fit"))
     assert fragment.select_one("section#fit .fit-progress") is not None
     assert fragment.select_one("html") is None  # the section alone, for the poll
+    # Opened as a page (a browser navigating), it is the settings page at the section.
+    opened = client.get(
+        "/settings/fit", headers={"Sec-Fetch-Dest": "document"}, follow_redirects=False
+    )
+    assert opened.status_code == 303 and opened.headers["location"] == "/settings#fit"
 
     run_id = work_the_queue(engine)
     done = section(client)
