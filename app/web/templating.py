@@ -98,6 +98,11 @@ class TemplateCache(FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
+def colon() -> str:
+    """The colon after a label: full-width in Chinese (``到期：6``), ``: `` in English."""
+    return "：" if current_language() == "zh" else ": "
+
+
 def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(directory),
@@ -109,6 +114,7 @@ def make_templates(directory: Path = TEMPLATES_DIR) -> Jinja2Templates:
     env.globals.update(
         LANGUAGES=LANGUAGES,
         current_language=current_language,
+        colon=colon,
         csrf_token=csrf_token,
         filter_url=filter_url,
         assets=assets,

@@ -117,3 +117,12 @@ def test_every_interface_string_has_a_chinese_translation(tmp_path: Path) -> Non
     assert extracted, "nothing was extracted"
     missing = extracted - translated
     assert not missing, f"untranslated (run scripts/i18n.sh, then translate): {sorted(missing)}"
+
+
+def test_a_label_takes_the_colon_of_its_language(make_client: MakeClient) -> None:
+    """Chinese writes a full-width colon after a label (到期：6), English ``Due: 6``."""
+    zh = soup(make_client(language="zh-CN").get("/review"))
+    en = soup(make_client(language="en").get("/review"))
+    due_zh = zh.select_one("#due-count").parent.get_text()  # type: ignore[union-attr]
+    due_en = en.select_one("#due-count").parent.get_text()  # type: ignore[union-attr]
+    assert due_zh.startswith("到期：") and due_en.startswith("Due: ")
