@@ -95,7 +95,7 @@ class MLAParams(DemoParams):
     preset: Preset = Field(
         default="deepseek-v2",
         description=N_("Model for the cache arithmetic: DeepSeek-V2's published shape or custom"),
-        json_schema_extra=ui("model", N_("Model")),
+        json_schema_extra=ui("model", N_("Architecture")),
     )
     # Defaults are DeepSeek-V2's, so switching to custom starts from the preset's numbers.
     custom_layers: int = Field(

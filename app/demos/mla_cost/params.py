@@ -61,7 +61,7 @@ class MLACostParams(DemoParams):
     preset: Literal["deepseek-v2", "custom"] = Field(
         default="deepseek-v2",
         description=N_("Shape for the formulas: DeepSeek-V2's or custom"),
-        json_schema_extra=ui("model", N_("Model")),
+        json_schema_extra=ui("model", N_("Architecture")),
     )
     custom_d_model: int = CUSTOM_D_MODEL
     custom_heads: int = CUSTOM_HEADS

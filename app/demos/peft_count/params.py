@@ -35,7 +35,7 @@ class PeftParams(DemoParams):
     preset: PresetName = Field(
         default="llama-2-7b",
         description=N_("Architecture (published hyperparameters) or custom"),
-        json_schema_extra=ui("model", N_("Model")),
+        json_schema_extra=ui("model", N_("Architecture")),
     )
     # The custom_* fields describe the architecture when preset is "custom".
     custom_hidden: int = Field(

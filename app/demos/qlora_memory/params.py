@@ -22,7 +22,7 @@ class QloraMemoryParams(DemoParams):
     preset: Preset = Field(
         default="llama-2-7b",
         description=N_("Architecture (published hyperparameters)"),
-        json_schema_extra=ui("model", N_("Model")),
+        json_schema_extra=ui("model", N_("Architecture")),
     )
     gpu_gb: GpuSize = Field(
         default=24,
