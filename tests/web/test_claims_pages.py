@@ -83,7 +83,8 @@ def test_finished_runs_give_verdicts_with_their_evidence(
         b["data-claim"]: b["data-verdict"] for b in page.select(".answer button.claim-badge")
     }
     assert verdicts["seven-b-fp16-is-14-gb"] == "supported"
-    assert verdicts["nf4-four-times-smaller"] == "refuted"
+    # 3.49× (7B) and 3.79× (65B): near 4× only for the large model.
+    assert verdicts["nf4-four-times-smaller"] == "nuanced"
     assert verdicts["sixty-five-b-on-24-gb"] == "refuted"
     evidence = page.select_one("#claim-nf4-four-times-smaller")
     assert evidence is not None
@@ -97,7 +98,7 @@ def test_finished_runs_give_verdicts_with_their_evidence(
     preset = demo.select_one("select[name=preset] option[selected]")
     assert preset is not None and preset["value"] == "llama-2-7b"
     listed = page.select_one('.claims-here li[data-claim="nf4-four-times-smaller"]')
-    assert listed is not None and "refuted" in listed.get_text()
+    assert listed is not None and "nuanced" in listed.get_text()
 
 
 def test_the_claims_page_filters_by_verdict_and_tag(
@@ -126,7 +127,7 @@ def test_the_claims_page_shows_finished_runs_at_once(
     run_claims(engine, FAST)  # runs finish between two views of the page
     after = verdicts()
     assert after["seven-b-fp16-is-14-gb"] == "supported"
-    assert after["nf4-four-times-smaller"] == "refuted"
+    assert after["sixty-five-b-on-24-gb"] == "refuted"
 
 
 def test_api_claims_returns_verdict_figures_and_run(
@@ -155,7 +156,7 @@ def test_the_review_card_shows_the_badges(claims_client: TestClient, engine: Eng
     card = page.select_one("#card")
     assert card is not None and card["data-question"] == QLORA
     refuted = card.select('.answer button.claim-badge[data-verdict="refuted"]')
-    assert {b["data-claim"] for b in refuted} >= {"nf4-four-times-smaller"}
+    assert {b["data-claim"] for b in refuted} >= {"sixty-five-b-on-24-gb"}
 
 
 def test_true_false_items_come_from_measured_verdicts(
