@@ -267,11 +267,19 @@ def combine(results: list[CheckResult], *, parts: bool) -> tuple[Status, str]:
         return "supported", ""
     if all(s == "refuted" for s in statuses):
         return "refuted", ""
-    holds = "; ".join(r.check.label or "" for r in results if r.status == "supported")
-    fails = "; ".join(r.check.label or "" for r in results if r.status != "supported")
-    mixed = Reason(
-        _("holds: %(holds)s · does not hold: %(fails)s"), holds=holds or "—", fails=fails
+    holds, partly, fails = (
+        "; ".join(r.check.label or "" for r in results if r.status == status) or "—"
+        for status in ("supported", "nuanced", "refuted")
     )
+    if partly == "—":
+        mixed = Reason(_("holds: %(holds)s · does not hold: %(fails)s"), holds=holds, fails=fails)
+    else:  # a nuanced half holds in part: not listed with those that do not hold
+        mixed = Reason(
+            _("holds: %(holds)s · partly holds: %(partly)s · does not hold: %(fails)s"),
+            holds=holds,
+            partly=partly,
+            fails=fails,
+        )
     return "nuanced", mixed
 
 

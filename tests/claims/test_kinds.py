@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import app.demos
 from app.bank import import_bank
+from app.claims.evidence import CheckResult, combine
 from app.claims.reasons import in_language
 from app.claims.service import ClaimView, claim_views
+from app.claims.spec import CheckSpec
 from app.demos.base import Demo, DemoParams, DemoResult, RunContext, run_version
 from app.i18n import current_language, set_language
 from app.models import DemoRun
@@ -360,3 +362,18 @@ def test_a_gpu_claim_is_not_queued_and_becomes_measured_from_a_cuda_run(
     # ... a run on cuda does: the claim is measured from it.
     gpu = views(session_factory)["gpu"]
     assert gpu.status == "supported" and gpu.kind == "measured" and gpu.run_ids == [queued]
+
+
+def test_a_half_that_holds_in_part_is_not_listed_with_those_that_do_not() -> None:
+    """Halves supported, nuanced and refuted: the claim is nuanced, and its note names
+    each half under what it is (a nuanced half was listed under "does not hold")."""
+    halves = [
+        CheckResult(CheckSpec("cited", label=label, verdict=status), status, "cited")  # type: ignore[arg-type]
+        for label, status in (("存储", "supported"), ("计算", "nuanced"), ("还原", "refuted"))
+    ]
+    status, note = combine(halves, parts=True)
+    assert status == "nuanced"
+    assert note == "holds: 存储 · partly holds: 计算 · does not hold: 还原"
+    assert in_language(note, "zh") == "成立：存储 · 部分成立：计算 · 不成立：还原"
+    status, note = combine(halves[:2], parts=True)
+    assert (status, note) == ("nuanced", "holds: 存储 · partly holds: 计算 · does not hold: —")
