@@ -150,6 +150,23 @@ def test_api_claims_returns_verdict_figures_and_run(
     assert bad.status_code == 422 and "verdict" in bad.text
 
 
+def test_parameter_count_claims_judge_what_the_quote_says(
+    claims_client: TestClient, engine: Engine
+) -> None:
+    """LLaMA-2-7B counts: 'several orders of magnitude' holds at PEFT's default (1,600×)
+    but not under QLoRA's recipe (42×), so it is nuanced; prompt tuning's training
+    memory is a quarter of full fine-tuning's yet about LoRA's, so 'cheap to train' is
+    nuanced, not refuted."""
+    run_claims(engine, FAST)
+    claims = {c["id"]: c for c in claims_client.get("/api/claims").json()}
+    assert claims["lora-orders-of-magnitude-fewer"]["verdict"] == "nuanced"
+    cheap = claims["prompt-tuning-cheap-to-train-and-deploy"]
+    halves = {p["label"]: p["verdict"] for p in cheap["parts"]}
+    assert halves == {"部署成本低": "supported", "训练成本低": "nuanced"}
+    assert cheap["verdict"] == "nuanced"
+    assert claims["prefix-fewer-parameters-than-adapter"]["verdict"] == "supported"
+
+
 def test_the_review_card_shows_the_badges(claims_client: TestClient, engine: Engine) -> None:
     run_claims(engine, FAST)
     page = soup(claims_client.get(f"/review?show={QLORA}"))
