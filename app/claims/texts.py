@@ -1,6 +1,9 @@
 """Claim texts in both languages: ``explanation``, ``summary`` and ``needs`` are a string
 or ``{en: ..., zh: ...}``. A plain string counts as Chinese when it holds CJK characters,
-else as English; a text shows in the reader's language, else in the one it has."""
+else as English; a text shows in the reader's language, else in the one it has.
+
+A YAML folded text (``>-``) joins its lines with a space, which Chinese does not write:
+a space between two Chinese characters or full-width marks is dropped from a zh text."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from typing import Any
 LANGUAGES = ("en", "zh")
 Text = dict[str, str]  # language -> text; empty when the claim has none
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WIDE = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+_FOLDED_SPACE = re.compile(f"(?<=[{_WIDE}]) (?=[{_WIDE}])")
 
 
 class TextError(ValueError):
@@ -22,7 +27,9 @@ def read_text(value: Any) -> Text:
     if value is None:
         return {}
     if isinstance(value, str):
-        return {"zh" if _CJK.search(value) else "en": value}
+        if _CJK.search(value):
+            return {"zh": _FOLDED_SPACE.sub("", value)}
+        return {"en": value}
     if isinstance(value, Mapping):
         unknown = [str(k) for k in value if k not in LANGUAGES]
         if unknown:
@@ -33,7 +40,7 @@ def read_text(value: Any) -> Text:
         for lang, text in value.items():
             if not isinstance(text, str) or not text.strip():
                 raise TextError(f"the {lang} text must be a non-empty string")
-            out[str(lang)] = text
+            out[str(lang)] = _FOLDED_SPACE.sub("", text) if lang == "zh" else text
         return out
     raise TextError(f"must be text or {{en: ..., zh: ...}}, not {type(value).__name__}")
 

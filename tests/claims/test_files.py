@@ -4,6 +4,7 @@ one error means nothing is imported, and a good file's claims are stored and upd
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -260,6 +261,10 @@ def test_the_shipped_claims_are_complete_in_both_languages_and_judged_over_seeds
         assert set(claim.checks.summary) == {"en", "zh"}, claim.id
         for check in claim.checks.checks:
             assert set(check.explanation) == {"en", "zh"}, claim.id
+            # A folded line break leaves no space between two Chinese characters.
+            assert not re.search(
+                r"[\u4e00-\u9fff，。；：] [\u4e00-\u9fff，。；：]", check.explanation["zh"]
+            ), claim.id
             if check.kind == "cited":
                 assert check.verdict and check.sources, claim.id
             if check.kind == "not-measurable-here":
