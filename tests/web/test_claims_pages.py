@@ -65,6 +65,12 @@ def test_quotes_are_marked_in_the_answer_with_pending_badges(claims_client: Test
     assert badge["popovertarget"] == "claim-nf4-four-times-smaller"
     evidence = page.select_one("#claim-nf4-four-times-smaller[popover]")
     assert evidence is not None and "no run of its demo yet" in evidence.get_text()
+    # A GPU claim with no GPU run: the list says what would measure it, never a dangling
+    # dash or its explanation's figure fields.
+    gpu = page.select_one('#claims-here li[data-claim="paged-optimizer-avoids-oom"]')
+    assert gpu is not None
+    said = " ".join(gpu.get_text().split())
+    assert "Not measured here" in said and "{" not in said and not said.endswith("—")
 
 
 def test_a_quote_spanning_inline_math_wraps_the_whole_formula(claims_client: TestClient) -> None:
