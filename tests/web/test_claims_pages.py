@@ -243,6 +243,8 @@ def test_every_reason_and_verdict_on_the_chinese_claims_page_is_chinese(
     # Each measured figure reads by its demo's label (its name only beside it, in code).
     figures = page.select("#claims table.figures tr[data-figure] th")
     assert figures and all(th.get_text(strip=True) for th in figures)
+    # On this long page the figures, rules and sources fold under each claim's verdict.
+    assert page.select("#claims details.claim-more:not([open]) table.figures")
     values = [td.get_text() for td in page.select("#claims table.figures td")]
     assert values and not [v for v in values if "e+" in v or "e-" in v]  # as the run page
     notes = [p.get_text() for p in page.select("#claims .notice")]
