@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from markupsafe import escape
 
 from app.config import REPO_ROOT
+from app.i18n import current_language
 from app.i18n import gettext as _
 from app.web import assets
 
@@ -68,6 +69,9 @@ def with_app_frame(page: HTMLResponse, *, root_path: str) -> HTMLResponse:
         f" · {escape(_('API reference: every route under /api, in JSON'))}</nav>"
     )
     html = html.replace("</head>", css + "</head>", 1).replace("<body>", "<body>" + back, 1)
+    # The page's language, as the app's pages say it (screen readers, hyphenation).
+    lang = "zh-CN" if current_language() == "zh" else "en"
+    html = html.replace("<html>", f'<html lang="{lang}">', 1)
     return HTMLResponse(html, status_code=page.status_code)
 
 

@@ -126,3 +126,9 @@ def test_a_label_takes_the_colon_of_its_language(make_client: MakeClient) -> Non
     due_zh = zh.select_one("#due-count").parent.get_text()  # type: ignore[union-attr]
     due_en = en.select_one("#due-count").parent.get_text()  # type: ignore[union-attr]
     assert due_zh.startswith("到期：") and due_en.startswith("Due: ")
+
+
+def test_the_api_reference_page_says_its_language(make_client: MakeClient) -> None:
+    """/docs (Swagger UI, vendored) carries the app's lang, as every page does."""
+    assert soup(make_client(language="zh-CN").get("/docs")).html["lang"] == "zh-CN"  # type: ignore[index]
+    assert soup(make_client(language="en").get("/docs")).html["lang"] == "en"  # type: ignore[index]
