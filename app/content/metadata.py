@@ -127,17 +127,11 @@ def split_round(text: str | None) -> tuple[str | None, str | None]:
     return (role or None), stage
 
 
-def parse_date(text: str | None) -> tuple[dt.date | None, str | None]:
+def read_date(text: str | None) -> tuple[dt.date | None, Message | None]:
     """Parse ``2025-08-31``, ``2025-9-2``, ``2025/09/02``, ``2025年9月2日``.
 
-    Returns (date, problem): an unreadable or impossible date gives ``None`` and says why.
-    """
-    date, problem = read_date(text)
-    return date, problem.english if problem else None
-
-
-def read_date(text: str | None) -> tuple[dt.date | None, Message | None]:
-    """``parse_date``, with its problem as a ``Message`` (shown in the reader's language)."""
+    Returns (date, problem): an unreadable or impossible date gives ``None`` and says why
+    (a ``Message``, shown in the reader's language)."""
     if text is None:
         return None, None
     match = _DATE_RE.match(text.strip())

@@ -167,14 +167,15 @@ class _FileParser:
         )
 
     def _stray_metadata(self) -> None:
-        """A warning at each metadata line no question heading claimed: its question's
-        heading was not recognised, and the line is read as answer text."""
-        readable = {b.start for b in self.blocks if b.type in ("blockquote", "paragraph")}
-        starts = sorted(readable)
-        ends = {b.start: b.end for b in self.blocks}
-        for line0 in metadata_lines(self.text):
+        """A warning at each metadata line no heading claimed (read as answer text)."""
+        lines = [n for n in metadata_lines(self.text) if n not in self.metadata_read]
+        if not lines:  # every one a question's metadata: the usual file
+            return
+        readable = [b for b in self.blocks if b.type in ("blockquote", "paragraph")]
+        starts = [b.start for b in readable]
+        for line0 in lines:
             at = bisect_right(starts, line0) - 1
-            if line0 in self.metadata_read or at < 0 or line0 >= ends[starts[at]]:
+            if at < 0 or line0 >= readable[at].end:
                 continue
             if looks_like_metadata(self.lines[line0]):
                 self.add(

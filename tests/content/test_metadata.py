@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.content.metadata import looks_like_metadata, parse_date, split_round, split_tags
+from app.content.metadata import looks_like_metadata, read_date, split_round, split_tags
 from app.content.tags import display_name, fold, tag_key
 
 
@@ -41,14 +41,14 @@ def test_round_splits_into_role_and_stage(
     ],
 )
 def test_dates(text: str, expected: dt.date) -> None:
-    assert parse_date(text) == (expected, None)
+    assert read_date(text) == (expected, None)
 
 
 @pytest.mark.parametrize("text", ["2025-02-30", "2025-09", "last week"])
 def test_bad_dates_are_unknown_and_say_why(text: str) -> None:
-    date, problem = parse_date(text)
+    date, problem = read_date(text)
     assert date is None
-    assert problem is not None and text in problem
+    assert problem is not None and text in problem.english
 
 
 def test_tags_split_on_any_comma_and_drop_unknowns() -> None:

@@ -294,6 +294,21 @@ def test_scaler_figures_follow_the_scale() -> None:
     assert figures["weights_finite_baseline"] == 1.0
 
 
+def one_arm(log: ArmLog, *, vocab_size: int) -> Measured:
+    """A run measured by hand: ``log`` as both arms (no remedy configured), an fp16 probe
+    that overflows."""
+    return Measured(
+        corpus_chars=100,
+        vocab_size=vocab_size,
+        unk_chars=0,
+        identical=True,
+        baseline=log,
+        configured=log,
+        fp16_of_probe=math.inf,
+        bf16_of_probe=70144.0,
+    )
+
+
 def test_the_final_loss_scale_is_the_one_the_run_ends_at() -> None:
     """Every step's fp16 logits overflow, so the GradScaler skips each one and halves its
     scale: the figure is the scale after the last step's halving, not the one it used."""
@@ -307,17 +322,7 @@ def test_the_final_loss_scale_is_the_one_the_run_ends_at() -> None:
     assert log.scales == [2.0 ** (16 - i) for i in range(20)]  # the scale each step used
     assert log.final_scale == 2.0**-4
     p = LossSpikesParams(steps=20, corrupt_step=0, precision="fp16_scaler")
-    m = Measured(
-        corpus_chars=100,
-        vocab_size=12,
-        unk_chars=0,
-        identical=True,
-        baseline=log,
-        configured=log,
-        fp16_of_probe=math.inf,
-        bf16_of_probe=70144.0,
-    )
-    result = result_of(p, m)
+    result = result_of(p, one_arm(log, vocab_size=12))
     assert result.figures["final_loss_scale_baseline"] == 2.0**16 / 2**20
     assert result.figures["scaler_skipped_steps_baseline"] == 20
     label = english(result.figure_labels["final_loss_scale_baseline"])
@@ -342,17 +347,7 @@ def test_nan_steps_are_counted_and_kept_out_of_figures_and_charts() -> None:
         weights_finite=False,
     )
     p = LossSpikesParams(steps=20, corrupt_step=0, precision="fp16")
-    m = Measured(
-        corpus_chars=100,
-        vocab_size=10,
-        unk_chars=0,
-        identical=True,
-        baseline=diverged,
-        configured=diverged,
-        fp16_of_probe=inf,
-        bf16_of_probe=70144.0,
-    )
-    result = result_of(p, m)
+    result = result_of(p, one_arm(diverged, vocab_size=10))
     figures = result.figures
     assert all(math.isfinite(v) for v in figures.values())
     assert set(figures) <= set(result.figure_labels)
