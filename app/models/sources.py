@@ -5,8 +5,9 @@ imported. The chapters of a source are stored under ``<name>/…`` (a file: its 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, utcnow
@@ -30,3 +31,5 @@ class Source(Base):
     imported_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Set by "sources remove": its questions are archived; a re-import brings them back.
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The report of its last import (``app.sources.outcome.ImportOutcome``, as JSON).
+    last_import: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

@@ -24,6 +24,7 @@ from app.i18n import mark as _
 from app.models import Chapter, Question, Source
 from app.sources.fetch import Fetched, SourceError, fetch
 from app.sources.identity import adopt_files, check_distinct, owning_folders
+from app.sources.outcome import ImportOutcome
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SourceRow:
     removed_at: dt.datetime | None
     questions: int
     chapters: int
+    has_report: bool  # its last import's report is kept (``last_import``)
 
 
 def _in_content(path: Path, content_dir: Path) -> bool:
@@ -92,14 +94,17 @@ def import_sources(
     report = import_bank(session, paths=paths, content_dir=content_dir, now=now)
     report.problems.extend(notes)
     if report.ok:
+        outcome = ImportOutcome.of(report, at=now)
         for one in fetched:
             if not _in_content(one.local_path, content_dir):
-                _remember(session, one, content_dir, now)
+                _remember(session, one, content_dir, now, outcome)
         session.flush()
     return report, fetched
 
 
-def _remember(session: Session, fetched: Fetched, content_dir: Path, now: dt.datetime) -> None:
+def _remember(
+    session: Session, fetched: Fetched, content_dir: Path, now: dt.datetime, outcome: ImportOutcome
+) -> None:
     row = session.scalar(select(Source).where(Source.name == fetched.name))
     if row is None:
         row = Source(name=fetched.name, created_at=now)
@@ -108,6 +113,7 @@ def _remember(session: Session, fetched: Fetched, content_dir: Path, now: dt.dat
     row.local_path = str(fetched.local_path)
     row.scope = _scope(fetched, content_dir)
     row.imported_at, row.removed_at = now, None
+    row.last_import = outcome.to_json()
 
 
 def list_sources(*, session: Session) -> list[SourceRow]:
@@ -133,6 +139,7 @@ def list_sources(*, session: Session) -> list[SourceRow]:
                 source.removed_at,
                 questions or 0,
                 chapters or 0,
+                source.last_import is not None,
             )
         )
     return rows
@@ -143,6 +150,16 @@ def bank_questions(*, session: Session) -> int:
     return (
         session.scalar(select(func.count(Question.id)).where(Question.archived_at.is_(None))) or 0
     )
+
+
+def last_import(*, session: Session, name: str) -> ImportOutcome:
+    """The report of source ``name``'s last import."""
+    data = get_source(session=session, name=name).last_import
+    if data is None:
+        raise SourceError(
+            _("source %(name)s has no import report yet"), field="report", name=repr(name)
+        )
+    return ImportOutcome.from_json(data)
 
 
 def get_source(*, session: Session, name: str) -> Source:

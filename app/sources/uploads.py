@@ -146,8 +146,9 @@ def confirm(
     kind: str,
     origin: str,
     now: dt.datetime,
-) -> BankReport:
-    """Move the staged upload to the sources folder and import it (the caller commits)."""
+) -> tuple[BankReport, str]:
+    """Move the staged upload to the sources folder and import it (the caller commits);
+    the report and the source's name."""
     folder = staged(token, data_dir=data_dir)
     dest = sources_dir(data_dir) / folder.name
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +161,7 @@ def confirm(
     row = session.scalar(select(Source).where(Source.name == dest.name))
     if row is not None and report.ok:
         row.kind, row.origin = kind, origin
-    return report
+    return report, dest.name
 
 
 def reimport(

@@ -2,10 +2,14 @@
 report (questions per file, ``file:line: message`` problems, counts per company, stage
 and tag) before confirming; the list of sources with re-import and remove.
 
-- ``GET /sources``: the list and the upload form;
+- ``GET /sources``: the list and the upload form; ``?report=<name>``: with that source's
+  last import report, ``?removed=<name>``: with the notice of its removal;
 - ``POST /sources/upload``: stage the files and show the dry run's report;
 - ``POST /sources/confirm``: import the staged upload;
 - ``POST /sources/{name}/reimport`` and ``/remove``.
+
+A write that worked redirects (303) to a ``GET``, so reloading the page never posts the
+form again; a refused one answers with the page and its reason (nothing was written).
 
 Every post carries the CSRF token; an upload is bounded (``app.sources.uploads``). With
 accounts on, the page only lists: the bank is shared, so it changes from the server's
@@ -16,19 +20,20 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
 from app.bank import BankReport
-from app.content.names import merges
 from app.errors import AppError, Forbidden
 from app.i18n import mark as _
 from app.sources import uploads
-from app.sources.service import bank_questions, list_sources, remove_source
+from app.sources.outcome import ImportOutcome
+from app.sources.service import bank_questions, last_import, list_sources, remove_source
 from app.web.csrf import verify_csrf
 from app.web.deps import CurrentUserDep, SessionDep, SettingsDep, TemplatesDep
 
@@ -57,9 +62,10 @@ def _page(
     templates: TemplatesDep,
     session: SessionDep,
     *,
-    report: BankReport | None = None,
+    report: ImportOutcome | None = None,
+    source: str = "",
     staged: uploads.Staged | None = None,
-    done: str = "",
+    removed: str = "",
     error: str = "",
     status: int = 200,
 ) -> Response:
@@ -68,9 +74,9 @@ def _page(
         "sources": list_sources(session=session),
         "bank_questions": bank_questions(session=session),
         "report": report,
-        "merges": (merges(report.company_names) + report.tag_merges) if report else [],
+        "source": source,
         "staged": staged,
-        "done": done,
+        "removed": removed,
         "error": error,
         "max_mib": uploads.MAX_UPLOAD_BYTES // 2**20,
         "max_files": uploads.MAX_UPLOAD_FILES,
@@ -81,9 +87,29 @@ def _page(
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(
-    request: Request, session: SessionDep, templates: TemplatesDep, user: CurrentUserDep
+    request: Request,
+    session: SessionDep,
+    templates: TemplatesDep,
+    user: CurrentUserDep,
+    report: Annotated[str, Query(max_length=200)] = "",
+    removed: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    return _page(request, templates, session)
+    """The list; ``report``: a source's last import report, ``removed``: the notice
+    that a source was removed (where a successful post redirects)."""
+    if not report:
+        return _page(request, templates, session, removed=removed)
+    try:
+        outcome = last_import(session=session, name=report)
+    except AppError as exc:
+        return _page(request, templates, session, error=exc.text, status=exc.status_code)
+    return _page(request, templates, session, report=outcome, source=report)
+
+
+def _see(**query: str) -> Response:
+    """A redirect to the Sources page with ``query`` (after a write that worked)."""
+    [(key, value)] = query.items()
+    anchor = "#report" if key == "report" else "#source-done"
+    return RedirectResponse(f"/sources?{key}={quote(value, safe='')}{anchor}", status_code=303)
 
 
 def _bounded(request: Request, limit: int) -> Request:
@@ -148,7 +174,7 @@ async def upload(
         )
     except AppError as exc:
         return _page(request, templates, session, error=exc.text, status=exc.status_code)
-    return _page(request, templates, session, report=report, staged=staged)
+    return _page(request, templates, session, report=ImportOutcome.of(report), staged=staged)
 
 
 @router.post("/sources/confirm", dependencies=[CsrfDep, LocalDep], response_class=HTMLResponse)
@@ -164,7 +190,7 @@ def confirm(
 ) -> Response:
     now = dt.datetime.now(dt.UTC)
     try:
-        report = uploads.confirm(
+        report, name = uploads.confirm(
             token,
             session=session,
             data_dir=settings.data_dir,
@@ -176,17 +202,19 @@ def confirm(
     except AppError as exc:
         session.rollback()
         return _page(request, templates, session, error=exc.text, status=exc.status_code)
-    return _finish(request, templates, session, report)
+    return _finish(request, templates, session, report, name)
 
 
 def _finish(
-    request: Request, templates: TemplatesDep, session: SessionDep, report: BankReport
+    request: Request, templates: TemplatesDep, session: SessionDep, report: BankReport, name: str
 ) -> Response:
+    """Commit an import that worked and show its report by a redirect; show the errors
+    of one that did not (nothing is written)."""
     if not report.ok:
         session.rollback()
-        return _page(request, templates, session, report=report, status=422)
+        return _page(request, templates, session, report=ImportOutcome.of(report), status=422)
     session.commit()
-    return _page(request, templates, session, report=report, done="imported")
+    return _see(report=name)
 
 
 @router.post(
@@ -212,7 +240,7 @@ def reimport(
     except AppError as exc:
         session.rollback()
         return _page(request, templates, session, error=exc.text, status=exc.status_code)
-    return _finish(request, templates, session, report)
+    return _finish(request, templates, session, report, name)
 
 
 @router.post(
@@ -231,4 +259,4 @@ def remove(
         session.rollback()
         return _page(request, templates, session, error=exc.text, status=exc.status_code)
     session.commit()
-    return _page(request, templates, session, done="removed")
+    return _see(removed=name)

@@ -151,3 +151,55 @@ def test_the_report_lists_names_kept_apart(make_client: MakeClient, content_dir:
     assert kept.get_text(" ", strip=True) == (
         "分开保留（aliases.yaml）： tag RL (not rl) , tag rl (not RL)"
     )
+
+
+def _confirm(client: TestClient, files: list[tuple[str, bytes]], name: str) -> Any:
+    form = soup(post_files(client, files, name=name)).select_one("form[action='/sources/confirm']")
+    assert form is not None
+    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
+    return client.post("/sources/confirm", data=data)
+
+
+SLOPPY = CHAPTER + "\n###Q. What is KL?\n> **Company**: 美团 | **Round**: 二面 | **Tags**: [RL]\n\nA divergence.\n"
+
+
+def test_an_import_redirects_so_a_reload_only_reads_its_report(client: TestClient) -> None:
+    response = _confirm(client, [("a.md", SLOPPY.encode())], name="notes")
+    assert [r.status_code for r in response.history] == [303]
+    assert response.url.path == "/sources" and response.url.query == b"report=notes"
+    first = soup(response)
+    assert "3 new" in first.select_one("#source-done").get_text()  # type: ignore[union-attr]
+    # Reloading is a GET: the same report, and nothing imported again.
+    again = soup(client.get("/sources?report=notes"))
+    assert "3 new" in again.select_one("#source-done").get_text()  # type: ignore[union-attr]
+    assert again.select_one("#report-of") is not None
+    problems = again.select_one("#problems").get_text(" ")  # type: ignore[union-attr]
+    assert "notes/a.md:" in problems and "###Q." in problems
+    # The list links each source to its last report; a re-import replaces it.
+    link = again.select_one("#source-list a.source-report")
+    assert link is not None and link["href"] == "/sources?report=notes#report"
+    token = csrf(again)
+    page = soup(client.post("/sources/notes/reimport", data={"csrf_token": token}))
+    assert "3 unchanged" in page.select_one("#source-done").get_text()  # type: ignore[union-attr]
+    # A removal redirects too; its notice stays on reload.
+    response = client.post("/sources/notes/remove", data={"csrf_token": token})
+    assert [r.status_code for r in response.history] == [303]
+    assert soup(response).select_one("#source-done") is not None
+    assert "0 questions" in soup(response).select_one("#source-list").get_text(" ")  # type: ignore[union-attr]
+
+
+def test_a_kept_report_reads_in_the_reader_s_language(make_client: MakeClient) -> None:
+    _confirm(make_client(), [("a.md", SLOPPY.encode())], name="notes")
+    zh = make_client(language="zh-CN")
+    page = soup(zh.get("/sources?report=notes"))
+    [warning] = page.select("#problems li")
+    assert warning.get_text().startswith("notes/a.md:") and "警告" in warning.get_text()
+    assert "###Q." in warning.get_text() and "warning" not in warning.get_text()
+    assert "导入" in page.select_one("#source-done").get_text()  # type: ignore[union-attr]
+
+
+def test_a_report_of_no_source_says_so(client: TestClient) -> None:
+    response = client.get("/sources?report=nothing-here")
+    assert response.status_code == 400
+    error = soup(response).select_one("#source-error")
+    assert error is not None and "no source is named 'nothing-here'" in error.get_text()
