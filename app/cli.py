@@ -142,7 +142,7 @@ def import_command(
     ] = OutputFormat.text,
 ) -> None:
     """Import Q&A markdown into the database (all files or none); each path or URL is
-    remembered as a source (``interview-lab sources``)."""
+    remembered as a source ("interview-lab sources")."""
     from app.sources.fetch import SourceError
 
     settings = get_settings()
