@@ -8,7 +8,8 @@ and logs keep pydantic's English message.
 
 ``InvalidRecord`` is the refusal of a record read from a file (``cards.3.due``): its
 ``message`` is the path and pydantic's English, its ``text`` the path and the reason in
-the current language.
+the current language. ``RefusedValue`` is the same for a value the schema lets through
+and a check of its own refuses (``user.fsrs_parameters``), its reason a msgid and values.
 """
 
 from __future__ import annotations
@@ -98,3 +99,23 @@ class InvalidRecord(Unprocessable):
     @property
     def text(self) -> str:
         return at(self.field or "file", self.error)
+
+
+class RefusedValue(Unprocessable):
+    """A value at ``where`` (a dotted path in the file) that a check refused, the reason
+    an English msgid with its values (a ``ParamError``'s ``msgid`` and ``params``):
+    ``message`` is English, ``text`` in the current language."""
+
+    def __init__(self, where: str, reason: str, values: Mapping[str, object]) -> None:
+        super().__init__(AT, field=where, reason=reason % values if values else reason)
+        self.reason, self.values = reason, values
+
+    @property
+    def text(self) -> str:
+        for template in (_(self.reason), self.reason):  # a translation that does not fit
+            try:
+                shown = template % self.values if self.values else template
+            except (KeyError, TypeError, ValueError):
+                continue
+            return _(AT) % {"field": self.field, "reason": shown}
+        return self.message

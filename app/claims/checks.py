@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.claims.rule_parser import parse_rule
 from app.claims.rules import Condition, RuleError, figure_names
 from app.claims.spec import KINDS, CheckSpec, Kind, RunSpec
 from app.claims.texts import Text, TextError, missing_languages, read_text
 from app.claims.verdict import VERDICTS, TemplateError, template_fields
+from app.content.model import Message, Value
 from app.demos import registry
 from app.demos.base import validate_params
-from app.errors import Unprocessable
+from app.errors import AppError, Unprocessable
+from app.i18n import mark as N_
 from app.models.runs import params_hash
 
 if TYPE_CHECKING:
@@ -28,7 +30,14 @@ CHECK_KEYS = (
 INHERITED = ("demo", "params", "seeds", "runs", "device")
 RULES = ("undecided", "supported", "refuted")
 SETTING = re.compile(r"[a-z][a-z0-9_]{0,39}")
-Report = Callable[[int, str], None]
+MUST_BE_TEXT = N_("%(key)s must be text, not %(type)s")
+
+
+class Report(Protocol):
+    """Reports a problem at a line: an English template marked ``N_`` and its values (or
+    a ``Message``), as ``app.content.model.Diagnostic.of`` takes them."""
+
+    def __call__(self, line: int, template: str | Message, /, **values: Value) -> None: ...
 
 
 class CheckReader:
@@ -43,15 +52,16 @@ class CheckReader:
         line = m.lines.get(key, m.line)
         if key not in m.values:
             if required:
-                self.error(m.line, f"the claim lacks {key}")
+                self.error(m.line, N_("the claim lacks %(keys)s"), keys=key)
             return {}
         try:
             text = read_text(m.plain(key))
         except TextError as exc:
-            self.error(line, f"{key}: {exc}")
+            self.error(line, N_("%(key)s: %(problem)s"), key=key, problem=exc.message)
             return {}
         for lang in missing_languages(text):
-            self.warn(line, f"{key} has no {lang} text (write {{en: ..., zh: ...}})")
+            template = N_("%(key)s has no %(lang)s text (write {en: ..., zh: ...})")
+            self.warn(line, template, key=key, lang=lang)
         return text
 
     def check(self, m: _Mapping, parent: _Mapping | None, label: str | None) -> CheckSpec | None:
@@ -65,26 +75,28 @@ class CheckReader:
 
         kind_value = own.get("kind", parent.plain("kind") if parent else None) or "measured"
         if kind_value not in KINDS:
-            self.error(m.lines.get("kind", m.line), f"kind must be one of {', '.join(KINDS)}")
+            template = N_("kind must be one of %(kinds)s")
+            self.error(m.lines.get("kind", m.line), template, kinds=", ".join(KINDS))
             return None
         kind: Kind = kind_value
         rules_text: dict[str, str | None] = {}
         for key in RULES:
             value = m.plain(key)
             if value is not None and not isinstance(value, str):
-                self.error(m.lines[key], f"{key} must be text, not {type(value).__name__}")
+                self.error(m.lines[key], MUST_BE_TEXT, key=key, type=type(value).__name__)
                 value = None
             rules_text[key] = value
         verdict = m.plain("verdict")
         if verdict is not None and verdict not in VERDICTS:
-            self.error(m.lines["verdict"], f"verdict must be one of {', '.join(VERDICTS)}")
+            template = N_("verdict must be one of %(verdicts)s")
+            self.error(m.lines["verdict"], template, verdicts=", ".join(VERDICTS))
         sources = m.plain("sources") if "sources" in own else []
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            self.error(m.lines.get("sources", m.line), "sources must be a list of texts")
+            self.error(m.lines.get("sources", m.line), N_("sources must be a list of texts"))
             sources = []
         device, device_line = get("device")
         if device not in (None, "gpu"):
-            self.error(device_line, "device must be gpu (or absent)")
+            self.error(device_line, N_("device must be gpu (or absent)"))
         needs = self.text(m, "needs", required=kind == "not-measurable-here")
         demo_name, demo_line = get("demo")
         has_rules = any(rules_text[k] for k in ("supported", "refuted"))
@@ -92,24 +104,29 @@ class CheckReader:
         if kind == "cited":
             for key in ("demo", *RULES, "seeds", "runs", "device"):
                 if key in own:
-                    self.error(m.lines[key], f"a cited claim has no {key} (it has no runs)")
+                    template = N_("a cited claim has no %(key)s (it has no runs)")
+                    self.error(m.lines[key], template, key=key)
             if verdict is None:
-                self.error(m.line, "a cited claim needs a verdict: (supported, refuted, …)")
+                self.error(m.line, N_("a cited claim needs a verdict: (supported, refuted, …)"))
             if not sources and not (parent and parent.plain("sources")):
-                self.error(m.line, "a cited claim needs sources: (the paper, section or table)")
+                template = N_("a cited claim needs sources: (the paper, section or table)")
+                self.error(m.line, template)
             demo_name = None
         elif kind == "not-measurable-here":
             if demo_name is not None and not has_rules and "demo" in own:
-                self.error(m.line, "with a demo, a not-measurable-here claim needs rules")
+                self.error(m.line, N_("with a demo, a not-measurable-here claim needs rules"))
             if not has_rules:
                 demo_name = None
         else:
             if demo_name is None:
-                self.error(m.line, f"a {kind} claim needs a demo (or use kind: cited)")
+                template = N_("a %(kind)s claim needs a demo (or use kind: cited)")
+                self.error(m.line, template, kind=kind)
             if not has_rules:
-                self.error(m.line, "the claim needs a 'supported' or a 'refuted' rule (or both)")
+                template = N_("the claim needs a 'supported' or a 'refuted' rule (or both)")
+                self.error(m.line, template)
             if verdict is not None:
-                self.error(m.lines["verdict"], f"a {kind} claim's verdict comes from its runs")
+                template = N_("a %(kind)s claim's verdict comes from its runs")
+                self.error(m.lines["verdict"], template, kind=kind)
 
         runs, seeds, settings, produced = self.runs(m, parent, get, demo_name, demo_line)
         rules: dict[str, Condition | None] = {}
@@ -118,8 +135,10 @@ class CheckReader:
         if len(seeds) > 1 and rules["undecided"] is None and kind == "measured":
             self.warn(
                 m.line,
-                "a claim over several seeds without an 'undecided' rule is decided even when "
-                "the effect is inside the spread",
+                N_(
+                    "a claim over several seeds without an 'undecided' rule is decided even "
+                    "when the effect is inside the spread"
+                ),
             )
         explanation = self.text(m, "explanation", required=True)
         for lang, template in explanation.items():
@@ -158,10 +177,11 @@ class CheckReader:
         demos = registry()
         demo = demos.get(demo_name)
         if demo is None:
-            self.error(demo_line, f"no demo is named {demo_name!r} (there are: {', '.join(demos)})")
+            template = N_("no demo is named %(demo)r (there are: %(demos)s)")
+            self.error(demo_line, template, demo=demo_name, demos=", ".join(demos))
             return [], [], [], set()
         if demo.figure_names is None:
-            self.error(demo_line, f"demo {demo_name!r} does not declare its figures")
+            self.error(demo_line, N_("demo %(demo)r does not declare its figures"), demo=demo_name)
             return [], [], [], set()
         base: dict[str, Any] = {}
         for source in (parent, m):
@@ -169,7 +189,7 @@ class CheckReader:
                 continue
             raw = source.plain("params")
             if not isinstance(raw, dict):
-                self.error(source.lines["params"], "params must be a mapping of name: value")
+                self.error(source.lines["params"], N_("params must be a mapping of name: value"))
                 return [], [], [], set()
             base |= raw
         params_line = m.lines.get(
@@ -185,28 +205,26 @@ class CheckReader:
                 or len(set(seeds_value)) != len(seeds_value)
                 or min(seeds_value) < 0
             ):
-                self.error(seeds_line, "seeds must be a list of distinct non-negative integers")
+                self.error(seeds_line, N_("seeds must be a list of distinct non-negative integers"))
                 return [], [], [], set()
             if "seed" not in demo.params.model_fields:
-                self.error(seeds_line, f"demo {demo_name!r} has no seed parameter")
+                self.error(seeds_line, N_("demo %(demo)r has no seed parameter"), demo=demo_name)
                 return [], [], [], set()
             if "seed" in base:
-                self.error(params_line, "params.seed and seeds: give one of them")
+                self.error(params_line, N_("params.seed and seeds: give one of them"))
                 return [], [], [], set()
             seeds = list(seeds_value)
         settings_value, settings_line = get("runs")
         settings: dict[str, dict[str, Any]] = {"": {}}
         if settings_value is not None:
             if not isinstance(settings_value, dict) or not settings_value:
-                self.error(settings_line, "runs must map a setting's name to its params")
+                self.error(settings_line, N_("runs must map a setting's name to its params"))
                 return [], [], [], set()
             settings = {}
             for name, extra in settings_value.items():
                 if not SETTING.fullmatch(str(name)) or not isinstance(extra, dict):
-                    self.error(
-                        settings_line,
-                        f"runs: {name!r} must be named [a-z][a-z0-9_]* and map to params",
-                    )
+                    template = N_("runs: %(name)r must be named [a-z][a-z0-9_]* and map to params")
+                    self.error(settings_line, template, name=name)
                     return [], [], [], set()
                 settings[str(name)] = extra
         runs: list[RunSpec] = []
@@ -218,9 +236,14 @@ class CheckReader:
                 try:
                     params = validate_params(demo, raw).model_dump(mode="json")
                 except Unprocessable as exc:
-                    where = f" (setting {setting})" if setting else ""
                     line = settings_line if setting and exc.field in extra else params_line
-                    self.error(line, f"params of demo {demo.name!r}{where}: {exc}")
+                    problem = message_of(exc)
+                    if setting:
+                        template = N_("params of demo %(demo)r (setting %(setting)s): %(problem)s")
+                        self.error(line, template, demo=demo.name, setting=setting, problem=problem)
+                    else:
+                        template = N_("params of demo %(demo)r: %(problem)s")
+                        self.error(line, template, demo=demo.name, problem=problem)
                     return [], [], [], set()
                 runs.append(RunSpec(setting, seed, params, params_hash(params)))
             names = demo.figure_names(demo.params.model_validate(runs[-1].params))
@@ -233,10 +256,11 @@ class CheckReader:
         try:
             condition = parse_rule(text)
         except RuleError as exc:
-            self.error(m.lines[key], f"{key}: {exc}")
+            self.error(m.lines[key], N_("%(key)s: %(problem)s"), key=key, problem=exc.message)
             return None
         if not produced:
-            self.error(m.lines[key], f"{key}: a claim without a demo has no figures to test")
+            template = N_("%(key)s: a claim without a demo has no figures to test")
+            self.error(m.lines[key], template, key=key)
             return None
         self.unknown_figures(m.lines[key], key, figure_names(condition), produced)
         return condition
@@ -247,10 +271,12 @@ class CheckReader:
         try:
             shown = template_fields(template)
         except TemplateError as exc:
-            self.error(m.lines.get(key, m.line), f"{key} ({lang}): {exc}")
+            template = N_("%(key)s (%(lang)s): %(problem)s")
+            self.error(m.lines.get(key, m.line), template, key=key, lang=lang, problem=exc.message)
             return
         if shown and not allow:
-            self.error(m.lines.get(key, m.line), f"{key}: a claim without runs shows no figures")
+            template = N_("%(key)s: a claim without runs shows no figures")
+            self.error(m.lines.get(key, m.line), template, key=key)
             return
         self.unknown_figures(m.lines.get(key, m.line), key, shown, produced)
 
@@ -258,8 +284,29 @@ class CheckReader:
         if not produced:
             return  # the demo or its params are wrong: already reported
         for name in sorted(used - produced - {"n"}):
-            self.error(
-                line,
-                f"{key}: the demo does not produce a figure {name!r} with these params "
-                f"(it produces: {', '.join(sorted(produced))})",
+            template = N_(
+                "%(key)s: the demo does not produce a figure %(name)r with these params "
+                "(it produces: %(produced)s)"
             )
+            self.error(line, template, key=key, name=name, produced=", ".join(sorted(produced)))
+
+
+def message_of(exc: AppError) -> Message:
+    """A refusal of ``app.errors`` (a demo's params) as a ``Message``: its template and
+    values, a demo's own check (``problem_msgid``, ``app.demos.base.ParamError``) a
+    message of its own, so the whole reads in the reader's language."""
+    if len(exc.params) == 1 and "%(field)s" not in exc.template:
+        return Message(exc.template)  # a finished message (``AppError._fill``)
+    values: dict[str, Value] = {}
+    for key, value in exc.params.items():
+        if key in ("problem_msgid", "problem_args", "input"):
+            continue
+        values[key] = (
+            value if isinstance(value, str | int) else ("" if value is None else str(value))
+        )
+    msgid, args = exc.params.get("problem_msgid"), exc.params.get("problem_args")
+    if isinstance(msgid, str) and isinstance(args, dict):
+        values["problem"] = Message(
+            msgid, {k: v if isinstance(v, int) else str(v) for k, v in args.items()}
+        )
+    return Message(exc.template, values)

@@ -34,13 +34,14 @@ from typing import Any
 
 import yaml
 
-from app.claims.checks import CHECK_KEYS, CheckReader
+from app.claims.checks import CHECK_KEYS, MUST_BE_TEXT, CheckReader
 from app.claims.highlight import find_quote
 from app.claims.located import Mapping as _Mapping
 from app.claims.spec import CheckSpec, ClaimChecks
 from app.claims.texts import pick
 from app.content.loader import display_path
-from app.content.model import Diagnostic
+from app.content.model import Diagnostic, Message, Value
+from app.i18n import mark as N_
 
 CLAIMS_DIR = "claims"
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
@@ -121,39 +122,45 @@ class _FileChecker:
         self.claims: list[ClaimSpec] = []
         self.diagnostics: list[Diagnostic] = []
 
-    def error(self, line: int, message: str) -> None:
-        self.diagnostics.append(Diagnostic(self.shown, line, "error", message))
+    def error(self, line: int, template: str | Message, /, **values: Value) -> None:
+        """An error at ``line``: an English template marked ``N_`` and its values, shown
+        in the reader's language on pages (``Diagnostic.of``)."""
+        self.diagnostics.append(Diagnostic.of(self.shown, line, "error", template, **values))
 
     def read(self, source_file: str) -> None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            self.error(1, f"cannot read the claim file: {exc}")
+            self.error(1, N_("cannot read the claim file: %(why)s"), why=str(exc))
             return
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
             document = _located(node, loader) if node is not None else []
         except yaml.MarkedYAMLError as exc:
+            # PyYAML's own words (``exc.problem``, ``exc.context``) stay English.
             mark = exc.problem_mark or exc.context_mark
-            context = ""
+            line = mark.line + 1 if mark else 1
             if exc.context and exc.context_mark is not None:
-                context = f" ({exc.context} at line {exc.context_mark.line + 1})"
-            self.error(mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem}{context}")
+                template = N_("not valid YAML: %(problem)s (%(context)s at line %(at)d)")
+                at = exc.context_mark.line + 1
+                self.error(line, template, problem=str(exc.problem), context=exc.context, at=at)
+            else:
+                self.error(line, N_("not valid YAML: %(problem)s"), problem=str(exc.problem))
             return
         except yaml.YAMLError as exc:
-            self.error(1, f"not valid YAML: {exc}")
+            self.error(1, N_("not valid YAML: %(problem)s"), problem=str(exc))
             return
         finally:
             loader.dispose()
         if not isinstance(document, list):
-            self.error(1, "a claim file is a list of claims (each item starts with '- id:')")
+            self.error(1, N_("a claim file is a list of claims (each item starts with '- id:')"))
             return
         if self.names_nothing_in_bank(document):
             return
         for position, (item, line) in enumerate(document):
             if not isinstance(item, _Mapping):
-                self.error(line, "each claim is a mapping of id, question, quote, demo, …")
+                self.error(line, N_("each claim is a mapping of id, question, quote, demo, …"))
                 continue
             spec = self.claim(item, source_file, position)
             if spec is not None:
@@ -170,15 +177,15 @@ class _FileChecker:
         }
         if not named or named & set(self.answers):
             return False
-        self.warn(
-            1,
-            f"skipped: none of the {len(named)} questions it names is in the bank "
-            "(its chapter is not imported)",
+        template = N_(
+            "skipped: none of the %(count)d questions it names is in the bank "
+            "(its chapter is not imported)"
         )
+        self.warn(1, template, count=len(named))
         return True
 
-    def warn(self, line: int, message: str) -> None:
-        self.diagnostics.append(Diagnostic(self.shown, line, "warning", message))
+    def warn(self, line: int, template: str | Message, /, **values: Value) -> None:
+        self.diagnostics.append(Diagnostic.of(self.shown, line, "warning", template, **values))
 
     def errors(self) -> int:
         return sum(d.level == "error" for d in self.diagnostics)
@@ -188,36 +195,36 @@ class _FileChecker:
         at = item.lines
         unknown = [k for k in item.values if k not in KEYS]
         for key in unknown:
-            self.error(at[key], f"unknown key {key!r} (a claim has: {', '.join(KEYS)})")
+            template = N_("unknown key %(key)r (a claim has: %(keys)s)")
+            self.error(at[key], template, key=key, keys=", ".join(KEYS))
         missing = [k for k in REQUIRED if k not in item.values]
         if "parts" not in item.values and "explanation" not in item.values:
             missing.append("explanation")
         if missing:
-            self.error(item.line, f"the claim lacks {', '.join(missing)}")
+            self.error(item.line, N_("the claim lacks %(keys)s"), keys=", ".join(missing))
             return None
         strings = {k: item.plain(k) for k in REQUIRED}
         for key, value in strings.items():
             if not isinstance(value, str):
-                self.error(at[key], f"{key} must be text, not {type(value).__name__}")
+                self.error(at[key], MUST_BE_TEXT, key=key, type=type(value).__name__)
                 return None
 
         claim_id: str = strings["id"]
         if not ID_PATTERN.fullmatch(claim_id):
-            self.error(at["id"], f"claim id {claim_id!r} must be lowercase [a-z0-9-]")
+            self.error(at["id"], N_("claim id %(id)r must be lowercase [a-z0-9-]"), id=claim_id)
         elif claim_id in self.seen:
-            self.error(at["id"], f"claim id {claim_id!r} is already used at {self.seen[claim_id]}")
+            template = N_("claim id %(id)r is already used at %(other)s")
+            self.error(at["id"], template, id=claim_id, other=self.seen[claim_id])
         else:
             self.seen[claim_id] = f"{self.shown}:{at['id']}"
 
         question_id: str = strings["question"]
         answer = self.answers.get(question_id)
         if answer is None:
-            self.error(at["question"], f"no question has the id {question_id!r}")
+            self.error(at["question"], N_("no question has the id %(id)r"), id=question_id)
         elif find_quote(answer, strings["quote"]) is None:
-            self.error(
-                at["quote"],
-                f"the quote {strings['quote']!r} is not in the answer of {question_id}",
-            )
+            template = N_("the quote %(quote)r is not in the answer of %(id)s")
+            self.error(at["quote"], template, quote=strings["quote"], id=question_id)
         reader = CheckReader(self.error, self.warn, self.errors)
         summary = reader.text(item, "summary")
         checks = self.checks(reader, item)
@@ -254,23 +261,26 @@ class _FileChecker:
             return ClaimChecks([check], explanation=check.explanation)
         for key in ("supported", "refuted", "undecided", "verdict", "needs"):
             if key in item.values:
-                self.error(item.lines[key], f"a claim with parts has {key} in each part")
+                template = N_("a claim with parts has %(key)s in each part")
+                self.error(item.lines[key], template, key=key)
         raw = item.values["parts"]
         if not isinstance(raw, list) or len(raw) < 2:
-            self.error(item.lines["parts"], "parts is a list of at least two halves")
+            self.error(item.lines["parts"], N_("parts is a list of at least two halves"))
             return None
         checks: list[CheckSpec] = []
         for part, line in raw:
             if not isinstance(part, _Mapping):
-                self.error(line, "each part is a mapping with label, kind, rules, explanation")
+                template = N_("each part is a mapping with label, kind, rules, explanation")
+                self.error(line, template)
                 continue
             for key in part.values:
                 if key not in PART_KEYS:
-                    allowed = ", ".join(PART_KEYS)
-                    self.error(part.lines[key], f"unknown key {key!r} (a part has: {allowed})")
+                    template = N_("unknown key %(key)r (a part has: %(keys)s)")
+                    self.error(part.lines[key], template, key=key, keys=", ".join(PART_KEYS))
             label = part.plain("label")
             if not isinstance(label, str) or not 0 < len(label.strip()) <= 200:
-                self.error(part.lines.get("label", line), "a part needs a label (1–200 chars)")
+                template = N_("a part needs a label (1–200 chars)")
+                self.error(part.lines.get("label", line), template)
                 continue
             check = reader.check(part, item, label.strip())
             if check is not None:

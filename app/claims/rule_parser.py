@@ -25,6 +25,8 @@ from app.claims.rules import (
     Term,
 )
 from app.claims.spread import AGGREGATES
+from app.content.model import Message, Value
+from app.i18n import mark as N_
 
 _TOKEN = re.compile(
     r"\s*(?:"
@@ -54,7 +56,7 @@ def _tokens(text: str) -> list[_Token]:
         match = _TOKEN.match(text, pos)
         if match is None or match.lastgroup is None:
             column = pos + len(text[pos:]) - len(text[pos:].lstrip()) + 1
-            raise RuleError(f"unexpected character {text[column - 1]!r}", column)
+            raise RuleError(N_("unexpected character %(char)r"), column, char=text[column - 1])
         kind = match.lastgroup
         tokens.append(_Token(kind, match.group(kind), match.start(kind) + 1))  # type: ignore[arg-type]
         pos = match.end()
@@ -78,12 +80,17 @@ class _Parser:
             return self.tokens[self.i - 1]
         return None
 
-    def expect(self, text: str, what: str) -> None:
+    def expect(self, text: str, what: Value) -> None:
         if self.take(text) is None:
-            raise RuleError(f"expected {what}, found {self._found()}", self.token.column)
+            template = N_("expected %(what)s, %(found)s")
+            raise RuleError(template, self.token.column, what=what, found=self._found())
 
-    def _found(self) -> str:
-        return "the end of the rule" if self.token.kind == "end" else repr(self.token.text)
+    def _found(self) -> Message:
+        """What stands where something else was expected (a whole phrase: Chinese says
+        "the rule has ended" in other words than "found 'x'")."""
+        if self.token.kind == "end":
+            return Message(N_("found the end of the rule"))
+        return Message(N_("found %(token)s"), {"token": repr(self.token.text)})
 
     def condition(self) -> Condition:
         node = self.conjunct()
@@ -126,18 +133,16 @@ class _Parser:
         left = self.sum()
         token = self.token
         if token.kind != "op" or token.text not in _COMPARISONS:
-            raise RuleError(
-                f"expected a comparison (< <= > >= == !=), found {self._found()}", token.column
-            )
+            template = N_("expected a comparison (< <= > >= == !=), %(found)s")
+            raise RuleError(template, token.column, found=self._found())
         self.i += 1
         right = self.sum()
         tolerance, relative = 0.0, False
         if self.take("±", "+-"):
             number = self.token
             if number.kind != "number":
-                raise RuleError(
-                    f"expected a tolerance number, found {self._found()}", number.column
-                )
+                template = N_("expected a tolerance number, %(found)s")
+                raise RuleError(template, number.column, found=self._found())
             self.i += 1
             tolerance = float(number.text)
             relative = self.take("%") is not None
@@ -160,7 +165,7 @@ class _Parser:
         if self.take("-"):
             return Negative(self.unary())
         if self.take("abs"):
-            self.expect("(", "'(' after abs")
+            self.expect("(", Message(N_("'(' after abs")))
             node = self.sum()
             self.expect(")", "')'")
             return Abs(node)
@@ -174,7 +179,8 @@ class _Parser:
             and self.tokens[self.i + 1].text == "("
         ):
             if self.in_aggregate:
-                raise RuleError(f"{token.text}() inside another aggregate", token.column)
+                template = N_("%(name)s() inside another aggregate")
+                raise RuleError(template, token.column, name=token.text)
             self.i += 2
             self.in_aggregate = True
             try:
@@ -189,15 +195,17 @@ class _Parser:
         if token.kind == "name" and token.text not in _KEYWORDS:
             self.i += 1
             return Figure(token.text)
-        raise RuleError(f"expected a figure or a number, found {self._found()}", token.column)
+        template = N_("expected a figure or a number, %(found)s")
+        raise RuleError(template, token.column, found=self._found())
 
 
 def parse_rule(text: str) -> Condition:
     """``text`` as a condition tree, or :class:`RuleError` naming the column."""
     if not text.strip():
-        raise RuleError("the rule is empty", 1)
+        raise RuleError(N_("the rule is empty"), 1)
     parser = _Parser(text)
     node = parser.condition()
     if parser.token.kind != "end":
-        raise RuleError(f"unexpected {parser._found()} after the rule", parser.token.column)
+        template = N_("unexpected %(token)r after the rule")
+        raise RuleError(template, parser.token.column, token=parser.token.text)
     return node

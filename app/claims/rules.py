@@ -41,16 +41,24 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.claims.spread import Aggregate, Evidence, TooFewRuns, aggregate
+from app.content.model import Message, Value
+from app.i18n import mark as N_
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 
 
 class RuleError(ValueError):
-    """A rule that does not parse; ``column`` is 1-based within the rule's text."""
+    """A rule that does not parse; ``column`` is 1-based within the rule's text. The
+    problem is an English template marked ``N_`` and its values: ``str(exc)`` is English,
+    ``message`` shows it in the reader's language (a claim file's diagnostic)."""
 
-    def __init__(self, message: str, column: int) -> None:
-        super().__init__(f"{message} (column {column})")
+    def __init__(self, template: str, column: int, /, **values: Value) -> None:
         self.column = column
+        self.message = Message(
+            N_("%(problem)s (column %(column)d)"),
+            {"problem": Message(template, values), "column": column},
+        )
+        super().__init__(self.message.english)
 
 
 class MissingFigure(LookupError):

@@ -11,6 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from app.content.model import Message, Value
+from app.i18n import mark as N_
+
 LANGUAGES = ("en", "zh")
 Text = dict[str, str]  # language -> text; empty when the claim has none
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -19,7 +22,13 @@ _FOLDED_SPACE = re.compile(f"(?<=[{_WIDE}]) (?=[{_WIDE}])")
 
 
 class TextError(ValueError):
-    pass
+    """A claim text that is neither a string nor ``{en: ..., zh: ...}``: an English
+    template marked ``N_`` and its values (``str(exc)`` English, ``message`` in the
+    reader's language, as ``app.claims.rules.RuleError``)."""
+
+    def __init__(self, template: str, /, **values: Value) -> None:
+        self.message = Message(template, values)
+        super().__init__(self.message.english)
 
 
 def read_text(value: Any) -> Text:
@@ -33,16 +42,17 @@ def read_text(value: Any) -> Text:
     if isinstance(value, Mapping):
         unknown = [str(k) for k in value if k not in LANGUAGES]
         if unknown:
-            raise TextError(f"languages are en and zh, not {', '.join(unknown)}")
+            raise TextError(N_("languages are en and zh, not %(found)s"), found=", ".join(unknown))
         if not value:
-            raise TextError("an empty mapping: write {en: ..., zh: ...}")
+            raise TextError(N_("an empty mapping: write {en: ..., zh: ...}"))
         out: Text = {}
         for lang, text in value.items():
             if not isinstance(text, str) or not text.strip():
-                raise TextError(f"the {lang} text must be a non-empty string")
+                raise TextError(N_("the %(lang)s text must be a non-empty string"), lang=str(lang))
             out[str(lang)] = _FOLDED_SPACE.sub("", text) if lang == "zh" else text
         return out
-    raise TextError(f"must be text or {{en: ..., zh: ...}}, not {type(value).__name__}")
+    template = N_("must be text or {en: ..., zh: ...}, not %(type)s")
+    raise TextError(template, type=type(value).__name__)
 
 
 def missing_languages(text: Text) -> list[str]:

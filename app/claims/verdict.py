@@ -33,6 +33,7 @@ from app.claims.rules import (
     shown_values,
 )
 from app.claims.spread import TooFewRuns
+from app.content.model import Message, Value
 from app.i18n import mark as _
 
 Verdict = Literal["supported", "refuted", "nuanced", "undecided"]
@@ -51,7 +52,12 @@ _SPEC = re.compile(r"[<>^=]?[+\- ]?#?0?\d{0,3}[,_]?(?:\.\d{1,2})?[eEfFgG%]?")
 
 
 class TemplateError(ValueError):
-    pass
+    """A malformed explanation template: an English template marked ``N_`` and its values
+    (``str(exc)`` English, ``message`` in the reader's language, as ``RuleError``)."""
+
+    def __init__(self, template: str, /, **values: Value) -> None:
+        self.message = Message(template, values)
+        super().__init__(self.message.english)
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,7 @@ def parse_template(template: str) -> list[Piece]:
             i += 2
             continue
         if char == "}":
-            raise TemplateError("a lone '}': write '}}' for a literal brace")
+            raise TemplateError(_("a lone '}': write '}}' for a literal brace"))
         if char != "{":
             literal.append(char)
             i += 1
@@ -119,10 +125,12 @@ def parse_template(template: str) -> list[Piece]:
         body = _FIELD_BODY.fullmatch(template[i + 1 : end]) if end != -1 else None
         if body is None:
             shown = template[i : end + 1] if end != -1 else template[i:]
-            raise TemplateError(f"{shown} is not a figure field: write {{name}} or {{name:.3g}}")
+            problem = _("%(field)s is not a figure field: write {name} or {name:.3g}")
+            raise TemplateError(problem, field=shown)
         spec = body.group("spec") or ""
         if not _SPEC.fullmatch(spec):
-            raise TemplateError(f"{template[i : end + 1]}: {spec!r} is not a number format")
+            shown, problem = template[i : end + 1], _("%(field)s: %(spec)r is not a number format")
+            raise TemplateError(problem, field=shown, spec=spec)
         field = body.group("name") or f"{body.group('func')}({body.group('inner')})"
         pieces.extend(["".join(literal), (field, spec)])
         literal = []

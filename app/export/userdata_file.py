@@ -31,6 +31,7 @@ import fsrs
 from pydantic import AwareDatetime, Field, ValidationError
 
 from app.content.render import sanitize_html
+from app.demos.base import ParamError
 from app.errors import Unprocessable
 from app.export.records import INT32, Json
 from app.export.records import Record as _Record
@@ -41,7 +42,7 @@ from app.jobs.fsrs_fit.params import check_parameters
 from app.study.notes import TEXTS, check_text
 from app.study.queue import iana_zones
 from app.study.settings import NEW_PER_DAY_RANGE, RETENTION_RANGE
-from app.validation import InvalidRecord
+from app.validation import InvalidRecord, RefusedValue
 
 FORMAT = "interview-lab-userdata"
 VERSION = 3
@@ -262,10 +263,8 @@ def _check_records(data: UserData) -> None:
     if data.user.fsrs_parameters is not None:
         try:
             check_parameters(data.user.fsrs_parameters)
-        except ValueError as exc:
-            raise Unprocessable(
-                f"user.fsrs_parameters: {exc}", field="user.fsrs_parameters"
-            ) from None
+        except ParamError as exc:
+            raise RefusedValue("user.fsrs_parameters", exc.msgid, exc.params) from None
     carded: set[str] = set()
     for n, card in enumerate(data.cards):
         if card.question_id in carded:

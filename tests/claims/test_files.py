@@ -3,6 +3,7 @@ one error means nothing is imported, and a good file's claims are stored and upd
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import re
 import shutil
@@ -14,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.bank import BankReport, import_bank
+from app.content.model import Diagnostic
+from app.i18n import set_language
 from app.models import Claim, Question
 from tests.conftest import REPO_ROOT, SEED, WriteMd
 
@@ -279,3 +282,22 @@ def test_the_shipped_claims_are_complete_in_both_languages_and_judged_over_seeds
         assert claims[identity].kind == "definition"
     assert claims["paged-optimizer-avoids-oom"].kind == "not-measurable-here"
     assert claims["paged-optimizer-avoids-oom"].checks.checks[0].device == "gpu"
+
+
+def test_a_problem_keeps_its_template_and_values_for_a_chinese_reader(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd
+) -> None:
+    """The English stays what the CLI prints; a page reads the same problem in Chinese,
+    the rule's own problem nested in it, also after a trip through ``Diagnostic``'s JSON
+    (the parse cache's form)."""
+    write_md("bank.md", BANK)
+    write_claims(content_dir, GOOD.replace("rank > min_dim", "rank > (min_dim"))
+    (problem,) = run(session_factory, content_dir).errors
+    assert problem.message == "refuted: expected ')', found the end of the rule (column 16)"
+
+    def in_chinese() -> list[str]:
+        set_language("zh")
+        return [problem.text, Diagnostic.from_json(problem.to_json()).text]
+
+    text = "refuted：应为 ')'，但规则已经结束（第 16 列）"
+    assert contextvars.copy_context().run(in_chinese) == [text, text]

@@ -16,6 +16,8 @@ from app.demos.mla_cost.formulas import costs, crossover, formula_figures
 from app.demos.mla_cost.labels import figure_labels
 from app.demos.mla_cost.params import CHECK_SHAPE, DEEPSEEK_V2, CostShape, MLACostParams
 from app.errors import Unprocessable
+from app.i18n import current_language, set_language
+from app.web.demo_text import plain_text
 from tests.demos.english import english
 
 SMALL: dict[str, Any] = {
@@ -108,6 +110,46 @@ def test_without_training_steps_the_final_loss_is_labelled_the_untrained_layers(
         english(figure_labels(params)["train_final_loss"])
         == "copy task: the MHA model's last training loss"
     )
+
+
+def _texts(result: DemoResult) -> list[Any]:
+    """Every text of a result that names a converted layer."""
+    return [
+        *result.figure_labels.values(),
+        *(s.name for s in result.series),
+        *(c.name for c in result.checks),
+        result.conclusion,
+        result.headline,
+    ]
+
+
+def _chinese(value: Any) -> str:
+    before = current_language()
+    set_language("zh")
+    try:
+        return plain_text(value)
+    finally:
+        set_language(before)
+
+
+def test_without_training_steps_no_layer_is_called_trained_in_either_language() -> None:
+    """train_steps = 0: the second converted layer is the untrained one, and every label,
+    chart line, check and sentence says so; the default run still says "trained"."""
+    untrained = _texts(run(**SMALL | {"train_steps": 0}))
+    en, zh = [english(x) for x in untrained], [_chinese(x) for x in untrained]
+    assert not [x for x in en if re.search(r"\btrained\b", x)]
+    assert not [x for x in zh if "训练过" in x]
+    assert "untrained layer (0 training steps): held-out copy-task loss with MHA" in en
+    assert "未训练的层（训练 0 步），微调后" in zh
+    assert "Truncating the latent costs output error (half rank, untrained layer)" in en
+    assert "Converting the untrained MHA layer (0 training steps) by SVD" in en[-2]
+    assert "用 SVD 把未训练的 MHA 层（训练 0 步）转成" in zh[-1]
+    trained = [english(x) for x in _texts(run(**SMALL))]
+    assert "trained layer: held-out copy-task loss with MHA" in trained
+    assert "trained layer, after fine-tuning" in trained
+    assert "Truncating the latent costs output error (half rank, trained layer)" in trained
+    assert "Converting a trained MHA layer by SVD" in trained[-2]
+    assert not [x for x in trained if "untrained" in x or "0 training steps" in x]
 
 
 def test_gqa_groups_must_divide_the_heads_named_field() -> None:

@@ -349,3 +349,33 @@ def test_a_record_check_in_an_uploaded_file_is_explained_in_the_readers_language
         "detail": "cards.0.fsrs is not an FSRS card state (KeyError('stability'))",
         "field": "cards.0.fsrs",
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [
+        ([0.5] * 3, "FSRS-6 有 21 个参数，不是 3 个", "FSRS-6 has 21 parameters, not 3"),
+        (
+            [1e9] * 21,
+            "参数 w0 = 1000000000.0 超出范围 [0.001, 100.0]",
+            "parameter w0 = 1000000000.0 is outside [0.001, 100.0]",
+        ),
+    ],
+)
+def test_refused_fsrs_parameters_in_an_uploaded_file_are_explained_in_the_readers_language(
+    make_client: MakeClient, value: list[float], zh: str, en: str
+) -> None:
+    """Parameters the schema lets through but fsrs cannot use: the page says which and
+    why in Chinese, the API in English; nothing changes."""
+    client = make_client(language="zh")
+    with_history(client)
+    mine = client.get("/export/data.json").content
+    before = {k: v for k, v in json.loads(mine).items() if k in ("user", "cards")}
+    broken = _broken(mine, "user.fsrs_parameters", value)
+    error = soup(upload(client, broken, replace=True)).select_one("#import-error")
+    assert error is not None
+    assert error.get_text(" ", strip=True) == f"user.fsrs_parameters：{zh}"
+    api = client.post("/api/import/data?replace=true", json=json.loads(broken)).json()
+    assert api == {"detail": f"user.fsrs_parameters: {en}", "field": "user.fsrs_parameters"}
+    after = client.get("/export/data.json").json()
+    assert {k: after[k] for k in before} == before

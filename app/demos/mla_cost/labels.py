@@ -13,8 +13,23 @@ from app.demos.mla_cost.params import (
 )
 from app.demos.text import N_, Arg, Text, t
 
-# The two converted layers, as report.ARM_TITLES names them before fine-tuning.
-ARM_NAMES = {"random": N_("random layer"), "trained": N_("trained layer")}
+# The two converted layers, before and after fine-tuning. With train_steps = 0 the second
+# is the random layer's weights again (measured on other batches): "untrained", not
+# "trained".
+ARM_TITLES = {
+    ("random", False): N_("random layer"),
+    ("random", True): N_("random layer, after fine-tuning"),
+    ("trained", False): N_("trained layer"),
+    ("trained", True): N_("trained layer, after fine-tuning"),
+    ("untrained", False): N_("untrained layer (0 training steps)"),
+    ("untrained", True): N_("untrained layer (0 training steps), after fine-tuning"),
+}
+
+
+def arm_title(p: MLACostParams, arm: str, *, after: bool = False) -> str:
+    """The msgid naming converted layer ``arm`` (``random`` or ``trained``)."""
+    shown = "untrained" if arm == "trained" and not p.train_steps else arm
+    return ARM_TITLES[(shown, after)]
 
 
 def _shape_labels() -> dict[str, Text]:
@@ -99,8 +114,8 @@ def _conversion_labels(p: MLACostParams) -> dict[str, Text]:
         labels[f"conv_cache_fraction_dc{k}"] = t(
             "$d_c$ = %(k)s: the latent's cache over MHA's", k=k
         )
-    for arm, name in ARM_NAMES.items():
-        layer = t(name)
+    for arm in ("random", "trained"):
+        layer = t(arm_title(p, arm))
         labels[f"task_loss_mha_{arm}"] = t(
             "%(layer)s: held-out copy-task loss with MHA", layer=layer
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.demos.base import Check, DemoResult, Series
 from app.demos.mla_cost.formulas import costs, formula_figures
-from app.demos.mla_cost.labels import figure_labels
+from app.demos.mla_cost.labels import arm_title, figure_labels
 from app.demos.mla_cost.params import (
     CHECK_CONTEXTS,
     CHECK_SHAPE,
@@ -20,7 +20,7 @@ from app.demos.mla_cost.params import (
     TOLERANCE,
     MLACostParams,
 )
-from app.demos.text import N_, Cell, Table, Text, Unit, q, t
+from app.demos.text import Cell, Table, Text, Unit, q, t
 
 ARMS = ("random", "trained")
 
@@ -136,7 +136,9 @@ def checks_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Check]
             ),  # fmt: skip
         ),
         Check(
-            name=t("Truncating the latent costs output error (half rank, trained layer)"),
+            name=t("Truncating the latent costs output error (half rank, trained layer)")
+            if p.train_steps
+            else t("Truncating the latent costs output error (half rank, untrained layer)"),
             passed=half < 1 or f[f"svd_rel_error_trained_dc{max(p.latents()[0], half)}"] > 0,
             detail=_listed(
                 [
@@ -150,14 +152,6 @@ def checks_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Check]
             ),
         ),
     ]
-
-
-ARM_TITLES = {
-    ("random", False): N_("random layer"),
-    ("random", True): N_("random layer, after fine-tuning"),
-    ("trained", False): N_("trained layer"),
-    ("trained", True): N_("trained layer, after fine-tuning"),
-}
 
 
 def series_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Series]:
@@ -188,7 +182,7 @@ def series_of(p: MLACostParams, f: dict[str, float], m: Measured) -> list[Series
             key = "svd_rel_error_after_ft" if after else "svd_rel_error"
             series.append(
                 Series(
-                    name=t(ARM_TITLES[(arm, after)]),
+                    name=t(arm_title(p, arm, after=after)),
                     x=latents,
                     y=[f[f"{key}_{arm}_dc{k}"] for k in p.latents()],
                     x_label=t("latent $d_c$"),
@@ -217,6 +211,13 @@ def _where(f: dict[str, float]) -> Text:
     return t("the FLOP lines do not cross at a positive context")
 
 
+def _converted(p: MLACostParams) -> Text:
+    """The layer the conclusion's conversion figures are of, as its sentence names it."""
+    if p.train_steps:
+        return t("a trained MHA layer")
+    return t("the untrained MHA layer (0 training steps)")
+
+
 def conclusion_of(p: MLACostParams, f: dict[str, float], m: Measured) -> Text:
     s = p.shape()
     full, half = p.conv_full_rank(), max(1, p.conv_full_rank() // 2)
@@ -228,7 +229,7 @@ def conclusion_of(p: MLACostParams, f: dict[str, float], m: Measured) -> Text:
         "projections of %(abs_p)s against %(mha_p)s: %(where)s; at 32,768 tokens MLA does "
         "%(r32)s MHA's FLOPs. Rebuilding $K$ and $V$ from the latent would cost %(naive)s per "
         "cached token. The formulas match FlopCounterMode's count of a real layer (largest "
-        "relative difference %(diff)s). Converting a trained MHA layer by SVD: relative output "
+        "relative difference %(diff)s). Converting %(layer)s by SVD: relative output "
         "error %(err)s at $d_c$ = %(half)s (%(err_ft)s after %(ft)s fine-tuning steps; random "
         "layer %(err_rand)s), %(err_full)s at full rank %(full)s; the copy task's loss goes "
         "from %(loss)s to %(loss_half)s at $d_c$ = %(half)s (%(loss_ft)s after fine-tuning; "
@@ -252,7 +253,7 @@ def conclusion_of(p: MLACostParams, f: dict[str, float], m: Measured) -> Text:
         loss=q(f["task_loss_mha_trained"], "loss"),
         loss_half=q(f[f"task_loss_mla_trained_dc{half}"], "loss"),
         loss_ft=q(f[f"task_loss_mla_after_ft_trained_dc{half}"], "loss"),
-        chance=q(f["task_loss_chance"], "loss"),
+        chance=q(f["task_loss_chance"], "loss"), layer=_converted(p),
     )  # fmt: skip
 
 
@@ -261,8 +262,8 @@ def headline_of(p: MLACostParams, f: dict[str, float]) -> Text:
     return t(
         "%(model)s: MLA reads %(ratio)s fewer KV bytes per cached token than MHA (%(mla_b)s "
         "against %(mha_b)s), but absorbed attention does %(f_ratio)s MHA's FLOPs per cached "
-        "token: %(where)s (%(r32)s MHA's FLOPs at 32,768 tokens). Converting a trained MHA "
-        "layer to MLA by SVD at half the latent costs %(err)s relative output error "
+        "token: %(where)s (%(r32)s MHA's FLOPs at 32,768 tokens). Converting %(layer)s to MLA "
+        "by SVD at half the latent costs %(err)s relative output error "
         "(%(err_ft)s after %(ft)s fine-tuning steps).",
         model=model_name(p), ratio=q(f["kv_bytes_ratio_mha_over_mla"], "x"),
         mla_b=q(f["kv_bytes_per_token_mla"], "bytes"),
@@ -271,6 +272,7 @@ def headline_of(p: MLACostParams, f: dict[str, float]) -> Text:
         r32=q(f["flops_ratio_mla_absorbed_over_mha_ctx32768"], "x"),
         err=q(f[f"svd_rel_error_trained_dc{half}"], "ratio"),
         err_ft=q(f[f"svd_rel_error_after_ft_trained_dc{half}"], "ratio"), ft=p.ft_steps,
+        layer=_converted(p),
     )  # fmt: skip
 
 

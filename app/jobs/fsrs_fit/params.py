@@ -18,7 +18,8 @@ from typing import Annotated
 from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 from pydantic import Field, field_validator
 
-from app.demos.base import DemoParams
+from app.demos.base import DemoParams, ParamError
+from app.demos.text import N_
 
 DAY_S = 86_400
 # fsrs's optimizer keeps its defaults below one mini-batch (512) of reviews made a day or
@@ -43,14 +44,17 @@ CardNow = tuple[
 
 
 def check_parameters(values: Sequence[float]) -> list[float]:
-    """``values`` as a list when they are 21 numbers within fsrs's bounds."""
+    """``values`` as a list when they are 21 numbers within fsrs's bounds, else a
+    ``ParamError`` (a ``ValueError`` whose msgid and values a page translates)."""
     if len(values) != len(DEFAULTS):
-        raise ValueError(f"FSRS-6 has {len(DEFAULTS)} parameters, not {len(values)}")
+        template = N_("FSRS-6 has %(expected)s parameters, not %(count)s")
+        raise ParamError(template, expected=len(DEFAULTS), count=len(values))
     for i, (value, low, high) in enumerate(
         zip(values, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
     ):
         if not low <= value <= high:  # NaN fails too
-            raise ValueError(f"parameter w{i} = {value!r} is outside [{low}, {high}]")
+            template = N_("parameter w%(index)s = %(value)s is outside [%(low)s, %(high)s]")
+            raise ParamError(template, index=i, value=repr(value), low=low, high=high)
     return [float(value) for value in values]
 
 
