@@ -46,6 +46,8 @@ from app.i18n import mark as N_
 from app.models import Asked, Card, Chapter, Question, QuestionTag
 
 CHUNK = 500
+# The value counted for a question with no company (or stage); pages translate it.
+UNKNOWN = N_("(unknown)")
 # Above this much markdown, parsing is spread over worker processes.
 PARALLEL_BYTES = 2_000_000
 
@@ -101,9 +103,9 @@ class ImportReport:
         tags: Counter[str] = Counter()
         for q in self.questions:
             companies.update(
-                {self.company_names.get(a.company or "", a.company) or "(unknown)" for a in q.asked}
+                {self.company_names.get(a.company or "", a.company) or UNKNOWN for a in q.asked}
             )
-            stages.update({a.stage or "(unknown)" for a in q.asked})
+            stages.update({a.stage or UNKNOWN for a in q.asked})
             tags.update({names[tag_key(t, self.kept_tags)] for t in q.tags})
         return {"company": companies, "stage": stages, "tag": tags}
 

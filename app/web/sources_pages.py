@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
 from app.bank import BankReport
+from app.content.importer import UNKNOWN
 from app.errors import AppError, Forbidden
 from app.i18n import mark as _
 from app.sources import uploads
@@ -81,6 +82,7 @@ def _page(
         "max_mib": uploads.MAX_UPLOAD_BYTES // 2**20,
         "max_files": uploads.MAX_UPLOAD_FILES,
         "can_change": not request.app.state.settings.accounts,
+        "unknown": UNKNOWN,
     }
     return templates.TemplateResponse(request, "sources.html", context, status_code=status)
 

@@ -203,3 +203,13 @@ def test_a_report_of_no_source_says_so(client: TestClient) -> None:
     assert response.status_code == 400
     error = soup(response).select_one("#source-error")
     assert error is not None and "no source is named 'nothing-here'" in error.get_text()
+
+
+def test_a_question_with_no_round_counts_as_unknown_in_the_page_s_language(
+    make_client: MakeClient,
+) -> None:
+    text = CHAPTER.replace(" | **Round**: 二面", "")
+    zh = soup(post_files(make_client(language="zh-CN"), [("a.md", text.encode())]))
+    en = soup(post_files(make_client(), [("a.md", text.encode())]))
+    assert "（未知） 1" in zh.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
+    assert "(unknown) 1" in en.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
