@@ -160,7 +160,10 @@ def _confirm(client: TestClient, files: list[tuple[str, bytes]], name: str) -> A
     return client.post("/sources/confirm", data=data)
 
 
-SLOPPY = CHAPTER + "\n###Q. What is KL?\n> **Company**: 美团 | **Round**: 二面 | **Tags**: [RL]\n\nA divergence.\n"
+SLOPPY = (
+    CHAPTER
+    + "\n###Q. What is KL?\n> **Company**: 美团 | **Round**: 二面 | **Tags**: [RL]\n\nA divergence.\n"
+)
 
 
 def test_an_import_redirects_so_a_reload_only_reads_its_report(client: TestClient) -> None:
