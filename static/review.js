@@ -191,5 +191,11 @@
     }
   });
 
+  // Back to this page from the back-forward cache after a fall-back page load: its
+  // buttons are still disabled and its card was rated, so ask the server again.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && busy) location.reload();
+  });
+
   wire();
 })();
