@@ -148,6 +148,8 @@ def test_ratings_and_undo_bring_the_next_card_without_a_page_load(
     assert due_count(page) == 2
     assert page.locator("#done-count").inner_text() == "2"
     assert f"show={third}" in page.url
+    # The language switch brings the reader back to this card, as after a page load.
+    assert f"show%3D{third}" in str(page.locator("header .lang a").get_attribute("href"))
     assert [q for q, _r, _d in reviews_since(server, since)] == [first, second]
 
     # Rated again after the undo, by tap: recorded once more, and the queue moves on.
