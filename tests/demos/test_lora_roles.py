@@ -97,6 +97,9 @@ def test_the_sweep_reports_each_init_at_its_own_best_rate(small: DemoResult) -> 
         assert f[f"best_lr_{name}"] == LR_GRID[series.y.index(min(series.y))]
         assert f[f"max_stable_lr_{name}"] in (0.0, *LR_GRID)
         assert f[f"best_train_loss_{name}"] < f["loss_base_train"]  # it learned something
+    for name in ("a_zero", "a_zero_matched"):
+        gap = f["best_train_loss_standard"] - f[f"best_train_loss_{name}"]
+        assert f[f"best_train_loss_standard_minus_{name}"] == gap
 
 
 def test_best_rate_skips_diverged_runs_and_stable_is_the_largest_stable_rate() -> None:

@@ -40,13 +40,15 @@ def sweep_figures(sweep: dict[str, SweepArm]) -> dict[str, float]:
         figures[f"best_train_loss_{name}"] = math.nan if best is None else arm.final_losses[best]
         figures[f"best_lr_{name}"] = math.nan if best is None else LR_GRID[best]
         figures[f"max_stable_lr_{name}"] = max_stable_lr(arm)
+    for name in SWEEP[1:]:  # the paired gap, per seed: B = 0 minus the A = 0 init
+        gap = figures["best_train_loss_standard"] - figures[f"best_train_loss_{name}"]
+        figures[f"best_train_loss_standard_minus_{name}"] = gap
     return figures
 
 
-SWEEP_FIGURES = tuple(
-    f"{figure}_{name}"
-    for name in SWEEP
-    for figure in ("best_train_loss", "best_lr", "max_stable_lr")
+SWEEP_FIGURES = (
+    *(f"{f}_{name}" for name in SWEEP for f in ("best_train_loss", "best_lr", "max_stable_lr")),
+    *(f"best_train_loss_standard_minus_{name}" for name in SWEEP[1:]),
 )
 
 
@@ -76,6 +78,11 @@ def sweep_labels() -> dict[str, Text]:
         labels[f"max_stable_lr_{name}"] = t(
             "Sweep: largest learning rate that stayed stable, %(method)s", method=method
         )
+    for name in SWEEP[1:]:
+        labels[f"best_train_loss_standard_minus_{name}"] = t(
+            "Sweep: lowest training loss, %(standard)s minus %(method)s",
+            standard=sweep_name("standard"), method=sweep_name(name),
+        )  # fmt: skip
     return labels
 
 
