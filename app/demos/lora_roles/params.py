@@ -39,7 +39,8 @@ def _at_most_hidden(value: int, info: ValidationInfo) -> int:
     return value
 
 
-# The upper bounds keep the slowest run (hidden 64, 600 + (5 + 15) × 300 steps) near 40 s.
+# The upper bounds keep the slowest run (hidden 64, r 64, 600 + (5 + 15) × 300 steps) near
+# 12 s on one busy core (measured; the default run takes about 8 s there).
 class LoRARolesParams(DemoParams):
     hidden: int = Field(
         default=32,
