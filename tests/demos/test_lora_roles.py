@@ -1,7 +1,9 @@
 """lora_roles on small CPU sizes: with B = 0 the step-0 loss is the base's exactly and ∇A
-is zero (with A = 0, ∇B is), LoRA-FA leaves A unchanged and trains half the parameters,
-the A/B figures and interference are what their formulas say, adding two task LoRAs is
-W + ΔW₂ + ΔW₃, seeded determinism, and the cross-field rules."""
+is zero (with A = 0, ∇B is), a random start moves the base's own task and B = 0 does not,
+LoRA-FA leaves A unchanged and trains half the parameters, the learning-rate sweep starts
+every init at the base and reports each at its own best rate, the A/B figures and
+interference are what their formulas say, adding two task LoRAs is W + ΔW₂ + ΔW₃, seeded
+determinism, and the cross-field rules."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from app.demos import registry
 from app.demos.base import DemoResult, RunContext, validate_params
 from app.demos.lora.layers import MLP
 from app.demos.lora_roles import DEMO
-from app.demos.lora_roles.model import combine
-from app.demos.lora_roles.params import ARMS
+from app.demos.lora_roles.model import combine, sweep_starts
+from app.demos.lora_roles.params import ARMS, LR_GRID, SWEEP
 from app.demos.lora_roles.report import Measured, interference_pct, steps_to
+from app.demos.lora_roles.sweep import SweepArm, best_index, max_stable_lr
 from app.demos.lora_roles.words import PHASES
 from app.demos.text import q, t
 from app.errors import Unprocessable
@@ -52,6 +55,59 @@ def test_b_zero_starts_exactly_at_the_base_and_only_b_gets_a_gradient(small: Dem
     assert f["step0_grad_b_norm_a_zero"] == 0.0 and f["step0_grad_a_norm_a_zero"] > 0
     # Both random: the model has moved before any training.
     assert f["step0_loss_diff_both_random"] > 0
+
+
+def test_a_random_start_moves_the_base_s_own_task_and_b_zero_does_not(
+    small: DemoResult,
+) -> None:
+    f = small.figures
+    for exact in ("standard", "a_zero"):  # ΔW = 0: task 1 is the base's, bit for bit
+        assert f[f"step0_task1_loss_rise_{exact}"] == 0.0
+        assert f[f"step0_task1_accuracy_drop_{exact}"] == 0.0
+    assert f["step0_task1_loss_rise_both_random"] > 0
+    assert 0 < f["accuracy_base_task1"] <= 1
+    checks = {english(c.name): c.passed for c in small.checks}
+    assert checks["With B=0 the base's own task (task 1) is untouched at step 0"]
+
+
+def test_the_sweep_starts_every_init_at_the_base_with_the_factor_it_names() -> None:
+    gen = torch.Generator().manual_seed(0)
+    A_0, B_0 = torch.rand(4, 16, generator=gen), torch.rand(16, 4, generator=gen)
+    starts = sweep_starts(A_0, B_0)
+    assert list(starts) == list(SWEEP)
+    for A, B in starts.values():
+        assert not (B @ A).any()  # ΔW = 0: every init starts at the base model
+    assert torch.equal(starts["standard"][0], A_0)
+    assert torch.equal(starts["a_zero"][1], B_0)
+    # Matched: A = 0's random factor holds exactly the numbers B = 0 puts in A.
+    assert torch.equal(starts["a_zero_matched"][1], A_0.T)
+
+
+def test_the_sweep_reports_each_init_at_its_own_best_rate(small: DemoResult) -> None:
+    f = small.figures
+    bars = {english(s.name): s for s in small.series if s.chart == "lr_sweep"}
+    assert list(bars) == [
+        "A random, B=0 (PEFT)",
+        "A=0, B random at its own scale",
+        "A=0, B random with A's numbers",
+    ]
+    for name, series in zip(SWEEP, bars.values(), strict=True):
+        assert [english(c) for c in series.categories or []] == [f"{lr:g}" for lr in LR_GRID]
+        assert f[f"best_train_loss_{name}"] == min(series.y)
+        assert f[f"best_lr_{name}"] == LR_GRID[series.y.index(min(series.y))]
+        assert f[f"max_stable_lr_{name}"] in (0.0, *LR_GRID)
+        assert f[f"best_train_loss_{name}"] < f["loss_base_train"]  # it learned something
+    for name in ("a_zero", "a_zero_matched"):
+        gap = f["best_train_loss_standard"] - f[f"best_train_loss_{name}"]
+        assert f[f"best_train_loss_standard_minus_{name}"] == gap
+
+
+def test_best_rate_skips_diverged_runs_and_stable_is_the_largest_stable_rate() -> None:
+    nan = float("nan")
+    arm = SweepArm(final_losses=[0.5, 0.3, nan, 0.2, 0.9], stable=[True, True, False, True, False])
+    assert best_index(arm) == 3 and max_stable_lr(arm) == LR_GRID[3]
+    diverged = SweepArm(final_losses=[nan] * 5, stable=[False] * 5)
+    assert best_index(diverged) is None and max_stable_lr(diverged) == 0.0
 
 
 def test_lora_fa_leaves_a_unchanged_and_trains_only_b(small: DemoResult) -> None:

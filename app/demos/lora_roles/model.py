@@ -9,6 +9,7 @@ Imports torch at the top: only ``demo.run`` imports it, lazily.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 import torch
@@ -22,16 +23,20 @@ from app.demos.lora_roles.params import (
     CLASSES,
     D_IN,
     INITS,
+    LR_GRID,
     N_TEST,
     N_TRAIN,
     PRETRAIN_LR,
     SHIFT_STRENGTH,
+    SWEEP,
     LoRARolesParams,
 )
 from app.demos.lora_roles.report import ArmResult, Measured
+from app.demos.lora_roles.sweep import SweepArm
 from app.demos.lora_roles.words import PHASES
 
 Task = tuple[torch.Tensor, torch.Tensor]  # inputs (N, D_IN), labels (N,)
+Start = tuple[torch.Tensor, torch.Tensor]  # A₀ (r, hidden), B₀ (hidden, r)
 
 
 def shifted_teacher(p: LoRARolesParams, teacher: MLP, gen: torch.Generator) -> MLP:
@@ -120,6 +125,35 @@ def run_arm(
     )
 
 
+def sweep_starts(A_0: torch.Tensor, B_0: torch.Tensor) -> dict[str, Start]:
+    """The sweep's starts, all with ΔW = 0: B = 0 (A₀ random); A = 0 with B₀ drawn at its
+    own Kaiming scale (bound 1/√r); A = 0 with B₀ = A₀ᵀ, the very numbers B = 0 puts in A."""
+    return {
+        "standard": (A_0, torch.zeros_like(B_0)),
+        "a_zero": (torch.zeros_like(A_0), B_0),
+        "a_zero_matched": (torch.zeros_like(A_0), A_0.T.clone()),
+    }
+
+
+def lr_sweep(
+    base: MLP, task: Task, p: LoRARolesParams, start: Start, on_step: Callable[[int, float], None],
+) -> SweepArm:  # fmt: skip
+    """``steps`` full-batch Adam steps on A and B from ``start`` at every rate of LR_GRID:
+    the training loss after the last step, and whether the run stayed stable (finite, and
+    never above its step-0 loss, the base's)."""
+    finals: list[float] = []
+    stable: list[bool] = []
+    for lr in LR_GRID:
+        model = with_lora(base, p, *start)
+        layer = lora_of(model)
+        curve, _ = train(model, [layer.lora_A, layer.lora_B], *train_part(task), steps=p.steps,
+                         lr=lr, on_step=on_step)  # fmt: skip
+        finals.append(evaluate(model, *train_part(task))[0])
+        losses = [*curve, finals[-1]]
+        stable.append(all(math.isfinite(x) and x <= curve[0] for x in losses))
+    return SweepArm(final_losses=finals, stable=stable)
+
+
 def roles(model: MLP, A_0: torch.Tensor, m: Measured) -> None:
     """How far A and B moved, and how much of ΔW is owed to A's move."""
     layer = lora_of(model)
@@ -159,7 +193,8 @@ def task_arithmetic(
 
 def measure(p: LoRARolesParams, ctx: RunContext) -> Measured:
     gen = torch.Generator(device=ctx.device).manual_seed(p.seed)
-    total, done = p.pretrain_steps + (len(ARMS) + 1) * p.steps, [0]
+    total = p.pretrain_steps + (len(ARMS) + 1 + len(SWEEP) * len(LR_GRID)) * p.steps
+    done = [0]
 
     def phase(name: str) -> Callable[[int, float], None]:
         """Reports every 20th step and the last, the loss under the phase's own name
@@ -186,14 +221,20 @@ def measure(p: LoRARolesParams, ctx: RunContext) -> Measured:
     starts = {"standard": (A_0, B_0 * 0), "both_random": (A_0, B_0), "a_zero": (A_0 * 0, B_0)}
     m = Measured(loss_base_train=evaluate(base, *train_part(tasks[1]))[0])
     m.loss_base = evaluate(base, *test_part(tasks[1]))[0]
+    m.base_task1 = evaluate(base, *test_part(tasks[0]))
     models: dict[str, MLP] = {}
     for name in INITS:
         models[name] = with_lora(base, p, *starts[name])
+        # What the start does to the base's own task, before any step.
+        m.step0_task1[name] = evaluate(models[name], *test_part(tasks[0]))
         m.arms[name] = run_arm(models[name], tasks[1], p, phase(name))
     roles(models["standard"], A_0, m)
     m.arms["lora_fa"] = run_arm(
         with_lora(base, p, *starts["standard"]), tasks[1], p, phase("lora_fa"), freeze_a=True
     )
+    on_sweep, swept = phase("sweep"), sweep_starts(A_0, B_0)
+    for arm in SWEEP:
+        m.sweep[arm] = lr_sweep(base, tasks[1], p, swept[arm], on_sweep)
     # Task 3's LoRA: PEFT's init with its own A.
     A_3 = torch.empty(p.r, p.hidden, device=ctx.device)
     nn.init.kaiming_uniform_(A_3, a=5**0.5, generator=gen)

@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 
 from app.demos.base import Check, Series
 from app.demos.lora_roles.params import ARMS, INITS, LoRARolesParams
+from app.demos.lora_roles.sweep import (
+    SWEEP_FIGURES,
+    SweepArm,
+    sweep_conclusion,
+    sweep_figures,
+    sweep_series,
+)
 from app.demos.lora_roles.words import arm_name
 from app.demos.text import Quantity, Text, q, t
 
@@ -33,6 +40,9 @@ class Measured:
     delta_w_norm: float = 0.0  # ‖(alpha/r)·B_T A_T‖_F
     delta_w_a_change_share: float = 0.0  # ‖(alpha/r)·B_T (A_T − A_0)‖_F / ‖ΔW‖_F
     arithmetic: dict[str, float] = field(default_factory=dict)
+    base_task1: tuple[float, float] = (0.0, 0.0)  # the base's task-1 held-out (loss, accuracy)
+    step0_task1: dict[str, tuple[float, float]] = field(default_factory=dict)  # per INITS
+    sweep: dict[str, SweepArm] = field(default_factory=dict)  # per SWEEP
 
 
 def target_loss(p: LoRARolesParams, m: Measured) -> float:
@@ -86,6 +96,17 @@ def _init_figures(p: LoRARolesParams, m: Measured) -> dict[str, float]:
     return figures
 
 
+def _task1_figures(m: Measured) -> dict[str, float]:
+    """What each start does to the base's own task before any step."""
+    loss_1, accuracy_1 = m.base_task1
+    figures = {"loss_base_task1": loss_1, "accuracy_base_task1": accuracy_1}
+    for name in INITS:
+        loss, accuracy = m.step0_task1[name]
+        figures[f"step0_task1_loss_rise_{name}"] = loss - loss_1
+        figures[f"step0_task1_accuracy_drop_{name}"] = accuracy_1 - accuracy
+    return figures
+
+
 def _arithmetic_figures(m: Measured) -> dict[str, float]:
     figures = dict(m.arithmetic)
     for task in ("task2", "task3"):
@@ -94,7 +115,13 @@ def _arithmetic_figures(m: Measured) -> dict[str, float]:
 
 
 def figures_of(p: LoRARolesParams, m: Measured) -> dict[str, float]:
-    return {**_role_figures(m), **_init_figures(p, m), **_arithmetic_figures(m)}
+    return {
+        **_role_figures(m),
+        **_init_figures(p, m),
+        **_task1_figures(m),
+        **sweep_figures(m.sweep),
+        **_arithmetic_figures(m),
+    }
 
 
 ROLE_FIGURES = (
@@ -117,6 +144,7 @@ PER_ARM = (
     "steps_to_target",
     "reached_target",
 )
+TASK1_PER_INIT = ("step0_task1_loss_rise", "step0_task1_accuracy_drop")
 ARITHMETIC_FIGURES = tuple(
     f"{figure}_{task}"
     for task in ("task2", "task3")
@@ -126,13 +154,18 @@ ARITHMETIC_FIGURES = tuple(
 
 def figure_names(params: LoRARolesParams) -> list[str]:
     """The same names for every parameter set: A/B roles, per arm (standard, both_random,
-    a_zero, lora_fa) its figures, and the task-arithmetic figures."""
+    a_zero, lora_fa) its figures, per init what its start does to task 1, the learning-rate
+    sweep's figures, and the task-arithmetic figures."""
     return [
         *ROLE_FIGURES,
         "loss_base",
         "loss_base_train",
         "target_loss",
         *(f"{figure}_{arm}" for arm in ARMS for figure in PER_ARM),
+        "loss_base_task1",
+        "accuracy_base_task1",
+        *(f"{figure}_{arm}" for arm in INITS for figure in TASK1_PER_INIT),
+        *SWEEP_FIGURES,
         *ARITHMETIC_FIGURES,
     ]
 
@@ -165,6 +198,14 @@ def checks_of(p: LoRARolesParams, m: Measured) -> list[Check]:
             detail=t(
                 r"Gradient norms: $\|\nabla A\|$ %(a)s, $\|\nabla B\|$ %(b)s",
                 a=q(a_zero.grad_a0, "plain"), b=q(a_zero.grad_b0, "plain"),
+            ),
+        ),
+        Check(
+            name=t("With $B = 0$ the base's own task (task 1) is untouched at step 0"),
+            passed=m.step0_task1["standard"] == m.base_task1,
+            detail=t(
+                "Task-1 loss %(step0)s against the base model's %(base)s",
+                step0=repr(m.step0_task1["standard"][0]), base=repr(m.base_task1[0]),
             ),
         ),
         Check(
@@ -207,7 +248,7 @@ def series_of(p: LoRARolesParams, m: Measured) -> list[Series]:
             (t(r"both LoRAs added: $\Delta W_2 + \Delta W_3$"), "loss_sum"),
         )
     ]  # fmt: skip
-    return [*curves, *bars]
+    return [*curves, *sweep_series(m.sweep), *bars]
 
 
 def reach(p: LoRARolesParams, figures: dict[str, float], name: str) -> Text | Quantity:
@@ -218,6 +259,12 @@ def reach(p: LoRARolesParams, figures: dict[str, float], name: str) -> Text | Qu
 
 
 def conclusion_of(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> Text:
+    return t(
+        "%(a)s %(b)s", a=_roles_conclusion(p, m, figures), b=sweep_conclusion(p.hidden, figures)
+    )
+
+
+def _roles_conclusion(p: LoRARolesParams, m: Measured, figures: dict[str, float]) -> Text:
     fa, standard = m.arms["lora_fa"], m.arms["standard"]
     return t(
         "LoRA $r$ = %(r)s on fc2 for %(steps)s Adam steps (lr %(lr)s): $A$ moved %(a_move)s "

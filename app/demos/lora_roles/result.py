@@ -14,6 +14,7 @@ from app.demos.lora_roles.report import (
     reach,
     series_of,
 )
+from app.demos.lora_roles.sweep import sweep_labels
 from app.demos.lora_roles.words import arm_name, figure_labels, figure_units
 from app.demos.text import Cell, Table, Text, q, t
 
@@ -61,5 +62,5 @@ def result_of(p: LoRARolesParams, m: Measured) -> DemoResult:
         headline=headline_of(p, m, figures),
         summary=table_of(p, m, figures),
         figure_units=figure_units(list(figures)),
-        figure_labels=figure_labels(ARMS),
+        figure_labels={**figure_labels(ARMS), **sweep_labels()},
     )

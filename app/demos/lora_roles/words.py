@@ -12,6 +12,7 @@ PHASES: dict[str, str] = {
     "both_random": N_("A and B random (task 2)"),
     "a_zero": N_("A = 0, B random (task 2)"),
     "lora_fa": N_("LoRA-FA, A frozen (task 2)"),
+    "sweep": N_("learning-rate sweep (task 2)"),
     "task3": N_("second LoRA (task 3)"),
 }
 
@@ -26,8 +27,23 @@ def arm_name(name: str) -> Text:
     }[name]
 
 
+def sweep_name(name: str) -> Text:
+    """An init of the learning-rate sweep, naming the scale of its random factor: its own
+    (Kaiming for fan-in r), or the very numbers the B = 0 init puts in A (B₀ = A₀ᵀ)."""
+    return {
+        "standard": t("$A$ random, $B = 0$ (PEFT)"),
+        "a_zero": t("$A = 0$, $B$ random at its own scale"),
+        "a_zero_matched": t("$A = 0$, $B$ random with $A$'s numbers"),
+    }[name]
+
+
 _UNITS: tuple[tuple[str, Unit], ...] = (
     ("trainable_params_", "params"),
+    ("best_train_loss_", "loss"),
+    ("step0_task1_loss", "loss"),
+    ("loss_base_task1", "loss"),
+    ("step0_task1_accuracy_drop_", "ratio"),
+    ("accuracy_base_task1", "ratio"),
     ("steps_to_target_", "count"),
     ("interference_pct_", "pct"),
     ("a_relative_change", "ratio"),
@@ -60,6 +76,8 @@ def figure_labels(arms: tuple[str, ...]) -> dict[str, Text]:
         "interference_pct_task3": t("Task 3's gain lost when the task-2 LoRA is added"),
         "task_delta_cosine": t(r"Cosine between the two tasks' $\Delta W$"),
         "loss_base_train": t("Training loss on task 2 before adapting"),
+        "loss_base_task1": t("Held-out loss of the base model on its own task (task 1)"),
+        "accuracy_base_task1": t("Held-out accuracy of the base model on its own task (task 1)"),
         "delta_w_norm": t(
             r"$\|\Delta W\|_F$ after training, %(method)s", method=arm_name("standard")
         ),
@@ -82,6 +100,13 @@ def figure_labels(arms: tuple[str, ...]) -> dict[str, Text]:
         labels[f"final_train_loss_{arm}"] = t("Final training loss, %(method)s", method=name)
         labels[f"reached_target_{arm}"] = t(
             "Reached the target loss (1 = yes), %(method)s", method=name
+        )
+        labels[f"step0_task1_loss_rise_{arm}"] = t(
+            "Step 0: loss on the base's own task (task 1) minus the base's, %(method)s",
+            method=name,
+        )
+        labels[f"step0_task1_accuracy_drop_{arm}"] = t(
+            "Step 0: accuracy on the base's own task (task 1) lost, %(method)s", method=name
         )
     for task in (2, 3):
         labels[f"loss_base_task{task}"] = t(
