@@ -114,7 +114,12 @@ class ClaimView:
 
     @property
     def spreads(self) -> list[Spread]:
-        return [s for p in self.parts for s in p.spreads]
+        """The figures of every half; one two halves read from the same runs, once."""
+        shown: list[Spread] = []
+        for spread in (s for p in self.parts for s in p.spreads):
+            if spread not in shown:
+                shown.append(spread)
+        return shown
 
     @property
     def figures(self) -> dict[str, float]:

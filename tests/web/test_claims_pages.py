@@ -120,6 +120,33 @@ def test_the_claims_page_filters_by_verdict_and_tag(
     assert claims_client.get("/claims?verdict=wrong").status_code == 400
 
 
+def test_each_half_of_a_claim_shows_its_own_rules_and_each_figure_once(
+    claims_client: TestClient, engine: Engine
+) -> None:
+    import yaml
+
+    run_claims(engine, FAST)
+    page = soup(claims_client.get("/claims"))
+    card = page.select_one('#claims > li[data-claim="prefix-more-parameters-than-prompt"]')
+    assert card is not None
+    [spec] = [c for c in yaml.safe_load(CLAIMS.read_text("utf-8")) if c["id"] == card["data-claim"]]
+    shown = [
+        (
+            p.select_one(".rules-of").get_text().strip("“”：: "),  # type: ignore[union-attr]
+            {str(r["data-rule"]): r.select_one("code").get_text() for r in p.select("[data-rule]")},  # type: ignore[union-attr]
+        )
+        for p in card.select(".rules")
+    ]
+    wanted = [
+        (part["label"], {k: part[k] for k in ("undecided", "supported", "refuted") if k in part})
+        for part in spec["parts"]
+    ]
+    assert shown == wanted and len(shown) == 2
+    for li in page.select("#claims > li"):
+        names = [str(tr["data-figure"]) for tr in li.select("tr[data-figure]")]
+        assert len(names) == len(set(names)), li["data-claim"]
+
+
 def test_the_claims_page_shows_finished_runs_at_once(
     claims_client: TestClient, engine: Engine
 ) -> None:
