@@ -112,7 +112,8 @@ def format_quantity(value: float, unit: Unit | None, language: str | None = None
     if unit == "loss":
         return sig(value, 4)
     if unit == "bits":
-        return f"{sig(value)} {gettext('bits')}"
+        bits = gettext("bits")  # outside the f-string, where pybabel finds it
+        return f"{sig(value)} {bits}"
     return sig(value)
 
 

@@ -64,10 +64,10 @@ def with_app_frame(page: HTMLResponse, *, root_path: str) -> HTMLResponse:
     """Swagger UI's page with the app's theme and a link back to the app."""
     html = bytes(page.body).decode("utf-8")
     css = f'<link rel="stylesheet" href="{root_path}{DOCS_CSS_URL}">'
-    back = (
-        f'<nav class="docs-back"><a href="{root_path}/">← {escape(_("Interview Lab"))}</a>'
-        f" · {escape(_('API reference: every route under /api, in JSON'))}</nav>"
-    )
+    # Outside the f-string, where pybabel finds them (it skips calls inside one).
+    app_name = escape(_("Interview Lab"))
+    what = escape(_("API reference: every route under /api, in JSON"))
+    back = f'<nav class="docs-back"><a href="{root_path}/">← {app_name}</a> · {what}</nav>'
     html = html.replace("</head>", css + "</head>", 1).replace("<body>", "<body>" + back, 1)
     # The page's language, as the app's pages say it (screen readers, hyphenation).
     lang = "zh-CN" if current_language() == "zh" else "en"

@@ -156,8 +156,9 @@ def install(app: FastAPI) -> None:
         if places == {"query"}:
             # a link's value the page cannot use (/runs/1?cached=abc): not a form
             return _bad_address(request, exc.errors())
+        invalid = _("invalid")  # outside an f-string, where pybabel finds it
         reasons = [at(field_label(_field(e.get("loc", ()))), e) for e in exc.errors()] or [
-            f"request: {_('invalid')}"
+            f"request: {invalid}"
         ]
         return _page(request, 422, _("Please check the form"), "; ".join(reasons))
 
