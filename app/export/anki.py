@@ -158,17 +158,18 @@ def _back(question: Question, mine: NoteView | None) -> str:
         return bank
     back = bank
     if mine.answer:
-        bank_label = escape(_("The bank's answer"))
+        bank_label, mine_label = escape(_("The bank's answer")), escape(_("Your answer"))
         back = (
-            f'<div class="mine-label">{escape(_("Your answer"))}</div>\n'
+            f'<div class="mine-label">{mine_label}</div>\n'
             + render_markdown(mine.answer, math="tex")
             + f'\n<details class="bank"><summary>{bank_label}</summary>\n'
             + bank
             + "</details>"
         )
     if mine.note:
+        note_label = escape(_("Your note"))
         back += (
-            f'\n<div class="my-note"><div class="mine-label">{escape(_("Your note"))}</div>\n'
+            f'\n<div class="my-note"><div class="mine-label">{note_label}</div>\n'
             + render_markdown(mine.note, math="tex")
             + "</div>"
         )

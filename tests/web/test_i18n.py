@@ -135,3 +135,26 @@ def test_the_api_reference_page_says_its_language(make_client: MakeClient) -> No
     """/docs (Swagger UI, vendored) carries the app's lang, as every page does."""
     assert soup(make_client(language="zh-CN").get("/docs")).html["lang"] == "zh-CN"  # type: ignore[index]
     assert soup(make_client(language="en").get("/docs")).html["lang"] == "en"  # type: ignore[index]
+
+
+def test_no_translated_string_hides_inside_an_f_string() -> None:
+    """pybabel does not look inside f-strings: a ``_("...")`` there is never extracted, so
+    it shows in English and its catalogue entry looks unused."""
+    import ast
+
+    marked = {"_", "gettext", "ngettext", "N_", "t"}
+    hidden = []
+    for path in sorted((REPO_ROOT / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for call in ast.walk(node):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id in marked
+                    and call.args
+                    and isinstance(call.args[0], ast.Constant)
+                ):
+                    hidden.append(f"{path.relative_to(REPO_ROOT)}:{call.lineno}")
+    assert not hidden, f"move these calls out of their f-string: {hidden}"
