@@ -306,7 +306,7 @@ def test_a_problem_keeps_its_template_and_values_for_a_chinese_reader(
 
 def _figure_fields(text: str) -> set[tuple[str, str]]:
     """The ``{figure:spec}`` fields a claim text shows, with their format specs."""
-    return {(name, spec) for _, name, spec, _ in string.Formatter().parse(text) if name}
+    return {(name, spec or "") for _, name, spec, _ in string.Formatter().parse(text) if name}
 
 
 def test_each_shipped_zh_text_shows_the_same_figures_as_its_en(
