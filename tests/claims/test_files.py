@@ -7,6 +7,7 @@ import contextvars
 import datetime as dt
 import re
 import shutil
+import string
 import textwrap
 from pathlib import Path
 
@@ -301,3 +302,39 @@ def test_a_problem_keeps_its_template_and_values_for_a_chinese_reader(
 
     text = "refuted：应为 ')'，但规则已经结束（第 16 列）"
     assert contextvars.copy_context().run(in_chinese) == [text, text]
+
+
+def _figure_fields(text: str) -> set[tuple[str, str]]:
+    """The ``{figure:spec}`` fields a claim text shows, with their format specs."""
+    return {(name, spec or "") for _, name, spec, _ in string.Formatter().parse(text) if name}
+
+
+def test_each_shipped_zh_text_shows_the_same_figures_as_its_en(
+    session_factory: sessionmaker[Session], content_dir: Path
+) -> None:
+    # A reader of the zh page gets the same numbers as the en reader: every figure field
+    # an en text shows (a spread, a second setting, the formula's count) is in its zh text,
+    # formatted the same, and the zh shows none the en does not.
+    shutil.copy(SEED, content_dir / SEED.name)
+    (content_dir / "claims").mkdir()
+    shutil.copy(SHIPPED_CLAIMS, content_dir / "claims" / SHIPPED_CLAIMS.name)
+    with session_factory() as session:
+        report = import_bank(
+            session, paths=[content_dir], content_dir=content_dir, now=T0, dry_run=True
+        )
+    assert report.ok, errors(report)
+    mismatched: list[str] = []
+    for claim in report.claims.claims:
+        texts = [("summary", claim.checks.summary), ("explanation", claim.checks.explanation)]
+        for i, check in enumerate(claim.checks.checks):
+            texts += [
+                (f"check {i} explanation", check.explanation),
+                (f"check {i} needs", check.needs),
+            ]
+        for where, text in texts:
+            if not text:
+                continue
+            en, zh = _figure_fields(text["en"]), _figure_fields(text["zh"])
+            if en != zh:
+                mismatched.append(f"{claim.id} {where}: en only {en - zh}, zh only {zh - en}")
+    assert not mismatched, "\n".join(mismatched)

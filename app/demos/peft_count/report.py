@@ -49,7 +49,7 @@ def _per_method(name: Text, values: list[float], y_label: Text, chart: str, unit
 
 LOG_CHARTS = ("trainable", "trainable_pct", "adapter_bytes")
 MEMORY_PARTS = {
-    "weights": N_("weights"),
+    "weights": N_("model weights"),
     "gradients": N_("gradients"),
     "optimizer": N_("optimizer states"),
     "activations": N_("activations"),
