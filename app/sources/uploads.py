@@ -1,8 +1,11 @@
 """Uploads from the Sources page: markdown files or one archive, staged in the data
 folder, checked (the same report as ``import --dry-run``), then imported on confirm.
 
-Bounded: ``MAX_UPLOAD_BYTES`` in all, ``MAX_UPLOAD_FILES`` files; a file's name is used
-without its folders, and only ``.md`` files or one ``.zip``/``.tar.gz`` are taken. A
+Bounded: ``MAX_UPLOAD_BYTES`` in all, ``MAX_UPLOAD_FILES`` files; only ``.md`` files or
+one ``.zip``/``.tar.gz`` are taken. Files chosen one by one keep their names without
+folders; a whole folder (the browser sends each file's path inside it, ``notes/ch1/a.md``)
+keeps its layout below the folder, whose name names the source, and leaves out what is
+not markdown (images beside the chapters). A
 staged upload lies in ``<data>/uploads/<token>/<name>/``; on confirm it moves to
 ``<data>/sources/<name>/`` and is imported from there (re-import reads that copy).
 """
@@ -57,6 +60,7 @@ class Staged:
     kind: str  # upload (markdown files) or archive
     origin: str  # the uploaded files' names
     folder: Path
+    left_out: int = 0  # files of an uploaded folder that are not markdown
 
 
 def uploads_dir(data_dir: Path) -> Path:
@@ -82,42 +86,88 @@ def _base_name(name: str) -> str:
     return base
 
 
+def _folder_path(name: str) -> PurePosixPath:
+    """A file's path below the uploaded folder (``notes/ch1/a.md`` -> ``ch1/a.md``)."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    parts = path.parts
+    if (
+        path.is_absolute()
+        or re.match(r"^[A-Za-z]:", name)
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        raise SourceError(
+            _("the file name %(name)s is not allowed"), field="files", name=repr(name)
+        )
+    return PurePosixPath(*parts[1:])
+
+
+def _from_folder(files: Sequence[tuple[str, bytes]]) -> tuple[str, list[tuple[str, bytes]], int]:
+    """An uploaded folder's name, its markdown files by their path below it, and how many
+    other files it held."""
+    tops = {PurePosixPath(n.replace("\\", "/")).parts[0] for n, _data in files}
+    if len(tops) != 1:
+        raise SourceError(_("upload one folder at a time"), field="files")
+    markdown = [(str(_folder_path(n)), data) for n, data in files if n.lower().endswith(".md")]
+    if not markdown:
+        raise SourceError(_("the folder holds no .md files"), field="files")
+    return tops.pop(), markdown, len(files) - len(markdown)
+
+
 def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "") -> Staged:
     """Stage uploaded ``(file name, bytes)``; raise ``SourceError`` naming the field."""
     if not files:
-        raise SourceError(_("choose markdown files or an archive to upload"), field="files")
+        raise SourceError(_("choose markdown files, a folder or an archive to upload"), field="files")
     if len(files) > MAX_UPLOAD_FILES:
         raise too_many()
     if sum(len(data) for _name, data in files) > MAX_UPLOAD_BYTES:
         raise too_large()
+    if all("/" in n.replace("\\", "/").strip("/") for n, _data in files):
+        folder_name, markdown, left_out = _from_folder(files)
+        return _stage_markdown(markdown, data_dir, name.strip() or folder_name, left_out)
     names = [_base_name(n) for n, _data in files]
     archives = [n for n in names if archive_stem(n) is not None]
     if archives and len(files) > 1:
         raise SourceError(_("upload one archive, or markdown files, not both"), field="files")
     if not archives and not all(n.lower().endswith(".md") for n in names):
         raise SourceError(_("only .md files, or one .zip or .tar.gz archive"), field="files")
-    stem = archive_stem(archives[0]) if archives else None
-    source = safe_name(name.strip() or stem or "uploaded")
-    _forget_stale(uploads_dir(data_dir))
-    token = secrets.token_hex(16)
-    root = uploads_dir(data_dir) / token
-    folder = root / source
+    if not archives:
+        markdown = [(base, data) for base, (_name, data) in zip(names, files, strict=True)]
+        return _stage_markdown(markdown, data_dir, name.strip() or "uploaded", 0)
+    stem = archive_stem(archives[0])
+    assert stem is not None
+    root, folder, token, source = _new_stage(data_dir, name.strip() or stem)
     try:
-        if stem is not None:
-            root.mkdir(parents=True)
-            archive = root / ("upload" + archives[0][len(stem) :])
-            archive.write_bytes(files[0][1])
-            unpack(archive, folder)
-            archive.unlink()
-        else:
-            folder.mkdir(parents=True)
-            for base, (_name, data) in zip(names, files, strict=True):
-                (folder / base).write_bytes(data)
+        root.mkdir(parents=True)
+        archive = root / ("upload" + archives[0][len(stem) :])
+        archive.write_bytes(files[0][1])
+        unpack(archive, folder)
+        archive.unlink()
     except SourceError:
         shutil.rmtree(root, ignore_errors=True)
         raise
-    kind = "archive" if stem is not None else "upload"
-    return Staged(token, source, kind, ", ".join(names)[:500], folder)
+    return Staged(token, source, "archive", archives[0][:500], folder)
+
+
+def _new_stage(data_dir: Path, name: str) -> tuple[Path, Path, str, str]:
+    """A new staging folder: its root, the source's folder in it, its token and name."""
+    source = safe_name(name)
+    _forget_stale(uploads_dir(data_dir))
+    token = secrets.token_hex(16)
+    root = uploads_dir(data_dir) / token
+    return root, root / source, token, source
+
+
+def _stage_markdown(
+    files: Sequence[tuple[str, bytes]], data_dir: Path, name: str, left_out: int
+) -> Staged:
+    """Stage markdown files by their paths in the source's folder."""
+    root, folder, token, source = _new_stage(data_dir, name)
+    for relative, data in files:
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    origin = ", ".join(relative for relative, _data in files)[:500]
+    return Staged(token, source, "upload", origin, folder, left_out)
 
 
 def staged(token: str, *, data_dir: Path) -> Path:

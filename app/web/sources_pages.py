@@ -144,7 +144,10 @@ async def _read_upload(request: Request) -> tuple[list[tuple[str, bytes]], str]:
         raise uploads.too_many() from None
     try:
         await verify_csrf(bounded)
-        files = [f for f in form.getlist("files") if isinstance(f, StarletteUploadFile)]
+        # An input left empty sends a part with no file name: not a file.
+        files = [
+            f for f in form.getlist("files") if isinstance(f, StarletteUploadFile) and f.filename
+        ]
         if len(files) > uploads.MAX_UPLOAD_FILES:
             raise uploads.too_many()
         read = [(f.filename or "", await f.read()) for f in files]

@@ -46,3 +46,23 @@ def test_upload_check_confirm_on_a_phone(server: Server, browser: Any) -> None:
     assert "你的题库来源" in zh.content() and "重新导入" in zh.content()
     assert_fits(zh, "sources page (zh)")
     screenshot(zh, "sources-list-zh-phone")
+
+
+def test_a_whole_folder_chosen_in_the_browser(server: Server, browser: Any, tmp_path: Any) -> None:
+    notes = tmp_path / "interview-notes"
+    (notes / "more").mkdir(parents=True)
+    (notes / "rl.md").write_text(CHAPTER.replace("PPO", "GRPO"), encoding="utf-8")
+    (notes / "more" / "m.md").write_text(CHAPTER.replace("DPO", "KTO"), encoding="utf-8")
+    (notes / "cover.png").write_bytes(b"\x89PNG")
+    page = browser.new_page(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page.goto(server.url + "/sources")
+    page.set_input_files("#folder-input", str(notes))
+    page.click("form[action='/sources/upload'] button[type=submit]")
+    page.wait_for_selector("#report")
+    files = page.locator(".source-files li").all_inner_texts()
+    assert files == ["interview-notes/more/m.md: 2 道题", "interview-notes/rl.md: 2 道题"]
+    assert "1 个文件不是 markdown" in page.locator("#left-out").inner_text()
+    assert_fits(page, "sources folder report (zh)")
+    page.click("#confirm")
+    page.wait_for_selector("#source-done")
+    assert "interview-notes" in page.locator("#source-list").inner_text()

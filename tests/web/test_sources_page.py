@@ -216,3 +216,50 @@ def test_a_question_with_no_round_counts_as_unknown_in_the_page_s_language(
     en = soup(post_files(make_client(), [("a.md", text.encode())]))
     assert "（未知） 1" in zh.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
     assert "(unknown) 1" in en.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
+
+
+def test_a_whole_folder_keeps_its_layout_names_the_source_and_leaves_out_the_rest(
+    client: TestClient,
+) -> None:
+    # A browser sends each file of a chosen folder by its path inside it.
+    page = soup(
+        post_files(
+            client,
+            [
+                ("rl-notes/1.3 RLs.md", CHAPTER.encode()),
+                ("rl-notes/more/m.md", CHAPTER.replace("RLs", "M").encode()),
+                ("rl-notes/img/ppo.png", b"\x89PNG not markdown"),
+            ],
+        )
+    )
+    files = [li.get_text(" ", strip=True) for li in page.select(".source-files li")]
+    assert files == ["rl-notes/1.3 RLs.md : 2 questions", "rl-notes/more/m.md : 2 questions"]
+    assert "1 file of the folder is not markdown" in page.select_one("#left-out").get_text()  # type: ignore[union-attr]
+    form = page.select_one("form[action='/sources/confirm']")
+    assert form is not None
+    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
+    page = soup(client.post("/sources/confirm", data=data))
+    assert "4 new" in page.select_one("#source-done").get_text()  # type: ignore[union-attr]
+    assert "rl-notes" in page.select_one("#source-list").get_text()  # type: ignore[union-attr]
+
+
+def test_a_folder_upload_refuses_paths_out_of_it_and_a_folder_without_markdown(
+    client: TestClient,
+) -> None:
+    response = post_files(client, [("notes/../../evil.md", CHAPTER.encode())])
+    assert response.status_code == 400 and "is not allowed" in response.text
+    response = post_files(client, [("a/x.md", b"# A"), ("b/y.md", b"# B")])
+    assert "upload one folder at a time" in response.text
+    response = post_files(client, [("pics/a.png", b"png")])
+    assert "the folder holds no .md files" in response.text
+    # An input left empty (the other one used) is no file.
+    token = csrf(soup(client.get("/sources")))
+    response = client.post(
+        "/sources/upload",
+        data={"csrf_token": token},
+        files=[
+            ("files", ("", b"", "application/octet-stream")),
+            ("files", ("notes/a.md", CHAPTER.encode(), "text/markdown")),
+        ],
+    )
+    assert response.status_code == 200 and "notes/a.md" in response.text
