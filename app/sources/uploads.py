@@ -116,7 +116,9 @@ def _from_folder(files: Sequence[tuple[str, bytes]]) -> tuple[str, list[tuple[st
 def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "") -> Staged:
     """Stage uploaded ``(file name, bytes)``; raise ``SourceError`` naming the field."""
     if not files:
-        raise SourceError(_("choose markdown files, a folder or an archive to upload"), field="files")
+        raise SourceError(
+            _("choose markdown files, a folder or an archive to upload"), field="files"
+        )
     if len(files) > MAX_UPLOAD_FILES:
         raise too_many()
     if sum(len(data) for _name, data in files) > MAX_UPLOAD_BYTES:
