@@ -19,7 +19,7 @@ from app.claims.verdict import STATUSES, Status
 from app.content.render import render_inline
 from app.i18n import current_language, gettext
 from app.models import Claim, QuestionTag, Tag
-from app.web.demo_text import format_number, sig
+from app.web.demo_text import as_unit, format_spread
 from app.web.deps import SessionDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)  # pages: the JSON is at /api/claims
@@ -43,13 +43,14 @@ def kind_label(kind: str) -> str:
 
 
 def spread_text(spread: Spread) -> str:
-    """``0.42 ± 0.06 over 5 runs`` (one run: the value alone), numbers as the run page
-    writes them (``13,476,831,232``, not ``1.348e+10``)."""
+    """``0.42 ± 0.06 over 5 runs`` (one run: the value alone), written as the run page
+    writes the figure: in the unit its demo declares (``4.7 % ± 0.31 %`` for a ratio,
+    ``13.5 GB``, ``341 万``), a figure without one as a number (``13,476,831,232``, not
+    ``1.348e+10``)."""
+    shown = format_spread(spread.mean, spread.sd, as_unit(spread.unit))
     if spread.sd is None:
-        return format_number(spread.mean)
-    return f"{format_number(spread.mean)} ± {sig(spread.sd, 2)} " + gettext("over %(n)s runs") % {
-        "n": spread.n
-    }
+        return shown
+    return f"{shown} " + gettext("over %(n)s runs") % {"n": spread.n}
 
 
 def quote_html(quote: str) -> Markup:
