@@ -146,9 +146,17 @@ def format_spread(mean: float, sd: float | None, unit: Unit | None) -> str:
     return f"{scale.write(mean)} ± {scale.write(sd, 2)}"
 
 
-def list_separator(language: str | None = None) -> str:
-    """Between the items of a list: 、 in Chinese, ", " in English."""
-    return "、" if (language or current_language()) == "zh" else ", "
+def join_list(items: list[str], language: str | None = None) -> str:
+    """Items as a list in the reader's language: 、 between them in Chinese, ", " in
+    English; where an item holds such a mark itself ("A random, B = 0"), a semicolon
+    (；/ "; "), so the reader can still tell where each ends."""
+    if (language or current_language()) == "zh":
+        marks, separator, fallback = "、，,", "、", "；"
+    else:
+        marks, separator, fallback = ",", ", ", "; "
+    if any(mark in item for item in items for mark in marks):
+        separator = fallback
+    return separator.join(items)
 
 
 def format_number(value: float | int) -> str:

@@ -17,7 +17,7 @@ from app.web.demo_text import (
     demo_text,
     format_number,
     format_quantity,
-    list_separator,
+    join_list,
     plain_text,
     translate,
     translate_rich,
@@ -75,7 +75,7 @@ def _chart(chart_id: str, series: list[Series]) -> Chart:
         "categories": names,
         "datasets": datasets,
     }
-    title = list_separator().join(str(d["name"]) for d in datasets)  # 、 between names in zh
+    title = join_list([str(d["name"]) for d in datasets])  # 、 between names in zh
     return Chart(chart_id, title, series, data)
 
 

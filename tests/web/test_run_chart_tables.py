@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 from bs4 import Tag
 
-from app.i18n import translations
+from app.demos.base import DemoResult, Series
+from app.demos.text import t
+from app.i18n import set_language, translations
+from app.web.demo_view import result_view
 from tests.web.conftest import MakeClient, soup
 from tests.web.test_demo_pages import run_now
 
@@ -59,3 +62,15 @@ def test_a_charts_series_are_listed_with_the_readers_separator(
     assert summary.get_text().endswith(separator.join(names)), summary.get_text()
     if lang == "zh":
         assert ", " not in summary.get_text()
+
+
+def test_series_names_that_hold_a_comma_are_listed_with_semicolons() -> None:
+    """lora_roles' arms read "A random, B = 0 (PEFT)": joined with commas the list could
+    not be told apart; the chart's numbers name them with semicolons (；in Chinese)."""
+    names = [t("$A$ random, $B = 0$ (PEFT)"), t("$A$ and $B$ random")]
+    series = [Series(name=n, x=[0.0], y=[1.0], chart="loss") for n in names]
+    result = DemoResult(figures={}, conclusion="done", series=series)
+    set_language("en")
+    assert result_view(result).charts[0].title == "A random, B=0 (PEFT); A and B random"
+    set_language("zh")
+    assert result_view(result).charts[0].title == "A 随机、B=0（PEFT）；A 和 B 都随机"
