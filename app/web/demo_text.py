@@ -133,17 +133,23 @@ def as_unit(name: object) -> Unit | None:
     return cast(Unit, name) if name in _UNITS else None
 
 
-def format_spread(mean: float, sd: float | None, unit: Unit | None) -> str:
-    """A mean and its SD in one unit, as the run page writes the figure: ``4.7 % ± 0.31 %``
-    (a ratio), ``341 万 ± 1.2 万``; without a unit ``0.4213 ± 0.06``; no SD, the mean alone."""
+def spread_parts(mean: float, sd: float | None, unit: Unit | None) -> list[str]:
+    """A mean and its SD in one unit, as the run page writes the figure: ``["4.7 %",
+    "± 0.31 %"]`` (a ratio), ``["341 万", "± 1.2 万"]``; without a unit ``["0.4213",
+    "± 0.06"]``; no SD, the mean alone. Each part is kept on one line on the page."""
     if unit is None:
         shown = format_number(mean)
-        return shown if sd is None else f"{shown} ± {sig(sd, 2)}"
+        return [shown] if sd is None else [shown, f"± {sig(sd, 2)}"]
     if sd is None:
-        return format_quantity(mean, unit)
+        return [format_quantity(mean, unit)]
     # The larger of the two picks the scale: a mean of 0 ± 2 µs is not "0 s ± 2×10⁻⁶ s".
     scale = scale_of(max(abs(mean), sd), unit)
-    return f"{scale.write(mean)} ± {scale.write(sd, 2)}"
+    return [scale.write(mean), f"± {scale.write(sd, 2)}"]
+
+
+def format_spread(mean: float, sd: float | None, unit: Unit | None) -> str:
+    """``spread_parts`` as one line: ``4.7 % ± 0.31 %``."""
+    return " ".join(spread_parts(mean, sd, unit))
 
 
 def join_list(items: list[str], language: str | None = None) -> str:

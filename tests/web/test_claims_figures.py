@@ -89,6 +89,11 @@ def test_mean_and_sd_over_seeds_read_in_percent_for_a_ratio(
     found = re.fullmatch(r"([\d.]+) % ± ([\d.]+) % (.+)", text)
     assert found, text
     assert runs in found.group(3)
+    # Each part stays on one line on a phone: a value with its unit, the SD, the runs.
+    td = page.select_one('li[data-claim="rank-error-over-seeds"] tr[data-figure="error_rank_r"] td')
+    assert td is not None
+    parts = [span.get_text() for span in td.select("span.figure-value")]
+    assert parts == [f"{found.group(1)} %", f"± {found.group(2)} %", found.group(3)]
     mean, sd = float(found.group(1)), float(found.group(2))
     # Percent of the runs' own values, to the digits shown (3 for the mean, 2 for the SD).
     values = spread["values"]
