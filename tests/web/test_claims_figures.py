@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import Engine
 
 from tests.web.conftest import MakeClient, soup
-from tests.web.test_claims_pages import CLAIMS, FAST, run_claims
+from tests.web.test_claims_pages import CLAIMS, FAST, QLORA, run_claims
 
 # The rank demo over three seeds: its rank-r error (a ratio) differs from seed to seed.
 SEEDED = """
@@ -71,6 +71,12 @@ def test_each_claims_figure_reads_as_on_its_run_page(
     assert shown["double-quantization-saves-memory"]["linear_bits_per_weight_nf4_dq"] == bits
     total = "67.4 亿" if language == "zh-CN" else "6.74 B"
     assert fourteen["total_params"] == total
+    # The question page's evidence (the claim's popover) writes them the same way.
+    question = soup(client.get(f"/questions/{QLORA}"))
+    popover = question.select_one(
+        '#claim-seven-b-fp16-is-14-gb tr[data-figure="weights_gb_fp16"] td'
+    )
+    assert popover is not None and popover.get_text() == "13.5 GB"
 
 
 @pytest.mark.parametrize(("language", "runs"), [("en-US", "over 3 runs"), ("zh-CN", "3 次运行")])
