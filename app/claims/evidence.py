@@ -241,6 +241,7 @@ def _evidence(check: CheckSpec, runs: list[DemoRun]) -> Evidence:
     rows: list[dict[str, Any]] = [{} for _ in seeds]
     run_ids: dict[str, list[int]] = {}
     labels: dict[str, Any] = {}
+    units: dict[str, str] = {}
     for spec, run in zip(check.runs, runs, strict=True):
         figures: dict[str, Any] = (run.result or {}).get("figures", {})
         row = rows[seeds.index(spec.seed)]
@@ -249,7 +250,9 @@ def _evidence(check: CheckSpec, runs: list[DemoRun]) -> Evidence:
         run_ids.setdefault(spec.setting, []).append(run.id)
         stored = (run.result or {}).get("figure_labels") or {}
         labels.update({prefix + k: v for k, v in stored.items() if prefix + k not in labels})
-    return Evidence(tuple(rows), run_ids, labels)
+        declared = (run.result or {}).get("figure_units") or {}
+        units.update({prefix + k: v for k, v in declared.items() if prefix + k not in units})
+    return Evidence(tuple(rows), run_ids, labels, units)
 
 
 def combine(results: list[CheckResult], *, parts: bool) -> tuple[Status, str]:

@@ -37,6 +37,8 @@ class Evidence:
     run_ids: Mapping[str, Sequence[int]] = field(default_factory=dict)
     # Each figure's label as its demo stored it (a ``Text`` as JSON), where it has one.
     labels: Mapping[str, Any] = field(default_factory=dict)
+    # Each figure's unit as its demo declared it (``figure_units``: "ratio", "us", ...).
+    units: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def single(cls, figures: Mapping[str, Any]) -> Evidence:
@@ -77,6 +79,7 @@ class Spread:
     min: float
     max: float
     label: Any = None  # the demo's label of the figure (a ``Text`` as JSON), if any
+    unit: str | None = None  # the demo's unit of the figure (``figure_units``), if any
 
     @property
     def n(self) -> int:
@@ -115,4 +118,5 @@ def spread_of(name: str, evidence: Evidence) -> Spread | None:
         min=min(values),
         max=max(values),
         label=evidence.labels.get(name),
+        unit=evidence.units.get(name),
     )

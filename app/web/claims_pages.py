@@ -19,7 +19,7 @@ from app.claims.verdict import STATUSES, Status
 from app.content.render import render_inline
 from app.i18n import current_language, gettext
 from app.models import Claim, QuestionTag, Tag
-from app.web.demo_text import format_number, sig
+from app.web import demo_text
 from app.web.deps import SessionDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False)  # pages: the JSON is at /api/claims
@@ -42,14 +42,15 @@ def kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-def spread_text(spread: Spread) -> str:
-    """``0.42 ± 0.06 over 5 runs`` (one run: the value alone), numbers as the run page
-    writes them (``13,476,831,232``, not ``1.348e+10``)."""
+def spread_parts(spread: Spread) -> list[str]:
+    """``["0.42", "± 0.06", "over 5 runs"]`` (one run: the value alone), written as the
+    run page writes the figure: in the unit its demo declares (``4.7 %``, ``± 0.31 %``
+    for a ratio; ``13.5 GB``; ``341 万``), a figure without one as a number
+    (``13,476,831,232``, not ``1.348e+10``). The page keeps each part on one line."""
+    parts = demo_text.spread_parts(spread.mean, spread.sd, demo_text.as_unit(spread.unit))
     if spread.sd is None:
-        return format_number(spread.mean)
-    return f"{format_number(spread.mean)} ± {sig(spread.sd, 2)} " + gettext("over %(n)s runs") % {
-        "n": spread.n
-    }
+        return parts
+    return [*parts, gettext("over %(n)s runs") % {"n": spread.n}]
 
 
 def quote_html(quote: str) -> Markup:
@@ -71,7 +72,7 @@ def claim_context(views: list[ClaimView]) -> dict[str, Any]:
         "claims": views,
         "status_label": status_label,
         "kind_label": kind_label,
-        "spread_text": spread_text,
+        "spread_parts": spread_parts,
         "quote_html": quote_html,
         "evidence_id": evidence_id,
     }

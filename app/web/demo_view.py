@@ -17,6 +17,7 @@ from app.web.demo_text import (
     demo_text,
     format_number,
     format_quantity,
+    join_list,
     plain_text,
     translate,
     translate_rich,
@@ -74,16 +75,19 @@ def _chart(chart_id: str, series: list[Series]) -> Chart:
         "categories": names,
         "datasets": datasets,
     }
-    return Chart(chart_id, ", ".join(str(d["name"]) for d in datasets), series, data)
+    title = join_list([str(d["name"]) for d in datasets])  # 、 between names in zh
+    return Chart(chart_id, title, series, data)
 
 
-def chart_table(chart: Chart, series: Series) -> list[tuple[str, str]]:
-    """(x, y) of one series as the details table shows them: categories by name."""
-    names = chart.data["categories"]
-    rows = []
+def chart_table(chart: Chart, series: Series) -> list[tuple[Markup | str, str]]:
+    """(x, y) of one series as the details table shows them: categories by name, their
+    math set as on the rest of the page."""
+    names = next((s.categories for s in chart.series if s.categories), None)
+    rows: list[tuple[Markup | str, str]] = []
     for x, y in zip(series.x, series.y, strict=False):
         index = int(x)
-        label = names[index] if names and x == index and 0 <= index < len(names) else None
+        named = names and x == index and 0 <= index < len(names)
+        label = demo_text(names[index]) if names and named else None
         rows.append((label or format_number(x), _y(y, series)))
     return rows
 

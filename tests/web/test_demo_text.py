@@ -8,7 +8,14 @@ import pytest
 
 from app.demos.text import q, t
 from app.i18n import set_language
-from app.web.demo_text import demo_text, format_number, format_quantity, plain_text
+from app.web.demo_text import (
+    as_unit,
+    demo_text,
+    format_number,
+    format_quantity,
+    format_spread,
+    plain_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +82,43 @@ def test_the_every_figure_table_sets_a_labels_formula_as_math() -> None:
     (name, label, _), (other, raw, _) = result_view(result).figures
     assert name == "unmerge_max_abs_diff" and "<math" in label and "Largest" in label
     assert (other, raw) == ("unlabelled", "unlabelled")
+
+
+@pytest.mark.parametrize(
+    ("mean", "sd", "unit", "en", "zh"),
+    [
+        # A ratio reads in percent, its SD too (an accuracy drop of 0.047 is 4.7 %).
+        (0.047, 0.0031, "ratio", "4.7 % ± 0.31 %", "4.7 % ± 0.31 %"),
+        # Counts: the mean's step (M, 万) for the SD as well.
+        (3.40787e6, 12_345.0, "params", "3.41 M ± 0.012 M", "341 万 ± 1.2 万"),
+        (1234.0, 56.0, "us", "1.23 ms ± 0.056 ms", "1.23 ms ± 0.056 ms"),
+        (13.476, 0.02, "gb", "13.5 GB ± 0.02 GB", "13.5 GB ± 0.02 GB"),
+        (2.31449, 0.0123, "loss", "2.314 ± 0.012", "2.314 ± 0.012"),
+        (4.127, 0.1, "bits", "4.13 bits ± 0.1 bits", "4.13 比特 ± 0.1 比特"),
+        # A mean of zero takes the SD's scale, not seconds.
+        (0.0, 2e-6, "s", "0 µs ± 2 µs", "0 µs ± 2 µs"),
+        # Without a unit, a number as before; one run, the value alone.
+        (0.42134, 0.0612, None, "0.4213 ± 0.061", "0.4213 ± 0.061"),
+        (13_476_831_232.0, None, None, "13,476,831,232", "13,476,831,232"),
+        (0.0468, None, "pct", "0.0468 %", "0.0468 %"),
+    ],
+)
+def test_a_mean_and_its_sd_read_in_the_figures_unit(
+    mean: float, sd: float | None, unit: str | None, en: str, zh: str
+) -> None:
+    set_language("en")
+    assert format_spread(mean, sd, as_unit(unit)) == en
+    set_language("zh")
+    assert format_spread(mean, sd, as_unit(unit)) == zh
+    assert as_unit("furlongs") is None  # a unit this code lacks: a number
+
+
+def test_a_formulas_scripts_survive_as_plain_text() -> None:
+    """A chart's axis title and a details summary are plain text: 10⁹, not 109."""
+    set_language("zh")
+    assert plain_text(t("GB ($10^9$ bytes)")) == "GB（10⁹ 字节）"
+    set_language("en")
+    assert plain_text(t("GiB ($2^{30}$ B)")) == "GiB (2³⁰ B)"
+    assert plain_text(t(r"$\frac{\alpha}{r}$, $N(0, 1/r^2)$, $\sigma_i$")) == "α/r, N(0,1/r²), σᵢ"
+    # An index with no Unicode subscript runs on, as before.
+    assert plain_text(t(r"$\|A_T\|_F$")) == "‖AT‖F"
