@@ -85,8 +85,8 @@ class LoRAParams(DemoParams):
     init: LoRAInit = Field(
         default="standard",
         description=N_(
-            "standard: $A$ random, $B = 0$ (PEFT's default); both_random: $A$ and $B$ "
-            "random; both_zero: $A = B = 0$"
+            "standard: $A$ random, $B = 0$ (PEFT's default); both random: $A$ and $B$ "
+            "random; both zero: $A = B = 0$"
         ),
         json_schema_extra=ui(
             "method",

@@ -107,7 +107,13 @@ def checks_of(p: LoRAVsFullParams, m: Measured) -> list[Check]:
     unmerge_tol = 1e-5 * max(1.0, m.weight_scale)
     lora_ok = all(m.arms[f"lora_r{r}"].trainable == 2 * r * p.hidden for r in m.ranks)
     edge, unlearned = _grid_edges(m)
-    counts = ", ".join(f"{_short(key)}: {m.arms[key].trainable:.0f}" for key in m.keys())
+    counts = _joined(
+        [
+            t("%(method)s: %(n)s", method=_short(key), n=q(m.arms[key].trainable, "count"))
+            for key in m.keys()
+        ],
+        ", ",
+    )
     grid = ", ".join(f"{lr:g}" for lr in LR_GRID)
     return [
         Check(
@@ -164,7 +170,7 @@ def _edge_detail(edge: list[str], unlearned: list[str], grid: str) -> Text:
     if edge:
         found = t(
             "At the grid's edge: %(edge)s (grid %(grid)s)",
-            edge=", ".join(map(_short, edge)),
+            edge=_joined([_short(key) for key in edge], ", "),
             grid=grid,
         )
     elif unlearned:
@@ -178,13 +184,15 @@ def _edge_detail(edge: list[str], unlearned: list[str], grid: str) -> Text:
         "so its least bad run is at the top edge: %(arms)s",
         found=found,
         chance=q(math.log(CLASSES), "loss"),
-        arms=", ".join(map(_short, unlearned)),
+        arms=_joined([_short(key) for key in unlearned], ", "),
     )
 
 
-def _short(key: str) -> str:
-    """A method's short name inside a list: "full", "r=4"."""
-    return "full" if key == "full" else f"r={key.removeprefix('lora_r')}"
+def _short(key: str) -> Text:
+    """A method's short name inside a list: "Full fine-tuning", "r = 4"."""
+    if key == "full":
+        return t("Full fine-tuning")
+    return t("$r$ = %(r)s", r=int(key.removeprefix("lora_r")))
 
 
 def _curve_series(m: Measured) -> list[Series]:
@@ -277,5 +285,15 @@ def _per_rank(m: Measured, figures: dict[str, float]) -> Text:
         )
         for r in m.ranks
     ]  # fmt: skip
-    joined = "; ".join(f"%(p{i})s" for i in range(len(parts)))
-    return Text(msg=joined, args={f"p{i}": part for i, part in enumerate(parts)})
+    return _joined(parts, "; ")
+
+
+def _joined(items: list[Text], separator: str) -> Text:
+    """``a; b; c`` or ``a, b, c`` as nested texts: a translation writes its own marks."""
+    out = items[0]
+    for item in items[1:]:
+        if separator == "; ":
+            out = t("%(a)s; %(b)s", a=out, b=item)
+        else:
+            out = t("%(a)s, %(b)s", a=out, b=item)
+    return out

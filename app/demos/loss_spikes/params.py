@@ -59,10 +59,14 @@ class LossSpikesParams(DemoParams):
     precision: Precision = Field(
         default="fp32",
         description=N_(
-            "fp32; bf16 or fp16 autocast (weights stay fp32); fp16_scaler: fp16 autocast "
-            "with a GradScaler"
+            "fp32; bf16 or fp16 autocast (weights stay fp32); fp16 + GradScaler: fp16 autocast "
+            "with a GradScaler (loss scaling)"
         ),
-        json_schema_extra=field_extra("training", N_("Precision")),
+        json_schema_extra=field_extra(
+            "training",
+            N_("Precision"),
+            choice_labels={"fp16_scaler": N_("fp16 + GradScaler")},
+        ),
     )
     corrupt_step: int = Field(
         default=100,

@@ -48,15 +48,27 @@ DEPLOYED_BITS, BASELINE_BITS = 6, 16  # the 67B baseline's cache precision is ou
 
 
 def ui(
-    group: str, label: str, unit: str | None = None, show_if: JsonDict | None = None
+    group: str,
+    label: str,
+    unit: str | None = None,
+    show_if: JsonDict | None = None,
+    *,
+    choice_labels: dict[str, str] | None = None,
 ) -> JsonDict:
     """The form's group, label and unit of a field (English msgids, translated on pages),
-    and the values of other fields under which it applies."""
+    the values of other fields under which it applies, and for a choice the words each
+    value shows as ({value: msgid}; the value sent stays the raw one)."""
     extra: JsonDict = {"group": group, "label": label, "unit": unit}
+    if choice_labels:
+        extra["choice_labels"] = dict(choice_labels)
     return extra if show_if is None else {**extra, "show_if": show_if}
 
 
 CUSTOM: JsonDict = {"preset": ["custom"]}  # the custom_* fields apply only then
+PRESET_LABELS: dict[str, str] = {
+    "deepseek-v2": "DeepSeek-V2",  # a proper name, the same in every language
+    "custom": N_("custom (the fields below)"),
+}
 
 
 # The custom shape's fields that mla_cost's parameters share: the same names, bounds,
@@ -95,7 +107,7 @@ class MLAParams(DemoParams):
     preset: Preset = Field(
         default="deepseek-v2",
         description=N_("Model for the cache arithmetic: DeepSeek-V2's published shape or custom"),
-        json_schema_extra=ui("model", N_("Architecture")),
+        json_schema_extra=ui("model", N_("Architecture"), choice_labels=PRESET_LABELS),
     )
     # Defaults are DeepSeek-V2's, so switching to custom starts from the preset's numbers.
     custom_layers: int = Field(

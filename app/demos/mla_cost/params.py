@@ -17,6 +17,7 @@ from app.demos.mla.params import (
     CUSTOM_D_ROPE,
     CUSTOM_HEAD_DIM,
     CUSTOM_HEADS,
+    PRESET_LABELS,
     ui,
 )
 from app.demos.text import N_
@@ -61,7 +62,7 @@ class MLACostParams(DemoParams):
     preset: Literal["deepseek-v2", "custom"] = Field(
         default="deepseek-v2",
         description=N_("Shape for the formulas: DeepSeek-V2's or custom"),
-        json_schema_extra=ui("model", N_("Architecture")),
+        json_schema_extra=ui("model", N_("Architecture"), choice_labels=PRESET_LABELS),
     )
     custom_d_model: int = CUSTOM_D_MODEL
     custom_heads: int = CUSTOM_HEADS

@@ -173,7 +173,7 @@ def conclusion_of(p: NF4Params, f: dict[str, float], bnb: Text) -> Text:
         "with embeddings and lm_head in 16 bit. MSE on $N(0, 1)$: NF4 %(nf4)s, INT4 %(int4)s, "
         "FP4 %(fp4)s; on the trained MLP's weights (excess kurtosis %(kurt)s): %(nf4_t)s, "
         "%(int4_t)s, %(fp4_t)s. Its test loss goes from %(l32)s to %(lnf4)s (NF4), %(lint4)s "
-        "(INT4) and %(lfp4)s (FP4): differences of about 1 %% that change with the seed, so "
+        "(INT4) and %(lfp4)s (FP4); the gaps between the formats change with the seed, so "
         "they are reported, not checked. %(bnb)s",
         B=str(p.blocksize),
         bits=q(f["bits_per_param_nf4"], "bits"),

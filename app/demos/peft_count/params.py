@@ -20,22 +20,39 @@ Recomputation = Literal["none", "selective", "full"]
 
 
 def ui(
-    group: str, label: str, unit: str | None = None, show_if: JsonDict | None = None
+    group: str,
+    label: str,
+    unit: str | None = None,
+    show_if: JsonDict | None = None,
+    *,
+    choice_labels: dict[str, str] | None = None,
 ) -> JsonDict:
     """The form's group, label and unit of a field (English msgids, translated on pages),
-    and the values of other fields under which it applies."""
+    the values of other fields under which it applies, and for a choice the words each
+    value shows as ({value: msgid}; the value sent stays the raw one)."""
     extra: JsonDict = {"group": group, "label": label, "unit": unit}
+    if choice_labels:
+        extra["choice_labels"] = dict(choice_labels)
     return extra if show_if is None else {**extra, "show_if": show_if}
 
 
 CUSTOM: JsonDict = {"preset": ["custom"]}  # the custom_* fields apply only then
+# The architectures as their papers write them (LLaMA-2-7B, not llama-2-7b): proper
+# names, the same in every language.
+ARCHITECTURE_LABELS: dict[str, str] = {key: arch.name for key, arch in PRESETS.items()}
+PRESET_LABELS: dict[str, str] = {**ARCHITECTURE_LABELS, "custom": N_("custom (the fields below)")}
+RECOMPUTATION_LABELS: dict[str, str] = {
+    "none": N_("none (every activation stored)"),
+    "selective": N_("selective (attention scores recomputed)"),
+    "full": N_("full (each layer recomputed from its input)"),
+}
 
 
 class PeftParams(DemoParams):
     preset: PresetName = Field(
         default="llama-2-7b",
         description=N_("Architecture (published hyperparameters) or custom"),
-        json_schema_extra=ui("model", N_("Architecture")),
+        json_schema_extra=ui("model", N_("Architecture"), choice_labels=PRESET_LABELS),
     )
     # The custom_* fields describe the architecture when preset is "custom".
     custom_hidden: int = Field(
@@ -189,7 +206,9 @@ class PeftParams(DemoParams):
     activation_recomputation: Recomputation = Field(
         default="none",
         description=N_("Activation recomputation (Korthikanti et al. 2022)"),
-        json_schema_extra=ui("training", N_("Activation recomputation")),
+        json_schema_extra=ui(
+            "training", N_("Activation recomputation"), choice_labels=RECOMPUTATION_LABELS
+        ),
     )
 
     @field_validator("custom_heads")

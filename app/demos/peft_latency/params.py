@@ -126,9 +126,9 @@ class PeftLatencyParams(DemoParams):
     clock: Clock = Field(
         default="thread_cpu",
         description=N_(
-            "thread_cpu: the timing thread's CPU time, what a forward costs on a core of its "
-            "own, blind to other processes on a shared machine; wall: the latency a caller "
-            "sees, other processes included (CUDA always uses wall)"
+            "thread CPU time: the timing thread's CPU time, what a forward costs on a core of "
+            "its own, blind to other processes on a shared machine; wall clock: the latency a "
+            "caller sees, other processes included (CUDA always uses the wall clock)"
         ),
         json_schema_extra=ui(
             "advanced",

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 from pydantic import Field, field_validator
 
 from app.demos.base import DemoParams
-from app.demos.peft_count.params import ui
+from app.demos.peft_count.params import ARCHITECTURE_LABELS, ui
 from app.demos.peft_count.presets import ArchitectureName
 from app.demos.qlora_memory.formulas import AdapterDtype, Optimizer, TargetChoice
 from app.demos.text import N_
@@ -16,13 +16,23 @@ from app.demos.text import N_
 Preset = ArchitectureName
 GpuSize = Literal[24, 40, 48, 80]
 GPU_SIZES: tuple[int, ...] = get_args(GpuSize)
+# The words a choice shows as, on the form and in the conclusion (English msgids).
+TARGET_LABELS: dict[str, str] = {
+    "q_v": N_("q and v"),
+    "attention": N_("attention: q, k, v, o"),
+    "all_linear": N_("all linear layers"),
+}
+OPTIMIZER_LABELS: dict[str, str] = {
+    "adamw_fp32": N_("AdamW, fp32 moments"),
+    "paged_adamw_8bit": N_("paged 8-bit AdamW (bitsandbytes)"),
+}
 
 
 class QloraMemoryParams(DemoParams):
     preset: Preset = Field(
         default="llama-2-7b",
         description=N_("Architecture (published hyperparameters)"),
-        json_schema_extra=ui("model", N_("Architecture")),
+        json_schema_extra=ui("model", N_("Architecture"), choice_labels=ARCHITECTURE_LABELS),
     )
     gpu_gb: GpuSize = Field(
         default=24,
@@ -39,10 +49,10 @@ class QloraMemoryParams(DemoParams):
     lora_targets: TargetChoice = Field(
         default="all_linear",
         description=N_(
-            "Projections LoRA adapts: q_v (PEFT's llama default), attention (q, k, v, o) or "
-            "all_linear (also gate, up, down: QLoRA's recipe)"
+            "Projections LoRA adapts: q and v (PEFT's default for LLaMA), the attention's "
+            "q, k, v, o, or all linear layers (also the MLP's gate, up, down: QLoRA's recipe)"
         ),
-        json_schema_extra=ui("method", N_("LoRA target projections")),
+        json_schema_extra=ui("method", N_("LoRA target projections"), choice_labels=TARGET_LABELS),
     )
     batch_size: int = Field(
         default=1,
@@ -71,7 +81,7 @@ class QloraMemoryParams(DemoParams):
     optimizer: Optimizer = Field(
         default="adamw_fp32",
         description=N_("AdamW with fp32 moments, or bitsandbytes' 8-bit paged AdamW"),
-        json_schema_extra=ui("training", N_("Optimizer")),
+        json_schema_extra=ui("training", N_("Optimizer"), choice_labels=OPTIMIZER_LABELS),
     )
     adapter_dtype: AdapterDtype = Field(
         default="bf16",

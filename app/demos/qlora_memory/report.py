@@ -20,7 +20,7 @@ from app.demos.qlora_memory.formulas import (
     quantized_numel,
 )
 from app.demos.qlora_memory.labels import figure_labels
-from app.demos.qlora_memory.params import GPU_SIZES, QloraMemoryParams
+from app.demos.qlora_memory.params import GPU_SIZES, TARGET_LABELS, QloraMemoryParams
 from app.demos.text import N_, Cell, Table, Text, Unit, q, t
 
 NF4_BITS = 4 + 32 / 64  # 4-bit code + an fp32 absmax per 64 weights
@@ -160,11 +160,20 @@ def checks_of(p: QloraMemoryParams, m: Measured) -> list[Check]:
                 sum(getattr(memory[f], part) for part in COMPONENT_TITLES) == memory[f].total
                 for f in FORMATS
             ),
-            detail=", ".join(f"{f} {memory[f].total:,} B" for f in FORMATS),
+            detail=_joined(
+                [
+                    t(
+                        "%(setup)s %(total)s",
+                        setup=t(FORMAT_TITLES[f]),
+                        total=q(memory[f].total / GIB, "gib"),
+                    )
+                    for f in FORMATS
+                ]
+            ),
         ),
         Check(
             name=t(
-                "LoRA tensors sum to peft_count's "
+                "LoRA tensors sum to the PEFT count formula "
                 r"$L \cdot r \cdot \sum (d_\mathrm{in} + d_\mathrm{out})$"
             ),
             passed=sum(tensor_sizes) == lora_params,
@@ -243,7 +252,7 @@ def conclusion_of(p: QloraMemoryParams, m: Measured, figures: dict[str, float]) 
         ratio=q(figures["weights_ratio_fp16_over_nf4"], "x"),
         ratio_dq=q(figures["weights_ratio_fp16_over_nf4_dq"], "x"),
         bits=q(bits["nf4"], "bits"), bits_dq=q(bits["nf4_dq"], "bits"),
-        saved=q(figures["dq_saved_gb"], "gb"), r=p.lora_r, targets=p.lora_targets,
+        saved=q(figures["dq_saved_gb"], "gb"), r=p.lora_r, targets=t(TARGET_LABELS[p.lora_targets]),
         b=p.batch_size, s=p.seq_len, totals=totals, fitting=_fitting(p, figures),
         smallest=t("QLoRA on NF4 + DQ needs at least the %(gpu)s GB GPU.", gpu=min_dq)
         if min_dq
