@@ -98,13 +98,13 @@ def test_a_method_at_the_grids_edge_fails_the_check_unless_it_learned_nothing() 
     passed, detail = _grid_check({"full": (0.1, learned), "lora_r1": (1.0, collapsed)})
     assert passed, detail
     assert detail.startswith("None that learned at an edge")
-    assert "uniform guess (loss 1.386)" in detail and "top edge: r=1" in detail
+    assert "uniform guess (loss 1.386)" in detail and "top edge: r = 1" in detail
     # Some run of r=1 beat a uniform guess: its best at the top edge may be the grid's.
     passed, detail = _grid_check({"full": (0.1, learned), "lora_r1": (1.0, [*collapsed[:5], 1.3])})
-    assert not passed and "At the grid's edge: r=1" in detail
+    assert not passed and "At the grid's edge: r = 1" in detail
     # The bottom edge: a smaller lr might have done better, learned or not.
     passed, detail = _grid_check({"full": (3e-3, [1.5] * 6), "lora_r1": (0.1, learned)})
-    assert not passed and "At the grid's edge: full" in detail
+    assert not passed and "At the grid's edge: Full fine-tuning" in detail
 
 
 def test_charts_draw_one_curve_per_arm_and_the_rank_sweep(

@@ -258,10 +258,9 @@ def _residency(arm: str, f: dict[str, float]) -> Text:
 def conclusion_of(p: PagedOptimizerParams, m: Measured, f: dict[str, float]) -> Text:
     if not m.measured:
         return t(
-            "Not measured: %(reason)s. Paging is a GPU effect (bitsandbytes allocates the paged "
-            "states in CUDA unified memory); this demo needs a CUDA GPU with bitsandbytes to "
-            "show it: %(setup)s, AdamW and 8-bit AdamW are expected to run out of memory and the "
-            "paged optimizers to complete.",
+            "Not measured: %(reason)s. Paging is a GPU effect: bitsandbytes allocates the paged "
+            "states in CUDA unified memory. On such a GPU, %(setup)s, AdamW and 8-bit AdamW are "
+            "expected to run out of memory and the paged optimizers to complete.",
             reason=m.reason, setup=_setup(p, f),
         )  # fmt: skip
     outcomes = _sentences([outcome_words(arm, f, m) for arm in p.arm_names], N_("%(a)s; %(b)s"))

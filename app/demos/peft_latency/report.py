@@ -174,7 +174,17 @@ def _count_checks(p: PeftLatencyParams, m: Measured, extras: Extras) -> list[Che
             passed=extras.params == want_params,
             detail=t(
                 "Measured (formula): %(list)s",
-                list=", ".join(f"{v} {extras.params[v]} ({want_params[v]})" for v in VARIANTS),
+                list=_commas(
+                    [
+                        t(
+                            "%(method)s %(n)s (%(want)s)",
+                            method=model_name(v),
+                            n=int(extras.params[v]),
+                            want=int(want_params[v]),
+                        )
+                        for v in VARIANTS
+                    ]
+                ),
             ),
         ),
         Check(
@@ -184,7 +194,13 @@ def _count_checks(p: PeftLatencyParams, m: Measured, extras: Extras) -> list[Che
                 "$n$ = %(n)s; extra KV tokens per layer: %(list)s; prompt tuning adds "
                 r"%(prompt)s entries, prefix tuning %(prefix)s ($n \times L \times 2 \times d$ "
                 "= %(n)s × %(L)s × 2 × %(d)s = %(want)s)",
-                n=p.n_virtual, list=", ".join(f"{v} {kv[v]:g}" for v in VARIANTS),
+                n=p.n_virtual,
+                list=_commas(
+                    [
+                        t("%(method)s %(n)s", method=model_name(v), n=q(kv[v], "plain"))
+                        for v in VARIANTS
+                    ]
+                ),
                 prompt=q(entries["prompt"], "count"), prefix=q(entries["prefix"], "count"),
                 L=L, d=d, want=q(want_entries["prefix"], "count"),
             ),
@@ -311,10 +327,15 @@ def _listed(m: Measured, f: dict[str, float], mode: str) -> Text:
                ratio=q(f[f"{mode}latency_ratio_{v}"], "x"))
         for v in VARIANTS
     ]  # fmt: skip
-    return Text(
-        msg=", ".join(f"%(p{i})s" for i in range(len(parts))),
-        args={f"p{i}": part for i, part in enumerate(parts)},
-    )
+    return _commas(parts)
+
+
+def _commas(items: list[Text]) -> Text:
+    """``a, b, c`` as nested texts: a translation writes its own comma (，)."""
+    out = items[0]
+    for item in items[1:]:
+        out = t("%(a)s, %(b)s", a=out, b=item)
+    return out
 
 
 def conclusion_of(p: PeftLatencyParams, m: Measured, f: dict[str, float]) -> Text:

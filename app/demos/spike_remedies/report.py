@@ -204,14 +204,24 @@ def series_of(p: SpikeRemediesParams, m: Measured, f: dict[str, float]) -> list[
     return series
 
 
-def _arm_outcome(name: str, f: dict[str, float]) -> Text:
+def _clean_spikes(names: list[str], f: dict[str, float]) -> Text:
+    """The runs that spiked on a clean batch, with their counts (the table above already
+    gives every run's peak and final loss)."""
+    spiked = [name for name in names if f[f"spikes_on_clean_batches_{name}"] > 0]
+    if not spiked:
+        return t("no run spiked on a clean batch")
+    counts = [
+        t("%(arm)s %(n)s", arm=_arm_name(name), n=q(f[f"spikes_on_clean_batches_{name}"], "count"))
+        for name in spiked
+    ]
+    listed = _sentences(counts, N_("%(a)s; %(b)s"))
+    if len(spiked) == len(names):
+        return t("spikes on clean batches: %(counts)s", counts=listed)
     return t(
-        "%(arm)s: largest loss %(peak)s the initial, final %(final)s, %(spikes)s spikes on "
-        "clean batches",
-        arm=_arm_name(name), peak=q(f[f"max_loss_over_initial_{name}"], "x"),
-        final=q(f[f"final_loss_{name}"], "loss"),
-        spikes=q(f[f"spikes_on_clean_batches_{name}"], "count"),
-    )  # fmt: skip
+        "spikes on clean batches: %(counts)s (none in the other %(others)s runs)",
+        counts=listed,
+        others=len(names) - len(spiked),
+    )
 
 
 def _sentences(parts: list[Text], joiner: str = "%(a)s %(b)s") -> Text:
@@ -222,10 +232,10 @@ def _sentences(parts: list[Text], joiner: str = "%(a)s %(b)s") -> Text:
 
 
 def conclusion_of(p: SpikeRemediesParams, f: dict[str, float], m: Measured) -> Text:
-    arms = _sentences([_arm_outcome(name, f) for name in m.logs], N_("%(a)s; %(b)s"))
+    arms = _clean_spikes(list(m.logs), f)
     parts = [
         t(
-            "At AdamW lr %(lr)s (SGD %(sgd)s) over %(steps)s steps: %(arms)s.",
+            "At AdamW lr %(lr)s (SGD %(sgd)s) over %(steps)s steps, %(arms)s.",
             lr=q(p.lr, "plain"),
             sgd=q(p.sgd_lr, "plain"),
             steps=p.steps,
