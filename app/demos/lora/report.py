@@ -87,11 +87,21 @@ def figures_of(m: Measured) -> dict[str, float]:
     return figures
 
 
+def _commas(items: list[Text]) -> Text:
+    """``a, b, c`` as nested texts: a translation writes its own comma (，)."""
+    out = items[0]
+    for item in items[1:]:
+        out = t("%(a)s, %(b)s", a=out, b=item)
+    return out
+
+
 def _identity_checks(p: LoRAParams, m: Measured) -> list[Check]:
     # fp32 rounding is relative: the tolerances scale with the values once they pass 1.
     merge_tol = 1e-4 * max(1.0, m.output_scale)
     unmerge_tol = 1e-5 * max(1.0, m.weight_scale)
-    counts = ", ".join(f"r = {r}: {m.trainable[f'lora_r{r}']:.0f}" for r in m.ranks)
+    counts = _commas(
+        [t("$r$ = %(r)s: %(n)s", r=r, n=int(m.trainable[f"lora_r{r}"])) for r in m.ranks]
+    )
     return [
         Check(
             name=t(r"Merged $W + \frac{\alpha}{r} BA$ gives the unmerged outputs (fp32)"),

@@ -120,8 +120,16 @@ def checks_of(p: PeftParams, n: Measured) -> list[Check]:
 
 
 def total_formula(p: PeftParams) -> Text:
+    """The base model's count as a formula, with a legend of its symbols ($T$ only where
+    the formula has it: GPT-3's learned positions)."""
+    formula = base_total_formula(p.architecture)
+    if p.architecture.positions:
+        return t(
+            "%(formula)s ($W$: one layer's projection weights, $n$: one norm's parameters, "
+            "$T$: learned positions)",
+            formula=formula,
+        )
     return t(
-        "%(formula)s ($W$: one layer's projection weights, $n$: one norm's parameters, "
-        "$T$: learned positions)",
-        formula=base_total_formula(p.architecture),
+        "%(formula)s ($W$: one layer's projection weights, $n$: one norm's parameters)",
+        formula=formula,
     )
