@@ -168,23 +168,25 @@ def _count_checks(p: PeftLatencyParams, m: Measured, extras: Extras) -> list[Che
     d, L = p.d_model, p.n_layers
     want_entries = {v: want_kv[v] * L * 2 * d for v in VARIANTS}  # tokens × layers × (K, V) × d
     kv, entries = extras.kv, extras.entries
+    # Each method's count beside the formula's (outside the t() calls below, where the
+    # message extraction would miss a nested one).
+    param_counts = [
+        t(
+            "%(method)s %(n)s (%(want)s)",
+            method=model_name(v),
+            n=int(extras.params[v]),
+            want=int(want_params[v]),
+        )
+        for v in VARIANTS
+    ]
+    kv_counts = [t("%(method)s %(n)s", method=model_name(v), n=q(kv[v], "plain")) for v in VARIANTS]
     return [
         Check(
             name=t("Extra parameters match the formulas"),
             passed=extras.params == want_params,
             detail=t(
                 "Measured (formula): %(list)s",
-                list=_commas(
-                    [
-                        t(
-                            "%(method)s %(n)s (%(want)s)",
-                            method=model_name(v),
-                            n=int(extras.params[v]),
-                            want=int(want_params[v]),
-                        )
-                        for v in VARIANTS
-                    ]
-                ),
+                list=_commas(param_counts),
             ),
         ),
         Check(
@@ -195,12 +197,7 @@ def _count_checks(p: PeftLatencyParams, m: Measured, extras: Extras) -> list[Che
                 r"%(prompt)s entries, prefix tuning %(prefix)s ($n \times L \times 2 \times d$ "
                 "= %(n)s × %(L)s × 2 × %(d)s = %(want)s)",
                 n=p.n_virtual,
-                list=_commas(
-                    [
-                        t("%(method)s %(n)s", method=model_name(v), n=q(kv[v], "plain"))
-                        for v in VARIANTS
-                    ]
-                ),
+                list=_commas(kv_counts),
                 prompt=q(entries["prompt"], "count"), prefix=q(entries["prefix"], "count"),
                 L=L, d=d, want=q(want_entries["prefix"], "count"),
             ),
