@@ -42,9 +42,9 @@ CUSTOM: JsonDict = {"preset": ["custom"]}  # the custom_* fields apply only then
 ARCHITECTURE_LABELS: dict[str, str] = {key: arch.name for key, arch in PRESETS.items()}
 PRESET_LABELS: dict[str, str] = {**ARCHITECTURE_LABELS, "custom": N_("custom (the fields below)")}
 RECOMPUTATION_LABELS: dict[str, str] = {
-    "none": N_("none (every activation stored)"),
-    "selective": N_("selective (attention scores recomputed)"),
-    "full": N_("full (each layer recomputed from its input)"),
+    "none": N_("none (all stored)"),
+    "selective": N_("selective (attention scores)"),
+    "full": N_("full (whole layers)"),
 }
 
 
