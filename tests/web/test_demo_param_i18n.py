@@ -79,7 +79,7 @@ CASES = [
         {"layer_d_rope": "3"},
         "layer_d_rope",
         "layer_d_rope: must be even: RoPE rotates pairs of dimensions (got '3')",
-        "小层：RoPE 键维度 dhR：必须为偶数：RoPE 按维度成对旋转（输入为 3）",
+        "小层：RoPE 键维度 dₕᴿ：必须为偶数：RoPE 按维度成对旋转（输入为 3）",
     ),
     (
         "mla_cost",
