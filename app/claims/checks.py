@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from app.claims.located import Mapping as _Mapping
 from app.claims.rule_parser import parse_rule
 from app.claims.rules import Condition, RuleError, figure_names
 from app.claims.spec import KINDS, CheckSpec, Kind, RunSpec
@@ -20,12 +21,9 @@ from app.errors import AppError, Unprocessable
 from app.i18n import mark as N_
 from app.models.runs import params_hash
 
-if TYPE_CHECKING:
-    from app.claims.located import Mapping as _Mapping
-
 CHECK_KEYS = (
     "kind", "demo", "params", "seeds", "runs", "device", "supported", "refuted",
-    "undecided", "verdict", "needs", "explanation", "sources",
+    "undecided", "verdict", "needs", "explanation", "when", "sources",
 )  # fmt: skip
 INHERITED = ("demo", "params", "seeds", "runs", "device")
 RULES = ("undecided", "supported", "refuted")
@@ -48,8 +46,11 @@ class CheckReader:
         self.warn = warn
         self.errors = errors  # how many errors were reported so far
 
-    def text(self, m: _Mapping, key: str, *, required: bool = False) -> Text:
-        line = m.lines.get(key, m.line)
+    def text(
+        self, m: _Mapping, key: str, *, required: bool = False, name: str | None = None
+    ) -> Text:
+        """The text under ``key``; ``name``: how problems call it (``key`` by default)."""
+        line, name = m.lines.get(key, m.line), name or key
         if key not in m.values:
             if required:
                 self.error(m.line, N_("the claim lacks %(keys)s"), keys=key)
@@ -57,12 +58,42 @@ class CheckReader:
         try:
             text = read_text(m.plain(key))
         except TextError as exc:
-            self.error(line, N_("%(key)s: %(problem)s"), key=key, problem=exc.message)
+            self.error(line, N_("%(key)s: %(problem)s"), key=name, problem=exc.message)
             return {}
         for lang in missing_languages(text):
             template = N_("%(key)s has no %(lang)s text (write {en: ..., zh: ...})")
-            self.warn(line, template, key=key, lang=lang)
+            self.warn(line, template, key=name, lang=lang)
         return text
+
+    def verdict_sentences(
+        self, m: _Mapping, produced: set[str], *, has_runs: bool
+    ) -> dict[str, Text]:
+        """``when``: for each verdict the runs may give, a sentence (a template like the
+        explanation) that says what that verdict means for this claim."""
+        if "when" not in m.values:
+            return {}
+        line, value = m.lines["when"], m.values["when"]
+        if not has_runs:
+            fixed = N_("when: a claim without runs has a fixed verdict (say it in the explanation)")
+            self.error(line, fixed)
+            return {}
+        verdicts = ", ".join(VERDICTS)
+        if not isinstance(value, _Mapping) or not value.values:
+            self.error(line, N_("when maps a verdict (%(verdicts)s) to a text"), verdicts=verdicts)
+            return {}
+        sentences: dict[str, Text] = {}
+        for verdict in value.values:
+            if verdict not in VERDICTS:
+                template = N_("when: %(found)s is not a verdict (%(verdicts)s)")
+                self.error(value.lines[verdict], template, found=verdict, verdicts=verdicts)
+                continue
+            name = f"when.{verdict}"
+            text = self.text(value, verdict, name=name)
+            for lang, sentence in text.items():
+                self.template(value, verdict, lang, sentence, produced, allow=True, name=name)
+            if text:
+                sentences[verdict] = text
+        return sentences
 
     def check(self, m: _Mapping, parent: _Mapping | None, label: str | None) -> CheckSpec | None:
         before = self.errors()
@@ -143,6 +174,7 @@ class CheckReader:
         explanation = self.text(m, "explanation", required=True)
         for lang, template in explanation.items():
             self.template(m, "explanation", lang, template, produced, allow=demo_name is not None)
+        when = self.verdict_sentences(m, produced, has_runs=bool(runs))
         if self.errors() > before:
             return None
         return CheckSpec(
@@ -159,6 +191,7 @@ class CheckReader:
             verdict=verdict,
             needs=needs,
             explanation=explanation,
+            when=when,
             sources=sources or (list(parent.plain("sources") or []) if parent else []),
         )
 
@@ -266,19 +299,28 @@ class CheckReader:
         return condition
 
     def template(
-        self, m: _Mapping, key: str, lang: str, template: str, produced: set[str], *, allow: bool
+        self,
+        m: _Mapping,
+        key: str,
+        lang: str,
+        template: str,
+        produced: set[str],
+        *,
+        allow: bool,
+        name: str | None = None,
     ) -> None:
+        line, name = m.lines.get(key, m.line), name or key
         try:
             shown = template_fields(template)
         except TemplateError as exc:
             template = N_("%(key)s (%(lang)s): %(problem)s")
-            self.error(m.lines.get(key, m.line), template, key=key, lang=lang, problem=exc.message)
+            self.error(line, template, key=name, lang=lang, problem=exc.message)
             return
         if shown and not allow:
             template = N_("%(key)s: a claim without runs shows no figures")
-            self.error(m.lines.get(key, m.line), template, key=key)
+            self.error(line, template, key=name)
             return
-        self.unknown_figures(m.lines.get(key, m.line), key, shown, produced)
+        self.unknown_figures(line, name, shown, produced)
 
     def unknown_figures(self, line: int, key: str, used: set[str], produced: set[str]) -> None:
         if not produced:

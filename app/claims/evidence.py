@@ -21,7 +21,7 @@ from app.claims.rule_parser import parse_rule
 from app.claims.rules import MissingFigure, figure_names
 from app.claims.spec import CheckSpec, ClaimChecks, RunSpec
 from app.claims.spread import Evidence, Spread, spread_of
-from app.claims.texts import LANGUAGES, Text, read_text
+from app.claims.texts import LANGUAGES, Text, followed_by, read_text
 from app.claims.verdict import Status, explain, judge, template_fields
 from app.content.answers import demo_inputs
 from app.demos import registry
@@ -208,7 +208,9 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
     for condition in rules.values():
         if condition is not None:
             names |= figure_names(condition)
-    for template in check.explanation.values():
+    # The sentence the author wrote for this verdict, if any, ends the explanation.
+    explanation = followed_by(check.explanation, check.when.get(judgement.verdict, {}))
+    for template in explanation.values():
         names |= template_fields(template)
     spreads = [s for n in sorted(names - {"n"}) if (s := spread_of(n, evidence)) is not None]
     return CheckResult(
@@ -216,7 +218,7 @@ def _measured(check: CheckSpec, found: list[DemoRun | None]) -> CheckResult:
         judgement.verdict,
         kind,
         judgement.note,
-        _texts(check.explanation, evidence),
+        _texts(explanation, evidence),
         spreads,
         run_ids,
     )

@@ -15,6 +15,7 @@ A claim, as an author writes it::
       supported: "compression_vs_fp16 >= 3.9"     # rules over the runs' figures
       refuted: "compression_vs_fp16 < 3.8"        # neither: nuanced
       explanation: {en: "NF4 stores {bits_per_param_nf4:.3g} bits", zh: "…"}
+      when: {refuted: {en: "Here it is not 4× smaller.", zh: "…"}}  # optional: per verdict
       sources: ["Dettmers et al. 2023, QLoRA, §3"]   # optional
       parts: [...]                        # or: halves, each a check of its own
 

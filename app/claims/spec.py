@@ -39,6 +39,8 @@ class CheckSpec:
     verdict: str | None = None  # cited (and a not-measurable-here fallback)
     needs: Text = field(default_factory=dict)
     explanation: Text = field(default_factory=dict)
+    # verdict -> a sentence appended to the explanation when the runs give that verdict
+    when: dict[str, Text] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
 
     @property

@@ -1,6 +1,7 @@
-"""Claim texts in both languages: ``explanation``, ``summary`` and ``needs`` are a string
-or ``{en: ..., zh: ...}``. A plain string counts as Chinese when it holds CJK characters,
-else as English; a text shows in the reader's language, else in the one it has.
+"""Claim texts in both languages: ``explanation``, ``summary``, ``needs`` and each
+verdict's sentence under ``when`` are a string or ``{en: ..., zh: ...}``. A plain string
+counts as Chinese when it holds CJK characters, else as English; a text shows in the
+reader's language, else in the one it has.
 
 A YAML folded text (``>-``) joins its lines with a space, which Chinese does not write:
 a space between two Chinese characters or full-width marks is dropped from a zh text."""
@@ -57,6 +58,18 @@ def read_text(value: Any) -> Text:
 
 def missing_languages(text: Text) -> list[str]:
     return [lang for lang in LANGUAGES if lang not in text] if text else []
+
+
+def followed_by(text: Text, sentence: Text) -> Text:
+    """``text`` with ``sentence`` (in the same language, else in the one it has) after it
+    in each of its languages: after a space, none after a full-width mark."""
+    if not sentence:
+        return dict(text)
+    out: Text = {}
+    for lang, first in text.items():
+        gap = "" if re.search(f"[{_WIDE}]$", first) else " "
+        out[lang] = first + gap + pick(sentence, lang)
+    return out
 
 
 def pick(text: Mapping[str, str], language: str) -> str:

@@ -53,6 +53,9 @@ GOOD = """
 """
 
 
+MATRIX = 'explanation: "rank {rank:.0f} of a {min_dim:.0f}-column matrix"'
+
+
 def write_claims(content_dir: Path, text: str, name: str = "bank.yaml") -> Path:
     path = content_dir / "claims" / name
     path.parent.mkdir(exist_ok=True)
@@ -144,6 +147,18 @@ def test_a_claim_removed_from_its_file_is_archived_and_comes_back(
             10,
             "lacks explanation",
         ),
+        ((MATRIX, MATRIX + '\n  when: {maybe: "x"}'), 9, "when: maybe is not a verdict"),
+        ((MATRIX, MATRIX + "\n  when: [supported]"), 9, "when maps a verdict"),
+        (
+            (MATRIX, MATRIX + '\n  when:\n    refuted: "rank {rnk:.0f}"'),
+            10,
+            "when.refuted: the demo does not produce a figure 'rnk'",
+        ),
+        (
+            (MATRIX, MATRIX + '\n  when:\n    undecided: {en: "x", fr: "y"}'),
+            10,
+            "when.undecided: languages are en and zh, not fr",
+        ),
     ],
 )
 def test_each_problem_is_an_error_at_its_line_and_nothing_is_imported(
@@ -182,6 +197,13 @@ def test_each_problem_is_an_error_at_its_line_and_nothing_is_imported(
             "- id: 12\n  question: q-rank\n  quote: x\n  demo: rank\n  explanation: x\n",
             1,
             "id must be text",
+        ),
+        (
+            '- id: a\n  question: q-rank\n  quote: "秩 ≤ min(行数, 列数)"\n  kind: cited\n'
+            "  verdict: supported\n  sources: [a textbook]\n  explanation: x\n"
+            '  when: {refuted: "y"}\n',
+            8,
+            "when: a claim without runs has a fixed verdict",
         ),
     ],
 )
@@ -264,11 +286,14 @@ def test_the_shipped_claims_are_complete_in_both_languages_and_judged_over_seeds
     for claim in claims.values():
         assert set(claim.checks.summary) == {"en", "zh"}, claim.id
         for check in claim.checks.checks:
-            assert set(check.explanation) == {"en", "zh"}, claim.id
-            # A folded line break leaves no space between two Chinese characters.
-            assert not re.search(
-                r"[\u4e00-\u9fff，。；：] [\u4e00-\u9fff，。；：]", check.explanation["zh"]
-            ), claim.id
+            for text in (check.explanation, *check.when.values()):
+                assert set(text) == {"en", "zh"}, claim.id
+                # A folded line break leaves no space between two Chinese characters, nor
+                # after a full-width mark ("。 ΔW").
+                assert not re.search(
+                    r"[\u4e00-\u9fff，。；：] [\u4e00-\u9fff，。；：]", text["zh"]
+                ), claim.id
+                assert not re.search(r"[，。；：、（“）”] ", text["zh"]), claim.id
             if check.kind == "cited":
                 assert check.verdict and check.sources, claim.id
             if check.kind == "not-measurable-here":
@@ -330,6 +355,7 @@ def test_each_shipped_zh_text_shows_the_same_figures_as_its_en(
             texts += [
                 (f"check {i} explanation", check.explanation),
                 (f"check {i} needs", check.needs),
+                *((f"check {i} when.{v}", text) for v, text in check.when.items()),
             ]
         for where, text in texts:
             if not text:

@@ -22,7 +22,7 @@ from app.demos import get_demo
 from app.models import DemoRun
 from app.runs.claims import queue_claim_runs
 from app.worker.execute import execute
-from tests.claims.test_files import BANK, GOOD, write_claims
+from tests.claims.test_files import BANK, GOOD, MATRIX, write_claims
 from tests.conftest import WriteMd
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -190,3 +190,53 @@ def test_claims_check_without_claims_says_what_to_do(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     result = CliRunner().invoke(cli, ["claims", "check"])
     assert result.exit_code == 1 and "no claims are imported" in result.output
+
+
+BILINGUAL = """explanation:
+    en: "rank {rank:.0f} of a {min_dim:.0f}-column matrix."
+    zh: "秩 {rank:.0f}，矩阵有 {min_dim:.0f} 列。"
+  when:
+    supported: {en: "At most the columns: as the quote says.", zh: "不超过列数：如原句所说。"}
+    refuted:
+      en: "Above {min_dim:.0f} columns: no rank can be."
+      zh: "超过 {min_dim:.0f} 列：秩不可能如此。"
+"""
+
+
+def test_the_sentence_written_for_the_verdict_ends_the_explanation(
+    session_factory: sessionmaker[Session], content_dir: Path, write_md: WriteMd, engine: Engine
+) -> None:
+    write_md("bank.md", BANK)
+    write_claims(content_dir, GOOD.replace(MATRIX, BILINGUAL.strip()))
+    with session_factory() as session, session.begin():
+        report = import_bank(session, paths=[content_dir], content_dir=content_dir, now=T0)
+    assert report.ok, [str(d) for d in report.errors]
+    with session_factory() as session:
+        [run_id] = queue_claim_runs(session=session, now=T0)
+    # Pending: the reason, no verdict sentence.
+    assert views(session_factory)["rank-bound"].explanations == {
+        "en": f"run #{run_id} is queued",
+        "zh": f"运行 #{run_id} 排队中",
+    }
+    execute(run_id, engine=engine, worker_host="test")
+    supported = views(session_factory)["rank-bound"]
+    assert supported.status == "supported"
+    assert supported.explanations == {
+        "en": "rank 3 of a 8-column matrix. At most the columns: as the quote says.",
+        "zh": "秩 3，矩阵有 8 列。不超过列数：如原句所说。",
+    }
+    with session_factory() as session:
+        run = session.get(DemoRun, run_id)
+        assert run is not None and run.result is not None
+        figures = dict(run.result["figures"], rank=9.0)
+    add_run(session_factory, run, figures)
+    changed = views(session_factory)
+    refuted = changed["rank-bound"]
+    assert refuted.status == "refuted"
+    assert refuted.explanations == {
+        "en": "rank 9 of a 8-column matrix. Above 8 columns: no rank can be.",
+        "zh": "秩 9，矩阵有 8 列。超过 8 列：秩不可能如此。",
+    }
+    # A verdict without a sentence adds nothing; a claim without ``when`` is as written.
+    assert changed["product-rank"].status == "nuanced"
+    assert changed["product-rank"].explanation == "rank 9, r = 3"
