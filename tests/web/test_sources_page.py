@@ -25,6 +25,14 @@ def post_files(client: TestClient, files: list[tuple[str, bytes]], name: str = "
     )
 
 
+def confirm_report(client: TestClient, report: Any) -> Any:
+    """Press "Import these questions" on a report page."""
+    form = report.select_one("form[action='/sources/confirm']")
+    assert form is not None
+    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
+    return client.post("/sources/confirm", data=data)
+
+
 def test_upload_shows_the_report_then_imports_and_lists_the_source(client: TestClient) -> None:
     page = soup(client.get("/sources"))
     assert page.select_one("nav a[href='/sources']") is not None
@@ -45,10 +53,7 @@ def test_upload_shows_the_report_then_imports_and_lists_the_source(client: TestC
     assert files == ["my-notes/1.3 RLs.md : 2 questions", "my-notes/more.md : 2 questions"]
     assert "上海AI Lab 2" in page.select_one("#counts").get_text(" ")  # type: ignore[union-attr]
     assert "上海 AI Lab -> 上海AI Lab" in page.select_one("#merges").get_text()  # type: ignore[union-attr]
-    form = page.select_one("form[action='/sources/confirm']")
-    assert form is not None
-    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
-    page = soup(client.post("/sources/confirm", data=data))
+    page = soup(confirm_report(client, page))
     assert "4 new" in page.select_one("#source-done").get_text()  # type: ignore[union-attr]
     listed = page.select_one("#source-list").get_text(" ", strip=True)  # type: ignore[union-attr]
     assert "my-notes" in listed and "4 questions" in listed and "2 chapters" in listed
@@ -154,10 +159,7 @@ def test_the_report_lists_names_kept_apart(make_client: MakeClient, content_dir:
 
 
 def _confirm(client: TestClient, files: list[tuple[str, bytes]], name: str) -> Any:
-    form = soup(post_files(client, files, name=name)).select_one("form[action='/sources/confirm']")
-    assert form is not None
-    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
-    return client.post("/sources/confirm", data=data)
+    return confirm_report(client, soup(post_files(client, files, name=name)))
 
 
 SLOPPY = (
@@ -235,10 +237,7 @@ def test_a_whole_folder_keeps_its_layout_names_the_source_and_leaves_out_the_res
     files = [li.get_text(" ", strip=True) for li in page.select(".source-files li")]
     assert files == ["rl-notes/1.3 RLs.md : 2 questions", "rl-notes/more/m.md : 2 questions"]
     assert "1 file of the folder is not markdown" in page.select_one("#left-out").get_text()  # type: ignore[union-attr]
-    form = page.select_one("form[action='/sources/confirm']")
-    assert form is not None
-    data = {str(i["name"]): str(i["value"]) for i in form.select("input[type=hidden]")}
-    page = soup(client.post("/sources/confirm", data=data))
+    page = soup(confirm_report(client, page))
     assert "4 new" in page.select_one("#source-done").get_text()  # type: ignore[union-attr]
     assert "rl-notes" in page.select_one("#source-list").get_text()  # type: ignore[union-attr]
 
