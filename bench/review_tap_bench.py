@@ -35,14 +35,7 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 from import_bench import generate  # noqa: E402
 from review_bench import free_socket  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the brief's flags)
 
 # Logs each tap on a rating and each first paint of a question (element timing), in
 # sessionStorage, so the log survives the page load of the plain way.
@@ -172,7 +165,7 @@ def main() -> None:
             times: dict[tuple[float, str], list[float]] = {}
             with sync_playwright() as p:
                 browser = p.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
                 )
                 for rate in (1.0, 4.0):
                     context = browser.new_context(

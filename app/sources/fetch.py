@@ -68,9 +68,18 @@ def sources_dir(data_dir: Path) -> Path:
     return data_dir / "sources"
 
 
-def _member_path(name: str) -> PurePosixPath:
+def relative_path(name: str) -> PurePosixPath | None:
+    """``name`` (``/`` or ``\\`` between folders) as a path that stays below where it is
+    put; None for one that would leave it (absolute, a drive, ``..``)."""
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or re.match(r"^[A-Za-z]:", name) or ".." in path.parts:
+        return None
+    return path
+
+
+def _member_path(name: str) -> PurePosixPath:
+    path = relative_path(name)
+    if path is None:
         raise SourceError(
             _("archive member %(member)s points outside the archive: refused"), member=repr(name)
         )

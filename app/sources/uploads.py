@@ -31,6 +31,7 @@ from app.models import Source
 from app.sources.fetch import (
     SourceError,
     archive_stem,
+    relative_path,
     safe_name,
     sources_dir,
     unpack,
@@ -77,34 +78,29 @@ def _forget_stale(folder: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+def _not_allowed(name: str) -> SourceError:
+    return SourceError(_("the file name %(name)s is not allowed"), field="files", name=repr(name))
+
+
 def _base_name(name: str) -> str:
     base = PureWindowsPath(PurePosixPath(name.replace("\\", "/")).name).name
     if base in ("", ".", ".."):
-        raise SourceError(
-            _("the file name %(name)s is not allowed"), field="files", name=repr(name)
-        )
+        raise _not_allowed(name)
     return base
 
 
 def _folder_path(name: str) -> PurePosixPath:
     """A file's path below the uploaded folder (``notes/ch1/a.md`` -> ``ch1/a.md``)."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    parts = path.parts
-    if (
-        path.is_absolute()
-        or re.match(r"^[A-Za-z]:", name)
-        or any(p in ("", ".", "..") for p in parts)
-    ):
-        raise SourceError(
-            _("the file name %(name)s is not allowed"), field="files", name=repr(name)
-        )
-    return PurePosixPath(*parts[1:])
+    path = relative_path(name)
+    if path is None or len(path.parts) < 2:
+        raise _not_allowed(name)
+    return PurePosixPath(*path.parts[1:])
 
 
 def _from_folder(files: Sequence[tuple[str, bytes]]) -> tuple[str, list[tuple[str, bytes]], int]:
     """An uploaded folder's name, its markdown files by their path below it, and how many
-    other files it held."""
-    tops = {PurePosixPath(n.replace("\\", "/")).parts[0] for n, _data in files}
+    other files it held (``files`` named with ``/`` between folders)."""
+    tops = {PurePosixPath(n).parts[0] for n, _data in files}
     if len(tops) != 1:
         raise SourceError(_("upload one folder at a time"), field="files")
     markdown = [(str(_folder_path(n)), data) for n, data in files if n.lower().endswith(".md")]
@@ -123,8 +119,9 @@ def stage(files: Sequence[tuple[str, bytes]], *, data_dir: Path, name: str = "")
         raise too_many()
     if sum(len(data) for _name, data in files) > MAX_UPLOAD_BYTES:
         raise too_large()
-    if all("/" in n.replace("\\", "/").strip("/") for n, _data in files):
-        folder_name, markdown, left_out = _from_folder(files)
+    with_slashes = [(n.replace("\\", "/"), data) for n, data in files]
+    if all("/" in n.strip("/") for n, _data in with_slashes):
+        folder_name, markdown, left_out = _from_folder(with_slashes)
         return _stage_markdown(markdown, data_dir, name.strip() or folder_name, left_out)
     names = [_base_name(n) for n, _data in files]
     archives = [n for n in names if archive_stem(n) is not None]

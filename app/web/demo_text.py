@@ -25,7 +25,11 @@ from app.content.render import render_inline
 from app.demos.text import Quantity, Text, Unit
 from app.i18n import current_language, gettext
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+# Unicode's superscripts (an exponent: ×10⁻⁴, 10⁹, r²); every character that has one.
+_RAISED = str.maketrans(
+    "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
+    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ",
+)
 _TAG = re.compile(r"<annotation[^>]*>.*?</annotation>|<[^>]+>", re.DOTALL)
 _SPACES = re.compile(r"\s+")
 
@@ -45,7 +49,7 @@ def sig(value: float, digits: int = 3) -> str:
         text = f"{mantissa:.{max(digits - 1, 0)}f}".rstrip("0").rstrip(".")
         if text in ("10", "-10"):  # 9.999 rounded up
             text, magnitude = text[:-1], magnitude + 1
-        return f"{text}×10{str(magnitude).translate(_SUPERSCRIPT)}"
+        return f"{text}×10{str(magnitude).translate(_RAISED)}"
     decimals = max(digits - 1 - magnitude, 0)
     rounded = round(value, decimals)
     text = f"{rounded:,.{decimals}f}"
@@ -223,10 +227,6 @@ def demo_text(value: Any) -> Markup:
 
 
 _MATH = re.compile(r"<math\b.*?</math>", re.DOTALL)
-_RAISED = str.maketrans(
-    "0123456789+-−=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
-    "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ",
-)
 _LOWERED = str.maketrans("0123456789+-−=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 

@@ -107,11 +107,9 @@ def sources_page(
     return _page(request, templates, session, report=outcome, source=report)
 
 
-def _see(**query: str) -> Response:
-    """A redirect to the Sources page with ``query`` (after a write that worked)."""
-    [(key, value)] = query.items()
-    anchor = "#report" if key == "report" else "#source-done"
-    return RedirectResponse(f"/sources?{key}={quote(value, safe='')}{anchor}", status_code=303)
+def _see(key: str, source: str, anchor: str) -> Response:
+    """After a write that worked: the Sources page with ``?key=source``, at ``anchor``."""
+    return RedirectResponse(f"/sources?{key}={quote(source, safe='')}#{anchor}", status_code=303)
 
 
 def _bounded(request: Request, limit: int) -> Request:
@@ -219,7 +217,7 @@ def _finish(
         session.rollback()
         return _page(request, templates, session, report=ImportOutcome.of(report), status=422)
     session.commit()
-    return _see(report=name)
+    return _see("report", name, "report")
 
 
 @router.post(
@@ -264,4 +262,4 @@ def remove(
         session.rollback()
         return _page(request, templates, session, error=exc.text, status=exc.status_code)
     session.commit()
-    return _see(removed=name)
+    return _see("removed", name, "source-done")

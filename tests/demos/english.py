@@ -1,5 +1,5 @@
-"""Demo text as an English reader sees it (tests of demo-A's demos: rank, peft_params,
-qlora_memory, mla_kv_cache, mla_cost)."""
+"""Demo text as an English or a Chinese reader sees it, without markup (the demos'
+tests)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,22 @@ from app.i18n import current_language, set_language
 from app.web.demo_text import plain_text
 
 
-def english(value: Any) -> str:
-    """A Text, Quantity or string as the English page shows it, without markup."""
+def read_in(language: str, value: Any) -> str:
+    """A Text, Quantity or string as a page in ``language`` shows it, without markup."""
     before = current_language()
-    set_language("en")
+    set_language(language)
     try:
         return plain_text(value)
     finally:
         set_language(before)
+
+
+def english(value: Any) -> str:
+    return read_in("en", value)
+
+
+def chinese(value: Any) -> str:
+    return read_in("zh", value)
 
 
 def msgid(value: Text | str) -> str:

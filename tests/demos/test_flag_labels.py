@@ -16,9 +16,8 @@ from app.demos.paged_optimizer.summary import figure_labels as paged_optimizer_l
 from app.demos.qlora_memory.labels import figure_labels as qlora_memory_labels
 from app.demos.spike_remedies.summary import figure_labels as spike_remedies_labels
 from app.demos.text import Text
-from app.i18n import LOCALE_DIR, current_language, set_language
-from app.web.demo_text import plain_text
-from tests.demos.english import english
+from app.i18n import LOCALE_DIR
+from tests.demos.english import chinese, english
 
 DEMOS = Path(app.demos.__file__).parent
 # A 0/1 figure's legend: a parenthesis that opens with 1 and then "=", ":" or "yes".
@@ -30,15 +29,6 @@ def demo_msgids() -> set[str]:
     extraction finds them."""
     found = extract_from_dir(str(DEMOS), keywords={"t": None, "N_": None, "_": None})
     return {msg if isinstance(msg, str) else msg[0] for _, _, msg, _, _ in found}
-
-
-def chinese(value: Text) -> str:
-    before = current_language()
-    set_language("zh")
-    try:
-        return plain_text(value)
-    finally:
-        set_language(before)
 
 
 def test_every_yes_no_legend_in_the_demos_reads_1_equals_yes() -> None:

@@ -16,9 +16,7 @@ from app.demos.mla_cost.formulas import costs, crossover, formula_figures
 from app.demos.mla_cost.labels import figure_labels
 from app.demos.mla_cost.params import CHECK_SHAPE, DEEPSEEK_V2, CostShape, MLACostParams
 from app.errors import Unprocessable
-from app.i18n import current_language, set_language
-from app.web.demo_text import plain_text
-from tests.demos.english import english
+from tests.demos.english import chinese, english
 
 SMALL: dict[str, Any] = {
     "train_steps": 30, "ft_steps": 5, "conv_d_model": 8, "conv_heads": 2, "conv_head_dim": 4,
@@ -123,20 +121,11 @@ def _texts(result: DemoResult) -> list[Any]:
     ]
 
 
-def _chinese(value: Any) -> str:
-    before = current_language()
-    set_language("zh")
-    try:
-        return plain_text(value)
-    finally:
-        set_language(before)
-
-
 def test_without_training_steps_no_layer_is_called_trained_in_either_language() -> None:
     """train_steps = 0: the second converted layer is the untrained one, and every label,
     chart line, check and sentence says so; the default run still says "trained"."""
     untrained = _texts(run(**SMALL | {"train_steps": 0}))
-    en, zh = [english(x) for x in untrained], [_chinese(x) for x in untrained]
+    en, zh = [english(x) for x in untrained], [chinese(x) for x in untrained]
     assert not [x for x in en if re.search(r"\btrained\b", x)]
     assert not [x for x in zh if "训练过" in x]
     assert "untrained layer (0 training steps): held-out copy-task loss with MHA" in en

@@ -11,11 +11,13 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from tests.conftest import REPO_ROOT, SEED, need_service, worker_index
 
@@ -35,6 +37,20 @@ OUTPUT = REPO_ROOT / "test-output" / "screenshots"
 class Server:
     url: str
     env: dict[str, str]
+
+    @contextmanager
+    def db(self) -> Iterator[Session]:
+        """A session on this server's database (the SQLite file in its data folder)."""
+        from app.config import Settings
+        from app.db import make_engine, make_sessionmaker
+
+        settings = Settings(data_dir=Path(self.env["IL_DATA_DIR"]), database_url="")
+        engine = make_engine(settings)
+        try:
+            with make_sessionmaker(engine)() as session:
+                yield session
+        finally:
+            engine.dispose()
 
 
 # Ports for the servers tests start: below the kernel's ephemeral range (32768-60999,

@@ -6,13 +6,10 @@ Chinese without stray English."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from app.config import Settings
-from app.db import make_engine, make_sessionmaker
 from app.models import Question
 from app.study import review
 from app.users.service import local_user
@@ -26,10 +23,9 @@ RESULT_TIMEOUT_MS = 120_000
 def review_for_a_week(server: Server, count: int) -> None:
     """``count`` cards learned a week ago (Good, Good 10 minutes later) and reviewed
     again three days later: a review the fit can score."""
-    engine = make_engine(Settings(data_dir=Path(server.env["IL_DATA_DIR"]), database_url=""))
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
     offsets = (dt.timedelta(0), dt.timedelta(minutes=10), dt.timedelta(days=3))
-    with make_sessionmaker(engine)() as session:
+    with server.db() as session:
         user = local_user(session=session)
         ids = session.scalars(select(Question.id).order_by(Question.position).limit(count)).all()
         for qid in ids:
@@ -43,7 +39,6 @@ def review_for_a_week(server: Server, count: int) -> None:
                     duration_ms=8000,
                     now=start + offset,
                 )
-    engine.dispose()
 
 
 def test_the_fit_section_runs_its_job_and_shows_the_workload(server: Server, browser: Any) -> None:

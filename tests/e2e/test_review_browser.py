@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from app.config import Settings
-from app.db import make_engine, make_sessionmaker
 from app.models import Question
 from app.study import review
 from app.users.service import local_user
@@ -18,11 +15,8 @@ from tests.e2e.conftest import Server, screenshot
 
 def make_due_cards(server: Server, count: int) -> None:
     """Give ``count`` questions a history that makes them due review cards now."""
-    settings = Settings(data_dir=Path(server.env["IL_DATA_DIR"]), database_url="")
-    engine = make_engine(settings)
-    factory = make_sessionmaker(engine)
     start = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
-    with factory() as session:
+    with server.db() as session:
         user = local_user(session=session)
         ids = session.scalars(select(Question.id).order_by(Question.position).limit(count)).all()
         for qid in ids:
@@ -36,7 +30,6 @@ def make_due_cards(server: Server, count: int) -> None:
                     duration_ms=1000,
                     now=start + offset,
                 )
-    engine.dispose()
 
 
 def due_count(page: Any) -> int:

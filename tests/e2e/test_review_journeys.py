@@ -5,17 +5,12 @@ queue leading to custom study, in both languages."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import make_engine, make_sessionmaker
 from app.models import Question
 from app.study import review
 from app.users.service import local_user
@@ -23,19 +18,8 @@ from tests.e2e.checks import SIZES, assert_fits, visible_english
 from tests.e2e.conftest import OUTPUT, Server
 
 
-@contextmanager
-def db(server: Server) -> Iterator[Session]:
-    settings = Settings(data_dir=Path(server.env["IL_DATA_DIR"]), database_url="")
-    engine = make_engine(settings)
-    try:
-        with make_sessionmaker(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def longest_answer(server: Server) -> str:
-    with db(server) as session:
+    with server.db() as session:
         return str(
             session.scalars(
                 select(Question.id).order_by(func.length(Question.answer_html).desc()).limit(1)
@@ -46,7 +30,7 @@ def longest_answer(server: Server) -> str:
 def learn(server: Server, count: int, *, hours_ago: float) -> list[str]:
     """Learn ``count`` questions ``hours_ago``: Review cards due days after that."""
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)
-    with db(server) as session:
+    with server.db() as session:
         user = local_user(session=session)
         ids = list(session.scalars(select(Question.id).order_by(Question.position).limit(count)))
         for qid in ids:

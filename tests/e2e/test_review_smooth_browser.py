@@ -6,16 +6,10 @@ plain navigation; without script the forms work as they always did."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import make_engine, make_sessionmaker
 from app.models import ReviewLog
 from app.study import review
 from app.users.service import local_user
@@ -26,20 +20,9 @@ from tests.e2e.test_review_browser import due_count, make_due_cards
 NEXT_CARD = """shown => (document.querySelector('#card')?.dataset.question ?? shown) !== shown"""
 
 
-@contextmanager
-def db(server: Server) -> Iterator[Session]:
-    settings = Settings(data_dir=Path(server.env["IL_DATA_DIR"]), database_url="")
-    engine = make_engine(settings)
-    try:
-        with make_sessionmaker(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def reviews_since(server: Server, since: dt.datetime) -> list[tuple[str, int, int | None]]:
     """The review page's reviews recorded since ``since``: question, rating, duration."""
-    with db(server) as session:
+    with server.db() as session:
         rows = session.execute(
             select(ReviewLog.question_id, ReviewLog.rating, ReviewLog.duration_ms)
             .where(ReviewLog.reviewed_at >= since, ReviewLog.source == "review")
@@ -163,7 +146,7 @@ def test_ratings_and_undo_bring_the_next_card_without_a_page_load(
 
 def test_what_is_not_the_next_card_falls_back_to_a_page_load(server: Server, browser: Any) -> None:
     make_due_cards(server, 3)
-    with db(server) as session:  # the due cards only: no new card after them
+    with server.db() as session:  # the due cards only: no new card after them
         review.set_study_settings(session=session, user=local_user(session=session), new_per_day=0)
     since = dt.datetime.now(dt.UTC)
     page = phone_page(browser)
